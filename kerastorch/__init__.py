@@ -1,0 +1,25 @@
+"""kerastorch: Keras layers with tf.keras's exact semantics, as plain ``torch.nn.Module``s."""
+from . import activations, config, constraints, initializers, layers, regularizers
+from ._naming import clear_session
+from .config import image_data_format, set_image_data_format
+from .layers import Conv2D
+from .training import apply_constraints, attach_constraints, collect_losses, regularization_loss
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conv2D",
+    "activations",
+    "apply_constraints",
+    "attach_constraints",
+    "clear_session",
+    "collect_losses",
+    "config",
+    "constraints",
+    "image_data_format",
+    "initializers",
+    "layers",
+    "regularization_loss",
+    "regularizers",
+    "set_image_data_format",
+]

@@ -1,0 +1,166 @@
+"""tf.keras activations on torch tensors, with tf.keras formulas and names.
+
+``get`` takes a name, a serialized config, a callable or ``None`` (-> ``linear``); ``serialize``
+returns the plain name Keras writes into layer configs.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from ._registry import Registry
+
+_registry = Registry("activation function", "keras.activations")
+register = _registry.register
+
+
+@register()
+def linear(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+@register()
+def relu(
+    x: torch.Tensor, alpha: float = 0.0, max_value: float | None = None, threshold: float = 0.0
+) -> torch.Tensor:
+    """tf.keras ``relu`` with its ``alpha``, ``max_value`` and ``threshold`` arguments."""
+    if alpha == 0.0 and max_value is None and threshold == 0.0:
+        return F.relu(x)
+    if threshold != 0.0:
+        out = torch.where(x > threshold, x, torch.zeros_like(x))
+    else:
+        out = F.relu(x)
+    if max_value is not None:
+        out = out.clamp(max=max_value)
+    if alpha != 0.0:
+        below = x < threshold
+        out = torch.where(below, alpha * (x - threshold), out)
+    return out
+
+
+@register()
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(x)
+
+
+@register()
+def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """Softmax over ``axis`` (the last one by default, whatever the data format, as Keras does)."""
+    return torch.softmax(x, dim=axis)
+
+
+@register()
+def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return torch.log_softmax(x, dim=axis)
+
+
+@register()
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    return F.softplus(x)
+
+
+@register()
+def softsign(x: torch.Tensor) -> torch.Tensor:
+    return F.softsign(x)
+
+
+@register()
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(x)
+
+
+@register()
+def selu(x: torch.Tensor) -> torch.Tensor:
+    return F.selu(x)
+
+
+@register()
+def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    return F.elu(x, alpha=alpha)
+
+
+@register()
+def exponential(x: torch.Tensor) -> torch.Tensor:
+    return torch.exp(x)
+
+
+@register()
+def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """tf.keras form ``clip(0.2 * x + 0.5, 0, 1)`` (Keras 3 uses ``x / 6 + 0.5`` instead)."""
+    return (0.2 * x + 0.5).clamp(0.0, 1.0)
+
+
+@register()
+def swish(x: torch.Tensor) -> torch.Tensor:
+    return F.silu(x)
+
+
+@register()
+def silu(x: torch.Tensor) -> torch.Tensor:
+    return F.silu(x)
+
+
+@register()
+def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
+    """Exact (erf) GELU by default, as tf.keras."""
+    return F.gelu(x, approximate="tanh" if approximate else "none")
+
+
+@register()
+def relu6(x: torch.Tensor) -> torch.Tensor:
+    return F.relu6(x)
+
+
+@register()
+def mish(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.tanh(F.softplus(x))
+
+
+@register()
+def leaky_relu(x: torch.Tensor, alpha: float = 0.2) -> torch.Tensor:
+    """``tf.nn.leaky_relu``: slope 0.2 by default."""
+    return F.leaky_relu(x, negative_slope=alpha)
+
+
+# Names tf.keras writes for functions it reaches through tf.nn (their TF function names).
+_SERIALIZED_NAMES: dict[Callable[..., Any], str] = {}
+
+
+def serialize(activation: Callable[..., Any] | None) -> str:
+    """The name Keras stores in a layer config (``None`` -> ``'linear'``)."""
+    if activation is None:
+        return "linear"
+    if activation in _SERIALIZED_NAMES:
+        return _SERIALIZED_NAMES[activation]
+    name = getattr(activation, "__name__", None)
+    if name is None or _registry._objects.get(name) is not activation:
+        raise ValueError(f"Unknown activation function {activation!r} cannot be serialized.")
+    return name
+
+
+def deserialize(config: str | dict[str, Any]) -> Callable[..., torch.Tensor]:
+    if isinstance(config, dict):
+        # New form: {'class_name': 'function', 'config': 'relu'}; legacy: {'class_name': 'relu'}.
+        name = config.get("config") if config.get("class_name") == "function" else config.get("class_name")
+        config = name  # type: ignore[assignment]
+    if not isinstance(config, str):
+        raise ValueError(f"Could not interpret activation function identifier: {config!r}")
+    try:
+        return _registry._objects[config]
+    except KeyError:
+        raise ValueError(f"Unknown activation function: '{config}'. Known: {', '.join(_registry.names())}.") from None
+
+
+def get(identifier: Any) -> Callable[..., torch.Tensor]:
+    """tf.keras ``activations.get``: ``None`` -> ``linear``; name, config or callable."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+
+

@@ -1,0 +1,307 @@
+"""tf.keras initializers producing torch tensors, with tf.keras formulas, defaults and configs.
+
+An initializer is called as ``init(shape, dtype=None, device=None)``. With ``seed`` set, every call
+returns the same values (tf.keras's seeded behaviour); without, it draws from torch's global RNG,
+so ``torch.manual_seed`` makes it reproducible.
+"""
+from __future__ import annotations
+
+import abc
+import inspect
+import math
+from typing import Any, Sequence
+
+import torch
+
+from ._registry import Registry
+
+_registry = Registry("initializer", "keras.initializers")
+register = _registry.register
+
+# Keras 3 adds these to some configs; tf.keras has no use for them.
+_KERAS3_EXTRA_KEYS = ("input_axes", "output_axes")
+
+
+def _compute_fans(shape: Sequence[int]) -> tuple[int, int]:
+    """tf.keras ``_compute_fans``: receptive field times the last two dims."""
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return int(shape[0]), int(shape[0])
+    if len(shape) == 2:
+        return int(shape[0]), int(shape[1])
+    receptive = math.prod(int(d) for d in shape[:-2])
+    return int(shape[-2]) * receptive, int(shape[-1]) * receptive
+
+
+def _float_dtype(dtype: torch.dtype | None) -> torch.dtype:
+    dtype = dtype or torch.get_default_dtype()
+    if not dtype.is_floating_point:
+        raise ValueError(f"Expected a floating dtype for initialization, received dtype={dtype}")
+    return dtype
+
+
+class Initializer(abc.ABC):
+    """Base class: subclasses implement ``__call__(shape, dtype, device)`` and ``get_config``."""
+
+    @abc.abstractmethod
+    def __call__(
+        self, shape: Sequence[int], dtype: torch.dtype | None = None, device: Any = None
+    ) -> torch.Tensor:
+        """Return a new tensor of ``shape``."""
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Initializer":
+        config = {k: v for k, v in config.items() if k not in _KERAS3_EXTRA_KEYS}
+        config.pop("dtype", None)  # legacy tf.keras v1 configs carry a dtype
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class _Seeded(Initializer):
+    def __init__(self, seed: int | None = None):
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
+        self.seed = seed
+
+    def _generator(self) -> torch.Generator | None:
+        if self.seed is None:
+            return None
+        return torch.Generator().manual_seed(self.seed)
+
+    @staticmethod
+    def _sample_dtype(dtype: torch.dtype) -> torch.dtype:
+        # Draw half-precision values in float32, then cast (torch's CPU RNG lacks some half kernels).
+        return torch.float64 if dtype == torch.float64 else torch.float32
+
+    def _finish(self, values: torch.Tensor, dtype: torch.dtype, device: Any) -> torch.Tensor:
+        return values.to(dtype=dtype, device=device)
+
+
+@register("zeros", "zero")
+class Zeros(Initializer):
+    def __call__(self, shape, dtype=None, device=None):
+        return torch.zeros(tuple(shape), dtype=_float_dtype(dtype), device=device)
+
+
+@register("ones", "one")
+class Ones(Initializer):
+    def __call__(self, shape, dtype=None, device=None):
+        return torch.ones(tuple(shape), dtype=_float_dtype(dtype), device=device)
+
+
+@register("constant")
+class Constant(Initializer):
+    def __init__(self, value: float = 0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None, device=None):
+        return torch.full(tuple(shape), float(self.value), dtype=_float_dtype(dtype), device=device)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+@register("random_normal", "normal")
+class RandomNormal(_Seeded):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None, device=None):
+        dtype = _float_dtype(dtype)
+        out = torch.empty(tuple(shape), dtype=self._sample_dtype(dtype))
+        out.normal_(self.mean, self.stddev, generator=self._generator())
+        return self._finish(out, dtype, device)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+@register("random_uniform", "uniform")
+class RandomUniform(_Seeded):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype=None, device=None):
+        dtype = _float_dtype(dtype)
+        out = torch.empty(tuple(shape), dtype=self._sample_dtype(dtype))
+        out.uniform_(self.minval, self.maxval, generator=self._generator())
+        return self._finish(out, dtype, device)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+def _truncated_normal(shape, mean, stddev, dtype, generator) -> torch.Tensor:
+    out = torch.empty(tuple(shape), dtype=dtype)
+    return torch.nn.init.trunc_normal_(
+        out, mean=mean, std=stddev, a=mean - 2 * stddev, b=mean + 2 * stddev, generator=generator
+    )
+
+
+@register("truncated_normal")
+class TruncatedNormal(_Seeded):
+    """Normal cut at two standard deviations, redrawn (like TF's ``truncated_normal``)."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None, device=None):
+        dtype = _float_dtype(dtype)
+        out = _truncated_normal(shape, self.mean, self.stddev, self._sample_dtype(dtype), self._generator())
+        return self._finish(out, dtype, device)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+@register("variance_scaling")
+class VarianceScaling(_Seeded):
+    """tf.keras VarianceScaling: ``scale / max(1, fan)`` with a truncated-normal, normal or uniform draw."""
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("normal", "uniform", "truncated_normal", "untruncated_normal")
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+    ):
+        super().__init__(seed)
+        if scale <= 0.0:
+            raise ValueError(f"`scale` must be positive float. Received: scale={scale}.")
+        mode = mode.lower()
+        if mode not in self._MODES:
+            raise ValueError(f"Invalid `mode` argument: expected on of {set(self._MODES)}. Received: mode={mode}")
+        distribution = distribution.lower()
+        if distribution == "normal":  # tf.keras maps the historical name to truncated_normal
+            distribution = "truncated_normal"
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(
+                f"Invalid `distribution` argument: expected one of {set(self._DISTRIBUTIONS)}. "
+                f"Received: distribution={distribution}"
+            )
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype=None, device=None):
+        dtype = _float_dtype(dtype)
+        fan_in, fan_out = _compute_fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, fan)
+        sample_dtype, generator = self._sample_dtype(dtype), self._generator()
+        if self.distribution == "truncated_normal":
+            # 0.879... is the stddev of a unit normal truncated to (-2, 2).
+            stddev = math.sqrt(scale) / 0.87962566103423978
+            out = _truncated_normal(shape, 0.0, stddev, sample_dtype, generator)
+        elif self.distribution == "untruncated_normal":
+            out = torch.empty(tuple(shape), dtype=sample_dtype).normal_(0.0, math.sqrt(scale), generator=generator)
+        else:
+            limit = math.sqrt(3.0 * scale)
+            out = torch.empty(tuple(shape), dtype=sample_dtype).uniform_(-limit, limit, generator=generator)
+        return self._finish(out, dtype, device)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+def _variance_scaling_preset(name: str, scale: float, mode: str, distribution: str, doc: str) -> type:
+    def __init__(self, seed: int | None = None):
+        VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution, seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+    cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
+    cls.__module__ = __name__
+    return cls
+
+
+GlorotUniform = register("glorot_uniform")(
+    _variance_scaling_preset("GlorotUniform", 1.0, "fan_avg", "uniform", "VarianceScaling(1, fan_avg, uniform).")
+)
+GlorotNormal = register("glorot_normal")(
+    _variance_scaling_preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal", "VarianceScaling(1, fan_avg).")
+)
+LecunUniform = register("lecun_uniform")(
+    _variance_scaling_preset("LecunUniform", 1.0, "fan_in", "uniform", "VarianceScaling(1, fan_in, uniform).")
+)
+LecunNormal = register("lecun_normal")(
+    _variance_scaling_preset("LecunNormal", 1.0, "fan_in", "truncated_normal", "VarianceScaling(1, fan_in).")
+)
+HeUniform = register("he_uniform")(
+    _variance_scaling_preset("HeUniform", 2.0, "fan_in", "uniform", "VarianceScaling(2, fan_in, uniform).")
+)
+HeNormal = register("he_normal")(
+    _variance_scaling_preset("HeNormal", 2.0, "fan_in", "truncated_normal", "VarianceScaling(2, fan_in).")
+)
+
+
+@register("orthogonal")
+class Orthogonal(_Seeded):
+    """tf.keras Orthogonal: sign-corrected QR of a normal matrix over ``(prod(shape[:-1]), shape[-1])``."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, device=None):
+        dtype = _float_dtype(dtype)
+        if len(shape) < 2:
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. "
+                f"Received: shape={tuple(shape)} of rank {len(shape)}."
+            )
+        rows, cols = math.prod(int(d) for d in shape[:-1]), int(shape[-1])
+        flat = torch.empty(max(rows, cols), min(rows, cols), dtype=torch.float64)
+        flat.normal_(generator=self._generator())
+        q, r = torch.linalg.qr(flat, mode="reduced")
+        q = q * torch.sign(torch.diagonal(r))
+        if rows < cols:
+            q = q.T
+        return self._finish(self.gain * q.reshape(tuple(shape)), dtype, device)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+@register("identity")
+class Identity(Initializer):
+    def __init__(self, gain: float = 1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, device=None):
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={tuple(shape)} of rank {len(shape)}."
+            )
+        return self.gain * torch.eye(*shape, dtype=_float_dtype(dtype), device=device)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
+    return _registry.serialize(initializer)
+
+
+def deserialize(config: Any) -> Initializer:
+    return _registry.deserialize(config)
+
+
+def get(identifier: Any) -> Any:
+    """tf.keras ``initializers.get``: name, config dict, instance/callable or ``None``."""
+    if inspect.isclass(identifier) and issubclass(identifier, Initializer):
+        return identifier()
+    return _registry.get(identifier)

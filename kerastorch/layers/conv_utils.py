@@ -1,0 +1,93 @@
+"""Argument normalization, output lengths and TF 'same' padding, shared by every conv rank.
+
+Reproduces ``tf_keras/utils/conv_utils.py`` (messages included) plus the TF 'same' split
+``total = max((out - 1) * s + dk - n, 0)``, ``before = total // 2`` (extra row/col after).
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+from .. import config
+
+
+def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
+    """An int or an iterable of ``n`` ints -> tuple of ``n`` ints, with tf.keras's checks."""
+    error_msg = f"The `{name}` argument must be a tuple of {n} integers. Received: {value}"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value_tuple = (int(value),) * n
+    else:
+        if isinstance(value, str):
+            raise ValueError(error_msg)
+        try:
+            value_tuple = tuple(value)
+        except TypeError:
+            raise ValueError(error_msg) from None
+        if len(value_tuple) != n:
+            raise ValueError(error_msg)
+        for single in value_tuple:
+            if not isinstance(single, numbers.Integral) or isinstance(single, bool):
+                raise ValueError(error_msg + f"including element {single} of type {type(single)}")
+        value_tuple = tuple(int(v) for v in value_tuple)
+    bad = {v for v in value_tuple if (v < 0 if allow_zero else v <= 0)}
+    if bad:
+        requirement = ">= 0" if allow_zero else "> 0"
+        raise ValueError(error_msg + f" including {bad} that does not satisfy the requirement `{requirement}`.")
+    return value_tuple
+
+
+def normalize_padding(value: Any) -> str:
+    """'valid' / 'same' in any case; 'causal' passes here and is refused by the layer, as in Keras."""
+    padding = value.lower() if isinstance(value, str) else value
+    if padding not in ("valid", "same", "causal"):
+        raise ValueError(
+            'The `padding` argument must be one of "valid", "same" (or "causal", only for `Conv1D). '
+            f"Received: {padding}"
+        )
+    return padding
+
+
+def normalize_data_format(value: str | None) -> str:
+    if value is None:
+        value = config.image_data_format()
+    data_format = value.lower() if isinstance(value, str) else value
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(
+            f'The `data_format` argument must be one of "channels_first", "channels_last". Received: {value}'
+        )
+    return data_format
+
+
+def dilated_kernel_size(kernel: int, dilation: int) -> int:
+    return kernel + (kernel - 1) * (dilation - 1)
+
+
+def conv_output_length(length: int | None, kernel: int, padding: str, stride: int, dilation: int = 1) -> int | None:
+    """tf.keras ``conv_output_length``; ``None`` stays ``None``."""
+    if length is None:
+        return None
+    if padding == "same":
+        out = length
+    else:
+        out = length - dilated_kernel_size(kernel, dilation) + 1
+    return (out + stride - 1) // stride
+
+
+def same_padding(length: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TF's 'same' split for one dim: ``(before, after)``, the odd pixel going after."""
+    out = (length + stride - 1) // stride
+    total = max((out - 1) * stride + dilated_kernel_size(kernel, dilation) - length, 0)
+    return total // 2, total - total // 2
+
+
+def spatial_output_shape(
+    spatial: Sequence[int | None],
+    kernel_size: Sequence[int],
+    padding: str,
+    strides: Sequence[int],
+    dilation_rate: Sequence[int],
+) -> list[int | None]:
+    return [
+        conv_output_length(n, k, padding, s, d)
+        for n, k, s, d in zip(spatial, kernel_size, strides, dilation_rate)
+    ]
