@@ -208,17 +208,24 @@ class Conv(Layer):
         self.built = True
         self._drop_lazy_hooks()
 
-    def _build_from_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> None:
+    def _expected_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """Weight shapes this layer takes when built for the kernel in ``shapes`` (no side effects)."""
         kernel_shape = tuple(shapes[0]) if shapes else ()
-        expected = (*self.kernel_size, None, self.filters)
-        if len(kernel_shape) != self.rank + 2 or any(e is not None and e != k for e, k in zip(expected, kernel_shape)):
+        pattern = (*self.kernel_size, None, self.filters)
+        if len(kernel_shape) != self.rank + 2 or any(e is not None and e != k for e, k in zip(pattern, kernel_shape)):
             raise ValueError(
                 f'Layer "{self.name}": kernel shape {kernel_shape} does not match the layer configuration '
-                f"(expected {_shape_str(expected)} with kernel_size={self.kernel_size}, filters={self.filters})."
+                f"(expected {_shape_str(pattern)} for kernel_size={self.kernel_size}, filters={self.filters})."
             )
-        channels = kernel_shape[self.rank] * self.groups
+        expected = [kernel_shape]
+        if self.use_bias:
+            expected.append((self.filters,))
+        return expected
+
+    def _build_from_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> None:
+        kernel_shape = self._expected_weight_shapes(shapes)[0]
         shape: list[int | None] = [None] * (self.rank + 2)
-        shape[self._channel_axis] = channels
+        shape[self._channel_axis] = kernel_shape[self.rank] * self.groups
         self.build(tuple(shape))
 
     # ----- forward -----

@@ -1,0 +1,89 @@
+"""Validate-then-copy loading shared by every weight-file format.
+
+A load first works out, without touching the module, the shape every parameter will have
+(unbuilt kerastorch layers take theirs from the file), checks every key, shape and dtype, and
+only then builds layers and copies values. A failed load raises one ``ValueError`` listing every
+offending key and leaves the module as it was.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch.nn.parameter import is_lazy
+
+from ..layers.layer import Layer
+
+
+def _kind(dtype: torch.dtype) -> str:
+    if dtype == torch.bool:
+        return "bool"
+    if dtype.is_floating_point:
+        return "float"
+    if dtype.is_complex:
+        return "complex"
+    return "int"
+
+
+def unbuilt_layers(module: torch.nn.Module) -> dict[str, Layer]:
+    return {prefix: m for prefix, m in module.named_modules() if isinstance(m, Layer) and not m.built}
+
+
+def expected_shapes(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, tuple[int, ...] | None], list[str]]:
+    """Shape each state_dict key must have after loading ``shapes`` (``None``: any, torch lazy)."""
+    problems: list[str] = []
+    state = module.state_dict(keep_vars=True)
+    expected: dict[str, tuple[int, ...] | None] = {k: (None if is_lazy(v) else tuple(v.shape)) for k, v in state.items()}
+    for prefix, layer in unbuilt_layers(module).items():
+        dot = prefix + "." if prefix else ""
+        names = [n for n in layer._weight_specs if layer._parameters.get(n) is not None]
+        found = [shapes.get(dot + n) for n in names]
+        if any(s is None for s in found):
+            continue  # reported as missing keys below
+        try:
+            layer_shapes = layer._expected_weight_shapes(found)  # type: ignore[arg-type]
+        except ValueError as e:
+            problems.append(f"{dot}{names[0]}: {e}")
+            continue
+        for n, s in zip(names, layer_shapes):
+            expected[dot + n] = tuple(s)
+    return expected, problems
+
+
+def check(
+    module: torch.nn.Module,
+    tensors: Mapping[str, torch.Tensor],
+    strict: bool,
+    source: str,
+) -> None:
+    """Raise one ValueError naming every problem, before anything is changed."""
+    shapes = {k: tuple(v.shape) for k, v in tensors.items()}
+    expected, problems = expected_shapes(module, shapes)
+    state = module.state_dict(keep_vars=True)
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    if strict:
+        problems += [f"missing key {k!r} (expected shape {expected[k]})" for k in missing]
+        problems += [f"unexpected key {k!r} (found shape {shapes[k]})" for k in unexpected]
+    for key, value in tensors.items():
+        if key not in expected:
+            continue
+        want = expected[key]
+        if want is not None and tuple(value.shape) != want:
+            problems.append(f"{key!r}: expected shape {want}, found shape {tuple(value.shape)}")
+        target = state[key]
+        if _kind(value.dtype) != _kind(target.dtype):
+            problems.append(f"{key!r}: expected a {_kind(target.dtype)} tensor ({target.dtype}), found {value.dtype}")
+    if problems:
+        raise ValueError(f"Cannot load {source} into {type(module).__name__}: " + "; ".join(problems))
+
+
+def apply(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], strict: bool) -> None:
+    """Build unbuilt layers from the (already checked) shapes, then copy every value."""
+    with torch.no_grad():
+        for prefix, layer in unbuilt_layers(module).items():
+            dot = prefix + "." if prefix else ""
+            names = [n for n in layer._weight_specs if layer._parameters.get(n) is not None]
+            if all(dot + n in tensors for n in names):
+                layer._build_from_weight_shapes([tuple(tensors[dot + n].shape) for n in names])
+        module.load_state_dict(dict(tensors), strict=strict)
