@@ -1,5 +1,7 @@
 """tf.keras activations on torch tensors, with tf.keras formulas and names.
 
+``silu`` is tf.keras's ``swish`` (it serializes as ``'swish'``, as tf.keras does).
+
 ``get`` takes a name, a serialized config, a callable or ``None`` (-> ``linear``); ``serialize``
 returns the plain name Keras writes into layer configs.
 """
@@ -71,14 +73,23 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     return torch.tanh(x)
 
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _elu_tf(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    # TF's gradient at exactly 0 takes the linear branch (torch's F.elu takes the exponential one).
+    return torch.where(x >= 0, x, alpha * torch.expm1(x.clamp(max=0)))
+
+
 @register()
 def selu(x: torch.Tensor) -> torch.Tensor:
-    return F.selu(x)
+    return _SELU_SCALE * _elu_tf(x, _SELU_ALPHA)
 
 
 @register()
 def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
-    return F.elu(x, alpha=alpha)
+    return F.elu(x) if alpha == 1.0 else _elu_tf(x, alpha)
 
 
 @register()
@@ -92,13 +103,8 @@ def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
     return (0.2 * x + 0.5).clamp(0.0, 1.0)
 
 
-@register()
+@register("silu")
 def swish(x: torch.Tensor) -> torch.Tensor:
-    return F.silu(x)
-
-
-@register()
-def silu(x: torch.Tensor) -> torch.Tensor:
     return F.silu(x)
 
 
@@ -124,16 +130,10 @@ def leaky_relu(x: torch.Tensor, alpha: float = 0.2) -> torch.Tensor:
     return F.leaky_relu(x, negative_slope=alpha)
 
 
-# Names tf.keras writes for functions it reaches through tf.nn (their TF function names).
-_SERIALIZED_NAMES: dict[Callable[..., Any], str] = {}
-
-
 def serialize(activation: Callable[..., Any] | None) -> str:
     """The name Keras stores in a layer config (``None`` -> ``'linear'``)."""
     if activation is None:
         return "linear"
-    if activation in _SERIALIZED_NAMES:
-        return _SERIALIZED_NAMES[activation]
     name = getattr(activation, "__name__", None)
     if name is None or _registry._objects.get(name) is not activation:
         raise ValueError(f"Unknown activation function {activation!r} cannot be serialized.")

@@ -23,9 +23,14 @@ def _axes(axis: Axis) -> int | tuple[int, ...]:
 
 
 def _norms(w: torch.Tensor, axis: Axis) -> torch.Tensor:
-    return w.square().sum(dim=_axes(axis), keepdim=True).sqrt()
+    axes = _axes(axis)
+    for a in (axes,) if isinstance(axes, int) else axes:
+        if not -w.dim() <= a < w.dim():
+            raise ValueError(f"Invalid reduction dimension {a} for input with {w.dim()} dimensions (shape {tuple(w.shape)}).")
+    return w.square().sum(dim=axes, keepdim=True).sqrt()
 
 
+@register()
 class Constraint:
     """Base class: ``__call__(w) -> constrained w`` plus ``get_config``/``from_config``."""
 

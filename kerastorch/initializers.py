@@ -292,6 +292,12 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+# tf.keras also accepts every class under a "V2" alias (e.g. 'GlorotUniformV2', 'glorot_uniformV2').
+for _name, _obj in list(_registry._objects.items()):
+    _registry.alias(_name + "V2", _obj)
+del _name, _obj
+
+
 def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
     return _registry.serialize(initializer)
 

@@ -120,6 +120,11 @@ class OrthogonalRegularizer(Regularizer):
         return {"factor": self.factor, "mode": self.mode}
 
 
+def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
+    """tf.keras's ``l1_l2`` helper: an L1L2 with 0.01 for both factors by default."""
+    return L1L2(l1=l1, l2=l2)
+
+
 def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
     return _registry.serialize(regularizer)
 

@@ -1,0 +1,1297 @@
+"""Reference fixtures for activations / regularizers / constraints / initializers
+and Conv2D configs, generated with REAL tf.keras (``tf_keras``, primary
+reference) and Keras 3 (``keras`` on the TensorFlow backend, secondary
+reference).
+
+Usage::
+
+    /work/kref/bin/python compat_fixtures/gen_components.py   # writes next to this file
+
+or ``from gen_components import main; main(out_dir)``.
+
+Files written into ``out_dir``:
+
+* ``activations.json`` + ``activations.safetensors``
+* ``regularizers.json``
+* ``constraints.json``
+* ``initializers.json``
+* ``components.safetensors`` (regularizer / constraint inputs, constraint
+  outputs, large deterministic initializer values)
+* ``keras3_configs.json``
+* ``versions.json``
+
+Everything is deterministic (fixed seeds; no memory addresses in recorded
+error texts; explicit layer names).
+"""
+
+import json
+import os
+import re
+import sys
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+
+import numpy as np  # noqa: E402
+
+F32 = np.float32
+
+
+# ----------------------------------------------------------------------------
+# lazy imports (so that the environment variables above are set first)
+# ----------------------------------------------------------------------------
+def _imports():
+    import tensorflow as tf
+    import tf_keras
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "Keras 3 was imported with backend %r; need 'tensorflow'"
+            % keras.backend.backend()
+        )
+    return tf, tf_keras, keras
+
+
+# ----------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------
+_ADDR_RE = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _clean_text(s):
+    s = _ADDR_RE.sub(" at 0x...", str(s))
+    return s
+
+
+def _err(e):
+    return "%s: %s" % (type(e).__name__, _clean_text(e))
+
+
+def jsonable(o):
+    """Convert configs etc. into JSON-safe python (tuples -> lists)."""
+    if o is None or isinstance(o, (bool, str)):
+        return o
+    if isinstance(o, (int, np.integer)) and not isinstance(o, bool):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        f = float(o)
+        if np.isnan(f):
+            return "NaN"
+        if np.isinf(f):
+            return "Infinity" if f > 0 else "-Infinity"
+        return f
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, dict):
+        return {str(k): jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [jsonable(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return jsonable(o.tolist())
+    # tensors / TensorShape / dtypes / anything else
+    if hasattr(o, "numpy"):
+        try:
+            return jsonable(np.asarray(o.numpy()))
+        except Exception:  # pragma: no cover
+            pass
+    if hasattr(o, "as_list"):
+        try:
+            return jsonable(o.as_list())
+        except Exception:  # pragma: no cover
+            pass
+    return {"__repr__": _clean_text(repr(o))}
+
+
+def _dump(path, obj):
+    with open(path, "w") as f:
+        json.dump(jsonable(obj), f, indent=1, allow_nan=False)
+        f.write("\n")
+
+
+def _tag(shape):
+    return "x".join(str(int(d)) for d in shape) if len(shape) else "scalar"
+
+
+def _np(t):
+    return np.asarray(t.numpy() if hasattr(t, "numpy") else t)
+
+
+def _save_safetensors(tensors, path, metadata=None):
+    from safetensors.numpy import save_file
+
+    clean = {k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())}
+    save_file(clean, path, metadata=metadata)
+    os.chmod(path, 0o644)
+
+
+def _fn_name(f):
+    if hasattr(f, "__name__"):
+        return f.__name__
+    return type(f).__name__
+
+
+def _kind_of(f):
+    import types
+
+    if isinstance(f, types.FunctionType) or isinstance(
+        f, types.BuiltinFunctionType
+    ):
+        return "function"
+    if isinstance(f, type):
+        return "class"
+    try:
+        import tf_keras
+
+        if isinstance(f, tf_keras.layers.Layer):
+            return "layer_instance"
+    except Exception:  # pragma: no cover
+        pass
+    if callable(f):
+        return "callable_object"
+    return type(f).__name__
+
+
+def _activation_input():
+    """(2,3,4,5) float32 in [-6, 6] incl. 0, +-2.5, +-3, +-6, values near 0."""
+    special = [
+        0.0, 2.5, -2.5, 3.0, -3.0, 6.0, -6.0,
+        1e-3, -1e-3, 1e-6, -1e-6, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0,
+        2.4, -2.4, 2.6, -2.6, 2.9, -2.9, 3.1, -3.1, 0.1, -0.1,
+        5.9, -5.9, 4.0, -4.0, 0.25, -0.25, 1.5, -1.5,
+    ]
+    rng = np.random.default_rng(20240601)
+    n = 2 * 3 * 4 * 5
+    rest = rng.uniform(-6.0, 6.0, size=n - len(special))
+    vals = np.concatenate([np.array(special, np.float64), rest]).astype(F32)
+    perm = rng.permutation(n)
+    x = vals[perm].reshape(2, 3, 4, 5)
+    u = rng.normal(size=(2, 3, 4, 5)).astype(F32)
+    return x, u
+
+
+# ----------------------------------------------------------------------------
+# 1. activations
+# ----------------------------------------------------------------------------
+# Names that tf_keras.activations.get() resolves but which are clearly not
+# activation functions (module-level helpers picked up by deserialize()).
+_NON_ACTIVATION_CALLABLES = {"serialize", "deserialize", "get", "keras_export"}
+
+
+def gen_activations(out_dir):
+    tf, tf_keras, keras = _imports()
+    from tf_keras.src import activations as A
+    import tf_keras.src.layers.activation as activation_layers
+    from tf_keras.src.utils import generic_utils
+
+    x, u = _activation_input()
+    tensors = {"input": x, "upstream": u}
+
+    # Same enumeration deserialize() uses internally.
+    module_objs = {}
+    generic_utils.populate_dict_with_module_objects(
+        module_objs, (activation_layers, A), obj_filter=callable
+    )
+    candidate_names = sorted(set(module_objs) | {
+        "relu", "sigmoid", "softmax", "softplus", "softsign", "tanh", "selu",
+        "elu", "exponential", "linear", "hard_sigmoid", "swish", "silu",
+        "gelu", "relu6", "mish", "log_softmax", "leaky_relu",
+    })
+    # Names probed that tf_keras might reject (Keras-3-only names etc.)
+    k3_names = sorted(keras.src.activations.ALL_OBJECTS_DICT.keys())
+    probe_rejects = sorted(set(k3_names + [
+        "softmax_v2", "hard_silu", "hard_swish", "Relu", "RELU", "bogus",
+        "ReLU6", "Swish", "GELU", "Sigmoid", "sigmoid_v2",
+    ]) - set(candidate_names))
+
+    entries = {}
+    accepted = []
+    rejected = {}
+    for name in candidate_names + probe_rejects:
+        try:
+            fn = tf_keras.activations.get(name)
+        except Exception as e:
+            rejected[name] = _err(e)
+            continue
+        accepted.append(name)
+        ent = {"kind": _kind_of(fn), "fn_name": _fn_name(fn)}
+        try:
+            ent["serialized"] = tf_keras.activations.serialize(fn)
+        except Exception as e:
+            ent["serialized"] = None
+            ent["serialize_error"] = _err(e)
+        if name in _NON_ACTIVATION_CALLABLES:
+            ent["note"] = ("accepted by tf_keras.activations.get() because it "
+                           "is a callable in tf_keras/src/activations.py; not "
+                           "an activation, no outputs recorded")
+            entries[name] = ent
+            continue
+        if ent["kind"] == "layer_instance":
+            ent["layer_config"] = fn.get_config()
+        xt = tf.constant(x)
+        ut = tf.constant(u)
+        try:
+            with tf.GradientTape() as tape:
+                tape.watch(xt)
+                y = fn(xt)
+                s = tf.reduce_sum(y * ut)
+            g = tape.gradient(s, xt)
+            yo = _np(y).astype(F32)
+            if yo.shape != x.shape:
+                raise ValueError("output shape %s != input shape" % (yo.shape,))
+            tensors[name + ".output"] = yo
+            ent["output_key"] = name + ".output"
+            if g is None:
+                ent["grad_key"] = None
+                ent["grad_note"] = "tape.gradient returned None"
+            else:
+                tensors[name + ".grad"] = _np(g).astype(F32)
+                ent["grad_key"] = name + ".grad"
+        except Exception as e:
+            ent["apply_error"] = _err(e)
+        entries[name] = ent
+
+    none_fn = tf_keras.activations.get(None)
+    get_none = {
+        "fn_name": _fn_name(none_fn),
+        "serialized": tf_keras.activations.serialize(none_fn),
+    }
+
+    # ---- Keras 3 ----------------------------------------------------------
+    k3 = {}
+    k3_accepted = []
+    for name in sorted(set(candidate_names) | set(k3_names) | set(probe_rejects)):
+        try:
+            fn = keras.activations.get(name)
+        except Exception as e:
+            k3[name] = {"accepted": False, "error": _err(e)}
+            continue
+        k3_accepted.append(name)
+        ent = {"accepted": True, "fn_name": _fn_name(fn)}
+        try:
+            ent["serialized"] = keras.activations.serialize(fn)
+        except Exception as e:
+            ent["serialize_error"] = _err(e)
+        if name in _NON_ACTIVATION_CALLABLES:
+            k3[name] = ent
+            continue
+        try:
+            y = _np(fn(tf.constant(x))).astype(F32)
+            if y.shape != x.shape:
+                raise ValueError("output shape %s != input shape" % (y.shape,))
+            key = name + ".keras3_output"
+            tensors[key] = y
+            ent["output_key"] = key
+            if name in entries and entries[name].get("output_key"):
+                ref = tensors[entries[name]["output_key"]]
+                ent["max_abs_diff_vs_tf_keras"] = float(
+                    np.max(np.abs(y.astype(np.float64) - ref.astype(np.float64)))
+                )
+        except Exception as e:
+            ent["apply_error"] = _err(e)
+        k3[name] = ent
+    k3_none = keras.activations.get(None)
+
+    # ---- formula checks (float64 numpy formula vs recorded float32 output)
+    x64 = x.astype(np.float64)
+    from math import erf, sqrt, pi
+
+    verf = np.vectorize(erf)
+    formulas = {
+        "hard_sigmoid": ("tf_keras", "clip(0.2*x + 0.5, 0, 1)",
+                         np.clip(0.2 * x64 + 0.5, 0.0, 1.0)),
+        "hard_sigmoid@keras3": ("keras3", "clip(x/6 + 0.5, 0, 1) == relu6(x+3)/6",
+                                np.clip(x64 / 6.0 + 0.5, 0.0, 1.0)),
+        "gelu": ("tf_keras", "0.5*x*(1+erf(x/sqrt(2)))  (approximate=False)",
+                 0.5 * x64 * (1.0 + verf(x64 / sqrt(2.0)))),
+        "gelu@tanh_approx": ("tf_keras:gelu", "0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715x^3)))",
+                             0.5 * x64 * (1.0 + np.tanh(sqrt(2.0 / pi) * (x64 + 0.044715 * x64 ** 3)))),
+        "gelu@keras3": ("keras3", "0.5*x*(1+erf(x/sqrt(2)))",
+                        0.5 * x64 * (1.0 + verf(x64 / sqrt(2.0)))),
+        "leaky_relu": ("tf_keras", "where(x>=0, x, 0.2*x)",
+                       np.where(x64 >= 0, x64, 0.2 * x64)),
+        "LeakyReLU": ("tf_keras", "LeakyReLU layer default: where(x>=0, x, 0.3*x)",
+                      np.where(x64 >= 0, x64, 0.3 * x64)),
+        "elu": ("tf_keras", "where(x>0, x, exp(x)-1)",
+                np.where(x64 > 0, x64, np.expm1(x64))),
+        "selu": ("tf_keras", "1.0507009873554805*where(x>0, x, 1.6732632423543772*(exp(x)-1))",
+                 1.0507009873554805 * np.where(x64 > 0, x64, 1.6732632423543772 * np.expm1(x64))),
+        "relu6": ("tf_keras", "clip(x, 0, 6)", np.clip(x64, 0, 6)),
+        "swish": ("tf_keras", "x*sigmoid(x)", x64 / (1.0 + np.exp(-x64))),
+        "mish": ("tf_keras", "x*tanh(softplus(x))", x64 * np.tanh(np.log1p(np.exp(x64)))),
+        "ThresholdedReLU": ("tf_keras", "ThresholdedReLU layer default: x*(x>1.0)",
+                            np.where(x64 > 1.0, x64, 0.0)),
+        "softsign": ("tf_keras", "x/(1+|x|)", x64 / (1.0 + np.abs(x64))),
+    }
+    formula_checks = {}
+    for key, (lib, text, ref) in formulas.items():
+        base = key.split("@")[0]
+        if lib == "keras3":
+            tkey = base + ".keras3_output"
+        else:
+            tkey = base + ".output"
+        if tkey not in tensors:
+            continue
+        formula_checks[key] = {
+            "formula": text, "tensor": tkey,
+            "max_abs_diff": float(np.max(np.abs(tensors[tkey].astype(np.float64) - ref))),
+        }
+
+    # ---- local derivative (grad / upstream) at special points ------------
+    special_pts = [0.0, 2.5, -2.5, 3.0, -3.0, 6.0, -6.0, 1.0, -1.0]
+    elementwise = [n for n, e in entries.items()
+                   if e.get("grad_key") and n not in ("softmax", "log_softmax", "Softmax")]
+    kink = {}
+    for n in sorted(elementwise):
+        g = tensors[n + ".grad"]
+        row = {}
+        for pt in special_pts:
+            idx = np.argwhere(x == F32(pt))
+            if len(idx) == 0:
+                continue
+            i = tuple(idx[0])
+            row[repr(pt)] = float(g[i]) / float(u[i])
+        kink[n] = row
+
+    doc = {
+        "description": (
+            "tf_keras (tf.keras 2.x) activations applied to tensor 'input' "
+            "(float32, shape [2,3,4,5]); '<name>.output' = activation(input); "
+            "'<name>.grad' = d/d input of sum(output * upstream) via "
+            "tf.GradientTape. softmax/log_softmax act on the last axis. "
+            "'<name>.keras3_output' = Keras 3 activation on the same input."
+        ),
+        "input_key": "input",
+        "upstream_key": "upstream",
+        "shape": list(x.shape),
+        "get_None": get_none,
+        "formula_checks": formula_checks,
+        "local_derivative_at_points": kink,
+        "tf_keras_accepted": sorted(accepted),
+        "tf_keras_rejected": rejected,
+        "activations": entries,
+        "keras3": {
+            "get_None": {"fn_name": _fn_name(k3_none),
+                         "serialized": keras.activations.serialize(k3_none)},
+            "accepted": sorted(k3_accepted),
+            "entries": k3,
+        },
+        "tf_keras_only": sorted(set(accepted) - set(k3_accepted)),
+        "keras3_only": sorted(set(k3_accepted) - set(accepted)),
+    }
+    _dump(os.path.join(out_dir, "activations.json"), doc)
+    _save_safetensors(tensors, os.path.join(out_dir, "activations.safetensors"),
+                      metadata={"generator": "gen_components.py"})
+    return {"activations": len(entries), "activation_tensors": len(tensors)}
+
+
+# ----------------------------------------------------------------------------
+# 2. regularizers
+# ----------------------------------------------------------------------------
+REG_SHAPES = [(3, 3, 2, 4), (4,), (6, 5), (4, 6)]
+
+
+def _reg_inputs():
+    rng = np.random.default_rng(777)
+    out = {}
+    for s in REG_SHAPES:
+        out[_tag(s)] = rng.normal(scale=0.8, size=s).astype(F32)
+    return out
+
+
+REG_IDENTIFIERS = [
+    # (id, kind, identifier or constructor)
+    ("l1", "str", "l1"),
+    ("l2", "str", "l2"),
+    ("l1_l2", "str", "l1_l2"),
+    ("L1", "str", "L1"),
+    ("L2", "str", "L2"),
+    ("L1L2", "str", "L1L2"),
+    ("l1l2", "str", "l1l2"),
+    ("orthogonal_regularizer", "str", "orthogonal_regularizer"),
+    ("OrthogonalRegularizer", "str", "OrthogonalRegularizer"),
+    ("obj_L1_0.3", "obj", "L1(0.3)"),
+    ("obj_L2_0.05", "obj", "L2(0.05)"),
+    ("obj_L1L2_0.1_0.2", "obj", "L1L2(l1=0.1, l2=0.2)"),
+    ("obj_L1L2_default", "obj", "L1L2()"),
+    ("obj_l1_l2_fn_default", "obj", "l1_l2()"),
+    ("obj_Orth_0.02_rows", "obj", "OrthogonalRegularizer(factor=0.02, mode='rows')"),
+    ("obj_Orth_columns", "obj", "OrthogonalRegularizer(mode='columns')"),
+    ("dict_legacy_L2_0.5", "dict", {"class_name": "L2", "config": {"l2": 0.5}}),
+    ("dict_new_L1_0.2", "dict", {"module": "keras.regularizers", "class_name": "L1",
+                                 "config": {"l1": 0.2}, "registered_name": None}),
+    ("dict_legacy_L1L2_empty", "dict", {"class_name": "L1L2", "config": {}}),
+]
+
+
+def _make_reg(lib, kind, ident):
+    if kind == "obj":
+        return eval(ident, dict(vars(lib.regularizers)))  # noqa: S307
+    return lib.regularizers.get(
+        json.loads(json.dumps(ident)) if isinstance(ident, dict) else ident
+    )
+
+
+def gen_regularizers(out_dir, comp_tensors):
+    tf, tf_keras, keras = _imports()
+    inputs = _reg_inputs()
+    for tag, arr in inputs.items():
+        comp_tensors["reg_in." + tag] = arr
+
+    entries = []
+    for rid, kind, ident in REG_IDENTIFIERS:
+        ent = {"id": rid, "kind": kind}
+        if kind == "obj":
+            ent["identifier"] = {"constructor": ident}
+        else:
+            ent["identifier"] = ident
+        # --- tf_keras
+        tk = {}
+        try:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                reg = _make_reg(tf_keras, kind, ident)
+            tk["class"] = type(reg).__name__
+            if w:
+                tk["warnings"] = [_clean_text(x.message) for x in w]
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                try:
+                    tk["serialized"] = tf_keras.regularizers.serialize(reg)
+                except Exception as e:
+                    tk["serialize_error"] = _err(e)
+                try:
+                    tk["serialized_legacy"] = tf_keras.regularizers.serialize(
+                        reg, use_legacy_format=True)
+                except Exception as e:
+                    tk["serialize_legacy_error"] = _err(e)
+            if w:
+                tk["serialize_warnings"] = sorted(
+                    {_clean_text(x.message) for x in w})
+            try:
+                tk["config"] = reg.get_config()
+            except Exception as e:
+                tk["config_error"] = _err(e)
+            vals = {}
+            for tag, arr in inputs.items():
+                try:
+                    v = reg(tf.constant(arr))
+                    vals[tag] = {"value": float(_np(v)),
+                                 "dtype": str(getattr(v, "dtype", type(v).__name__))}
+                except Exception as e:
+                    vals[tag] = {"error": _err(e)}
+            tk["values"] = vals
+        except Exception as e:
+            tk["error"] = _err(e)
+        if kind == "obj" and "serialized" in tk:
+            ent["identifier"]["serialized"] = tk["serialized"]
+        ent["tf_keras"] = tk
+        # --- keras 3
+        k3 = {}
+        try:
+            reg = _make_reg(keras, kind, ident)
+            k3["class"] = type(reg).__name__
+            try:
+                k3["serialized"] = keras.regularizers.serialize(reg)
+            except Exception as e:
+                k3["serialize_error"] = _err(e)
+            try:
+                k3["config"] = reg.get_config()
+            except Exception as e:
+                k3["config_error"] = _err(e)
+            vals = {}
+            for tag, arr in inputs.items():
+                try:
+                    vals[tag] = {"value": float(_np(reg(tf.constant(arr))))}
+                except Exception as e:
+                    vals[tag] = {"error": _err(e)}
+            k3["values"] = vals
+        except Exception as e:
+            k3["error"] = _err(e)
+        ent["keras3"] = k3
+        entries.append(ent)
+
+    doc = {
+        "description": (
+            "Regularizer identifiers resolved by tf_keras.regularizers.get "
+            "(objects constructed directly), their serialize()/get_config() "
+            "and penalty value on float32 inputs stored in "
+            "components.safetensors as 'reg_in.<shape-tag>'. Same for Keras 3 "
+            "under 'keras3'."
+        ),
+        "input_keys": {tag: "reg_in." + tag for tag in inputs},
+        "entries": entries,
+    }
+    _dump(os.path.join(out_dir, "regularizers.json"), doc)
+    return {"regularizer_entries": len(entries)}
+
+
+# ----------------------------------------------------------------------------
+# 3. constraints
+# ----------------------------------------------------------------------------
+CON_SHAPES = [(3, 3, 2, 4), (4,), (5, 5, 2, 3), (4, 4, 1, 2)]
+
+CON_IDENTIFIERS = [
+    ("max_norm", "str", "max_norm"),
+    ("min_max_norm", "str", "min_max_norm"),
+    ("unit_norm", "str", "unit_norm"),
+    ("non_neg", "str", "non_neg"),
+    ("MaxNorm", "str", "MaxNorm"),
+    ("MinMaxNorm", "str", "MinMaxNorm"),
+    ("UnitNorm", "str", "UnitNorm"),
+    ("NonNeg", "str", "NonNeg"),
+    ("maxnorm", "str", "maxnorm"),
+    ("nonneg", "str", "nonneg"),
+    ("unitnorm", "str", "unitnorm"),
+    ("radial_constraint", "str", "radial_constraint"),
+    ("RadialConstraint", "str", "RadialConstraint"),
+    ("Constraint", "str", "Constraint"),
+    ("obj_MaxNorm_1.5_axis012", "obj", "MaxNorm(1.5, axis=[0, 1, 2])"),
+    ("obj_MaxNorm_0.5_axis3", "obj", "MaxNorm(0.5, axis=3)"),
+    ("obj_MinMaxNorm_0.5_1.5_r0.7_axis012", "obj",
+     "MinMaxNorm(0.5, 1.5, rate=0.7, axis=[0, 1, 2])"),
+    ("obj_UnitNorm_axis012", "obj", "UnitNorm(axis=[0, 1, 2])"),
+    ("obj_NonNeg", "obj", "NonNeg()"),
+    ("obj_RadialConstraint", "obj", "RadialConstraint()"),
+    ("dict_legacy_MaxNorm_3_axis012", "dict",
+     {"class_name": "MaxNorm", "config": {"max_value": 3, "axis": [0, 1, 2]}}),
+    ("dict_new_UnitNorm_axis012", "dict",
+     {"module": "keras.constraints", "class_name": "UnitNorm",
+      "config": {"axis": [0, 1, 2]}, "registered_name": None}),
+    ("dict_legacy_MinMaxNorm_0.2_0.9", "dict",
+     {"class_name": "MinMaxNorm", "config": {"min_value": 0.2, "max_value": 0.9}}),
+]
+
+
+def _con_inputs():
+    rng = np.random.default_rng(4242)
+    out = {}
+    for s in CON_SHAPES:
+        a = rng.normal(scale=0.9, size=s).astype(F32)
+        out[_tag(s)] = a
+    # make sure a few exact zeros / tiny values are present
+    out[_tag((4,))][1] = 0.0
+    out[_tag((3, 3, 2, 4))][1, 2, 1, 2] = 0.0
+    return out
+
+
+def _make_con(lib, kind, ident):
+    if kind == "obj":
+        return eval(ident, dict(vars(lib.constraints)))  # noqa: S307
+    return lib.constraints.get(
+        json.loads(json.dumps(ident)) if isinstance(ident, dict) else ident
+    )
+
+
+def gen_constraints(out_dir, comp_tensors):
+    tf, tf_keras, keras = _imports()
+    inputs = _con_inputs()
+    for tag, arr in inputs.items():
+        comp_tensors["con_in." + tag] = arr
+
+    entries = []
+    for cid, kind, ident in CON_IDENTIFIERS:
+        ent = {"id": cid, "kind": kind}
+        ent["identifier"] = {"constructor": ident} if kind == "obj" else ident
+        tk = {}
+        tk_out = {}
+        try:
+            con = _make_con(tf_keras, kind, ident)
+            tk["class"] = type(con).__name__
+            try:
+                tk["serialized"] = tf_keras.constraints.serialize(con)
+            except Exception as e:
+                tk["serialize_error"] = _err(e)
+            try:
+                tk["serialized_legacy"] = tf_keras.constraints.serialize(
+                    con, use_legacy_format=True)
+            except Exception as e:
+                tk["serialize_legacy_error"] = _err(e)
+            try:
+                tk["config"] = con.get_config()
+            except Exception as e:
+                tk["config_error"] = _err(e)
+            outs = {}
+            for tag, arr in inputs.items():
+                try:
+                    y = _np(con(tf.constant(arr))).astype(F32)
+                    key = "con.%s.%s" % (cid, tag)
+                    comp_tensors[key] = y
+                    tk_out[tag] = y
+                    outs[tag] = {"key": key, "shape": list(y.shape)}
+                except Exception as e:
+                    outs[tag] = {"error": _err(e)}
+            tk["outputs"] = outs
+        except Exception as e:
+            tk["error"] = _err(e)
+        if kind == "obj" and "serialized" in tk:
+            ent["identifier"]["serialized"] = tk["serialized"]
+        ent["tf_keras"] = tk
+        k3 = {}
+        try:
+            con = _make_con(keras, kind, ident)
+            k3["class"] = type(con).__name__
+            try:
+                k3["serialized"] = keras.constraints.serialize(con)
+            except Exception as e:
+                k3["serialize_error"] = _err(e)
+            try:
+                k3["config"] = con.get_config()
+            except Exception as e:
+                k3["config_error"] = _err(e)
+            outs = {}
+            for tag, arr in inputs.items():
+                try:
+                    y = _np(con(tf.constant(arr))).astype(F32)
+                    o = {"shape": list(y.shape)}
+                    if tag in tk_out:
+                        d = float(np.max(np.abs(y.astype(np.float64)
+                                                - tk_out[tag].astype(np.float64))))
+                        o["max_abs_diff_vs_tf_keras"] = d
+                        if d > 1e-6:
+                            key = "con_k3.%s.%s" % (cid, tag)
+                            comp_tensors[key] = y
+                            o["key"] = key
+                    else:
+                        key = "con_k3.%s.%s" % (cid, tag)
+                        comp_tensors[key] = y
+                        o["key"] = key
+                    outs[tag] = o
+                except Exception as e:
+                    outs[tag] = {"error": _err(e)}
+            k3["outputs"] = outs
+        except Exception as e:
+            k3["error"] = _err(e)
+        ent["keras3"] = k3
+        entries.append(ent)
+
+    doc = {
+        "description": (
+            "Constraint identifiers resolved by tf_keras.constraints.get "
+            "(objects constructed directly). Outputs of applying them to "
+            "float32 inputs 'con_in.<shape-tag>' are stored in "
+            "components.safetensors as 'con.<id>.<shape-tag>'. Keras 3 "
+            "outputs are only stored ('con_k3.<id>.<tag>') when they differ "
+            "from tf_keras by > 1e-6 or tf_keras failed."
+        ),
+        "input_keys": {tag: "con_in." + tag for tag in inputs},
+        "entries": entries,
+    }
+    _dump(os.path.join(out_dir, "constraints.json"), doc)
+    return {"constraint_entries": len(entries)}
+
+
+# ----------------------------------------------------------------------------
+# 4. initializers
+# ----------------------------------------------------------------------------
+INIT_SHAPES = [(3, 3, 16, 32), (5, 4), (64, 128), (1, 1, 8, 8), (7,)]
+ORTHO_SHAPES = [(64, 128), (128, 64), (3, 3, 16, 32)]
+STAT_SEED = 11
+
+# (id, constructor template, deterministic?)
+# "{seed}" is substituted with STAT_SEED for the statistics run.
+INIT_STAT_SPECS = [
+    ("zeros", "Zeros()", True),
+    ("ones", "Ones()", True),
+    ("constant", "Constant()", True),
+    ("random_normal", "RandomNormal(seed={seed})", False),
+    ("random_uniform", "RandomUniform(seed={seed})", False),
+    ("truncated_normal", "TruncatedNormal(seed={seed})", False),
+    ("variance_scaling", "VarianceScaling(seed={seed})", False),
+    ("orthogonal", "Orthogonal(seed={seed})", False),
+    ("identity", "Identity()", True),
+    ("glorot_normal", "GlorotNormal(seed={seed})", False),
+    ("glorot_uniform", "GlorotUniform(seed={seed})", False),
+    ("he_normal", "HeNormal(seed={seed})", False),
+    ("he_uniform", "HeUniform(seed={seed})", False),
+    ("lecun_normal", "LecunNormal(seed={seed})", False),
+    ("lecun_uniform", "LecunUniform(seed={seed})", False),
+    ("VS_2.0_fan_out_uniform",
+     "VarianceScaling(scale=2.0, mode='fan_out', distribution='uniform', seed={seed})",
+     False),
+    ("VS_fan_avg_untruncated_normal",
+     "VarianceScaling(mode='fan_avg', distribution='untruncated_normal', seed={seed})",
+     False),
+    ("RandomNormal_0.5_2.0", "RandomNormal(0.5, 2.0, seed={seed})", False),
+    ("RandomUniform_-2_3", "RandomUniform(-2, 3, seed={seed})", False),
+    ("TruncatedNormal_1.0_0.3", "TruncatedNormal(1.0, 0.3, seed={seed})", False),
+    ("Constant_0.3", "Constant(0.3)", True),
+    ("Orthogonal_gain2", "Orthogonal(gain=2.0, seed={seed})", False),
+    ("Identity_gain0.5", "Identity(gain=0.5)", True),
+    # its own seed (3) is part of the requested object
+    ("GlorotUniform_seed3", "GlorotUniform(seed=3)", False),
+]
+
+INIT_OBJECTS = [
+    ("VS_2.0_fan_out_uniform",
+     "VarianceScaling(scale=2.0, mode='fan_out', distribution='uniform')"),
+    ("VS_fan_avg_untruncated_normal",
+     "VarianceScaling(mode='fan_avg', distribution='untruncated_normal')"),
+    ("VS_distribution_normal_alias", "VarianceScaling(distribution='normal')"),
+    ("RandomNormal_0.5_2.0", "RandomNormal(0.5, 2.0)"),
+    ("RandomUniform_-2_3", "RandomUniform(-2, 3)"),
+    ("TruncatedNormal_1.0_0.3", "TruncatedNormal(1.0, 0.3)"),
+    ("Constant_0.3", "Constant(0.3)"),
+    ("Orthogonal_gain2", "Orthogonal(gain=2.0)"),
+    ("Identity_gain0.5", "Identity(gain=0.5)"),
+    ("GlorotUniform_seed3", "GlorotUniform(seed=3)"),
+]
+
+
+def _init_ns(lib):
+    return dict(vars(lib.initializers))
+
+
+def _serialize_init(lib, obj):
+    out = {}
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            out["serialized"] = lib.initializers.serialize(obj)
+        except Exception as e:
+            out["serialize_error"] = _err(e)
+        if lib.__name__ == "tf_keras":
+            try:
+                out["serialized_legacy"] = lib.initializers.serialize(
+                    obj, use_legacy_format=True)
+            except Exception as e:
+                out["serialize_legacy_error"] = _err(e)
+    if w:
+        out["serialize_warnings"] = sorted({_clean_text(x.message) for x in w})
+    try:
+        out["config"] = obj.get_config()
+    except Exception as e:
+        out["config_error"] = _err(e)
+    return out
+
+
+def _call_init(obj, shape, dtype="float32"):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        v = _np(obj(shape, dtype=dtype))
+    return v, [_clean_text(x.message) for x in w]
+
+
+def _vs_theory(cfg, shape):
+    """Expected parameters for VarianceScaling-family initializers (tf_keras)."""
+    from tf_keras.src.initializers.initializers import _compute_fans
+
+    fan_in, fan_out = _compute_fans(shape)
+    scale = float(cfg["scale"])
+    if cfg["mode"] == "fan_in":
+        n = max(1.0, fan_in)
+    elif cfg["mode"] == "fan_out":
+        n = max(1.0, fan_out)
+    else:
+        n = max(1.0, (fan_in + fan_out) / 2.0)
+    s = scale / n
+    d = cfg["distribution"]
+    if d == "truncated_normal":
+        return {"n": n, "truncated_normal_stddev_arg": float(np.sqrt(s) / 0.8796256610342398),
+                "target_std": float(np.sqrt(s)), "truncation": "2 * stddev_arg"}
+    if d == "untruncated_normal":
+        return {"n": n, "normal_stddev": float(np.sqrt(s))}
+    return {"n": n, "uniform_limit": float(np.sqrt(3.0 * s))}
+
+
+def gen_initializers(out_dir, comp_tensors):
+    tf, tf_keras, keras = _imports()
+    from tf_keras.src import initializers as TKI
+    from tf_keras.src.initializers.initializers import _compute_fans
+
+    TKI.populate_deserializable_objects()
+    tk_names = sorted(TKI.LOCAL.ALL_OBJECTS.keys())
+    k3_names = sorted(keras.src.initializers.ALL_OBJECTS_DICT.keys())
+
+    # ---- by-name ---------------------------------------------------------
+    by_name = {}
+    for name in sorted(set(tk_names) | set(k3_names) | {"bogus", "Zero", "One"}):
+        ent = {}
+        try:
+            obj = tf_keras.initializers.get(name)
+            ent["tf_keras"] = {"class": type(obj).__name__}
+            ent["tf_keras"].update(_serialize_init(tf_keras, obj))
+        except Exception as e:
+            ent["tf_keras"] = {"error": _err(e)}
+        try:
+            obj = keras.initializers.get(name)
+            ent["keras3"] = {"class": type(obj).__name__}
+            ent["keras3"].update(_serialize_init(keras, obj))
+        except Exception as e:
+            ent["keras3"] = {"error": _err(e)}
+        by_name[name] = ent
+
+    # ---- objects with non-default args -----------------------------------
+    objects = {}
+    for oid, ctor in INIT_OBJECTS:
+        ent = {"constructor": ctor}
+        for lib, key in ((tf_keras, "tf_keras"), (keras, "keras3")):
+            try:
+                obj = eval(ctor, _init_ns(lib))  # noqa: S307
+                d = {"class": type(obj).__name__}
+                d.update(_serialize_init(lib, obj))
+                ent[key] = d
+            except Exception as e:
+                ent[key] = {"error": _err(e)}
+        objects[oid] = ent
+
+    # ---- statistics (tf_keras only) -------------------------------------
+    stats = {}
+    ns = _init_ns(tf_keras)
+    for sid, tmpl, deterministic in INIT_STAT_SPECS:
+        ctor = tmpl.format(seed=STAT_SEED)
+        obj_cfg = eval(ctor, ns).get_config()  # noqa: S307
+        ent = {"constructor": ctor, "deterministic": deterministic,
+               "config": obj_cfg, "shapes": {}}
+        for shape in INIT_SHAPES:
+            tag = _tag(shape)
+            obj = eval(ctor, ns)  # fresh object per shape  # noqa: S307
+            fi, fo = _compute_fans(shape)
+            rec = {"fan_in": fi, "fan_out": fo}
+            try:
+                v, w = _call_init(obj, shape)
+                v64 = v.astype(np.float64)
+                rec.update({
+                    "shape": list(v.shape),
+                    "dtype": str(v.dtype),
+                    "mean": float(v64.mean()),
+                    "std": float(v64.std()),
+                    "min": float(v64.min()),
+                    "max": float(v64.max()),
+                })
+                if w:
+                    rec["warnings"] = w
+                if not deterministic:
+                    rec["first8"] = [float(a) for a in v.reshape(-1)[:8]]
+                if deterministic and len(shape) == 2:
+                    if v.size <= 64:
+                        rec["values"] = v.tolist()
+                    else:
+                        key = "init.%s.%s" % (sid, tag)
+                        comp_tensors[key] = v.astype(F32)
+                        rec["values_key"] = key
+                if "distribution" in obj_cfg or isinstance(
+                        obj, TKI.initializers.VarianceScaling):
+                    full = {"scale": obj.scale, "mode": obj.mode,
+                            "distribution": obj.distribution}
+                    rec["theory"] = _vs_theory(full, shape)
+            except Exception as e:
+                rec["error"] = _err(e)
+            ent["shapes"][tag] = rec
+        stats[sid] = ent
+
+    # ---- orthogonality ----------------------------------------------------
+    ortho = {}
+    for oid, ctor in (("orthogonal", "Orthogonal(seed=%d)" % STAT_SEED),
+                      ("Orthogonal_gain2", "Orthogonal(gain=2.0, seed=%d)" % STAT_SEED)):
+        ent = {"constructor": ctor, "shapes": {}}
+        for shape in ORTHO_SHAPES:
+            obj = eval(ctor, ns)  # noqa: S307
+            gain = float(obj.gain)
+            v, _ = _call_init(obj, shape)
+            wflat = v.astype(np.float64).reshape(-1, shape[-1])
+            r, c = wflat.shape
+            if r >= c:
+                gram = wflat.T @ wflat
+                side = "W^T W (cols orthogonal)"
+            else:
+                gram = wflat @ wflat.T
+                side = "W W^T (rows orthogonal)"
+            dev = float(np.max(np.abs(gram - gain ** 2 * np.eye(min(r, c)))))
+            ent["shapes"][_tag(shape)] = {
+                "flat_shape": [r, c], "gram": side,
+                "max_abs_dev_from_gain2_I": dev,
+                "gain": gain,
+            }
+        ortho[oid] = ent
+
+    # ---- repeat / seed semantics -----------------------------------------
+    sem = {}
+    shape = (5, 4)
+    for cls in ("RandomNormal", "RandomUniform", "TruncatedNormal",
+                "VarianceScaling", "GlorotUniform", "GlorotNormal",
+                "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
+                "Orthogonal"):
+        rec = {}
+        for lib, key in ((tf_keras, "tf_keras"), (keras, "keras3")):
+            libns = _init_ns(lib)
+            r = {}
+            a = libns[cls](seed=STAT_SEED)
+            v1, w1 = _call_init(a, shape)
+            v2, w2 = _call_init(a, shape)
+            b = libns[cls](seed=STAT_SEED)
+            v3, _ = _call_init(b, shape)
+            r["seeded_same_object_twice_equal"] = bool(np.array_equal(v1, v2))
+            r["seeded_two_objects_same_seed_equal"] = bool(np.array_equal(v1, v3))
+            c = libns[cls](seed=STAT_SEED + 1)
+            v4, _ = _call_init(c, shape)
+            r["different_seed_equal"] = bool(np.array_equal(v1, v4))
+            # shape dependence: first values of a bigger draw vs smaller
+            r["seeded_warnings"] = sorted(set(w1 + w2))
+            u = libns[cls]()
+            u1, uw1 = _call_init(u, shape)
+            u2, uw2 = _call_init(u, shape)
+            u_other = libns[cls]()
+            u3, _ = _call_init(u_other, shape)
+            r["unseeded_same_object_twice_equal"] = bool(np.array_equal(u1, u2))
+            r["unseeded_two_objects_equal"] = bool(np.array_equal(u1, u3))
+            r["unseeded_first_call_warnings"] = uw1
+            r["unseeded_second_call_warnings"] = uw2
+            rec[key] = r
+        sem[cls] = rec
+    # GlorotUniform(seed=s) vs VarianceScaling(1.0,'fan_avg','uniform',seed=s)
+    g = tf_keras.initializers.GlorotUniform(seed=3)((6, 7))
+    vs = tf_keras.initializers.VarianceScaling(
+        1.0, "fan_avg", "uniform", seed=3)((6, 7))
+    ru = tf_keras.initializers.RandomUniform(seed=3)((6, 7))
+    lim = np.sqrt(3.0 / 6.5)
+    extra = {
+        "GlorotUniform_seed3_equals_VarianceScaling_fan_avg_uniform_seed3":
+            bool(np.array_equal(_np(g), _np(vs))),
+        "GlorotUniform_seed3_equals_RandomUniform(-lim,lim,seed3)_rescaled":
+            bool(np.allclose(_np(g), _np(ru) / 0.05 * lim, rtol=0, atol=1e-6)),
+    }
+    # dtype float64 vs float32 with same seed
+    a32 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4), dtype="float32"))
+    a64 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4), dtype="float64"))
+    extra["RandomNormal_seed11_float64_close_to_float32"] = bool(
+        np.allclose(a32.astype(np.float64), a64, atol=1e-6))
+    # prefix property: does a (5,4) draw equal the first 20 of a (20,) draw?
+    p1 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4)))
+    p2 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((20,)))
+    extra["RandomNormal_seed11_shape5x4_equals_shape20_reshaped"] = bool(
+        np.array_equal(p1.reshape(-1), p2))
+    p3 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((7,)))
+    extra["RandomNormal_seed11_shape7_equals_first7_of_shape5x4"] = bool(
+        np.array_equal(p1.reshape(-1)[:7], p3))
+    p4 = _np(tf_keras.initializers.RandomUniform(seed=STAT_SEED)((7,)))
+    p5 = _np(tf_keras.initializers.RandomUniform(seed=STAT_SEED)((5, 4)))
+    extra["RandomUniform_seed11_shape7_equals_first7_of_shape5x4"] = bool(
+        np.array_equal(p5.reshape(-1)[:7], p4))
+    try:
+        rg = TKI.initializers.RandomNormal(seed=STAT_SEED)._random_generator
+        rg._maybe_init()
+        extra["tf_keras_rng_type"] = rg._rng_type
+        extra["tf_keras_stateless_seed_pair"] = list(rg.make_seed_for_stateless_op())
+    except Exception as e:  # pragma: no cover
+        extra["rng_introspection_error"] = _err(e)
+
+    doc = {
+        "description": (
+            "tf_keras initializers: by-name resolution (every key of "
+            "tf_keras initializers' ALL_OBJECTS plus Keras 3 names), configs "
+            "of non-default objects, statistics of generated values "
+            "(float32 generation, stats in float64, population std), "
+            "orthogonality and seed/repeat semantics."
+        ),
+        "stat_seed": STAT_SEED,
+        "std_ddof": 0,
+        "tf_keras_names": tk_names,
+        "keras3_names": k3_names,
+        "tf_keras_only": sorted(set(tk_names) - set(k3_names)),
+        "keras3_only": sorted(set(k3_names) - set(tk_names)),
+        "by_name": by_name,
+        "objects": objects,
+        "stats": stats,
+        "orthogonality": ortho,
+        "repeat_semantics": sem,
+        "repeat_semantics_extra": extra,
+    }
+    _dump(os.path.join(out_dir, "initializers.json"), doc)
+    return {"initializer_names": len(by_name), "initializer_stat_specs": len(stats)}
+
+
+# ----------------------------------------------------------------------------
+# 5. Conv2D configs (Keras 3 vs tf_keras vs legacy)
+# ----------------------------------------------------------------------------
+# Each args string is evaluated with I/R/C bound to the initializers /
+# regularizers / constraints module of the library being tested.
+CONV_SPECS = [
+    ("default", "filters=4, kernel_size=3", (None, 8, 8, 3)),
+    ("strings_float64",
+     "filters=8, kernel_size=(3, 5), strides=2, padding='same', activation='relu', "
+     "kernel_initializer='he_normal', bias_initializer='zeros', "
+     "kernel_regularizer='l2', dtype='float64'",
+     (None, 9, 9, 2)),
+    ("mixed_float16",
+     "filters=6, kernel_size=3, activation='gelu', dtype='mixed_float16', "
+     "kernel_initializer=I.GlorotNormal(seed=1), bias_initializer=I.Ones()",
+     (None, 7, 7, 3)),
+    ("l1_l2_objs_maxnorm_nonneg",
+     "filters=4, kernel_size=3, kernel_regularizer=R.L1(0.3), "
+     "bias_regularizer=R.L2(0.05), activity_regularizer=R.L1L2(l1=0.1, l2=0.2), "
+     "kernel_constraint=C.MaxNorm(1.5, axis=[0, 1, 2]), bias_constraint=C.NonNeg(), "
+     "kernel_initializer=I.RandomNormal(0.5, 2.0, seed=5), "
+     "bias_initializer=I.Constant(0.3)",
+     (None, 6, 6, 2)),
+    ("orth_reg_minmax_unitnorm",
+     "filters=5, kernel_size=(2, 2), padding='same', "
+     "kernel_regularizer=R.OrthogonalRegularizer(factor=0.02, mode='rows'), "
+     "bias_regularizer=R.OrthogonalRegularizer(mode='columns'), "
+     "kernel_constraint=C.MinMaxNorm(0.5, 1.5, rate=0.7, axis=[0, 1, 2]), "
+     "bias_constraint=C.UnitNorm(axis=0), "
+     "kernel_initializer=I.Orthogonal(gain=2.0, seed=2), "
+     "bias_initializer=I.RandomUniform(-2, 3, seed=1)",
+     (None, 5, 5, 3)),
+    ("radial_truncnormal_vs",
+     "filters=3, kernel_size=5, activation='tanh', "
+     "kernel_constraint=C.RadialConstraint(), "
+     "kernel_initializer=I.VarianceScaling(scale=2.0, mode='fan_out', distribution='uniform'), "
+     "bias_initializer=I.TruncatedNormal(1.0, 0.3)",
+     (None, 9, 9, 2)),
+    ("identity_kernel_lecun_bias",
+     "filters=4, kernel_size=1, kernel_initializer=I.Identity(gain=0.5), "
+     "bias_initializer=I.LecunUniform(seed=4), activation='softmax'",
+     (None, 4, 4, 4)),
+    ("dilated_grouped_channels_first",
+     "filters=4, kernel_size=3, dilation_rate=2, groups=2, "
+     "data_format='channels_first', use_bias=False, "
+     "kernel_initializer='he_uniform', activation='swish'",
+     (None, 4, 10, 10)),
+    ("silu_lecun_normal_l1_l2_string",
+     "filters=2, kernel_size=3, activation='silu', "
+     "kernel_initializer='lecun_normal', kernel_regularizer='l1_l2'",
+     (None, 6, 6, 1)),
+    ("hard_sigmoid_glorot_normal_nonneg_l1",
+     "filters=3, kernel_size=(3, 1), strides=(2, 1), activation='hard_sigmoid', "
+     "kernel_initializer='glorot_normal', bias_initializer='ones', "
+     "kernel_constraint='non_neg', bias_regularizer='l1'",
+     (None, 8, 5, 2)),
+    ("leaky_relu_zeros_unitnorm_orthreg",
+     "filters=3, kernel_size=2, strides=(1, 2), activation='leaky_relu', "
+     "kernel_initializer='zeros', kernel_constraint='unit_norm', "
+     "kernel_regularizer='orthogonal_regularizer'",
+     (None, 6, 6, 2)),
+    ("LeakyReLU_layer_string_activation",
+     "filters=2, kernel_size=3, activation='LeakyReLU'",
+     (None, 5, 5, 1)),
+    ("variance_scaling_orthogonal_strings_maxnorm_minmax",
+     "filters=4, kernel_size=3, padding='same', "
+     "kernel_initializer='variance_scaling', bias_initializer='random_normal', "
+     "kernel_constraint='max_norm', bias_constraint='min_max_norm', "
+     "activation='elu', use_bias=True",
+     (None, 6, 6, 3)),
+    ("orthogonal_string_trainable_false",
+     "filters=4, kernel_size=3, kernel_initializer='orthogonal', "
+     "bias_initializer='random_uniform', activation=None, trainable=False",
+     (None, 6, 6, 2)),
+    ("truncated_normal_glorot_uniform_he_normal",
+     "filters=2, kernel_size=(1, 3), kernel_initializer='truncated_normal', "
+     "bias_initializer=I.HeNormal(seed=9), activation='selu', padding='same'",
+     (None, 4, 6, 2)),
+    ("glorot_uniform_seed_lecun_normal_obj_softplus",
+     "filters=2, kernel_size=2, kernel_initializer=I.GlorotUniform(seed=3), "
+     "bias_initializer=I.LecunNormal(seed=1), activation='softplus', "
+     "bias_constraint=C.MaxNorm(0.5, axis=0)",
+     (None, 4, 4, 3)),
+    ("he_uniform_obj_relu6_constant_int",
+     "filters=2, kernel_size=3, kernel_initializer=I.HeUniform(seed=7), "
+     "bias_initializer=I.Constant(2), activation='relu6', "
+     "kernel_regularizer=R.L2(), bias_regularizer=R.L1()",
+     (None, 5, 5, 2)),
+]
+
+
+def _lib_ns(lib):
+    return {"I": lib.initializers, "R": lib.regularizers, "C": lib.constraints}
+
+
+def _build_layer(lib, args, input_shape, name):
+    layer = eval("lib.layers.Conv2D(%s, name=%r)" % (args, name),  # noqa: S307
+                 dict(_lib_ns(lib), lib=lib))
+    rec = {}
+    try:
+        layer.build(input_shape)
+        rec["built"] = True
+        rec["weight_shapes"] = {w.name.split("/")[-1].split(":")[0]: list(w.shape)
+                                for w in layer.weights}
+        rec["weight_dtypes"] = sorted({str(w.dtype.name if hasattr(w.dtype, "name")
+                                           else w.dtype) for w in layer.weights})
+    except Exception as e:
+        rec["built"] = False
+        rec["build_error"] = _err(e)
+    return layer, rec
+
+
+def _h5_layer_config(tf_keras, layer, in_shape):
+    """Layer entry of model_config as written by tf_keras' legacy H5 save."""
+    import tempfile
+
+    import h5py
+
+    model = tf_keras.Sequential([tf_keras.Input(tuple(in_shape[1:])), layer])
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.h5")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save(path, save_format="h5")
+        with h5py.File(path, "r") as f:
+            cfg = json.loads(f.attrs["model_config"])
+    for lc in cfg["config"]["layers"]:
+        if lc["class_name"] == "Conv2D":
+            return lc
+    raise RuntimeError("Conv2D not found in H5 model_config")
+
+
+def gen_conv_configs(out_dir):
+    tf, tf_keras, keras = _imports()
+    from tf_keras.src.saving.legacy import serialization as legacy_ser
+    from tf_keras.src.saving.legacy.saved_model import utils as smu
+
+    tf_keras.backend.clear_session()
+    keras.backend.clear_session()
+
+    out = []
+    for cid, args, in_shape in CONV_SPECS:
+        name = "conv_" + cid
+        ent = {"id": cid, "args_desc": "Conv2D(%s)" % args,
+               "input_shape": list(in_shape)}
+        # keras 3
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                layer, rec = _build_layer(keras, args, in_shape, name)
+            ent["keras3_config"] = layer.get_config()
+            ent["keras3_build"] = rec
+            try:
+                ent["keras3_serialized"] = keras.saving.serialize_keras_object(layer)
+            except Exception as e:
+                ent["keras3_serialized"] = None
+                ent["keras3_serialize_error"] = _err(e)
+        except Exception as e:
+            ent["keras3_config"] = None
+            ent["keras3_error"] = _err(e)
+        # tf_keras
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                layer, rec = _build_layer(tf_keras, args, in_shape, name)
+            ent["tf_keras_config"] = layer.get_config()
+            ent["tf_keras_build"] = rec
+            try:
+                ent["legacy_config"] = legacy_ser.serialize_keras_object(layer)
+            except Exception as e:
+                ent["legacy_config"] = None
+                ent["legacy_error"] = _err(e)
+            try:
+                with smu.keras_option_scope(save_traces=False,
+                                            in_tf_saved_model_scope=True):
+                    ent["legacy_config_fully_legacy"] = (
+                        legacy_ser.serialize_keras_object(layer))
+            except Exception as e:
+                ent["legacy_config_fully_legacy"] = None
+                ent["legacy_fully_legacy_error"] = _err(e)
+            if rec.get("built") and ent.get("legacy_config") is not None:
+                try:
+                    h5cfg = _h5_layer_config(tf_keras, layer, in_shape)
+                    ent["h5_layer_config_equals_legacy_config"] = (
+                        jsonable(h5cfg) == jsonable(ent["legacy_config"]))
+                    if not ent["h5_layer_config_equals_legacy_config"]:
+                        ent["h5_layer_config"] = h5cfg
+                except Exception as e:
+                    ent["h5_error"] = _err(e)
+            try:
+                ent["tf_keras_serialized"] = tf_keras.layers.serialize(layer)
+            except Exception as e:
+                ent["tf_keras_serialized"] = None
+                ent["tf_keras_serialize_error"] = _err(e)
+        except Exception as e:
+            ent["tf_keras_config"] = None
+            ent["legacy_config"] = None
+            ent["tf_keras_error"] = _err(e)
+        out.append(ent)
+
+    doc = {
+        "description": (
+            "Conv2D configurations. 'keras3_config' = keras.layers.Conv2D(...)"
+            ".get_config() after build(input_shape) (Keras 3); "
+            "'tf_keras_config' = tf_keras.layers.Conv2D(...).get_config() "
+            "after build; 'legacy_config' = tf_keras.src.saving.legacy."
+            "serialization.serialize_keras_object(layer) (the legacy "
+            "{'class_name','config'} form, same as "
+            "tf_keras.layers.serialize(layer, use_legacy_format=True)); "
+            "'tf_keras_serialized' = tf_keras.layers.serialize(layer) "
+            "(new format); 'legacy_config_fully_legacy' = same as "
+            "legacy_config but computed inside tf_keras' SavedModel "
+            "keras_option_scope(in_tf_saved_model_scope=True), where nested "
+            "initializers/regularizers/constraints also use the legacy "
+            "{'class_name','config'} form (as in old tf.keras<=2.12 files); "
+            "'h5_layer_config_equals_legacy_config' tells whether the Conv2D "
+            "entry of model_config written by tf_keras model.save(h5) equals "
+            "legacy_config (if not, 'h5_layer_config' holds it); "
+            "'keras3_serialized' = "
+            "keras.saving.serialize_keras_object(layer). In args_desc, I/R/C "
+            "are the initializers/regularizers/constraints module of each "
+            "library. Build failures are recorded in *_build.build_error "
+            "(config then describes the unbuilt layer)."
+        ),
+        "entries": out,
+    }
+    _dump(os.path.join(out_dir, "keras3_configs.json"), doc)
+    return {"conv_config_entries": len(out)}
+
+
+# ----------------------------------------------------------------------------
+# 6. versions
+# ----------------------------------------------------------------------------
+def gen_versions(out_dir):
+    tf, tf_keras, keras = _imports()
+    import platform
+
+    doc = {
+        "tensorflow": tf.__version__,
+        "tf_keras": tf_keras.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "keras_backend": keras.backend.backend(),
+        "tf_keras_floatx": tf_keras.backend.floatx(),
+        "tf_keras_epsilon": tf_keras.backend.epsilon(),
+        "keras3_epsilon": keras.backend.epsilon(),
+    }
+    try:
+        import safetensors
+
+        doc["safetensors"] = safetensors.__version__
+    except Exception:  # pragma: no cover
+        pass
+    _dump(os.path.join(out_dir, "versions.json"), doc)
+    return doc
+
+
+# ----------------------------------------------------------------------------
+def main(out_dir):
+    out_dir = os.path.abspath(str(out_dir))
+    os.makedirs(out_dir, exist_ok=True)
+    tf, tf_keras, keras = _imports()
+    # Reset global layer-name counters so auto-generated names (e.g. the
+    # LeakyReLU layer built from activation='LeakyReLU') are deterministic
+    # even if other generators ran before in the same process.
+    tf_keras.backend.clear_session()
+    keras.backend.clear_session()
+    # keep global state that could leak from other generators neutral
+    prev_floatx = tf_keras.backend.floatx()
+    tf_keras.backend.set_floatx("float32")
+    try:
+        summary = {}
+        comp = {}
+        summary.update(gen_activations(out_dir))
+        summary.update(gen_regularizers(out_dir, comp))
+        summary.update(gen_constraints(out_dir, comp))
+        summary.update(gen_initializers(out_dir, comp))
+        _save_safetensors(comp, os.path.join(out_dir, "components.safetensors"),
+                          metadata={"generator": "gen_components.py"})
+        summary["components_tensors"] = len(comp)
+        summary.update(gen_conv_configs(out_dir))
+        gen_versions(out_dir)
+    finally:
+        tf_keras.backend.set_floatx(prev_floatx)
+    return summary
+
+
+if __name__ == "__main__":
+    target = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
+        os.path.abspath(__file__))
+    res = main(target)
+    print(json.dumps(res, indent=1))
