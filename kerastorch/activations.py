@@ -12,6 +12,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from . import activation_layers
 from ._registry import Registry
 
 _registry = Registry("activation function", "keras.activations")
@@ -130,17 +131,29 @@ def leaky_relu(x: torch.Tensor, alpha: float = 0.2) -> torch.Tensor:
     return F.leaky_relu(x, negative_slope=alpha)
 
 
-def serialize(activation: Callable[..., Any] | None) -> str:
-    """The name Keras stores in a layer config (``None`` -> ``'linear'``)."""
+def serialize(activation: Callable[..., Any] | None) -> Any:
+    """The name Keras stores in a layer config (``None`` -> ``'linear'``); activation layers as configs."""
     if activation is None:
         return "linear"
+    if isinstance(activation, activation_layers.ActivationLayer):
+        return {"module": "keras.layers", "class_name": type(activation).__name__, "config": activation.get_config(), "registered_name": None}
     name = getattr(activation, "__name__", None)
     if name is None or _registry._objects.get(name) is not activation:
         raise ValueError(f"Unknown activation function {activation!r} cannot be serialized.")
     return name
 
 
+def _activation_layer(name: str, config: dict[str, Any] | None = None) -> Callable[..., torch.Tensor]:
+    if name == "PReLU":
+        raise ValueError("PReLU has trainable weights of its own and cannot be used as `activation=` in kerastorch.")
+    return activation_layers.LAYERS[name].from_config(dict(config or {}))
+
+
 def deserialize(config: str | dict[str, Any]) -> Callable[..., torch.Tensor]:
+    if isinstance(config, dict) and (config.get("class_name") in activation_layers.LAYERS or config.get("class_name") == "PReLU"):
+        return _activation_layer(config["class_name"], config.get("config"))
+    if isinstance(config, str) and (config in activation_layers.LAYERS or config == "PReLU"):
+        return _activation_layer(config)
     if isinstance(config, dict):
         # New form: {'class_name': 'function', 'config': 'relu'}; legacy: {'class_name': 'relu'}.
         name = config.get("config") if config.get("class_name") == "function" else config.get("class_name")

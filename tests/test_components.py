@@ -47,6 +47,26 @@ def test_activation_serialize(name):
     assert activations.serialize(activations.get(name)) == ACT["activations"][name]["serialized"]
 
 
+@pytest.mark.parametrize("name", sorted(_LAYER_ACTIVATIONS - {"PReLU"}))
+def test_activation_layer_identifiers(name):
+    # tf.keras's activations.get('LeakyReLU') returns a layer; its config is what layer configs hold.
+    fn = activations.get(name)
+    rec = ACT["activations"][name]
+    x = ACT_TENSORS["input"].clone().requires_grad_(True)
+    y = fn(x)
+    assert_close(y, ACT_TENSORS[rec["output_key"]], msg=name)
+    (y * ACT_TENSORS["upstream"]).sum().backward()
+    assert_close(x.grad, ACT_TENSORS[rec["grad_key"]], msg=f"{name} grad")
+    assert activations.serialize(fn) == rec["serialized"]
+    again = activations.get(rec["serialized"])
+    assert again.get_config() == rec["layer_config"]
+
+
+def test_prelu_activation_is_refused():
+    with pytest.raises(ValueError, match="PReLU has trainable weights"):
+        activations.get("PReLU")
+
+
 def test_activation_none_is_linear():
     assert activations.get(None) is activations.linear
     assert activations.serialize(activations.get(None)) == ACT["get_None"]["serialized"]

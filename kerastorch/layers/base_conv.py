@@ -201,9 +201,10 @@ class Conv(Layer):
         # Keras dims: k_0..k_{r-1} = 0..r-1, in = r, out = r+1. Memory order makes the torch view
         # (out, in, k...) channels_last-contiguous for channels_last data, plain-contiguous otherwise.
         order = (r + 1, r, *range(r)) if self._channels_first else (r + 1, *range(r), r)
-        self._materialize_weight("kernel", (*self.kernel_size, channels // self.groups, self.filters), self.kernel_initializer, order)
+        specs = [("kernel", (*self.kernel_size, channels // self.groups, self.filters), self.kernel_initializer, order)]
         if self.use_bias:
-            self._materialize_weight("bias", (self.filters,), self.bias_initializer)
+            specs.append(("bias", (self.filters,), self.bias_initializer, None))
+        self._materialize_weights(specs)
         self._input_channels = channels
         self.built = True
         self._drop_lazy_hooks()

@@ -76,28 +76,30 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         self.register_parameter(name, param)
         self._weight_specs[name] = (regularizer, constraint)
 
-    def _materialize_weight(
-        self,
-        name: str,
-        shape: Sequence[int],
-        initializer: Callable[..., Any],
-        memory_order: Sequence[int] | None = None,
-    ) -> None:
-        """Give weight ``name`` its Keras ``shape`` and initial values.
+    def _materialize_weights(self, specs: Sequence[tuple[str, Sequence[int], Callable[..., Any], Sequence[int] | None]]) -> None:
+        """Give each weight ``(name, shape, initializer, memory_order)`` its Keras shape and values.
 
-        ``memory_order`` lists the Keras dims from outermost to innermost in memory, so a permuted
-        view can be handed to torch kernels without a copy.
+        All initial values are computed before any parameter changes, so a failing initializer
+        leaves the layer unbuilt. ``memory_order`` lists the Keras dims from outermost to innermost
+        in memory, so a permuted view can be handed to torch kernels without a copy.
         """
-        param = self._parameters[name]
-        device, dtype = param.device, param.dtype
+        values = []
+        for name, shape, initializer, _ in specs:
+            param = self._parameters[name]
+            value = initializer(tuple(shape), dtype=param.dtype, device=param.device)
+            value = torch.as_tensor(value, dtype=param.dtype, device=param.device)
+            if tuple(value.shape) != tuple(shape):
+                raise ValueError(f'Layer "{self.name}": the initializer of `{name}` returned shape {tuple(value.shape)}, expected {tuple(shape)}.')
+            values.append(value)
         with torch.no_grad():
-            if is_lazy(param):
-                param.materialize(tuple(shape))
-            order = list(memory_order) if memory_order is not None else list(range(len(shape)))
-            storage = torch.empty([shape[d] for d in order], device=device, dtype=dtype)
-            param.data = storage.permute(*np.argsort(order).tolist())
-            values = initializer(tuple(shape), dtype=dtype, device=device)
-            param.copy_(torch.as_tensor(values, dtype=dtype, device=device))
+            for (name, shape, _, memory_order), value in zip(specs, values):
+                param = self._parameters[name]
+                if is_lazy(param):
+                    param.materialize(tuple(shape))
+                order = list(memory_order) if memory_order is not None else list(range(len(shape)))
+                storage = torch.empty([shape[d] for d in order], device=param.device, dtype=param.dtype)
+                param.data = storage.permute(*np.argsort(order).tolist())
+                param.copy_(value)
 
     # ----- lazy-module protocol -----
     def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
