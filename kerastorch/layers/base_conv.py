@@ -261,6 +261,7 @@ class Conv(Layer):
             or len(shape) != self.rank + 2
             or shape[self._channel_axis] != self._input_channels
             or inputs.dtype != kernel.dtype
+            or self._dtype_policy.is_mixed
         ):
             inputs = self._prepare(inputs)
             shape = inputs.shape
