@@ -27,6 +27,22 @@ class ActivationLayer:
         self.name = name or _naming.unique_name(_naming.to_snake_case(type(self).__name__))
         self.trainable = trainable
         self.dtype = dtype if isinstance(dtype, str) else "float32"
+        self.build_input_shape: list[int] | None = None  # set by the first call, as Keras builds a layer
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.build_input_shape is None:
+            self.build_input_shape = list(x.shape)
+        return self.call(x)
+
+    def call(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def serialize(self) -> dict[str, Any]:
+        """Keras's serialized form, with ``build_config`` once the layer has been called."""
+        out: dict[str, Any] = {"module": "keras.layers", "class_name": type(self).__name__, "config": self.get_config(), "registered_name": None}
+        if self.build_input_shape is not None:
+            out["build_config"] = {"input_shape": self.build_input_shape}
+        return out
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
@@ -51,7 +67,7 @@ class ReLU(ActivationLayer):
         self.max_value = None if max_value is None else _f32(max_value)
         self.negative_slope, self.threshold = _f32(negative_slope), _f32(threshold)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def call(self, x: torch.Tensor) -> torch.Tensor:
         from .activations import relu
 
         return relu(x, alpha=self.negative_slope, max_value=self.max_value, threshold=self.threshold)
@@ -65,7 +81,7 @@ class LeakyReLU(ActivationLayer):
         super().__init__(**kwargs)
         self.alpha = _f32(alpha)
 
-    def __call__(self, x):
+    def call(self, x):
         return F.leaky_relu(x, negative_slope=self.alpha)
 
     def get_config(self):
@@ -77,7 +93,7 @@ class ELU(ActivationLayer):
         super().__init__(**kwargs)
         self.alpha = _f32(alpha)
 
-    def __call__(self, x):
+    def call(self, x):
         from .activations import elu
 
         return elu(x, alpha=self.alpha)
@@ -91,7 +107,7 @@ class Softmax(ActivationLayer):
         super().__init__(**kwargs)
         self.axis = axis
 
-    def __call__(self, x):
+    def call(self, x):
         return torch.softmax(x, dim=self.axis)
 
     def get_config(self):
@@ -105,7 +121,7 @@ class ThresholdedReLU(ActivationLayer):
             raise ValueError(f"Theta of a Thresholded ReLU layer cannot be negative. Received: {theta}")
         self.theta = _f32(theta)
 
-    def __call__(self, x):
+    def call(self, x):
         return x * (x > self.theta).to(x.dtype)
 
     def get_config(self):

@@ -136,7 +136,7 @@ def serialize(activation: Callable[..., Any] | None) -> Any:
     if activation is None:
         return "linear"
     if isinstance(activation, activation_layers.ActivationLayer):
-        return {"module": "keras.layers", "class_name": type(activation).__name__, "config": activation.get_config(), "registered_name": None}
+        return activation.serialize()
     name = getattr(activation, "__name__", None)
     if name is None or _registry._objects.get(name) is not activation:
         raise ValueError(f"Unknown activation function {activation!r} cannot be serialized.")
@@ -163,7 +163,9 @@ def deserialize(config: str | dict[str, Any]) -> Callable[..., torch.Tensor]:
     try:
         return _registry._objects[config]
     except KeyError:
-        raise ValueError(f"Unknown activation function: '{config}'. Known: {', '.join(_registry.names())}.") from None
+        raise ValueError(
+            f"Unknown activation function '{config}' cannot be deserialized. Known: {', '.join(_registry.names())}."
+        ) from None
 
 
 def get(identifier: Any) -> Callable[..., torch.Tensor]:

@@ -52,12 +52,12 @@ def test_activation_layer_identifiers(name):
     # tf.keras's activations.get('LeakyReLU') returns a layer; its config is what layer configs hold.
     fn = activations.get(name)
     rec = ACT["activations"][name]
+    assert activations.serialize(fn) == rec["serialized"]  # recorded before any call (no build_config yet)
     x = ACT_TENSORS["input"].clone().requires_grad_(True)
     y = fn(x)
     assert_close(y, ACT_TENSORS[rec["output_key"]], msg=name)
     (y * ACT_TENSORS["upstream"]).sum().backward()
     assert_close(x.grad, ACT_TENSORS[rec["grad_key"]], msg=f"{name} grad")
-    assert activations.serialize(fn) == rec["serialized"]
     again = activations.get(rec["serialized"])
     assert again.get_config() == rec["layer_config"]
 

@@ -162,7 +162,7 @@ class Conv(Layer):
             input_shape[self._spatial_axes(len(input_shape))],
             self.kernel_size, self.padding, self.strides, self.dilation_rate,
         )
-        if any(d is not None and d <= 0 for d in spatial):
+        if any(d is not None and d < 0 for d in spatial):  # tf.keras lets a 0-sized output through here
             raise ValueError(
                 f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
                 f"Consider increasing the input size. Received input shape {list(input_shape)} which would "
@@ -297,10 +297,10 @@ class Conv(Layer):
         return y
 
     def _check_output_size(self, shape: Sequence[int], spatial: Sequence[int]) -> None:
+        """Refuse inputs whose output would be empty (tf.keras fails inside TF ops or returns garbage)."""
         if self.padding == "valid" and any(
             n < conv_utils.dilated_kernel_size(k, d) for n, k, d in zip(spatial, self.kernel_size, self.dilation_rate)
         ):
-            self.compute_output_shape(tuple(shape))  # raises tf.keras's message for negative sizes
             raise ValueError(
                 f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
                 f"Consider increasing the input size. Received input shape {list(shape)} which would "

@@ -227,6 +227,8 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         An unbuilt layer is built from the weight shapes first (Keras would refuse).
         """
         weights = list(weights)
+        if not self.built and not weights:  # tf.keras: an unbuilt layer's get_weights() is [] and set_weights([]) accepts it
+            return
         expected = [name for name in self._weight_specs if self._parameters.get(name) is not None]
         if len(weights) != len(expected):
             raise ValueError(
