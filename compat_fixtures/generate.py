@@ -32,7 +32,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GENERATORS = ["gen_conv", "gen_components"]
+GENERATORS = ["gen_conv", "gen_components", "gen_keras_files"]  # gen_keras_files runs the kerastorch venv ($KERASTORCH_PYTHON or .venv) for its proof step
 
 
 def main(out_dir=HERE):

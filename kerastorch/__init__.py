@@ -3,7 +3,7 @@ from . import activations, config, constraints, initializers, layers, regularize
 from ._naming import clear_session
 from .config import image_data_format, set_image_data_format
 from .layers import Conv2D
-from .saving import load_weights, save_weights
+from .saving import load_keras_weights, load_weights, save_keras_weights, save_weights
 from .training import apply_constraints, attach_constraints, collect_losses, regularization_loss
 
 __version__ = "0.1.0"
@@ -20,9 +20,11 @@ __all__ = [
     "image_data_format",
     "initializers",
     "layers",
+    "load_keras_weights",
     "load_weights",
     "regularization_loss",
     "regularizers",
+    "save_keras_weights",
     "save_weights",
     "set_image_data_format",
 ]

@@ -93,6 +93,13 @@ def test_set_weights_on_unbuilt_layer_builds_from_shapes():
     assert layer.built and layer(torch.randn(1, 4, 4, 5)).shape == (1, 2, 2, 4)
 
 
+def test_failed_set_weights_leaves_unbuilt_layer_unbuilt():
+    layer = Conv2D(4, 3)
+    with pytest.raises(ValueError, match=r"weight shape \(4,\) is not compatible with provided weight shape \(5,\)"):
+        layer.set_weights([np.ones((3, 3, 2, 4), np.float32), np.zeros(5, np.float32)])
+    assert not layer.built and layer.has_uninitialized_params()
+
+
 def test_weights_kwarg_sets_initial_weights():
     w = [np.ones((1, 1, 2, 3), np.float32), np.full(3, 2.0, np.float32)]
     layer = Conv2D(3, 1, input_shape=(4, 4, 2), weights=w)

@@ -133,6 +133,10 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         except ValueError as e:
             error_msgs.append(str(e))
 
+    def _expected_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The weight shapes this layer would take if built for weights shaped ``shapes`` (pure)."""
+        raise ValueError(f'Layer "{self.name}" cannot be built from weight shapes {list(shapes)}.')
+
     def _build_from_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> None:
         raise ValueError(f'Layer "{self.name}" cannot be built from weight shapes {list(shapes)}.')
 
@@ -236,15 +240,15 @@ class Layer(LazyModuleMixin, torch.nn.Module):
                 f"{len(weights)}, but the layer was expecting {len(expected)} weights."
             )
         arrays = [torch.as_tensor(np.asarray(w)) if not isinstance(w, torch.Tensor) else w for w in weights]
-        if not self.built:
-            self._build_from_weight_shapes([tuple(a.shape) for a in arrays])
-        for name, value in zip(expected, arrays):
-            param = self._parameters[name]
-            if tuple(param.shape) != tuple(value.shape):
+        given = [tuple(a.shape) for a in arrays]
+        shapes = [tuple(self._parameters[n].shape) for n in expected] if self.built else self._expected_weight_shapes(given)
+        for want, found in zip(shapes, given):
+            if want != found:
                 raise ValueError(
-                    f'Layer "{self.name}" weight shape {tuple(param.shape)} is not compatible with provided '
-                    f"weight shape {tuple(value.shape)}."
+                    f'Layer "{self.name}" weight shape {want} is not compatible with provided weight shape {found}.'
                 )
+        if not self.built:
+            self._build_from_weight_shapes(given)
         with torch.no_grad():
             for name, value in zip(expected, arrays):
                 param = self._parameters[name]
