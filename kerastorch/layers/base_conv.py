@@ -84,6 +84,7 @@ class Conv(Layer):
         self._to_channels_last = (0, *range(2, rank + 2), 1)
         self._conv = _CONV_FUNCTIONS[rank]
         self._act = None if self.activation is activations.linear else self.activation
+        self._mixed = self._dtype_policy.is_mixed
         self._input_channels: int | None = None
         self._plans: dict[tuple[int, ...], tuple[tuple[int, ...] | None, tuple[int, ...]]] = {}
 
@@ -253,15 +254,26 @@ class Conv(Layer):
             inputs = inputs.to(self.compute_dtype)
         return inputs
 
+    def _new_plan(self, shape: Sequence[int]) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+        spatial = tuple(shape[2:]) if self._channels_first else tuple(shape[1:-1])
+        self._check_output_size(shape, spatial)
+        plan = self._plan(spatial)
+        if not torch.compiler.is_compiling():
+            if len(self._plans) >= 64:  # inputs of ever-changing shapes: keep the cache bounded
+                self._plans.clear()
+            self._plans[tuple(shape)] = plan
+        return plan
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        shape = inputs.shape if isinstance(inputs, torch.Tensor) else None
-        kernel, bias = self.kernel, self.bias
+        params = self._parameters  # direct dict access: Module.__getattr__ is slow on the hot path
+        kernel, bias = params["kernel"], params["bias"]
+        shape = getattr(inputs, "shape", None)
         if (
             shape is None
             or len(shape) != self.rank + 2
             or shape[self._channel_axis] != self._input_channels
-            or inputs.dtype != kernel.dtype
-            or self._dtype_policy.is_mixed
+            or inputs.dtype is not kernel.dtype
+            or self._mixed
         ):
             inputs = self._prepare(inputs)
             shape = inputs.shape
@@ -269,21 +281,12 @@ class Conv(Layer):
                 batch = shape[: len(shape) - self.rank - 1]
                 out = self.forward(inputs.reshape(-1, *shape[len(batch):]))
                 return out.reshape(*batch, *out.shape[1:])
-            if self._dtype_policy.is_mixed:
+            if self._mixed:
                 kernel = kernel.to(self._dtype_policy.compute_dtype)
                 bias = None if bias is None else bias.to(self._dtype_policy.compute_dtype)
 
-        spatial = tuple(shape[2:]) if self._channels_first else tuple(shape[1:-1])
-        if torch.compiler.is_compiling():
-            pad, conv_padding = self._plan(spatial)
-            self._check_output_size(shape, spatial)
-        else:
-            plan = self._plans.get(spatial)
-            if plan is None:
-                self._check_output_size(shape, spatial)
-                plan = self._plans[spatial] = self._plan(spatial)
-            pad, conv_padding = plan
-
+        plan = self._plans.get(shape)
+        pad, conv_padding = plan if plan is not None else self._new_plan(shape)
         x = inputs if self._channels_first else inputs.permute(self._to_channels_first)
         if pad is not None:
             x = F.pad(x, pad)
