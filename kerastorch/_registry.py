@@ -10,6 +10,21 @@ from __future__ import annotations
 from typing import Any, Callable
 
 
+class Serializable:
+    """Keras's config protocol for registry objects: ``get_config``, ``from_config``, a readable repr."""
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
 class Registry:
     """Name -> object table for one kind of Keras object (e.g. ``'initializer'``)."""
 

@@ -14,13 +14,14 @@ import torch
 import torch.nn.functional as F
 
 from . import _naming
+from ._registry import Serializable
 
 
 def _f32(x: float) -> float:
     return float(np.float32(x))
 
 
-class ActivationLayer:
+class ActivationLayer(Serializable):
     """Base: a named, weight-free callable with a Keras layer config."""
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = "float32"):
@@ -47,12 +48,6 @@ class ActivationLayer:
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "ActivationLayer":
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.get_config()})"
 
 
 class ReLU(ActivationLayer):

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import torch
 
 from . import config as _config
-from ._registry import Registry
+from ._registry import Registry, Serializable
 
 _registry = Registry("constraint", "keras.constraints")
 register = _registry.register
@@ -31,22 +31,12 @@ def _norms(w: torch.Tensor, axis: Axis) -> torch.Tensor:
 
 
 @register()
-class Constraint:
+class Constraint(Serializable):
     """Base class: ``__call__(w) -> constrained w`` plus ``get_config``/``from_config``."""
 
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
         return w
 
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Constraint":
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 @register("max_norm", "maxnorm")

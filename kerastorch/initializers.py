@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import torch
 
-from ._registry import Registry
+from ._registry import Registry, Serializable
 
 _registry = Registry("initializer", "keras.initializers")
 register = _registry.register
@@ -41,7 +41,7 @@ def _float_dtype(dtype: torch.dtype | None) -> torch.dtype:
     return dtype
 
 
-class Initializer(abc.ABC):
+class Initializer(Serializable, abc.ABC):
     """Base class: subclasses implement ``__call__(shape, dtype, device)`` and ``get_config``."""
 
     @abc.abstractmethod
@@ -50,18 +50,11 @@ class Initializer(abc.ABC):
     ) -> torch.Tensor:
         """Return a new tensor of ``shape``."""
 
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Initializer":
         config = {k: v for k, v in config.items() if k not in _KERAS3_EXTRA_KEYS}
         config.pop("dtype", None)  # legacy tf.keras v1 configs carry a dtype
         return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class _Seeded(Initializer):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._registry import Registry
+from ._registry import Registry, Serializable
 
 _registry = Registry("regularizer", "keras.regularizers")
 register = _registry.register
@@ -25,22 +25,12 @@ def _penalty(x: Any, name: str) -> float:
     return float(np.float32(x))
 
 
-class Regularizer:
+class Regularizer(Serializable):
     """Base class: ``__call__(x) -> scalar tensor`` plus ``get_config``/``from_config``."""
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return x.new_zeros(())
 
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Regularizer":
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 @register()
