@@ -248,7 +248,7 @@ class Conv(Layer):
     def _prepare(self, inputs: torch.Tensor) -> torch.Tensor:
         """Slow path: validate, fold extra batch dims, cast to the compute dtype."""
         self._check_input(inputs)
-        if not self.built:
+        if not self.built and self._weights_state() == "lazy":
             self.build(tuple(inputs.shape))
         if inputs.dtype != self.compute_dtype and not torch.is_autocast_enabled(inputs.device.type):
             inputs = inputs.to(self.compute_dtype)
@@ -285,7 +285,8 @@ class Conv(Layer):
                 kernel = kernel.to(self._dtype_policy.compute_dtype)
                 bias = None if bias is None else bias.to(self._dtype_policy.compute_dtype)
 
-        plan = self._plans.get(shape)
+        # Never read the cache while tracing: shapes may be symbolic (export) and dynamo would guard on it.
+        plan = None if torch.compiler.is_compiling() else self._plans.get(shape)
         pad, conv_padding = plan if plan is not None else self._new_plan(shape)
         x = inputs if self._channels_first else inputs.permute(self._to_channels_first)
         if pad is not None:

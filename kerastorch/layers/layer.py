@@ -102,15 +102,65 @@ class Layer(LazyModuleMixin, torch.nn.Module):
                 param.copy_(value)
 
     # ----- lazy-module protocol -----
+    def _weights_state(self) -> str:
+        """'lazy' (all uninitialized), 'real' (none), or refuse a mix (e.g. a partial functional_call)."""
+        lazy = [is_lazy(p) for p in self._parameters.values() if p is not None]
+        if all(lazy):
+            return "lazy"
+        if not any(lazy):
+            return "real"
+        raise ValueError(f'Layer "{self.name}" is unbuilt and was given only some of its weights.')
+
     def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
-        """Called by torch's lazy-module hook before the first forward: build from the input."""
-        if not self.built and args:
+        """Called by torch's lazy-module hook before the first forward: build from the input.
+
+        When every weight was supplied from outside (``torch.func.functional_call`` on an unbuilt
+        layer) nothing is built: the call is stateless and the layer stays unbuilt.
+        """
+        if not self.built and args and self._weights_state() == "lazy":
             self._check_input(args[0])
             self.build(tuple(args[0].shape))
 
     def _infer_parameters(self, module: "Layer", args: Any, kwargs: Any = None) -> None:
         module.initialize_parameters(*args, **(kwargs or {}))
-        module._drop_lazy_hooks()
+        if module.built:
+            module._drop_lazy_hooks()
+
+    def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> "Layer":
+        # torch refuses .half()/.bfloat16()/... on uninitialized parameters; apply fn to an empty
+        # probe and move the placeholder in place so references (optimizers) stay valid.
+        lazy = {n: p for n, p in self._parameters.items() if p is not None and is_lazy(p)}
+        for name, param in lazy.items():
+            probe = fn(torch.empty(0, dtype=param.dtype, device=param.device))
+            with torch.no_grad():
+                param.data = torch.empty(0, dtype=probe.dtype, device=probe.device)
+            del self._parameters[name]
+        try:
+            return super()._apply(fn, recurse)
+        finally:
+            self._parameters.update(lazy)
+            order = list(self._weight_specs) + [n for n in self._parameters if n not in self._weight_specs]
+            self._parameters = {n: self._parameters[n] for n in order if n in self._parameters}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle/deepcopy: activity losses are graph tensors (detach them); UninitializedParameter
+        # pickles without its dtype/device, so record those and rebuild the placeholders.
+        state = self.__dict__.copy()
+        state["_activity_losses"] = [loss.detach() for loss in self._activity_losses]
+        params = dict(state["_parameters"])
+        lazy = {}
+        for name, param in params.items():
+            if param is not None and is_lazy(param):
+                lazy[name] = (param.dtype, str(param.device), param.requires_grad)
+                params[name] = None
+        state["_parameters"], state["_lazy_parameters"] = params, lazy
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        lazy = state.pop("_lazy_parameters", {})
+        super().__setstate__(state)
+        for name, (dtype, device, requires_grad) in lazy.items():
+            self._parameters[name] = UninitializedParameter(requires_grad=requires_grad, device=device, dtype=dtype)
 
     def _drop_lazy_hooks(self) -> None:
         """Once built, torch's lazy-module hooks have nothing left to do: remove them."""
