@@ -86,7 +86,7 @@ class Conv(Layer):
         self._act = None if self.activation is activations.linear else self.activation
         self._mixed = self._dtype_policy.is_mixed
         self._input_channels: int | None = None
-        self._plans: dict[tuple[int, ...], tuple[tuple[int, ...] | None, tuple[int, ...]]] = {}
+        self._plans: dict[tuple[int, ...], tuple[tuple[int, ...] | None, tuple[Any, ...]]] = {}
 
         self._declare_weight("kernel", self.kernel_regularizer, self.kernel_constraint)
         if self.use_bias:
@@ -231,19 +231,26 @@ class Conv(Layer):
         self.build(tuple(shape))
 
     # ----- forward -----
-    def _plan(self, spatial: tuple[int, ...]) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
-        """(explicit F.pad tuple or None, conv padding) for one spatial shape."""
+    def _plan(self, spatial: tuple[int, ...]) -> tuple[tuple[int, ...] | None, tuple[Any, ...]]:
+        """(explicit F.pad tuple or None, the conv's stride/padding/dilation/groups) for one spatial shape."""
         if self.padding == "valid":
-            return None, (0,) * self.rank
+            return None, self._conv_args(0)
         splits = [conv_utils.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
         conv_padding = tuple(before for before, _ in splits)
         extra = [after - before for before, after in splits]
         if not any(extra):
-            return None, conv_padding
+            return None, self._conv_args(conv_padding)
         pad: list[int] = []
         for e in reversed(extra):  # F.pad lists the last dim first
             pad += [0, e]
-        return tuple(pad), conv_padding
+        return tuple(pad), self._conv_args(conv_padding)
+
+    def _conv_args(self, padding: int | tuple[int, ...]) -> tuple[Any, ...]:
+        # torch parses a plain int faster than a tuple: pass ints where all dims agree.
+        def compact(v: Any) -> Any:
+            return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+
+        return compact(self.strides), compact(padding), compact(self.dilation_rate), self.groups
 
     def _prepare(self, inputs: torch.Tensor) -> torch.Tensor:
         """Slow path: validate, fold extra batch dims, cast to the compute dtype."""
@@ -254,7 +261,7 @@ class Conv(Layer):
             inputs = inputs.to(self.compute_dtype)
         return inputs
 
-    def _new_plan(self, shape: Sequence[int]) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+    def _new_plan(self, shape: Sequence[int]) -> tuple[tuple[int, ...] | None, tuple[Any, ...]]:
         spatial = tuple(shape[2:]) if self._channels_first else tuple(shape[1:-1])
         self._check_output_size(shape, spatial)
         plan = self._plan(spatial)
@@ -287,11 +294,11 @@ class Conv(Layer):
 
         # Never read the cache while tracing: shapes may be symbolic (export) and dynamo would guard on it.
         plan = None if torch.compiler.is_compiling() else self._plans.get(shape)
-        pad, conv_padding = plan if plan is not None else self._new_plan(shape)
+        pad, conv_args = plan if plan is not None else self._new_plan(shape)
         x = inputs if self._channels_first else inputs.permute(self._to_channels_first)
         if pad is not None:
             x = F.pad(x, pad)
-        y = self._conv(x, kernel.permute(self._kernel_to_torch), bias, self.strides, conv_padding, self.dilation_rate, self.groups)
+        y = self._conv(x, kernel.permute(self._kernel_to_torch), bias, *conv_args)
         if not self._channels_first:
             y = y.permute(self._to_channels_last)
         if self._act is not None:
