@@ -171,10 +171,11 @@ def compile_check(device, reps):
     """Compiled kerastorch layer vs compiled raw torch (fullgraph), forward+backward."""
     rows = []
     for name in ("resnet3x3_s2_same", "tiny"):
+        torch._dynamo.reset()  # each Case's torch_fn shares one code object: start clean per shape
         case = Case(SHAPES[name], device)
         compiled = {
-            "torch": torch.compile(case.torch_fn, fullgraph=True),
-            "kerastorch": torch.compile(case.layer, fullgraph=True),
+            "torch": torch.compile(case.torch_fn, fullgraph=True, dynamic=False),
+            "kerastorch": torch.compile(case.layer, fullgraph=True, dynamic=False),
         }
         times = {k: [] for k in compiled}
         for i in range(reps + 3):
@@ -199,7 +200,7 @@ def main():
     p.add_argument("--memory", action="store_true")
     p.add_argument("--compile", action="store_true")
     p.add_argument("--autocast", choices=["bfloat16", "float16"], default=None)
-    p.add_argument("--shapes", default=",".join(SHAPES))
+    p.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated; empty for none")
     p.add_argument("--json", default=None, help="also write the raw results here")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -212,7 +213,8 @@ def main():
     header = "| shape | mode | torch ms | kerastorch ms | kt/torch | torch_hwio/torch | keras3 ms | keras3/kt |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for name in args.shapes.split(","):
+    shapes = [n for n in args.shapes.split(",") if n]
+    for name in shapes:
         case = Case(SHAPES[name], args.device)
         for mode, backward in (("fwd", False), ("fwd+bwd", True)):
             med = bench_case(case, args.reps, backward, autocast, names=["torch", "kerastorch", "torch_hwio"])
@@ -229,7 +231,7 @@ def main():
     if args.memory:
         print("\n| shape | torch peak MiB | kerastorch peak MiB | kt/torch | keras3 peak MiB |")
         print("|---|---|---|---|---|")
-        for name in args.shapes.split(","):
+        for name in shapes:
             case = Case(SHAPES[name], args.device)
             mem = {impl: peak_memory(case, fn) for impl, fn in case.impls().items()}
             results[f"{name}/peak_bytes"] = mem

@@ -133,6 +133,13 @@ class Conv(Layer):
     def _incompatible(self, detail: str) -> ValueError:
         return ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: {detail}')
 
+    def _too_small(self, shape: Sequence[Any]) -> ValueError:
+        return ValueError(
+            f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
+            f"Consider increasing the input size. Received input shape {list(shape)} which would "
+            "produce output shape with a zero or negative value in a dimension."
+        )
+
     def _check_rank(self, shape: Sequence[Any]) -> None:
         if len(shape) < self.rank + 2:
             raise self._incompatible(
@@ -164,11 +171,7 @@ class Conv(Layer):
             self.kernel_size, self.padding, self.strides, self.dilation_rate,
         )
         if any(d is not None and d < 0 for d in spatial):  # tf.keras lets a 0-sized output through here
-            raise ValueError(
-                f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
-                f"Consider increasing the input size. Received input shape {list(input_shape)} which would "
-                "produce output shape with a zero or negative value in a dimension."
-            )
+            raise self._too_small(input_shape)
         batch = input_shape[: len(input_shape) - self.rank - 1]
         if self._channels_first:
             return (*batch, self.filters, *spatial)
@@ -312,11 +315,7 @@ class Conv(Layer):
         if self.padding == "valid" and any(
             n < conv_utils.dilated_kernel_size(k, d) for n, k, d in zip(spatial, self.kernel_size, self.dilation_rate)
         ):
-            raise ValueError(
-                f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
-                f"Consider increasing the input size. Received input shape {list(shape)} which would "
-                "produce output shape with a zero or negative value in a dimension."
-            )
+            raise self._too_small(shape)
 
     # ----- config / repr -----
     def get_config(self) -> dict[str, Any]:
