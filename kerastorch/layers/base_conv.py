@@ -15,7 +15,6 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch.nn.parameter import is_lazy
 
 from .. import activations, constraints, initializers, regularizers
 from . import conv_utils

@@ -1,0 +1,283 @@
+"""Reading real Keras weight files into per-layer weight lists (no matching, no torch module).
+
+Keras 3 ``.weights.h5`` (``model.save_weights``), Keras 3 ``.keras`` archives (``model.save``: a
+zip of ``config.json``, ``metadata.json``, ``model.weights.h5``) and tf.keras HDF5 files,
+weights-only (``save_weights('x.h5')``) or full model (``save('x.h5')``, weights under
+``model_weights/``). h5py is an optional dependency, imported when needed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import re
+import zipfile
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..layers.layer import Layer
+
+_CONTAINERS = ("layers", "_layer_checkpoint_dependencies")  # Keras 3 / Keras 2.13 list groups
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def _import_h5py() -> Any:
+    try:
+        import h5py
+    except ImportError as e:
+        raise ImportError(
+            "Reading and writing Keras weight files needs h5py, which is not installed. "
+            "Install it with `pip install kerastorch[keras]` (or `pip install h5py`)."
+        ) from e
+    return h5py
+
+
+@dataclasses.dataclass
+class KerasLayerWeights:
+    """One Keras layer of a weight file, with its weights in Keras order."""
+
+    name: str  # the Keras layer name
+    path: str  # the HDF5 group holding its weights
+    class_name: str | None  # Keras class when the file records it (config, or Keras 3 path)
+    weight_names: list[str] | None  # 'kernel', 'bias', ... when the file records them (tf.keras)
+    arrays: list[np.ndarray]
+
+
+# ----------------------------------------------------------------------------- class names
+def _keras3_snake(name: str) -> str:
+    """``keras.src.utils.naming.to_snake_case`` (Keras 3): how weight-file paths name classes."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _keras_class(layer: Layer) -> str:
+    """The Keras class a kerastorch layer reproduces (user subclasses map to their base)."""
+    for cls in type(layer).__mro__:
+        if cls.__module__.startswith("kerastorch.") and cls.__name__ not in ("Conv", "Layer"):
+            return cls.__name__
+    rank = getattr(layer, "rank", None)
+    return f"Conv{rank}D" if rank is not None else type(layer).__name__
+
+
+def _kerastorch_classes() -> set[str]:
+    from .. import layers
+
+    out = set()
+    for obj in vars(layers).values():
+        if isinstance(obj, type) and issubclass(obj, Layer) and obj.__name__ not in ("Conv", "Layer"):
+            out.add(obj.__name__)
+    return out
+
+
+def _infer_class(entry: KerasLayerWeights) -> str | None:
+    """Class of a layer whose file does not record it, from its weights (kernel rank)."""
+    if entry.class_name is not None:
+        return entry.class_name
+    if not entry.arrays:
+        return None
+    if entry.weight_names is not None and entry.weight_names not in (["kernel"], ["kernel", "bias"]):
+        return None
+    if len(entry.arrays) > 2 or (len(entry.arrays) == 2 and entry.arrays[1].ndim != 1):
+        return None
+    rank = entry.arrays[0].ndim
+    if rank == 2:
+        return "Dense"
+    return f"Conv{rank - 2}D" if 3 <= rank <= 5 else None
+
+
+# ----------------------------------------------------------------------------- reading
+def _natural_key(key: str) -> tuple[Any, ...]:
+    """Keras's saving order: ``conv2d < conv2d_1 < conv2d_2 < conv2d_10``, private names last."""
+    parts: list[Any] = re.split(r"(\d+)", key)
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return (key.startswith("_"), *parts)
+
+
+def _array(dataset: Any) -> np.ndarray:
+    value = dataset[()]
+    if str(dataset.attrs.get("dtype", "")) == "bfloat16":  # Keras 3 stores bfloat16 as 2-byte opaque
+        raw = np.frombuffer(np.ascontiguousarray(value).tobytes(), dtype=np.uint16).reshape(dataset.shape)
+        return torch.from_numpy(raw.astype(np.int16)).view(torch.bfloat16).float().numpy()
+    value = np.asarray(value)
+    if value.dtype.byteorder not in ("=", "|"):
+        value = value.astype(value.dtype.newbyteorder("="))
+    return np.array(value, copy=True)
+
+
+def _vars(group: Any) -> list[np.ndarray]:
+    keys = sorted(group.keys(), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+    return [_array(group[k]) for k in keys]
+
+
+def _attr_str(value: Any) -> str:
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+
+
+def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool, known: dict[str, str]) -> list[KerasLayerWeights]:
+    """Depth-first over a Keras 3 weights file, in Keras's saving order.
+
+    A group with a non-empty ``vars`` group is a layer (or a model with weights of its own).
+    Inside a ``layers`` container Keras names groups by class (``conv2d``, ``conv2d_1``), so the
+    class is known there; attribute groups of subclassed models (``conv_a``) say nothing about it.
+    """
+    out = []
+    key = path.rsplit("/", 1)[-1]
+    vars_group = group.get("vars")
+    if isinstance(vars_group, h5py.Group) and len(vars_group):
+        stem = re.sub(r"_\d+$", "", key)
+        class_name = known.get(stem) or (stem if in_container else None)
+        name = _attr_str(vars_group.attrs.get("name", key))
+        out.append(KerasLayerWeights(name, f"/{path}/vars" if path else "/vars", class_name, None, _vars(vars_group)))
+    for child_key in sorted(group.keys(), key=_natural_key):
+        child = group[child_key]
+        if child_key == "vars" or not isinstance(child, h5py.Group):
+            continue
+        child_path = f"{path}/{child_key}" if path else child_key
+        out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS, known)
+    return out
+
+
+def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) -> list[KerasLayerWeights]:
+    """Follow a ``.keras`` config: layer ``i`` of class ``C`` lives at ``layers/<c>[_n]`` (Keras 3)."""
+    out: list[KerasLayerWeights] = []
+    used: dict[str, int] = {}
+    for layer_config in layers:
+        class_name = layer_config["class_name"]
+        config = layer_config.get("config") or {}
+        stem = _keras3_snake(class_name)
+        key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
+        used[stem] = used.get(stem, -1) + 1
+        group_path = next(
+            (f"{path}{c}/{key}" for c in _CONTAINERS if f"{path}{c}/{key}" in f), f"{path}layers/{key}"
+        )
+        if isinstance(config.get("layers"), list):
+            out += _walk_keras3_config(h5py, f, config["layers"], group_path + "/")
+        elif group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
+            arrays = _vars(f[group_path]["vars"])
+            out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, None, arrays))
+    return out
+
+
+def _datasets(h5py: Any, group: Any) -> set[str]:
+    names: set[str] = set()
+    group.visititems(lambda name, obj: names.add(obj.name) if isinstance(obj, h5py.Dataset) else None)
+    return names
+
+
+def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
+    """Layers of a Keras 3 weights file, and whether their order is exact (known from a config)."""
+    known = {_keras3_snake(c): c for c in _kerastorch_classes()}
+    if config is not None and isinstance((config.get("config") or {}).get("layers"), list):
+        entries = _walk_keras3_config(h5py, f, config["config"]["layers"], "")
+        read = {e.path for e in entries}
+        if {n.rsplit("/", 1)[0] for n in _datasets(h5py, f)} <= read:
+            return entries, True
+    return _walk_keras3(h5py, f, "", False, known), False
+
+
+def _attr_list(group: Any, name: str) -> list[str]:
+    """A tf.keras string-list attribute, also when tf.keras split it into ``name0, name1, ...``."""
+    if name in group.attrs:
+        values = list(group.attrs[name])
+    else:
+        values, i = [], 0
+        while f"{name}{i}" in group.attrs:
+            values += list(group.attrs[f"{name}{i}"])
+            i += 1
+    return [_attr_str(v) for v in values]
+
+
+def _config_classes(config: Any) -> dict[str, Any]:
+    """``{layer name: class name or nested mapping}`` from a tf.keras model config."""
+    out: dict[str, Any] = {}
+    for layer in ((config or {}).get("config") or {}).get("layers") or []:
+        name = (layer.get("config") or {}).get("name", layer.get("name"))
+        if isinstance((layer.get("config") or {}).get("layers"), list):
+            out[name] = _config_classes(layer)
+        else:
+            out[name] = layer.get("class_name")
+    return out
+
+
+def _read_tf_keras(h5py: Any, group: Any, classes: dict[str, Any] | None) -> list[KerasLayerWeights]:
+    """tf.keras HDF5 (``save_weights_to_hdf5_group``): ``layer_names``, then per layer ``weight_names``."""
+    out = []
+    for layer_name in _attr_list(group, "layer_names"):
+        g = group[layer_name]
+        weight_names = _attr_list(g, "weight_names")
+        by_owner: dict[str, list[str]] = {}
+        for w in weight_names:  # a nested model's group holds its sublayers' weights
+            by_owner.setdefault(w.rsplit("/", 1)[0] if "/" in w else layer_name, []).append(w)
+        nested = len(by_owner) > 1 or isinstance((classes or {}).get(layer_name), dict)
+        for owner, names in by_owner.items():
+            name = owner.rsplit("/", 1)[-1] if nested else layer_name
+            scope = classes.get(layer_name) if classes else None
+            if isinstance(scope, dict):
+                class_name = _find_class(scope, name)
+            else:
+                class_name = scope
+            arrays = [_array(g[w]) for w in names]
+            base = [re.sub(r":\d+$", "", w.rsplit("/", 1)[-1]) for w in names]
+            where = f"{g.name}/{owner}" if nested else g.name
+            out.append(KerasLayerWeights(name, where, class_name, base, arrays))
+    return out
+
+
+def _find_class(scope: dict[str, Any], name: str) -> str | None:
+    for key, value in scope.items():
+        if key == name and isinstance(value, str):
+            return value
+        if isinstance(value, dict):
+            found = _find_class(value, name)
+            if found:
+                return found
+    return None
+
+
+def _read_h5(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
+    if "layer_names" in f.attrs or "layer_names0" in f.attrs:
+        return _read_tf_keras(h5py, f, None), True
+    if "model_weights" in f:
+        model_config = f.attrs.get("model_config")
+        classes = _config_classes(json.loads(_attr_str(model_config))) if model_config is not None else None
+        return _read_tf_keras(h5py, f["model_weights"], classes), True
+    if any(k in f for k in (*_CONTAINERS, "vars")) or any(
+        isinstance(f[k], h5py.Group) and "vars" in f[k] for k in f.keys()
+    ):
+        return _read_keras3(h5py, f, config)
+    raise ValueError("it holds no Keras weights (no `layer_names`, `model_weights`, `layers` or `vars`)")
+
+
+def read_keras_weights(path: str | os.PathLike) -> tuple[list[KerasLayerWeights], bool]:
+    """Every Keras layer with weights in a Keras file, and whether the file records their order.
+
+    A bare Keras 3 ``.weights.h5`` records only paths (``layers/conv2d_1``): the order among
+    layers of one class is known, the order between classes is not (Keras 3 itself matches by
+    path). tf.keras files (``layer_names``) and ``.keras`` archives (``config.json``) record it.
+    """
+    h5py = _import_h5py()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+                if "model.weights.h5" not in names:
+                    raise ValueError(f"the archive has no model.weights.h5 (it holds {sorted(names)})")
+                config = json.loads(archive.read("config.json")) if "config.json" in names else None
+                data = archive.read("model.weights.h5")
+            with h5py.File(io.BytesIO(data), "r") as f:
+                entries, ordered = _read_h5(h5py, f, config)
+        else:
+            with h5py.File(path, "r") as f:
+                entries, ordered = _read_h5(h5py, f, None)
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"{path!r} is not a readable Keras weights file: {e}") from None
+    return [e for e in entries if e.arrays], ordered
+
+
