@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -119,6 +118,9 @@ def test_regularizer_roundtrips_through_both_serialized_forms(entry):
     for form in ("serialized", "serialized_legacy"):
         again = regularizers.get(entry["tf_keras"][form])
         assert jsonable(again.get_config()) == entry["tf_keras"]["config"]
+        assert type(again) is type(reg) and again.get_config() == reg.get_config()
+    again = regularizers.get(regularizers.serialize(reg))  # and through our own serialized form
+    assert type(again) is type(reg) and again.get_config() == reg.get_config()
 
 
 def test_unknown_regularizer_string_is_a_value_error():
