@@ -26,16 +26,9 @@ def collect_losses(module: torch.nn.Module) -> list[torch.Tensor]:
 
 
 def regularization_loss(module: torch.nn.Module) -> torch.Tensor:
-    """The sum of ``collect_losses(module)`` (a 0-dim tensor; 0. when there are none)."""
+    """The sum of ``collect_losses(module)``: a 0-dim tensor (a CPU zero, which adds to a loss on any device, when there are none)."""
     losses = collect_losses(module)
-    if not losses:
-        param = next(module.parameters(), None)
-        device = param.device if param is not None and not isinstance(param, torch.nn.parameter.UninitializedParameter) else None
-        return torch.zeros((), device=device)
-    total = losses[0]
-    for loss in losses[1:]:
-        total = total + loss
-    return total
+    return sum(losses[1:], losses[0]) if losses else torch.zeros(())
 
 
 def apply_constraints(module: torch.nn.Module) -> None:
