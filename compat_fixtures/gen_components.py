@@ -24,6 +24,7 @@ Everything is deterministic (fixed seeds; no memory addresses in recorded
 error texts; explicit layer names).
 """
 
+import contextlib
 import json
 import os
 import re
@@ -387,6 +388,113 @@ def gen_activations(out_dir):
 
 
 # ----------------------------------------------------------------------------
+# shared recording for regularizers / constraints / initializers
+# ----------------------------------------------------------------------------
+def _libs():
+    """``(library module, JSON key)`` pairs: tf_keras first, then Keras 3."""
+    _, tf_keras, keras = _imports()
+    return ((tf_keras, "tf_keras"), (keras, "keras3"))
+
+
+@contextlib.contextmanager
+def _captured_warnings(enabled=True):
+    """Record every warning raised in the block (list of WarningMessage).
+
+    With ``enabled=False`` nothing is captured (warnings behave as outside)
+    and the yielded list stays empty.
+    """
+    if not enabled:
+        yield []
+        return
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        yield w
+
+
+def _per_input(inputs, fn):
+    """``{tag: fn(tag, arr)}`` over ``inputs``; a failure gives ``{"error": ...}``."""
+    out = {}
+    for tag, arr in inputs.items():
+        try:
+            out[tag] = fn(tag, arr)
+        except Exception as e:
+            out[tag] = {"error": _err(e)}
+    return out
+
+
+def _make_component(api, kind, ident):
+    """Object for a ``(kind, ident)`` of REG_/CON_IDENTIFIERS from ``api``
+    (``lib.regularizers`` / ``lib.constraints``): "obj" evaluates the
+    constructor text in the module's namespace, "str"/"dict" go through
+    ``api.get`` (dicts as a fresh JSON copy)."""
+    if kind == "obj":
+        return eval(ident, dict(vars(api)))  # noqa: S307
+    return api.get(
+        json.loads(json.dumps(ident)) if isinstance(ident, dict) else ident
+    )
+
+
+def _identifier_entry(eid, kind, ident, api_name, options):
+    """One entry of regularizers.json / constraints.json: the identifier and,
+    per library, ``_record_component`` of the object it resolves to in
+    ``lib.<api_name>``; ``options(lib)`` gives the extra keyword arguments."""
+    ent = {"id": eid, "kind": kind}
+    ent["identifier"] = {"constructor": ident} if kind == "obj" else ident
+    for lib, key in _libs():
+        api = getattr(lib, api_name)
+        ent[key] = _record_component(
+            lib, api, lambda: _make_component(api, kind, ident), **options(lib))
+    if kind == "obj" and "serialized" in ent["tf_keras"]:
+        ent["identifier"]["serialized"] = ent["tf_keras"]["serialized"]
+    return ent
+
+
+def _record_component(lib, api, make, warn_make=False, warn_serialize=False,
+                      field=None, inputs=None, per_input=None):
+    """What one library does with one regularizer / constraint / initializer.
+
+    ``make()`` builds the object; ``api`` is the library's component module
+    (``lib.regularizers`` ...). Records, in this order: ``class`` (+
+    ``warnings`` of ``make()`` if ``warn_make``), ``serialized``,
+    ``serialized_legacy`` (tf_keras only), ``serialize_warnings`` (if
+    ``warn_serialize``), ``config``, each as ``<step>_error`` when it fails;
+    then, if ``field`` is given, ``field: {tag: per_input(obj, tag, arr)}``
+    over ``inputs``. Anything else failing (``make()`` itself, usually)
+    adds ``error``.
+    """
+    rec = {}
+    try:
+        with _captured_warnings(warn_make) as w:
+            obj = make()
+        rec["class"] = type(obj).__name__
+        if w:
+            rec["warnings"] = [_clean_text(x.message) for x in w]
+        with _captured_warnings(warn_serialize) as w:
+            try:
+                rec["serialized"] = api.serialize(obj)
+            except Exception as e:
+                rec["serialize_error"] = _err(e)
+            if lib.__name__ == "tf_keras":
+                try:
+                    rec["serialized_legacy"] = api.serialize(
+                        obj, use_legacy_format=True)
+                except Exception as e:
+                    rec["serialize_legacy_error"] = _err(e)
+        if w:
+            rec["serialize_warnings"] = sorted({_clean_text(x.message) for x in w})
+        try:
+            rec["config"] = obj.get_config()
+        except Exception as e:
+            rec["config_error"] = _err(e)
+        if field is not None:
+            rec[field] = _per_input(
+                inputs, lambda tag, arr: per_input(obj, tag, arr))
+    except Exception as e:
+        rec["error"] = _err(e)
+    return rec
+
+
+# ----------------------------------------------------------------------------
 # 2. regularizers
 # ----------------------------------------------------------------------------
 REG_SHAPES = [(3, 3, 2, 4), (4,), (6, 5), (4, 6)]
@@ -425,92 +533,28 @@ REG_IDENTIFIERS = [
 ]
 
 
-def _make_reg(lib, kind, ident):
-    if kind == "obj":
-        return eval(ident, dict(vars(lib.regularizers)))  # noqa: S307
-    return lib.regularizers.get(
-        json.loads(json.dumps(ident)) if isinstance(ident, dict) else ident
-    )
-
-
 def gen_regularizers(out_dir, comp_tensors):
     tf, tf_keras, keras = _imports()
     inputs = _reg_inputs()
     for tag, arr in inputs.items():
         comp_tensors["reg_in." + tag] = arr
 
-    entries = []
-    for rid, kind, ident in REG_IDENTIFIERS:
-        ent = {"id": rid, "kind": kind}
-        if kind == "obj":
-            ent["identifier"] = {"constructor": ident}
-        else:
-            ent["identifier"] = ident
-        # --- tf_keras
-        tk = {}
-        try:
-            with warnings.catch_warnings(record=True) as w:
-                warnings.simplefilter("always")
-                reg = _make_reg(tf_keras, kind, ident)
-            tk["class"] = type(reg).__name__
-            if w:
-                tk["warnings"] = [_clean_text(x.message) for x in w]
-            with warnings.catch_warnings(record=True) as w:
-                warnings.simplefilter("always")
-                try:
-                    tk["serialized"] = tf_keras.regularizers.serialize(reg)
-                except Exception as e:
-                    tk["serialize_error"] = _err(e)
-                try:
-                    tk["serialized_legacy"] = tf_keras.regularizers.serialize(
-                        reg, use_legacy_format=True)
-                except Exception as e:
-                    tk["serialize_legacy_error"] = _err(e)
-            if w:
-                tk["serialize_warnings"] = sorted(
-                    {_clean_text(x.message) for x in w})
-            try:
-                tk["config"] = reg.get_config()
-            except Exception as e:
-                tk["config_error"] = _err(e)
-            vals = {}
-            for tag, arr in inputs.items():
-                try:
-                    v = reg(tf.constant(arr))
-                    vals[tag] = {"value": float(_np(v)),
-                                 "dtype": str(getattr(v, "dtype", type(v).__name__))}
-                except Exception as e:
-                    vals[tag] = {"error": _err(e)}
-            tk["values"] = vals
-        except Exception as e:
-            tk["error"] = _err(e)
-        if kind == "obj" and "serialized" in tk:
-            ent["identifier"]["serialized"] = tk["serialized"]
-        ent["tf_keras"] = tk
-        # --- keras 3
-        k3 = {}
-        try:
-            reg = _make_reg(keras, kind, ident)
-            k3["class"] = type(reg).__name__
-            try:
-                k3["serialized"] = keras.regularizers.serialize(reg)
-            except Exception as e:
-                k3["serialize_error"] = _err(e)
-            try:
-                k3["config"] = reg.get_config()
-            except Exception as e:
-                k3["config_error"] = _err(e)
-            vals = {}
-            for tag, arr in inputs.items():
-                try:
-                    vals[tag] = {"value": float(_np(reg(tf.constant(arr))))}
-                except Exception as e:
-                    vals[tag] = {"error": _err(e)}
-            k3["values"] = vals
-        except Exception as e:
-            k3["error"] = _err(e)
-        ent["keras3"] = k3
-        entries.append(ent)
+    def penalty(with_dtype):
+        def apply(reg, tag, arr):
+            v = reg(tf.constant(arr))
+            rec = {"value": float(_np(v))}
+            if with_dtype:
+                rec["dtype"] = str(getattr(v, "dtype", type(v).__name__))
+            return rec
+        return apply
+
+    def options(lib):  # Keras 3: no warnings and no dtype recorded
+        is_tk = lib is tf_keras
+        return dict(warn_make=is_tk, warn_serialize=is_tk, field="values",
+                    inputs=inputs, per_input=penalty(with_dtype=is_tk))
+
+    entries = [_identifier_entry(rid, kind, ident, "regularizers", options)
+               for rid, kind, ident in REG_IDENTIFIERS]
 
     doc = {
         "description": (
@@ -576,14 +620,6 @@ def _con_inputs():
     return out
 
 
-def _make_con(lib, kind, ident):
-    if kind == "obj":
-        return eval(ident, dict(vars(lib.constraints)))  # noqa: S307
-    return lib.constraints.get(
-        json.loads(json.dumps(ident)) if isinstance(ident, dict) else ident
-    )
-
-
 def gen_constraints(out_dir, comp_tensors):
     tf, tf_keras, keras = _imports()
     inputs = _con_inputs()
@@ -592,79 +628,33 @@ def gen_constraints(out_dir, comp_tensors):
 
     entries = []
     for cid, kind, ident in CON_IDENTIFIERS:
-        ent = {"id": cid, "kind": kind}
-        ent["identifier"] = {"constructor": ident} if kind == "obj" else ident
-        tk = {}
-        tk_out = {}
-        try:
-            con = _make_con(tf_keras, kind, ident)
-            tk["class"] = type(con).__name__
-            try:
-                tk["serialized"] = tf_keras.constraints.serialize(con)
-            except Exception as e:
-                tk["serialize_error"] = _err(e)
-            try:
-                tk["serialized_legacy"] = tf_keras.constraints.serialize(
-                    con, use_legacy_format=True)
-            except Exception as e:
-                tk["serialize_legacy_error"] = _err(e)
-            try:
-                tk["config"] = con.get_config()
-            except Exception as e:
-                tk["config_error"] = _err(e)
-            outs = {}
-            for tag, arr in inputs.items():
-                try:
-                    y = _np(con(tf.constant(arr))).astype(F32)
-                    key = "con.%s.%s" % (cid, tag)
-                    comp_tensors[key] = y
-                    tk_out[tag] = y
-                    outs[tag] = {"key": key, "shape": list(y.shape)}
-                except Exception as e:
-                    outs[tag] = {"error": _err(e)}
-            tk["outputs"] = outs
-        except Exception as e:
-            tk["error"] = _err(e)
-        if kind == "obj" and "serialized" in tk:
-            ent["identifier"]["serialized"] = tk["serialized"]
-        ent["tf_keras"] = tk
-        k3 = {}
-        try:
-            con = _make_con(keras, kind, ident)
-            k3["class"] = type(con).__name__
-            try:
-                k3["serialized"] = keras.constraints.serialize(con)
-            except Exception as e:
-                k3["serialize_error"] = _err(e)
-            try:
-                k3["config"] = con.get_config()
-            except Exception as e:
-                k3["config_error"] = _err(e)
-            outs = {}
-            for tag, arr in inputs.items():
-                try:
-                    y = _np(con(tf.constant(arr))).astype(F32)
-                    o = {"shape": list(y.shape)}
-                    if tag in tk_out:
-                        d = float(np.max(np.abs(y.astype(np.float64)
-                                                - tk_out[tag].astype(np.float64))))
-                        o["max_abs_diff_vs_tf_keras"] = d
-                        if d > 1e-6:
-                            key = "con_k3.%s.%s" % (cid, tag)
-                            comp_tensors[key] = y
-                            o["key"] = key
-                    else:
-                        key = "con_k3.%s.%s" % (cid, tag)
-                        comp_tensors[key] = y
-                        o["key"] = key
-                    outs[tag] = o
-                except Exception as e:
-                    outs[tag] = {"error": _err(e)}
-            k3["outputs"] = outs
-        except Exception as e:
-            k3["error"] = _err(e)
-        ent["keras3"] = k3
-        entries.append(ent)
+        tk_out = {}  # tf_keras outputs by tag, compared against by Keras 3
+
+        def tk_output(con, tag, arr):
+            y = _np(con(tf.constant(arr))).astype(F32)
+            key = "con.%s.%s" % (cid, tag)
+            comp_tensors[key] = y
+            tk_out[tag] = y
+            return {"key": key, "shape": list(y.shape)}
+
+        def k3_output(con, tag, arr):
+            # stored only where tf_keras failed or differs by > 1e-6
+            y = _np(con(tf.constant(arr))).astype(F32)
+            o = {"shape": list(y.shape)}
+            if tag in tk_out:
+                d = float(np.max(np.abs(y.astype(np.float64)
+                                        - tk_out[tag].astype(np.float64))))
+                o["max_abs_diff_vs_tf_keras"] = d
+            if tag not in tk_out or d > 1e-6:
+                key = "con_k3.%s.%s" % (cid, tag)
+                comp_tensors[key] = y
+                o["key"] = key
+            return o
+
+        entries.append(_identifier_entry(
+            cid, kind, ident, "constraints",
+            lambda lib: dict(field="outputs", inputs=inputs,
+                             per_input=tk_output if lib is tf_keras else k3_output)))
 
     doc = {
         "description": (
@@ -743,32 +733,8 @@ def _init_ns(lib):
     return dict(vars(lib.initializers))
 
 
-def _serialize_init(lib, obj):
-    out = {}
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        try:
-            out["serialized"] = lib.initializers.serialize(obj)
-        except Exception as e:
-            out["serialize_error"] = _err(e)
-        if lib.__name__ == "tf_keras":
-            try:
-                out["serialized_legacy"] = lib.initializers.serialize(
-                    obj, use_legacy_format=True)
-            except Exception as e:
-                out["serialize_legacy_error"] = _err(e)
-    if w:
-        out["serialize_warnings"] = sorted({_clean_text(x.message) for x in w})
-    try:
-        out["config"] = obj.get_config()
-    except Exception as e:
-        out["config_error"] = _err(e)
-    return out
-
-
 def _call_init(obj, shape, dtype="float32"):
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
+    with _captured_warnings() as w:
         v = _np(obj(shape, dtype=dtype))
     return v, [_clean_text(x.message) for x in w]
 
@@ -804,36 +770,21 @@ def gen_initializers(out_dir, comp_tensors):
     tk_names = sorted(TKI.LOCAL.ALL_OBJECTS.keys())
     k3_names = sorted(keras.src.initializers.ALL_OBJECTS_DICT.keys())
 
+    def record(lib, make):
+        return _record_component(lib, lib.initializers, make, warn_serialize=True)
+
     # ---- by-name ---------------------------------------------------------
     by_name = {}
     for name in sorted(set(tk_names) | set(k3_names) | {"bogus", "Zero", "One"}):
-        ent = {}
-        try:
-            obj = tf_keras.initializers.get(name)
-            ent["tf_keras"] = {"class": type(obj).__name__}
-            ent["tf_keras"].update(_serialize_init(tf_keras, obj))
-        except Exception as e:
-            ent["tf_keras"] = {"error": _err(e)}
-        try:
-            obj = keras.initializers.get(name)
-            ent["keras3"] = {"class": type(obj).__name__}
-            ent["keras3"].update(_serialize_init(keras, obj))
-        except Exception as e:
-            ent["keras3"] = {"error": _err(e)}
-        by_name[name] = ent
+        by_name[name] = {key: record(lib, lambda: lib.initializers.get(name))
+                         for lib, key in _libs()}
 
     # ---- objects with non-default args -----------------------------------
     objects = {}
     for oid, ctor in INIT_OBJECTS:
         ent = {"constructor": ctor}
-        for lib, key in ((tf_keras, "tf_keras"), (keras, "keras3")):
-            try:
-                obj = eval(ctor, _init_ns(lib))  # noqa: S307
-                d = {"class": type(obj).__name__}
-                d.update(_serialize_init(lib, obj))
-                ent[key] = d
-            except Exception as e:
-                ent[key] = {"error": _err(e)}
+        for lib, key in _libs():
+            ent[key] = record(lib, lambda: eval(ctor, _init_ns(lib)))  # noqa: S307
         objects[oid] = ent
 
     # ---- statistics (tf_keras only) -------------------------------------
