@@ -230,6 +230,11 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         return params[0].dtype if params else self._dtype_policy.compute_dtype
 
     @property
+    def weight_names(self) -> list[str]:
+        """Names of the layer's weights in Keras order (``['kernel', 'bias']``), built or not."""
+        return list(self._weight_specs)
+
+    @property
     def weights(self) -> list[torch.nn.Parameter]:
         return [p for p in self._parameters.values() if p is not None and not is_lazy(p)]
 
@@ -283,7 +288,7 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         weights = list(weights)
         if not self.built and not weights:  # tf.keras: an unbuilt layer's get_weights() is [] and set_weights([]) accepts it
             return
-        expected = [name for name in self._weight_specs if self._parameters.get(name) is not None]
+        expected = self.weight_names
         if len(weights) != len(expected):
             raise ValueError(
                 f'You called `set_weights(weights)` on layer "{self.name}" with a weight list of length '

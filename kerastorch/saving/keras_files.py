@@ -39,19 +39,15 @@ def _weighted_layers(module: torch.nn.Module) -> list[tuple[str, Layer]]:
     seen: set[int] = set()
     out = []
     for prefix, m in module.named_modules():
-        if isinstance(m, Layer) and id(m) not in seen and _weight_names(m):
+        if isinstance(m, Layer) and id(m) not in seen and m.weight_names:
             seen.add(id(m))
             out.append((prefix, m))
     return out
 
 
-def _weight_names(layer: Layer) -> list[str]:
-    return [n for n in layer._weight_specs if layer._parameters.get(n) is not None]
-
-
 def _layer_shapes(layer: Layer) -> list[Any]:
     """Weight shapes for messages; an unbuilt conv shows its input channels as ``None``."""
-    names = _weight_names(layer)
+    names = layer.weight_names
     if layer.built:
         return [tuple(layer._parameters[n].shape) for n in names]
     kernel_size, filters = getattr(layer, "kernel_size", None), getattr(layer, "filters", None)
@@ -92,7 +88,7 @@ def _pair_problems(entry: KerasLayerWeights, prefix: str, layer: Layer) -> list[
     if keras_class is not None and keras_class != _keras_class(layer):
         kind = "is" if entry.class_name else "looks like"
         return [f"{who}: the Keras layer {kind} a {keras_class}, the kerastorch layer a {_keras_class(layer)}"]
-    names = _weight_names(layer)
+    names = layer.weight_names
     if len(entry.arrays) != len(names):
         return [f"{who}: expected {len(names)} weights {names}, found {len(entry.arrays)}"]
     if entry.weight_names is not None and entry.weight_names != names:
@@ -190,7 +186,7 @@ def load_keras_weights(
     tensors: dict[str, torch.Tensor] = {}
     for entry, prefix, layer in pairs:
         dot = prefix + "." if prefix else ""
-        for name, array in zip(_weight_names(layer), entry.arrays):
+        for name, array in zip(layer.weight_names, entry.arrays):
             tensors[dot + name] = torch.from_numpy(array)
     plan.check(module, tensors, False, f"Keras weights {source}")
     plan.apply(module, tensors, False)
@@ -245,5 +241,5 @@ def _write_layers(f: Any, layers: Iterable[Layer]) -> None:
         used[stem] = used.get(stem, -1) + 1
         group = container.create_group(key).create_group("vars")
         group.attrs["name"] = layer.name
-        for i, name in enumerate(_weight_names(layer)):
+        for i, name in enumerate(layer.weight_names):
             group.create_dataset(str(i), data=_keras_array(layer._parameters[name]))

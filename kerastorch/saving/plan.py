@@ -36,7 +36,7 @@ def expected_shapes(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...
     expected: dict[str, tuple[int, ...] | None] = {k: (None if is_lazy(v) else tuple(v.shape)) for k, v in state.items()}
     for prefix, layer in unbuilt_layers(module).items():
         dot = prefix + "." if prefix else ""
-        names = [n for n in layer._weight_specs if layer._parameters.get(n) is not None]
+        names = layer.weight_names
         found = [shapes.get(dot + n) for n in names]
         if any(s is None for s in found):
             continue  # reported as missing keys below
@@ -83,7 +83,7 @@ def apply(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], strict: 
     with torch.no_grad():
         for prefix, layer in unbuilt_layers(module).items():
             dot = prefix + "." if prefix else ""
-            names = [n for n in layer._weight_specs if layer._parameters.get(n) is not None]
+            names = layer.weight_names
             if all(dot + n in tensors for n in names):
                 layer._build_from_weight_shapes([tuple(tensors[dot + n].shape) for n in names])
         module.load_state_dict(dict(tensors), strict=strict)
