@@ -12,8 +12,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from . import activation_layers
-from ._registry import Registry
+from ._registry import LAYERS, Registry, describe
 
 _registry = Registry("activation function", "keras.activations")
 register = _registry.register
@@ -131,28 +130,36 @@ def leaky_relu(x: torch.Tensor, alpha: float = 0.2) -> torch.Tensor:
     return F.leaky_relu(x, negative_slope=alpha)
 
 
+# tf.keras activation *layers* that ``activations.get`` accepts by class name; PReLU has weights.
+_LAYER_NAMES = ("ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU")
+
+
 def serialize(activation: Callable[..., Any] | None) -> Any:
-    """The name Keras stores in a layer config (``None`` -> ``'linear'``); activation layers as configs."""
+    """What Keras stores in a layer config: the function's name (``None`` -> ``'linear'``), or an
+    activation layer's serialized config. Anything else raises a ``ValueError`` naming it."""
     if activation is None:
         return "linear"
-    if isinstance(activation, activation_layers.ActivationLayer):
-        return activation.serialize()
-    name = getattr(activation, "__name__", None)
-    if name is None or _registry._objects.get(name) is not activation:
-        raise ValueError(f"Unknown activation function {activation!r} cannot be serialized.")
+    if LAYERS.name_of(type(activation)) in _LAYER_NAMES:
+        return LAYERS.serialize(activation)
+    name = _registry.name_of(activation)
+    if name is None:
+        raise ValueError(
+            f"Cannot serialize activation {describe(activation)}: it is not one of kerastorch's Keras activations "
+            f"({', '.join(_registry.names())}), so a Keras config cannot name it."
+        )
     return name
 
 
-def _activation_layer(name: str, config: dict[str, Any] | None = None) -> Callable[..., torch.Tensor]:
+def _activation_layer(name: str, config: Any = None) -> Callable[..., torch.Tensor]:
     if name == "PReLU":
         raise ValueError("PReLU has trainable weights of its own and cannot be used as `activation=` in kerastorch.")
-    return activation_layers.LAYERS[name].from_config(dict(config or {}))
+    return LAYERS.deserialize({"class_name": name, "config": dict(config or {})})
 
 
 def deserialize(config: str | dict[str, Any]) -> Callable[..., torch.Tensor]:
-    if isinstance(config, dict) and (config.get("class_name") in activation_layers.LAYERS or config.get("class_name") == "PReLU"):
+    if isinstance(config, dict) and config.get("class_name") in (*_LAYER_NAMES, "PReLU"):
         return _activation_layer(config["class_name"], config.get("config"))
-    if isinstance(config, str) and (config in activation_layers.LAYERS or config == "PReLU"):
+    if isinstance(config, str) and config in (*_LAYER_NAMES, "PReLU"):
         return _activation_layer(config)
     if isinstance(config, dict):
         # New form: {'class_name': 'function', 'config': 'relu'}; legacy: {'class_name': 'relu'}.
@@ -160,12 +167,11 @@ def deserialize(config: str | dict[str, Any]) -> Callable[..., torch.Tensor]:
         config = name  # type: ignore[assignment]
     if not isinstance(config, str):
         raise ValueError(f"Could not interpret activation function identifier: {config!r}")
-    try:
-        return _registry._objects[config]
-    except KeyError:
+    if config not in _registry:
         raise ValueError(
             f"Unknown activation function '{config}' cannot be deserialized. Known: {', '.join(_registry.names())}."
-        ) from None
+        )
+    return _registry.lookup(config)
 
 
 def get(identifier: Any) -> Callable[..., torch.Tensor]:
@@ -177,5 +183,3 @@ def get(identifier: Any) -> Callable[..., torch.Tensor]:
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
-
-

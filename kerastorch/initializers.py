@@ -208,36 +208,59 @@ class VarianceScaling(_Seeded):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
-def _variance_scaling_preset(name: str, scale: float, mode: str, distribution: str, doc: str) -> type:
+class _VarianceScalingPreset(VarianceScaling):
+    """A VarianceScaling with fixed arguments; its config holds only the seed (as tf.keras's presets)."""
+
+    _ARGS: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
+
     def __init__(self, seed: int | None = None):
-        VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution, seed=seed)
+        scale, mode, distribution = self._ARGS
+        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
 
     def get_config(self):
         return {"seed": self.seed}
 
-    cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
-    cls.__module__ = __name__
-    return cls
+
+@register("glorot_uniform")
+class GlorotUniform(_VarianceScalingPreset):
+    """VarianceScaling(1, fan_avg, uniform)."""
+
+    _ARGS = (1.0, "fan_avg", "uniform")
 
 
-GlorotUniform = register("glorot_uniform")(
-    _variance_scaling_preset("GlorotUniform", 1.0, "fan_avg", "uniform", "VarianceScaling(1, fan_avg, uniform).")
-)
-GlorotNormal = register("glorot_normal")(
-    _variance_scaling_preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal", "VarianceScaling(1, fan_avg).")
-)
-LecunUniform = register("lecun_uniform")(
-    _variance_scaling_preset("LecunUniform", 1.0, "fan_in", "uniform", "VarianceScaling(1, fan_in, uniform).")
-)
-LecunNormal = register("lecun_normal")(
-    _variance_scaling_preset("LecunNormal", 1.0, "fan_in", "truncated_normal", "VarianceScaling(1, fan_in).")
-)
-HeUniform = register("he_uniform")(
-    _variance_scaling_preset("HeUniform", 2.0, "fan_in", "uniform", "VarianceScaling(2, fan_in, uniform).")
-)
-HeNormal = register("he_normal")(
-    _variance_scaling_preset("HeNormal", 2.0, "fan_in", "truncated_normal", "VarianceScaling(2, fan_in).")
-)
+@register("glorot_normal")
+class GlorotNormal(_VarianceScalingPreset):
+    """VarianceScaling(1, fan_avg, truncated_normal)."""
+
+    _ARGS = (1.0, "fan_avg", "truncated_normal")
+
+
+@register("lecun_uniform")
+class LecunUniform(_VarianceScalingPreset):
+    """VarianceScaling(1, fan_in, uniform)."""
+
+    _ARGS = (1.0, "fan_in", "uniform")
+
+
+@register("lecun_normal")
+class LecunNormal(_VarianceScalingPreset):
+    """VarianceScaling(1, fan_in, truncated_normal)."""
+
+    _ARGS = (1.0, "fan_in", "truncated_normal")
+
+
+@register("he_uniform")
+class HeUniform(_VarianceScalingPreset):
+    """VarianceScaling(2, fan_in, uniform)."""
+
+    _ARGS = (2.0, "fan_in", "uniform")
+
+
+@register("he_normal")
+class HeNormal(_VarianceScalingPreset):
+    """VarianceScaling(2, fan_in, truncated_normal)."""
+
+    _ARGS = (2.0, "fan_in", "truncated_normal")
 
 
 @register("orthogonal")
@@ -286,9 +309,9 @@ class Identity(Initializer):
 
 
 # tf.keras also accepts every class under a "V2" alias (e.g. 'GlorotUniformV2', 'glorot_uniformV2').
-for _name, _obj in list(_registry._objects.items()):
-    _registry.alias(_name + "V2", _obj)
-del _name, _obj
+for _name in _registry.names():
+    _registry.alias(_name + "V2", _registry.lookup(_name))
+del _name
 
 
 def serialize(initializer: Initializer | None) -> dict[str, Any] | None:

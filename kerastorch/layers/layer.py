@@ -1,28 +1,168 @@
-"""The Keras ``Layer`` contract on a ``torch.nn.Module``.
+"""The Keras ``Layer`` contract on a ``torch.nn.Module``: what every kerastorch layer shares.
 
-Reproduces from tf.keras's base layer: names, ``trainable``, dtype policies, ``build``/``built``,
-``losses`` (activity term of the latest call, divided by the batch size, then weight-regularizer
-terms from the current weights), ``get_weights``/``set_weights``, ``get_config``/``from_config``.
-Unbuilt layers are torch lazy modules: their weights are ``UninitializedParameter``s that the first
-forward, ``build`` or ``load_state_dict`` materializes in place, so an optimizer made before the
-first call keeps working.
+Reproduces from tf.keras's base layer: names, ``trainable``, dtype policies, ``build``/``built`` with the
+build input shape (``get_build_config``/``build_from_config``), input checks against an ``InputSpec``,
+autocasting floating inputs to the compute dtype, the activity regularizer (divided by the batch
+size), ``losses``, weights in Keras order (trainable then non-trainable), ``get_weights``/
+``set_weights``, ``get_config``/``from_config``.
+
+Weights are declared once, as :class:`WeightSpec`s returned by ``weight_specs(input_shape)``: build,
+"which shapes would this layer take", regularization, constraints and saving all read them. A weight
+is stored as a contiguous tensor in the layout its torch kernel reads (``WeightSpec.storage_order``);
+the Keras layout is a view (``keras_weight``). Non-trainable weights are buffers.
+
+Unbuilt layers are torch lazy modules: their weights are ``UninitializedParameter``/``UninitializedBuffer``
+placeholders that the first call, ``build``, ``set_weights`` or ``load_state_dict`` materializes in
+place, so an optimizer made before the first call keeps working.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import dataclasses
+import functools
+import inspect
+import numbers
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch.nn.modules.lazy import LazyModuleMixin
-from torch.nn.parameter import UninitializedParameter, is_lazy
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+from torch.nn.utils import parametrize
 
-from .. import _naming, dtype_policy
+from .. import _naming, constraints, dtype_policy, initializers, regularizers
+from .._registry import describe
+from .input_spec import InputSpec, assert_input_compatibility, check_shape, shape_str
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast", "implementation")
 
+Shape = tuple  # a tuple of ints / None
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightSpec:
+    """One Keras weight: its Keras name and shape, how it starts, is penalized and projected.
+
+    ``shape`` is Keras's (``None`` where the input is not known yet). ``storage_order`` lists the
+    Keras dims in the order the stored tensor holds them (``None``: Keras's own order), so that the
+    stored tensor is contiguous in the layout the torch kernel reads. ``initializer=None`` means
+    ``glorot_uniform``, Keras's ``add_weight`` default for floating weights.
+    """
+
+    name: str
+    shape: tuple[int | None, ...]
+    initializer: Any = None
+    regularizer: Any = None
+    constraint: Any = None
+    trainable: bool = True
+    storage_order: tuple[int, ...] | None = None
+
+    @property
+    def storage_shape(self) -> tuple[int | None, ...]:
+        return tuple(self.shape[d] for d in self.storage_order) if self.storage_order else tuple(self.shape)
+
+    def to_keras(self, stored: torch.Tensor) -> torch.Tensor:
+        """The Keras-layout view of a stored tensor."""
+        return stored.permute(*np.argsort(self.storage_order).tolist()) if self.storage_order else stored
+
+    def to_storage(self, keras_value: torch.Tensor) -> torch.Tensor:
+        """The stored-layout view of a Keras-layout tensor."""
+        return keras_value.permute(*self.storage_order) if self.storage_order else keras_value
+
+    def keras_shape(self, storage_shape: Sequence[int]) -> tuple[int, ...]:
+        if not self.storage_order:
+            return tuple(storage_shape)
+        return tuple(storage_shape[i] for i in np.argsort(self.storage_order).tolist())
+
+    def initial_value(self, dtype: torch.dtype, device: Any) -> torch.Tensor:
+        """A fresh value in Keras layout, from the initializer."""
+        init = self.initializer if self.initializer is not None else initializers.GlorotUniform()
+        value = torch.as_tensor(init(tuple(self.shape), dtype=dtype, device=device), dtype=dtype, device=device)
+        if tuple(value.shape) != tuple(self.shape):
+            raise ValueError(
+                f"the initializer of `{self.name}` returned shape {tuple(value.shape)}, expected {tuple(self.shape)}"
+            )
+        return value
+
+
+def _check_trainable(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"Expected `trainable` argument to be a boolean, but got: {value!r}")
+
+
+def _input_shape_arg(value: Any, what: str) -> tuple[int | None, ...]:
+    """``input_shape``-style arguments: a sequence of positive ints (or ``None``)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not isinstance(value, torch.Size):
+        raise ValueError(f"`{what}` must be a tuple of positive integers or None. Received: {what}={value!r}")
+    dims = []
+    for d in value:
+        if d is None:
+            dims.append(None)
+        elif isinstance(d, numbers.Integral) and not isinstance(d, bool) and int(d) > 0:
+            dims.append(int(d))
+        else:
+            raise ValueError(
+                f"`{what}` must be a tuple of positive integers or None. Received: {what}={tuple(value)!r} "
+                f"(element {d!r})"
+            )
+    return tuple(dims)
+
+
+def _normalize_shape(shape: Any) -> Any:
+    """A build shape: a tuple of ints/None, or a list of them for multi-input layers."""
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple, torch.Size)) for s in shape):
+        return [tuple(None if d is None else int(d) for d in s) for s in shape]
+    if isinstance(shape, dict) and "input_shape" in shape:  # a Keras build_config
+        return _normalize_shape(shape["input_shape"])
+    try:
+        return tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"Expected an input shape (a tuple of ints or None), received {shape!r}") from None
+
+
+def _wrap_build(build: Callable[..., None]) -> Callable[..., None]:
+    """Keras's build wrapper: bookkeeping (``built``, the build shape, lazy hooks) once, outermost."""
+
+    @functools.wraps(build)
+    def wrapper(self: "Layer", input_shape: Any) -> None:
+        if self.built:
+            return
+        shape = _normalize_shape(input_shape)
+        outer = not self.__dict__.get("_building", False)
+        self.__dict__["_building"] = True
+        try:
+            build(self, shape)
+        finally:
+            if outer:
+                self.__dict__["_building"] = False
+        if outer:
+            self._build_shape = shape
+            self.built = True
+            self._call_key = None
+            self._drop_lazy_hooks()
+
+    wrapper._kt_build_wrapper = True  # type: ignore[attr-defined]
+    return wrapper
+
 
 class Layer(LazyModuleMixin, torch.nn.Module):
-    """Base for kerastorch layers; subclasses implement ``build`` and ``forward``."""
+    """Base for kerastorch layers.
+
+    Subclasses set ``self.input_spec``, return their weights from ``weight_specs(input_shape)``
+    (``input_shape`` may be ``None`` before build), say how to recover the input shape from weight
+    shapes (``input_shape_from_weights``), and implement ``call``, ``compute_output_shape`` and
+    ``get_config``. Custom layers may instead override ``build`` and call ``add_weight``, as in Keras.
+    """
+
+    _call_takes_training = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_kt_build_wrapper", False):
+            cls.build = _wrap_build(build)
+        if "call" in cls.__dict__:
+            cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
 
     def __init__(
         self,
@@ -34,176 +174,355 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         **kwargs: Any,
     ):
         super().__init__()
-        from .. import regularizers
-
         unknown = set(kwargs) - set(_LAYER_KWARGS)
         if unknown:
             raise TypeError(f"Keyword argument not understood: {sorted(unknown)[0]!r}")
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"`name` must be a non-empty string. Received: name={name!r}")
         self.name = name or _naming.unique_name(_naming.to_snake_case(type(self).__name__))
+        self._trainable = _check_trainable(trainable)
         self._dtype_policy = dtype_policy.get(dtype)
-        self._trainable = bool(trainable)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._explicit_dtype = dtype is not None
+        try:
+            self.activity_regularizer = regularizers.get(activity_regularizer)
+        except ValueError as e:
+            raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
         self.built = False
+        self.input_spec: InputSpec | list[InputSpec] | None = None
         self._activity_losses: list[torch.Tensor] = []
-        self._weight_specs: dict[str, tuple[Any, Any]] = {}  # name -> (regularizer, constraint)
+        self._specs: dict[str, WeightSpec] = {}
+        self._build_shape: Any = None
+        self._call_key: tuple[torch.Size, torch.dtype] | None = None
         self._batch_input_shape = self._batch_shape_from_kwargs(kwargs)
         self._initial_weights = kwargs.get("weights")
 
-    # ----- construction helpers -----
+    # ----- construction -----
     @staticmethod
     def _batch_shape_from_kwargs(kwargs: dict[str, Any]) -> tuple[int | None, ...] | None:
         if kwargs.get("batch_input_shape") is not None:
-            return tuple(kwargs["batch_input_shape"])
+            return _input_shape_arg(kwargs["batch_input_shape"], "batch_input_shape")
+        batch = kwargs.get("batch_size")
+        if batch is not None and (not isinstance(batch, numbers.Integral) or isinstance(batch, bool) or batch < 0):
+            raise ValueError(f"`batch_size` must be a non-negative integer or None. Received: batch_size={batch!r}")
         if kwargs.get("input_shape") is not None:
-            return (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+            return (batch,) + _input_shape_arg(kwargs["input_shape"], "input_shape")
         if kwargs.get("input_dim") is not None:
-            return (kwargs.get("batch_size"), kwargs["input_dim"])
+            return (batch,) + _input_shape_arg((kwargs["input_dim"],), "input_dim")
         return None
 
+    def _declare_weights(self) -> None:
+        """Create the placeholders of ``weight_specs(None)`` (Keras order: trainable first)."""
+        specs = self.weight_specs(None)
+        for spec in sorted(specs, key=lambda s: not s.trainable):
+            self._specs[spec.name] = spec
+            dtype = self._dtype_policy.variable_dtype
+            if spec.trainable:
+                self.register_parameter(spec.name, UninitializedParameter(requires_grad=self._trainable, dtype=dtype))
+            else:
+                self.register_buffer(spec.name, UninitializedBuffer(dtype=dtype))
+
     def _finish_init(self) -> None:
-        """Build right away when the constructor was given an input shape (and initial weights)."""
+        """Declare the weights; build right away when given an input shape (and initial weights)."""
+        self._declare_weights()
         if self._batch_input_shape is not None:
             self.build(self._batch_input_shape)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
-    def _declare_weight(self, name: str, regularizer: Any = None, constraint: Any = None) -> None:
-        """Register an uninitialized parameter that ``build`` materializes."""
-        param = UninitializedParameter(requires_grad=self._trainable, dtype=self._dtype_policy.variable_dtype)
-        self.register_parameter(name, param)
-        self._weight_specs[name] = (regularizer, constraint)
+    # ----- what subclasses provide -----
+    def weight_specs(self, input_shape: Any) -> list[WeightSpec]:
+        """The layer's weights for ``input_shape`` (``None``: not known yet; unknown dims are ``None``)."""
+        return []
 
-    def _materialize_weights(self, specs: Sequence[tuple[str, Sequence[int], Callable[..., Any], Sequence[int] | None]]) -> None:
-        """Give each weight ``(name, shape, initializer, memory_order)`` its Keras shape and values.
+    def input_shape_from_weights(self, shapes: Mapping[str, tuple[int, ...]]) -> Any:
+        """An input shape for which this layer's weights take the Keras ``shapes`` given."""
+        raise ValueError(f'Layer "{self.name}" cannot be built from weight shapes {dict(shapes)}.')
 
-        All initial values are computed before any parameter changes, so a failing initializer
-        leaves the layer unbuilt. ``memory_order`` lists the Keras dims from outermost to innermost
-        in memory, so a permuted view can be handed to torch kernels without a copy.
-        """
+    def _on_build(self, input_shape: Any) -> None:
+        """Subclass hook after the weights exist: fix the input spec, precompute call arguments."""
+
+    def _on_new_input(self, inputs: torch.Tensor) -> None:
+        """Subclass hook on the checked path, for each input shape not seen just before."""
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+    # ----- build -----
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for ``input_shape`` (batch dim included, ``None`` allowed)."""
+        if not isinstance(input_shape, list):
+            check_shape(self.input_spec if isinstance(self.input_spec, InputSpec) else None, input_shape, self.name)
+        self._create_weights(self.weight_specs(input_shape))
+        self._on_build(input_shape)
+
+    def _create_weights(self, specs: Sequence[WeightSpec]) -> None:
+        """Materialize every weight of ``specs``; all values are computed before anything changes."""
+        declared = [n for n in self._specs]
+        if [s.name for s in sorted(specs, key=lambda s: not s.trainable)] != declared:
+            raise ValueError(f'Layer "{self.name}": weights {[s.name for s in specs]} differ from the declared {declared}.')
         values = []
-        for name, shape, initializer, _ in specs:
-            param = self._parameters[name]
-            value = initializer(tuple(shape), dtype=param.dtype, device=param.device)
-            value = torch.as_tensor(value, dtype=param.dtype, device=param.device)
-            if tuple(value.shape) != tuple(shape):
-                raise ValueError(f'Layer "{self.name}": the initializer of `{name}` returned shape {tuple(value.shape)}, expected {tuple(shape)}.')
-            values.append(value)
+        for spec in specs:
+            if any(d is None for d in spec.shape):
+                raise ValueError(f'Layer "{self.name}": the shape of weight `{spec.name}` is not fully known: {spec.shape}.')
+            slot = self._stored(spec.name)
+            try:
+                values.append(spec.initial_value(slot.dtype, slot.device))
+            except ValueError as e:
+                raise ValueError(f'Layer "{self.name}": {e}') from None
         with torch.no_grad():
-            for (name, shape, _, memory_order), value in zip(specs, values):
-                param = self._parameters[name]
-                if is_lazy(param):
-                    param.materialize(tuple(shape))
-                order = list(memory_order) if memory_order is not None else list(range(len(shape)))
-                storage = torch.empty([shape[d] for d in order], device=param.device, dtype=param.dtype)
-                param.data = storage.permute(*np.argsort(order).tolist())
-                param.copy_(value)
+            for spec, value in zip(specs, values):
+                slot = self._stored(spec.name)
+                if is_lazy(slot):
+                    slot.materialize(spec.storage_shape)
+                slot.copy_(spec.to_storage(value))
+                self._specs[spec.name] = spec
 
-    # ----- lazy-module protocol -----
+    def add_weight(
+        self,
+        name: str,
+        shape: Sequence[int],
+        initializer: Any = None,
+        regularizer: Any = None,
+        constraint: Any = None,
+        trainable: bool = True,
+        dtype: Any = None,
+    ) -> torch.Tensor:
+        """Keras ``add_weight`` for custom layers' ``build``: a parameter (buffer if not trainable), now."""
+        spec = WeightSpec(
+            name, tuple(int(d) for d in shape), initializers.get(initializer), regularizers.get(regularizer),
+            constraints.get(constraint), _check_trainable(trainable),
+        )
+        dtype = dtype_policy.get(dtype).variable_dtype if dtype is not None else self._dtype_policy.variable_dtype
+        value = spec.initial_value(dtype, None)
+        if trainable:
+            self.register_parameter(name, torch.nn.Parameter(value, requires_grad=self._trainable))
+        else:
+            self.register_buffer(name, value)
+        self._specs[name] = spec
+        self._specs = {n: self._specs[n] for n in sorted(self._specs, key=lambda n: not self._specs[n].trainable)}
+        return getattr(self, name)
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """Keras 3's ``build_config``: the input shape the layer was built with."""
+        if not self.built or self._build_shape is None:
+            return None
+        shape = self._build_shape
+        return {"input_shape": [list(s) for s in shape] if isinstance(shape, list) else list(shape)}
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        if config and config.get("input_shape") is not None:
+            self.build(config["input_shape"])
+
+    # ----- the call pipeline -----
+    def forward(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        """Check the input against the layer's spec, build, cast, ``call``, record the activity loss.
+
+        An input shaped and typed like the previous one skips the checks (the fast path).
+        ``training`` defaults to ``self.training`` (torch's ``train()``/``eval()``).
+        """
+        # While tracing, always take the checked path (it costs nothing at run time) and never read
+        # the key, so that no guard depends on what eager calls did.
+        if torch.compiler.is_compiling():
+            inputs = self._prepare(inputs)
+        else:
+            key = self._call_key
+            shape = getattr(inputs, "shape", None)
+            if key is None or shape is None or shape[1:] != key[0] or inputs.dtype is not key[1]:
+                inputs = self._prepare(inputs)
+        if self._call_takes_training:
+            kwargs["training"] = self.training if training is None else bool(training)
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            self._record_activity(outputs)
+        return outputs
+
+    def _prepare(self, inputs: Any) -> Any:
+        """The checked path: input spec, build, cast to the compute dtype, per-shape hook."""
+        assert_input_compatibility(self.input_spec, inputs, self.name)
+        if not self.built and self._weights_state() == "lazy":
+            self.build([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple)) else tuple(inputs.shape))
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(self._cast(t) for t in inputs)
+        inputs = self._cast(inputs)
+        self._on_new_input(inputs)
+        if self.built and not torch.compiler.is_compiling():
+            self._call_key = (inputs.shape[1:], inputs.dtype)
+        return inputs
+
+    def _cast(self, x: torch.Tensor) -> torch.Tensor:
+        """Keras autocast: floating inputs go to the compute dtype (torch's autocast decides when on).
+
+        A weight-free layer without an explicit ``dtype`` keeps its input's dtype (it follows the
+        model around it, as torch modules do, instead of casting a float64 model's data to float32).
+        """
+        if not (self._explicit_dtype or self._first_weight() is not None):
+            return x
+        dtype = self.compute_dtype
+        if x.dtype.is_floating_point and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
+            return x.to(dtype)
+        return x
+
+    def _record_activity(self, outputs: torch.Tensor) -> None:
+        """tf.keras ``_handle_activity_regularization``: ``reg(outputs) / batch_size`` (0 for an empty batch)."""
+        loss = self.activity_regularizer(outputs)
+        batch = outputs.shape[0] if outputs.dim() else 1
+        self._activity_losses = [loss.to(outputs.dtype) / max(batch, 1)]
+
+    def __prepare_scriptable__(self) -> "Layer":
+        raise RuntimeError(
+            f"{type(self).__name__} (a kerastorch layer) cannot be compiled by torch.jit.script: TorchScript "
+            "cannot express Keras layers. Use torch.compile(model) or torch.export.export(model, args) instead "
+            "(torch.jit.trace also works)."
+        )
+
+    # ----- weights -----
+    def _stored(self, name: str) -> torch.Tensor:
+        """The leaf tensor that holds weight ``name`` (under a parametrization or pruning too)."""
+        if parametrize.is_parametrized(self, name):
+            return self.parametrizations[name].original
+        for table in (self._parameters, self._buffers):
+            if name in table and table[name] is not None:
+                return table[name]
+        orig = self._parameters.get(name + "_orig")  # torch.nn.utils.prune
+        if orig is not None:
+            return orig
+        raise AttributeError(f'Layer "{self.name}" has no weight {name!r}.')
+
     def _weights_state(self) -> str:
         """'lazy' (all uninitialized), 'real' (none), or refuse a mix (e.g. a partial functional_call)."""
-        lazy = [is_lazy(p) for p in self._parameters.values() if p is not None]
+        lazy = [is_lazy(self._stored(n)) for n in self._specs]
         if all(lazy):
             return "lazy"
         if not any(lazy):
             return "real"
         raise ValueError(f'Layer "{self.name}" is unbuilt and was given only some of its weights.')
 
-    def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
-        """Called by torch's lazy-module hook before the first forward: build from the input.
+    @property
+    def weight_names(self) -> list[str]:
+        """Names of the layer's weights in Keras order (trainable, then non-trainable), built or not."""
+        return list(self._specs)
 
-        When every weight was supplied from outside (``torch.func.functional_call`` on an unbuilt
-        layer) nothing is built: the call is stateless and the layer stays unbuilt.
+    def weight_spec(self, name: str) -> WeightSpec:
+        """The spec of weight ``name`` (its Keras shape has ``None`` dims until the layer is built)."""
+        return self._specs[name]
+
+    def keras_weight(self, name: str) -> torch.Tensor:
+        """Weight ``name`` in Keras's layout: a view of the stored tensor (gradients flow through it)."""
+        return self._specs[name].to_keras(getattr(self, name))
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """The weights' parameters and buffers in Keras order (stored layout; ``get_weights()`` and
+        ``keras_weight(name)`` give Keras's layout). These are the leaf tensors an optimizer takes."""
+        return [self._stored(n) for n in self._specs] if self.built else []
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if w.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if not w.requires_grad]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as numpy arrays in Keras layout and order (bfloat16 comes back as float32)."""
+        out = []
+        for n in self._specs if self.built else ():
+            t = self.keras_weight(n).detach().cpu()
+            out.append(np.ascontiguousarray((t.float() if t.dtype == torch.bfloat16 else t).numpy()))
+        return out
+
+    def weight_shapes_from(self, shapes: Mapping[str, Sequence[int]], layout: str = "keras") -> dict[str, tuple[int, ...]]:
+        """The shape of every weight after building from some of them (``shapes``, pure).
+
+        ``layout`` is ``'keras'`` or ``'storage'`` (state_dict), for both the given and the returned
+        shapes. A built layer answers with its own shapes. Raises ``ValueError`` when ``shapes`` do not
+        fit the layer's configuration.
         """
-        if not self.built and args and self._weights_state() == "lazy":
-            self._check_input(args[0])
-            self.build(tuple(args[0].shape))
+        if self.built:
+            specs = list(self._specs.values())
+        else:
+            keras = {
+                n: (tuple(s) if layout == "keras" else self._specs[n].keras_shape(s)) for n, s in shapes.items() if n in self._specs
+            }
+            specs = self.weight_specs(self.input_shape_from_weights(keras))
+        return {s.name: tuple(s.shape if layout == "keras" else s.storage_shape) for s in specs}
 
-    def _infer_parameters(self, module: "Layer", args: Any, kwargs: Any = None) -> None:
-        module.initialize_parameters(*args, **(kwargs or {}))
-        if module.built:
-            module._drop_lazy_hooks()
-
-    def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> "Layer":
-        # torch refuses .half()/.bfloat16()/... on uninitialized parameters; apply fn to an empty
-        # probe and move the placeholder in place so references (optimizers) stay valid.
-        lazy = {n: p for n, p in self._parameters.items() if p is not None and is_lazy(p)}
-        for name, param in lazy.items():
-            probe = fn(torch.empty(0, dtype=param.dtype, device=param.device))
-            with torch.no_grad():
-                param.data = torch.empty(0, dtype=probe.dtype, device=probe.device)
-            del self._parameters[name]
-        try:
-            return super()._apply(fn, recurse)
-        finally:
-            self._parameters.update(lazy)
-            order = list(self._weight_specs) + [n for n in self._parameters if n not in self._weight_specs]
-            self._parameters = {n: self._parameters[n] for n in order if n in self._parameters}
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickle/deepcopy: activity losses are graph tensors (detach them); UninitializedParameter
-        # pickles without its dtype/device, so record those and rebuild the placeholders.
-        state = self.__dict__.copy()
-        state["_activity_losses"] = [loss.detach() for loss in self._activity_losses]
-        params = dict(state["_parameters"])
-        lazy = {}
-        for name, param in params.items():
-            if param is not None and is_lazy(param):
-                lazy[name] = (param.dtype, str(param.device), param.requires_grad)
-                params[name] = None
-        state["_parameters"], state["_lazy_parameters"] = params, lazy
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        lazy = state.pop("_lazy_parameters", {})
-        super().__setstate__(state)
-        for name, (dtype, device, requires_grad) in lazy.items():
-            self._parameters[name] = UninitializedParameter(requires_grad=requires_grad, device=device, dtype=dtype)
-
-    def _drop_lazy_hooks(self) -> None:
-        """Once built, torch's lazy-module hooks have nothing left to do: remove them."""
-        for hook in ("_initialize_hook", "_load_hook"):
-            handle = self.__dict__.pop(hook, None)
-            if handle is not None:
-                handle.remove()
-
-    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+    def build_from_weight_shapes(self, shapes: Mapping[str, Sequence[int]], layout: str = "keras") -> None:
+        """Build an unbuilt layer for the weights ``shapes`` (checked first)."""
         if self.built:
             return
-        shapes = []
-        for name in self._weight_specs:
-            value = state_dict.get(prefix + name)
-            if value is None or is_lazy(value):
-                return
-            shapes.append(tuple(value.shape))
+        expected = self.weight_shapes_from(shapes, layout)
+        for name, shape in shapes.items():
+            if name in expected and tuple(shape) != expected[name]:
+                raise ValueError(
+                    f'Layer "{self.name}": weight `{name}` of shape {tuple(shape)} does not match the layer '
+                    f"configuration (expected {shape_str(expected[name])})."
+                )
+        keras = {n: (tuple(s) if layout == "keras" else self._specs[n].keras_shape(s)) for n, s in shapes.items() if n in self._specs}
+        self.build(self.input_shape_from_weights(keras))
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Keras ``set_weights`` (Keras layout and order): everything is checked before anything is copied.
+
+        An unbuilt layer is built from the weight shapes first (Keras would refuse).
+        """
+        weights = list(weights)
+        if not self.built and not weights:  # tf.keras: an unbuilt layer's get_weights() is [] and set_weights([]) accepts it
+            return
+        names = self.weight_names
+        if len(weights) != len(names):
+            raise ValueError(
+                f'You called `set_weights(weights)` on layer "{self.name}" with a weight list of length '
+                f"{len(weights)}, but the layer was expecting {len(names)} weights."
+            )
+        arrays = [w if isinstance(w, torch.Tensor) else torch.as_tensor(np.asarray(w)) for w in weights]
+        given = {n: tuple(a.shape) for n, a in zip(names, arrays)}
         try:
-            self._build_from_weight_shapes(shapes)
+            expected = self.weight_shapes_from(given)
         except ValueError as e:
-            error_msgs.append(str(e))
+            raise ValueError(f"{e} Provided weight shapes: {list(given.values())}.") from None
+        for n in names:
+            if expected[n] != given[n]:
+                raise ValueError(
+                    f'Layer "{self.name}" weight shape {expected[n]} is not compatible with provided weight shape {given[n]}.'
+                )
+        self.build_from_weight_shapes(given)
+        with torch.no_grad():
+            for n, value in zip(names, arrays):
+                stored = self._stored(n)
+                self._specs[n].to_keras(stored).copy_(value.to(device=stored.device, dtype=stored.dtype))
 
-    def _expected_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        """The weight shapes this layer would take if built for weights shaped ``shapes`` (pure)."""
-        raise ValueError(f'Layer "{self.name}" cannot be built from weight shapes {list(shapes)}.')
+    def reset_parameters(self) -> None:
+        """Draw every weight again from its initializer (torch's convention, e.g. after ``to_empty``)."""
+        if not self.built:
+            return
+        values = {n: s.initial_value(self._stored(n).dtype, self._stored(n).device) for n, s in self._specs.items()}
+        with torch.no_grad():
+            for n, value in values.items():
+                self._stored(n).copy_(self._specs[n].to_storage(value))
 
-    def _build_from_weight_shapes(self, shapes: Sequence[tuple[int, ...]]) -> None:
-        raise ValueError(f'Layer "{self.name}" cannot be built from weight shapes {list(shapes)}.')
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Activity loss of the latest call, then weight-regularizer terms of the current weights."""
+        out = list(self._activity_losses)
+        if self.built:
+            out += [s.regularizer(self.keras_weight(n)) for n, s in self._specs.items() if s.regularizer is not None]
+        return out
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Layer":
-        # torch's own lazy modules refuse this before initialization; Keras layers don't.
-        for param in self._parameters.values():
-            if param is not None:
-                param.requires_grad = requires_grad
-        return self
+    def apply_constraints(self) -> None:
+        """Project trainable weights onto their constraints now (what Keras does after each update)."""
+        if not self.built:
+            return
+        with torch.no_grad():
+            for n, spec in self._specs.items():
+                stored = self._stored(n)
+                if spec.constraint is not None and stored.requires_grad:
+                    view = spec.to_keras(stored)
+                    view.copy_(spec.constraint(view))
 
-    # ----- Keras API -----
-    def build(self, input_shape: Sequence[int | None]) -> None:
-        self.built = True
-
-    def _check_input(self, inputs: torch.Tensor) -> None:
-        """Validate an input before build (subclasses check rank and channels)."""
-
+    # ----- Keras properties -----
     @property
     def trainable(self) -> bool:
         params = [p for p in self._parameters.values() if p is not None]
@@ -211,104 +530,45 @@ class Layer(LazyModuleMixin, torch.nn.Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
+        self._trainable = _check_trainable(value)
         self.requires_grad_(self._trainable)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Layer":
+        # torch's own lazy modules refuse this before initialization; Keras layers don't.
+        for param in self._parameters.values():
+            if param is not None:
+                param.requires_grad = requires_grad
+        for child in self.children():
+            child.requires_grad_(requires_grad)
+        return self
+
+    def _first_weight(self) -> torch.Tensor | None:
+        for table in (self._parameters, self._buffers):
+            for t in table.values():
+                if t is not None and t.dtype.is_floating_point:
+                    return t
+        return None
 
     @property
     def dtype(self) -> str:
         """Variable dtype name, as Keras's ``layer.dtype``; follows ``module.to(dtype)``."""
-        params = [p for p in self._parameters.values() if p is not None]
-        if params and not self._dtype_policy.is_mixed:
-            return dtype_policy.name_of(params[0].dtype)
+        first = self._first_weight()
+        if first is not None and not self._dtype_policy.is_mixed:
+            return dtype_policy.name_of(first.dtype)
         return dtype_policy.name_of(self._dtype_policy.variable_dtype)
+
+    @property
+    def dtype_policy(self) -> str:
+        return self._dtype_policy.name
 
     @property
     def compute_dtype(self) -> torch.dtype:
         if self._dtype_policy.is_mixed:
             return self._dtype_policy.compute_dtype
-        params = [p for p in self._parameters.values() if p is not None]
-        return params[0].dtype if params else self._dtype_policy.compute_dtype
+        first = self._first_weight()
+        return first.dtype if first is not None else self._dtype_policy.compute_dtype
 
-    @property
-    def weight_names(self) -> list[str]:
-        """Names of the layer's weights in Keras order (``['kernel', 'bias']``), built or not."""
-        return list(self._weight_specs)
-
-    @property
-    def weights(self) -> list[torch.nn.Parameter]:
-        return [p for p in self._parameters.values() if p is not None and not is_lazy(p)]
-
-    @property
-    def trainable_weights(self) -> list[torch.nn.Parameter]:
-        return [p for p in self.weights if p.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.nn.Parameter]:
-        return [p for p in self.weights if not p.requires_grad]
-
-    def _record_activity(self, outputs: torch.Tensor) -> None:
-        """tf.keras ``_handle_activity_regularization``: ``reg(outputs) / batch_size``."""
-        if self.activity_regularizer is not None:
-            loss = self.activity_regularizer(outputs)
-            self._activity_losses = [loss.to(outputs.dtype) / outputs.shape[0]]
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Activity loss of the latest call, then weight-regularizer terms of the current weights."""
-        out = list(self._activity_losses)
-        for name, (regularizer, _) in self._weight_specs.items():
-            param = self._parameters.get(name)
-            if regularizer is not None and param is not None and not is_lazy(param):
-                out.append(regularizer(param))
-        return out
-
-    def apply_constraints(self) -> None:
-        """Project trainable weights onto their constraints now (what Keras does after each update)."""
-        with torch.no_grad():
-            for name, (_, constraint) in self._weight_specs.items():
-                param = self._parameters.get(name)
-                if constraint is not None and param is not None and not is_lazy(param) and param.requires_grad:
-                    param.copy_(constraint(param))
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as numpy arrays in Keras layout and order (bfloat16 comes back as float32)."""
-        out = []
-        for p in self.weights:
-            t = p.detach().cpu()
-            if t.dtype == torch.bfloat16:
-                t = t.float()
-            out.append(np.ascontiguousarray(t.numpy()))
-        return out
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Keras ``set_weights``: everything is checked before anything is copied.
-
-        An unbuilt layer is built from the weight shapes first (Keras would refuse).
-        """
-        weights = list(weights)
-        if not self.built and not weights:  # tf.keras: an unbuilt layer's get_weights() is [] and set_weights([]) accepts it
-            return
-        expected = self.weight_names
-        if len(weights) != len(expected):
-            raise ValueError(
-                f'You called `set_weights(weights)` on layer "{self.name}" with a weight list of length '
-                f"{len(weights)}, but the layer was expecting {len(expected)} weights."
-            )
-        arrays = [torch.as_tensor(np.asarray(w)) if not isinstance(w, torch.Tensor) else w for w in weights]
-        given = [tuple(a.shape) for a in arrays]
-        shapes = [tuple(self._parameters[n].shape) for n in expected] if self.built else self._expected_weight_shapes(given)
-        for want, found in zip(shapes, given):
-            if want != found:
-                raise ValueError(
-                    f'Layer "{self.name}" weight shape {want} is not compatible with provided weight shape {found}.'
-                )
-        if not self.built:
-            self._build_from_weight_shapes(given)
-        with torch.no_grad():
-            for name, value in zip(expected, arrays):
-                param = self._parameters[name]
-                param.copy_(value.to(device=param.device, dtype=param.dtype))
-
+    # ----- config -----
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
         config["dtype"] = self._dtype_policy.serialize() if self._dtype_policy.is_mixed else self.dtype
@@ -319,3 +579,120 @@ class Layer(LazyModuleMixin, torch.nn.Module):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layer":
         return cls(**config)
+
+    def _repr_common(self) -> list[str]:
+        """The repr entries every layer shows after its own (never raises)."""
+        parts = []
+        if self.activity_regularizer is not None:
+            parts.append(f"activity_regularizer={describe(self.activity_regularizer)}")
+        if not self.trainable:
+            parts.append("trainable=False")
+        if self._dtype_policy.is_mixed or self.dtype != "float32":
+            parts.append(f"dtype={self._dtype_policy.name if self._dtype_policy.is_mixed else self.dtype!r}")
+        if not self.built:
+            parts.append("built=False")
+        return parts
+
+    # ----- torch lazy-module protocol -----
+    def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
+        """Called by torch's lazy-module hook before the first forward: build from the input.
+
+        When every weight was supplied from outside (``torch.func.functional_call`` on an unbuilt
+        layer) nothing is built: the call is stateless and the layer stays unbuilt.
+        """
+        if not self.built and args and self._weights_state() == "lazy":
+            assert_input_compatibility(self.input_spec, args[0], self.name)
+            x = args[0]
+            self.build([tuple(t.shape) for t in x] if isinstance(x, (list, tuple)) else tuple(x.shape))
+
+    def _infer_parameters(self, module: "Layer", args: Any, kwargs: Any = None) -> None:
+        module.initialize_parameters(*args, **(kwargs or {}))
+        if module.built:
+            module._drop_lazy_hooks()
+
+    def has_uninitialized_params(self) -> bool:
+        return any(is_lazy(t) for t in (*self._parameters.values(), *self._buffers.values()) if t is not None)
+
+    def _drop_lazy_hooks(self) -> None:
+        """Once built, torch's lazy-module hooks have nothing left to do: remove them."""
+        for hook in ("_initialize_hook", "_load_hook"):
+            handle = self.__dict__.pop(hook, None)
+            if handle is not None:
+                handle.remove()
+
+    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        """``load_state_dict`` into an unbuilt layer: build from whichever weights are given."""
+        if self.built:
+            return
+        shapes = {}
+        for name in self._specs:
+            value = state_dict.get(prefix + name)
+            if value is not None and not is_lazy(value):
+                shapes[name] = tuple(value.shape)
+        if not shapes:
+            return
+        try:
+            self.build_from_weight_shapes(shapes, layout="storage")
+        except ValueError as e:
+            error_msgs.append(str(e))
+
+    def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> "Layer":
+        # torch refuses .half()/.bfloat16()/... on uninitialized tensors; apply fn to an empty probe
+        # and move the placeholder in place (same object, so optimizers keep it) where torch allows,
+        # else (e.g. cpu <-> meta) replace it, as torch's own lazy modules do.
+        self._call_key = None
+        moved: dict[str, tuple[dict, torch.Tensor]] = {}
+        for table in (self._parameters, self._buffers):
+            for name, t in list(table.items()):
+                if t is None or not is_lazy(t):
+                    continue
+                probe = fn(torch.empty(0, dtype=t.dtype, device=t.device))
+                new = torch.empty(0, dtype=probe.dtype, device=probe.device)
+                if torch._has_compatible_shallow_copy_type(t, new):
+                    with torch.no_grad():
+                        t.data = new
+                elif isinstance(t, UninitializedParameter):
+                    t = UninitializedParameter(requires_grad=t.requires_grad, device=new.device, dtype=new.dtype)
+                else:
+                    t = UninitializedBuffer(device=new.device, dtype=new.dtype)
+                moved[name] = (table, t)
+                del table[name]
+        try:
+            return super()._apply(fn, recurse)
+        finally:
+            for name, (table, t) in moved.items():
+                table[name] = t
+            order = list(self._specs)
+            for table in (self._parameters, self._buffers):
+                items = dict(table)
+                table.clear()
+                table.update({n: items[n] for n in order if n in items})
+                table.update({n: v for n, v in items.items() if n not in table})
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle/deepcopy: activity losses are graph tensors (detach them); uninitialized tensors
+        # pickle without their dtype/device, so record those and rebuild the placeholders.
+        state = self.__dict__.copy()
+        state["_activity_losses"] = [loss.detach() for loss in self._activity_losses]
+        lazy = {}
+        for table in ("_parameters", "_buffers"):
+            entries = dict(state[table])
+            for name, t in entries.items():
+                if t is not None and is_lazy(t):
+                    lazy[name] = (table, t.dtype, str(t.device), t.requires_grad)
+                    entries[name] = None
+            state[table] = entries
+        state["_lazy_tensors"] = lazy
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        lazy = state.pop("_lazy_tensors", {})
+        super().__setstate__(state)
+        for name, (table, dtype, device, requires_grad) in lazy.items():
+            if table == "_parameters":
+                self._parameters[name] = UninitializedParameter(requires_grad=requires_grad, device=device, dtype=dtype)
+            else:
+                self._buffers[name] = UninitializedBuffer(device=device, dtype=dtype)
+
+
+Layer.build = _wrap_build(Layer.build)  # type: ignore[method-assign]

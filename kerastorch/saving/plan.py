@@ -36,16 +36,15 @@ def expected_shapes(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...
     expected: dict[str, tuple[int, ...] | None] = {k: (None if is_lazy(v) else tuple(v.shape)) for k, v in state.items()}
     for prefix, layer in unbuilt_layers(module).items():
         dot = prefix + "." if prefix else ""
-        names = layer.weight_names
-        found = [shapes.get(dot + n) for n in names]
-        if any(s is None for s in found):
+        found = {n: shapes[dot + n] for n in layer.weight_names if dot + n in shapes}
+        if not found:
             continue  # reported as missing keys below
         try:
-            layer_shapes = layer._expected_weight_shapes(found)  # type: ignore[arg-type]
+            layer_shapes = layer.weight_shapes_from(found, layout="storage")
         except ValueError as e:
-            problems.append(f"{dot}{names[0]}: {e}")
+            problems.append(f"{dot}{next(iter(found))}: {e}")
             continue
-        for n, s in zip(names, layer_shapes):
+        for n, s in layer_shapes.items():
             expected[dot + n] = tuple(s)
     return expected, problems
 
@@ -83,7 +82,7 @@ def apply(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], strict: 
     with torch.no_grad():
         for prefix, layer in unbuilt_layers(module).items():
             dot = prefix + "." if prefix else ""
-            names = layer.weight_names
-            if all(dot + n in tensors for n in names):
-                layer._build_from_weight_shapes([tuple(tensors[dot + n].shape) for n in names])
+            found = {n: tuple(tensors[dot + n].shape) for n in layer.weight_names if dot + n in tensors}
+            if found:
+                layer.build_from_weight_shapes(found, layout="storage")
         module.load_state_dict(dict(tensors), strict=strict)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from kerastorch.layers import Conv2D
-from conftest import jsonable, load_json, load_tensors
+from kt_testing import keras_grad, jsonable, load_json, load_tensors
 
 CASES = load_json("conv2d_cases.json")
 ERRORS = load_json("conv2d_errors.json")
@@ -38,7 +38,7 @@ def test_conv2d_matches_tf_keras(case):
     weights = [T[f"{cid}.kernel"]] + ([T[f"{cid}.bias"]] if f"{cid}.bias" in T else [])
     layer.build(tuple(x.shape))
     layer.set_weights(weights)
-    assert layer.kernel.dtype == dtype and list(layer.kernel.shape) == case["kernel_shape"]
+    assert layer.kernel.dtype == dtype and list(layer.keras_weight("kernel").shape) == case["kernel_shape"]
 
     y = layer(x)
     assert list(y.shape) == case["output_shape"] and y.dtype == dtype
@@ -46,7 +46,7 @@ def test_conv2d_matches_tf_keras(case):
     loss = (y * T[f"{cid}.upstream"]).sum()
     loss.backward()
     close(x.grad, T[f"{cid}.grad_input"], "grad_input", rtol)
-    close(layer.kernel.grad, T[f"{cid}.grad_kernel"], "grad_kernel", rtol)
+    close(keras_grad(layer, "kernel"), T[f"{cid}.grad_kernel"], "grad_kernel", rtol)
     if layer.bias is not None:
         close(layer.bias.grad, T[f"{cid}.grad_bias"], "grad_bias", rtol)
 

@@ -643,7 +643,7 @@ class TestKeras3_ConvCorrectnessTest:
         inputs = rng.normal(size=[2, 8, 8, 4])
         layer.build(input_shape=inputs.shape)
 
-        kernel_shape = tuple(layer.kernel.shape)
+        kernel_shape = tuple(layer.keras_weight("kernel").shape)
         kernel_weights = rng.normal(size=kernel_shape)
         bias_weights = rng.normal(size=(filters,))
         layer.set_weights([kernel_weights, bias_weights])  # layer.kernel.assign / layer.bias.assign

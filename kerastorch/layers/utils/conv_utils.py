@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
-from .. import config
+from ... import config
 
 
 def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
@@ -66,7 +66,7 @@ def conv_output_length(length: int | None, kernel: int, padding: str, stride: in
     """tf.keras ``conv_output_length``; ``None`` stays ``None``."""
     if length is None:
         return None
-    if padding == "same":
+    if padding in ("same", "causal"):
         out = length
     else:
         out = length - dilated_kernel_size(kernel, dilation) + 1

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..._registry import LAYERS
 from .base_conv import Conv
 
 
+@LAYERS.register("Convolution2D")
 class Conv2D(Conv):
     """2-D convolution with tf.keras semantics (channels_last by default, TF 'same' padding).
 

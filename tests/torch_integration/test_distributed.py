@@ -33,6 +33,11 @@ BATCH = 8
 CLASSES = 5
 STEPS = 2
 LR = 0.5
+def _keras(kernel):
+    """A channels_last kernel as stored (out, kh, kw, in) -> Keras's (kh, kw, in, out)."""
+    return kernel.permute(1, 2, 3, 0)
+
+
 EXPECTED_KEYS = ["stem.kernel", "stem.bias", "body.kernel", "body.bias", "head.kernel", "head.bias"]
 TOL = dict(rtol=1e-4, atol=1e-6)
 
@@ -156,14 +161,14 @@ def test_constraints_give_identical_weights_on_every_rank(run):
         torch.testing.assert_close(first["weights"][name], w, **TOL, msg=name)
     w = first["weights"]
     # the constraints hold after the steps ...
-    norms = w["stem.kernel"].square().sum(dim=(0, 1, 2)).sqrt()
+    norms = _keras(w["stem.kernel"]).square().sum(dim=(0, 1, 2)).sqrt()
     assert (norms <= 0.3 + 1e-6).all()
     assert (w["stem.bias"] >= 0).all()
-    torch.testing.assert_close(w["body.kernel"].square().sum(dim=0).sqrt(), torch.ones(3, 3, 6))
+    torch.testing.assert_close(_keras(w["body.kernel"]).square().sum(dim=0).sqrt(), torch.ones(3, 3, 6))
     # ... and did something: an unconstrained step breaks them
     free = ref["unconstrained"]
-    assert (free["stem.kernel"].square().sum(dim=(0, 1, 2)).sqrt() > 0.3 + 1e-3).any()
-    assert not torch.allclose(free["body.kernel"].square().sum(dim=0).sqrt(), torch.ones(3, 3, 6))
+    assert (_keras(free["stem.kernel"]).square().sum(dim=(0, 1, 2)).sqrt() > 0.3 + 1e-3).any()
+    assert not torch.allclose(_keras(free["body.kernel"]).square().sum(dim=0).sqrt(), torch.ones(3, 3, 6))
 
 
 def test_state_dict_keys_identical_across_ranks_and_instances(run):

@@ -27,10 +27,12 @@ import numpy as np
 import torch
 from torch.nn.parameter import is_lazy
 
-from ..layers.layer import Layer
-from . import plan
-from .atomic import atomic_write
-from .keras_read import KerasLayerWeights, _import_h5py, _infer_class, _keras3_snake, _keras_class, _kerastorch_classes, read_keras_weights
+from ..._registry import LAYERS
+from ...layers.layer import Layer
+from .. import plan
+from ..atomic import atomic_write
+from .names import class_from_stem, class_from_weights, keras3_snake, keras_class
+from .reader import KerasLayerWeights, _import_h5py, read_keras_weights
 
 __all__ = ["KerasLayerWeights", "load_keras_weights", "read_keras_weights", "save_keras_weights"]
 
@@ -46,14 +48,15 @@ def _weighted_layers(module: torch.nn.Module) -> list[tuple[str, Layer]]:
 
 
 def _layer_shapes(layer: Layer) -> list[Any]:
-    """Weight shapes for messages; an unbuilt conv shows its input channels as ``None``."""
-    names = layer.weight_names
+    """Keras weight shapes for messages (``None`` where an unbuilt layer does not know them yet)."""
     if layer.built:
-        return [tuple(layer._parameters[n].shape) for n in names]
-    kernel_size, filters = getattr(layer, "kernel_size", None), getattr(layer, "filters", None)
-    if kernel_size is None or filters is None:
-        return [None] * len(names)
-    return [(*kernel_size, None, filters) if n == "kernel" else (filters,) for n in names]
+        return [tuple(layer.keras_weight(n).shape) for n in layer.weight_names]
+    return [tuple(spec.shape) for spec in layer.weight_specs(None)]
+
+
+def _infer_class(entry: KerasLayerWeights) -> str | None:
+    """The entry's Keras class: recorded in a config, named by a Keras 3 path, or told by its weights."""
+    return entry.class_name or class_from_stem(entry.class_stem) or entry.class_stem or class_from_weights(entry.weight_names, entry.arrays)
 
 
 def _describe(entry: KerasLayerWeights) -> str:
@@ -75,7 +78,7 @@ def _align_by_class(entries: list[KerasLayerWeights], layers: list[tuple[str, La
         queues.setdefault(_infer_class(e), []).append(e)
     out = []
     for _, layer in layers:
-        queue = queues.get(_keras_class(layer))
+        queue = queues.get(keras_class(layer))
         if queue:
             out.append(queue.pop(0))
     taken = {id(e) for e in out}
@@ -84,23 +87,21 @@ def _align_by_class(entries: list[KerasLayerWeights], layers: list[tuple[str, La
 
 def _pair_problems(entry: KerasLayerWeights, prefix: str, layer: Layer) -> list[str]:
     who = f"{_describe(entry)} -> {_describe_layer(prefix, layer)}"
-    keras_class = _infer_class(entry)
-    if keras_class is not None and keras_class != _keras_class(layer):
+    file_class = _infer_class(entry)
+    if file_class is not None and file_class != keras_class(layer):
         kind = "is" if entry.class_name else "looks like"
-        return [f"{who}: the Keras layer {kind} a {keras_class}, the kerastorch layer a {_keras_class(layer)}"]
+        return [f"{who}: the Keras layer {kind} a {file_class}, the kerastorch layer a {keras_class(layer)}"]
     names = layer.weight_names
     if len(entry.arrays) != len(names):
         return [f"{who}: expected {len(names)} weights {names}, found {len(entry.arrays)}"]
     if entry.weight_names is not None and entry.weight_names != names:
         return [f"{who}: expected weights named {names}, found {entry.weight_names}"]
     found = [tuple(a.shape) for a in entry.arrays]
-    if layer.built:
-        expected = [tuple(layer._parameters[n].shape) for n in names]
-    else:
-        try:
-            expected = [tuple(s) for s in layer._expected_weight_shapes(found)]
-        except ValueError as e:
-            return [f"{who}: {e}"]
+    try:
+        shapes = layer.weight_shapes_from(dict(zip(names, found)))
+    except ValueError as e:
+        return [f"{who}: {e}"]
+    expected = [shapes[n] for n in names]
     return [
         f"{who}: weight {n!r} expected shape {want}, found shape {got}"
         for n, want, got in zip(names, expected, found)
@@ -112,7 +113,7 @@ def _match(
     entries: list[KerasLayerWeights], ordered: bool, module: torch.nn.Module, by_name: bool, skip_unsupported: bool
 ) -> tuple[list[tuple[KerasLayerWeights, str, Layer]], list[str]]:
     layers = _weighted_layers(module)
-    supported = _kerastorch_classes()
+    supported = set(LAYERS.names())
     problems: list[str] = []
     if by_name:
         return _match_by_name(entries, layers)
@@ -187,7 +188,7 @@ def load_keras_weights(
     for entry, prefix, layer in pairs:
         dot = prefix + "." if prefix else ""
         for name, array in zip(layer.weight_names, entry.arrays):
-            tensors[dot + name] = torch.from_numpy(array)
+            tensors[dot + name] = layer.weight_spec(name).to_storage(torch.from_numpy(array)).contiguous()
     plan.check(module, tensors, False, f"Keras weights {source}")
     plan.apply(module, tensors, False)
 
@@ -227,7 +228,7 @@ def save_keras_weights(module: torch.nn.Module, path: str | os.PathLike, *, skip
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         _write_layers(f, (layer for _, layer in _weighted_layers(module)))
-        f.create_group("vars").attrs["name"] = _keras3_snake(type(module).__name__)
+        f.create_group("vars").attrs["name"] = keras3_snake(type(module).__name__)
     with atomic_write(path) as out:
         out.write(buffer.getvalue())
 
@@ -236,10 +237,10 @@ def _write_layers(f: Any, layers: Iterable[Layer]) -> None:
     used: dict[str, int] = {}
     container = f.create_group("layers")
     for layer in layers:
-        stem = _keras3_snake(_keras_class(layer))
+        stem = keras3_snake(keras_class(layer))
         key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
         used[stem] = used.get(stem, -1) + 1
         group = container.create_group(key).create_group("vars")
         group.attrs["name"] = layer.name
         for i, name in enumerate(layer.weight_names):
-            group.create_dataset(str(i), data=_keras_array(layer._parameters[name]))
+            group.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from kerastorch import activations, constraints, initializers, regularizers
-from conftest import assert_close, jsonable, load_json, load_tensors
+from kt_testing import assert_close, jsonable, load_json, load_tensors
 
 ACT = load_json("activations.json")
 REG = load_json("regularizers.json")

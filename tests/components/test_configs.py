@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kerastorch.layers import Conv2D
-from conftest import jsonable, load_json
+from kt_testing import jsonable, load_json
 
 ENTRIES = load_json("keras3_configs.json")["entries"]
 
@@ -28,7 +28,7 @@ def test_tf_keras_config_roundtrips_exactly(entry):
     layer.build(entry["input_shape"])
     assert jsonable(layer.get_config()) == entry["tf_keras_config"]
     shapes = entry["tf_keras_build"]["weight_shapes"]
-    assert list(layer.kernel.shape) == shapes["kernel"]
+    assert list(layer.keras_weight("kernel").shape) == shapes["kernel"]
     assert (layer.bias is None) == ("bias" not in shapes)
 
 
@@ -67,7 +67,7 @@ def test_roundtrip_of_our_own_config_is_exact():
 
 def test_input_shape_kwarg_builds_and_is_recorded_like_tf_keras():
     layer = Conv2D(4, 3, input_shape=(8, 8, 2))
-    assert layer.built and tuple(layer.kernel.shape) == (3, 3, 2, 4)
+    assert layer.built and tuple(layer.keras_weight("kernel").shape) == (3, 3, 2, 4)
     assert layer.get_config()["batch_input_shape"] == (None, 8, 8, 2)
     again = Conv2D.from_config(layer.get_config())
     assert again.built and again.get_config() == layer.get_config()

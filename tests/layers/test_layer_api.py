@@ -33,14 +33,14 @@ def test_unbuilt_layer_is_a_torch_lazy_module():
 
 def test_input_shape_builds_at_construction():
     layer = Conv2D(5, (2, 3), input_shape=(7, 9, 4))
-    assert layer.built and tuple(layer.kernel.shape) == (2, 3, 4, 5) and tuple(layer.bias.shape) == (5,)
+    assert layer.built and tuple(layer.keras_weight("kernel").shape) == (2, 3, 4, 5) and tuple(layer.bias.shape) == (5,)
     torch.optim.Adam(layer.parameters())  # usable right away
 
 
 def test_build_explicit_with_none_dims():
     layer = Conv2D(3, 3, data_format="channels_first")
     layer.build((None, 6, None, None))
-    assert tuple(layer.kernel.shape) == (3, 3, 6, 3)
+    assert tuple(layer.keras_weight("kernel").shape) == (3, 3, 6, 3)
     assert layer.compute_output_shape((None, 6, None, 10)) == (None, 3, None, 8)
     assert layer(torch.randn(2, 6, 5, 5)).shape == (2, 3, 3, 3)
 
@@ -63,13 +63,18 @@ def test_load_state_dict_with_mismatched_kernel_reports_error():
 
 def test_kernel_and_bias_have_keras_shapes_and_layout():
     layer = Conv2D(8, (3, 2), groups=2, use_bias=False, input_shape=(5, 5, 6))
-    assert tuple(layer.kernel.shape) == (3, 2, 3, 8)
+    assert tuple(layer.keras_weight("kernel").shape) == (3, 2, 3, 8)
     assert layer.bias is None
     assert [w.shape for w in layer.get_weights()] == [(3, 2, 3, 8)]
-    # the torch view (out, in, kh, kw) of the stored kernel is channels_last contiguous: no copy per call
-    assert layer.kernel.permute(3, 2, 0, 1).is_contiguous(memory_format=torch.channels_last)
+    # The parameter is contiguous in the order the torch kernel reads it: (out, kh, kw, in) for
+    # channels_last, whose (out, in, kh, kw) view is channels_last-contiguous (no copy per call) ...
+    assert layer.kernel.is_contiguous() and tuple(layer.kernel.shape) == (8, 3, 2, 3)
+    assert layer.kernel.permute(0, 3, 1, 2).is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(layer.keras_weight("kernel"), layer.kernel.permute(1, 2, 3, 0))
+    # ... and torch's own (out, in, kh, kw) for channels_first.
     cf = Conv2D(8, 3, data_format="channels_first", input_shape=(6, 5, 5))
-    assert cf.kernel.permute(3, 2, 0, 1).is_contiguous()
+    assert cf.kernel.is_contiguous() and tuple(cf.kernel.shape) == (8, 6, 3, 3)
+    assert torch.equal(cf.keras_weight("kernel"), cf.kernel.permute(2, 3, 1, 0))
 
 
 def test_set_weights_validates_everything_before_copying():
@@ -157,14 +162,14 @@ def test_constraints_applied_after_each_optimizer_step():
     handle = kt.attach_constraints(opt, layer)
     (layer(torch.randn(2, 5, 5, 2)).sum() * 10).backward()
     opt.step()
-    norms = layer.kernel.detach().square().sum(dim=(0, 1, 2)).sqrt()
+    norms = layer.keras_weight("kernel").detach().square().sum(dim=(0, 1, 2)).sqrt()
     assert (norms <= 0.1 + 1e-6).all()
     assert (layer.bias >= 0).all()
     handle.remove()
     opt.zero_grad()
     (layer(torch.randn(2, 5, 5, 2)).sum() * 100).backward()
     opt.step()
-    assert (layer.kernel.detach().square().sum(dim=(0, 1, 2)).sqrt() > 0.1 + 1e-3).any()
+    assert (layer.keras_weight("kernel").detach().square().sum(dim=(0, 1, 2)).sqrt() > 0.1 + 1e-3).any()
 
 
 def test_apply_constraints_skips_frozen_layers():

@@ -12,6 +12,7 @@ import pickle
 
 import pytest
 import torch
+from kt_testing import keras_grad
 import torch.nn.functional as F
 from torch.nn.parameter import is_lazy
 
@@ -60,7 +61,7 @@ def test_autocast_bfloat16_like_torch_conv(built, input_dtype):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         y = layer(x)
         # torch's own conv on the same (float32) parameters under the same autocast
-        kernel = layer.kernel.detach().clone().requires_grad_()
+        kernel = layer.keras_weight("kernel").detach().clone().requires_grad_()
         bias = layer.bias.detach().clone().requires_grad_()
         ref = torch.relu(_torch_conv_nhwc(x, kernel, bias))
     _assert_freshly_built(layer)  # built under autocast: variables stay float32
@@ -73,7 +74,8 @@ def test_autocast_bfloat16_like_torch_conv(built, input_dtype):
     (ref.float() * g).sum().backward()
     for p, ref_p in zip(_params(layer), (kernel, bias)):
         assert p.dtype == torch.float32 and p.grad is not None and p.grad.dtype == torch.float32
-        torch.testing.assert_close(p.grad, ref_p.grad, rtol=2e-2, atol=5e-2)
+    for name, ref_p in (("kernel", kernel), ("bias", bias)):
+        torch.testing.assert_close(keras_grad(layer, name), ref_p.grad, rtol=2e-2, atol=5e-2)
 
 
 @BUILT
@@ -102,11 +104,11 @@ def test_layer_dtype_is_honoured(built, dtype):
     _assert_freshly_built(layer, dtype)
     assert y.dtype == dtype and layer.dtype == name and layer.compute_dtype == dtype
     assert layer.get_config()["dtype"] == name
-    ref = _torch_conv_nhwc(x.double(), layer.kernel.double(), layer.bias.double())
+    ref = _torch_conv_nhwc(x.double(), layer.keras_weight("kernel").double(), layer.bias.double())
     tol = dict(rtol=1e-12, atol=1e-12) if dtype == torch.float64 else BF16_TOL
     torch.testing.assert_close(y.double(), ref, **tol)
     y.double().sum().backward()
-    assert layer.kernel.grad.dtype == dtype
+    assert keras_grad(layer, "kernel").dtype == dtype
 
 
 # ----- copy.deepcopy -----
@@ -155,7 +157,7 @@ def test_pickle_round_trip(built, dtype):
         torch.testing.assert_close(restored(x), layer(x), rtol=0, atol=0)
         assert restored.kernel.stride() == layer.kernel.stride()
     restored(x).float().sum().backward()
-    assert restored.kernel.grad is not None
+    assert keras_grad(restored, "kernel") is not None
 
 
 @BUILT
@@ -187,7 +189,7 @@ def test_module_to_dtype(built):
     assert y.dtype == torch.float64 and layer.dtype == "float64"
     if built:
         assert layer.kernel.stride() == strides  # .to() keeps the kernel's memory layout
-    torch.testing.assert_close(y, _torch_conv_nhwc(x, layer.kernel, layer.bias), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(y, _torch_conv_nhwc(x, layer.keras_weight("kernel"), layer.bias), rtol=1e-12, atol=1e-12)
     layer.to(torch.float32)
     assert layer(_x()).dtype == torch.float32 and layer.dtype == "float32"
 
@@ -205,13 +207,14 @@ def test_module_half_and_bfloat16_methods(built):
 def test_functional_call(built):
     layer = _layer(built, padding="same")
     own = None if not built else [p.detach().clone() for p in _params(layer)]
-    kernel, bias = torch.randn(3, 3, 3, 4), torch.randn(4)
-    given = {"kernel": kernel.clone(), "bias": bias.clone()}
+    kernel, bias = torch.randn(3, 3, 3, 4), torch.randn(4)  # Keras layout
+    stored = kernel.permute(3, 0, 1, 2).contiguous()  # what the state_dict holds: (out, kh, kw, in)
+    given = {"kernel": stored.clone(), "bias": bias.clone()}
     x = _x()
     y = torch.func.functional_call(layer, given, (x,))
     # the supplied tensors are used, and left untouched
     torch.testing.assert_close(y, _torch_conv_nhwc(x, kernel, bias))
-    torch.testing.assert_close(given["kernel"], kernel, rtol=0, atol=0)
+    torch.testing.assert_close(given["kernel"], stored, rtol=0, atol=0)
     torch.testing.assert_close(given["bias"], bias, rtol=0, atol=0)
     if built:
         for p, before in zip(_params(layer), own):
@@ -219,16 +222,16 @@ def test_functional_call(built):
     # the layer itself is still usable: an unbuilt one builds on its first ordinary call
     y_own = layer(x)
     _assert_freshly_built(layer)
-    torch.testing.assert_close(y_own, _torch_conv_nhwc(x, layer.kernel, layer.bias))
+    torch.testing.assert_close(y_own, _torch_conv_nhwc(x, layer.keras_weight("kernel"), layer.bias))
 
     # gradients with respect to the supplied parameters (torch.func.grad)
     def loss(params):
         return torch.func.functional_call(layer, params, (x,)).square().sum()
 
-    grads = torch.func.grad(loss)({"kernel": kernel, "bias": bias})
+    grads = torch.func.grad(loss)({"kernel": stored, "bias": bias})
     k_ref, b_ref = kernel.clone().requires_grad_(), bias.clone().requires_grad_()
     _torch_conv_nhwc(x, k_ref, b_ref).square().sum().backward()
-    torch.testing.assert_close(grads["kernel"], k_ref.grad)
+    torch.testing.assert_close(grads["kernel"].permute(1, 2, 3, 0), k_ref.grad)
     torch.testing.assert_close(grads["bias"], b_ref.grad)
 
 

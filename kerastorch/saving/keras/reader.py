@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..layers.layer import Layer
+from .names import keras3_snake
 
 _CONTAINERS = ("layers", "_layer_checkpoint_dependencies")  # Keras 3 / Keras 2.13 list groups
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -41,52 +41,10 @@ class KerasLayerWeights:
 
     name: str  # the Keras layer name
     path: str  # the HDF5 group holding its weights
-    class_name: str | None  # Keras class when the file records it (config, or Keras 3 path)
-    weight_names: list[str] | None  # 'kernel', 'bias', ... when the file records them (tf.keras)
-    arrays: list[np.ndarray]
-
-
-# ----------------------------------------------------------------------------- class names
-def _keras3_snake(name: str) -> str:
-    """``keras.src.utils.naming.to_snake_case`` (Keras 3): how weight-file paths name classes."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _keras_class(layer: Layer) -> str:
-    """The Keras class a kerastorch layer reproduces (user subclasses map to their base)."""
-    for cls in type(layer).__mro__:
-        if cls.__module__.startswith("kerastorch.") and cls.__name__ not in ("Conv", "Layer"):
-            return cls.__name__
-    rank = getattr(layer, "rank", None)
-    return f"Conv{rank}D" if rank is not None else type(layer).__name__
-
-
-def _kerastorch_classes() -> set[str]:
-    from .. import layers
-
-    out = set()
-    for obj in vars(layers).values():
-        if isinstance(obj, type) and issubclass(obj, Layer) and obj.__name__ not in ("Conv", "Layer"):
-            out.add(obj.__name__)
-    return out
-
-
-def _infer_class(entry: KerasLayerWeights) -> str | None:
-    """Class of a layer whose file does not record it, from its weights (kernel rank)."""
-    if entry.class_name is not None:
-        return entry.class_name
-    if not entry.arrays:
-        return None
-    if entry.weight_names is not None and entry.weight_names not in (["kernel"], ["kernel", "bias"]):
-        return None
-    if len(entry.arrays) > 2 or (len(entry.arrays) == 2 and entry.arrays[1].ndim != 1):
-        return None
-    rank = entry.arrays[0].ndim
-    if rank == 2:
-        return "Dense"
-    return f"Conv{rank - 2}D" if 3 <= rank <= 5 else None
+    class_name: str | None  # Keras class when the file records it (a model config)
+    class_stem: str | None = None  # Keras 3 container path stem (``conv2d`` for ``layers/conv2d_1``)
+    weight_names: list[str] | None = None  # 'kernel', 'bias', ... when the file records them (tf.keras)
+    arrays: list[np.ndarray] = dataclasses.field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -117,7 +75,7 @@ def _attr_str(value: Any) -> str:
     return value.decode("utf8") if isinstance(value, bytes) else str(value)
 
 
-def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool, known: dict[str, str]) -> list[KerasLayerWeights]:
+def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[KerasLayerWeights]:
     """Depth-first over a Keras 3 weights file, in Keras's saving order.
 
     A group with a non-empty ``vars`` group is a layer (or a model with weights of its own).
@@ -129,15 +87,15 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool, known: di
     vars_group = group.get("vars")
     if isinstance(vars_group, h5py.Group) and len(vars_group):
         stem = re.sub(r"_\d+$", "", key)
-        class_name = known.get(stem) or (stem if in_container else None)
         name = _attr_str(vars_group.attrs.get("name", key))
-        out.append(KerasLayerWeights(name, f"/{path}/vars" if path else "/vars", class_name, None, _vars(vars_group)))
+        where = f"/{path}/vars" if path else "/vars"
+        out.append(KerasLayerWeights(name, where, None, class_stem=stem if in_container else None, arrays=_vars(vars_group)))
     for child_key in sorted(group.keys(), key=_natural_key):
         child = group[child_key]
         if child_key == "vars" or not isinstance(child, h5py.Group):
             continue
         child_path = f"{path}/{child_key}" if path else child_key
-        out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS, known)
+        out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS)
     return out
 
 
@@ -148,7 +106,7 @@ def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) ->
     for layer_config in layers:
         class_name = layer_config["class_name"]
         config = layer_config.get("config") or {}
-        stem = _keras3_snake(class_name)
+        stem = keras3_snake(class_name)
         key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
         used[stem] = used.get(stem, -1) + 1
         group_path = next(
@@ -158,7 +116,7 @@ def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) ->
             out += _walk_keras3_config(h5py, f, config["layers"], group_path + "/")
         elif group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
             arrays = _vars(f[group_path]["vars"])
-            out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, None, arrays))
+            out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, arrays=arrays))
     return out
 
 
@@ -170,13 +128,12 @@ def _datasets(h5py: Any, group: Any) -> set[str]:
 
 def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
     """Layers of a Keras 3 weights file, and whether their order is exact (known from a config)."""
-    known = {_keras3_snake(c): c for c in _kerastorch_classes()}
     if config is not None and isinstance((config.get("config") or {}).get("layers"), list):
         entries = _walk_keras3_config(h5py, f, config["config"]["layers"], "")
         read = {e.path for e in entries}
         if {n.rsplit("/", 1)[0] for n in _datasets(h5py, f)} <= read:
             return entries, True
-    return _walk_keras3(h5py, f, "", False, known), False
+    return _walk_keras3(h5py, f, "", False), False
 
 
 def _attr_list(group: Any, name: str) -> list[str]:
@@ -223,7 +180,7 @@ def _read_tf_keras(h5py: Any, group: Any, classes: dict[str, Any] | None) -> lis
             arrays = [_array(g[w]) for w in names]
             base = [re.sub(r":\d+$", "", w.rsplit("/", 1)[-1]) for w in names]
             where = f"{g.name}/{owner}" if nested else g.name
-            out.append(KerasLayerWeights(name, where, class_name, base, arrays))
+            out.append(KerasLayerWeights(name, where, class_name, weight_names=base, arrays=arrays))
     return out
 
 

@@ -21,9 +21,9 @@ h5py = pytest.importorskip("h5py")
 import kerastorch  # noqa: E402
 from kerastorch import load_keras_weights, save_keras_weights  # noqa: E402
 from kerastorch.layers import Conv2D  # noqa: E402
-from kerastorch.saving.keras_files import read_keras_weights  # noqa: E402
+from kerastorch.saving.keras import read_keras_weights  # noqa: E402
 
-from conftest import FIXTURES, assert_close  # noqa: E402
+from kt_testing import FIXTURES, assert_close  # noqa: E402
 
 DIR = FIXTURES / "keras_files"
 KINDS = ["tf_full", "tf_weights", "k3_weights", "k3_keras"]
@@ -383,7 +383,7 @@ def test_save_refuses_unbuilt_and_keeps_old_file(tmp_path):
 
 
 def test_save_crash_midway_keeps_old_file(tmp_path, monkeypatch):
-    from kerastorch.saving import keras_files
+    from kerastorch.saving.keras import weights as keras_files
 
     path = tmp_path / "w.weights.h5"
     save_keras_weights(build("cnn_nhwc"), path)
@@ -429,7 +429,7 @@ def test_keras3_bfloat16_weights():
     bf = Conv2D(3, 1, dtype="bfloat16", name="bf")
     load_keras_weights(bf, path)
     assert bf.kernel.dtype == torch.bfloat16
-    assert torch.equal(bf.kernel.float(), kernel) and torch.equal(bf.bias.float(), bias)
+    assert torch.equal(bf.keras_weight("kernel").float(), kernel) and torch.equal(bf.bias.float(), bias)
     f32 = Conv2D(3, 1)
     load_keras_weights(f32, path)
-    assert torch.equal(f32.kernel, kernel) and torch.equal(f32.bias, bias)
+    assert torch.equal(f32.keras_weight("kernel"), kernel) and torch.equal(f32.bias, bias)

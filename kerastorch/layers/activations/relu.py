@@ -1,0 +1,45 @@
+"""``ReLU`` layer (tf.keras ``layers.ReLU``): ``max_value``, ``negative_slope``, ``threshold``."""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+
+from ... import activations
+from ..._registry import LAYERS
+from ..layer import Layer
+
+
+def float32_arg(value: Any, what: str, layer: str, allow_none: bool = False, minimum: float | None = 0.0) -> float | None:
+    """A float argument stored as tf.keras stores it (float32-rounded), with Keras's sign check."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} of a {layer} layer must be a number. Received: {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{what} of a {layer} layer cannot be a negative value. Received: {value}")
+    return float(np.float32(value))
+
+
+@LAYERS.register()
+class ReLU(Layer):
+    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.max_value = float32_arg(max_value, "max_value", "ReLU", allow_none=True)
+        self.negative_slope = float32_arg(negative_slope, "negative_slope", "ReLU")
+        self.threshold = float32_arg(threshold, "threshold", "ReLU")
+        self._finish_init()
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        return activations.relu(inputs, alpha=self.negative_slope, max_value=self.max_value, threshold=self.threshold)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold}
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, max_value={self.max_value}, negative_slope={self.negative_slope}, threshold={self.threshold}"

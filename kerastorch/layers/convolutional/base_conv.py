@@ -1,0 +1,321 @@
+"""Rank-generic Keras convolution on ``torch.nn.functional.conv{1,2,3}d``.
+
+Reproduces ``tf_keras/layers/convolutional/base_conv.py``: argument checks and messages, the Keras
+kernel ``(*kernel_size, in // groups, filters)``, TF 'same' and Conv1D 'causal' padding for any
+stride/dilation, bias, activation in the output's own layout, configs.
+
+Speed: channels_last inputs are handed to torch as permuted views (channels_last memory format, no
+copies). The kernel is stored contiguous in the order the torch kernel reads it: ``(filters, *k, in)``
+for channels_last (its permuted ``(filters, in, *k)`` view is channels_last-contiguous) and
+``(filters, in, *k)``, torch's own ``nn.Conv`` layout, for channels_first. Padding is decided at build
+(and again only when the spatial size changes and the stride makes TF's split depend on it); an
+explicit pad happens only when TF's split is asymmetric.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ... import activations, constraints, initializers, regularizers
+from ..._registry import describe
+from ..input_spec import InputSpec, check_shape, shape_str
+from ..layer import Layer, WeightSpec
+from ..utils import conv_utils
+
+_CONV_FUNCTIONS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+# (explicit F.pad tuple or None, the conv's stride/padding/dilation/groups)
+Plan = tuple[tuple[int, ...] | None, tuple[Any, ...]]
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """``filters``-style arguments: a positive integer (numpy integers and integral floats too)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a strictly positive value. Received {name}={value!r}."
+        )
+    return int(value)
+
+
+class Conv(Layer):
+    """Keras ``Conv`` base for ``rank`` spatial dims."""
+
+    def __init__(
+        self,
+        rank: int,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.rank = rank
+        try:
+            self.filters = check_positive_int(filters, "filters")
+            self.groups = self._check_groups(groups)
+            self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
+            self.strides = conv_utils.normalize_tuple(strides, rank, "strides", allow_zero=True)
+            self.padding = conv_utils.normalize_padding(padding)
+            self.data_format = conv_utils.normalize_data_format(data_format)
+            self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank, "dilation_rate")
+            self.activation = activations.get(activation)
+            self.use_bias = bool(use_bias)
+            self.kernel_initializer = initializers.get(kernel_initializer)
+            self.bias_initializer = initializers.get(bias_initializer)
+            self.kernel_regularizer = regularizers.get(kernel_regularizer)
+            self.bias_regularizer = regularizers.get(bias_regularizer)
+            self.kernel_constraint = constraints.get(kernel_constraint)
+            self.bias_constraint = constraints.get(bias_constraint)
+            self._validate_init()
+        except ValueError as e:
+            raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
+
+        self._channels_first = self.data_format == "channels_first"
+        self._channel_axis = -1 - rank if self._channels_first else -1
+        # Stored (filters, *k, in) -> the (filters, in, *k) view torch's conv reads (channels_last only).
+        self._kernel_view = None if self._channels_first else (0, rank + 1, *range(1, rank + 1))
+        # NHWC <-> NCHW views for channels_last.
+        self._to_channels_first = (0, rank + 1, *range(1, rank + 1))
+        self._to_channels_last = (0, *range(2, rank + 2), 1)
+        self._conv = _CONV_FUNCTIONS[rank]
+        self._has_activation = self.activation is not activations.linear
+        self._mixed = self._dtype_policy.is_mixed
+        # The plan only depends on the input size where a stride makes TF's 'same' split depend on it.
+        self._plan_varies = self.padding == "same" and max(self.strides) > 1
+        self._plan: Plan | None = None if self._plan_varies else self._make_plan(None)
+        self._plan_spatial: tuple[int, ...] | None = None
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        if not self.use_bias:
+            self.register_parameter("bias", None)
+        self._finish_init()
+
+    # ----- argument checks (tf.keras wording) -----
+    @staticmethod
+    def _check_groups(groups: Any) -> int:
+        groups = groups or 1
+        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+            raise ValueError(f"The argument `groups` must be a positive integer. Received: groups={groups!r}")
+        return int(groups)
+
+    def _validate_init(self) -> None:
+        if self.filters % self.groups != 0:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={self.groups}, filters={self.filters}"
+            )
+        if not all(self.strides):
+            raise ValueError(f"The argument `strides` cannot contains 0(s). Received: {self.strides}")
+        if self.padding == "causal" and self.rank != 1:
+            raise ValueError("Causal padding is only supported for `Conv1D`and `SeparableConv1D`.")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+
+    def _too_small(self, shape: Sequence[Any]) -> ValueError:
+        return ValueError(
+            f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
+            f"Consider increasing the input size. Received input shape {list(shape)} which would "
+            "produce output shape with a zero or negative value in a dimension."
+        )
+
+    # ----- shapes and weights -----
+    def _spatial(self, shape: Sequence[Any]) -> tuple[Any, ...]:
+        n = len(shape)
+        return tuple(shape[n - self.rank:] if self._channels_first else shape[n - self.rank - 1: n - 1])
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        """Output shape for ``input_shape`` (batch dims included); ``None`` dims stay ``None``."""
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        self._check_rank(input_shape)
+        spatial = conv_utils.spatial_output_shape(
+            self._spatial(input_shape), self.kernel_size, self.padding, self.strides, self.dilation_rate
+        )
+        if any(d is not None and d < 0 for d in spatial):  # tf.keras lets a 0-sized output through here
+            raise self._too_small(input_shape)
+        batch = input_shape[: len(input_shape) - self.rank - 1]
+        if self._channels_first:
+            return (*batch, self.filters, *spatial)
+        return (*batch, *spatial, self.filters)
+
+    def _check_rank(self, shape: Sequence[Any]) -> None:
+        check_shape(self.input_spec, shape, self.name)
+
+    def weight_specs(self, input_shape: Sequence[int | None] | None) -> list[WeightSpec]:
+        channels = None
+        if input_shape is not None:
+            input_shape = tuple(input_shape)
+            channels = input_shape[self._channel_axis]
+            if channels is None:
+                raise ValueError(
+                    "The channel dimension of the inputs should be defined. The input_shape received is "
+                    f"{shape_str(input_shape)}, where axis {self._channel_axis} (0-based) is the channel "
+                    "dimension, which found to be `None`."
+                )
+            if channels % self.groups != 0:
+                raise ValueError(
+                    "The number of input channels must be evenly divisible by the number of groups. "
+                    f"Received groups={self.groups}, but the input has {channels} channels "
+                    f"(full input shape is {shape_str(input_shape)})."
+                )
+            self.compute_output_shape(input_shape)
+        r = self.rank
+        # Keras dims: k_0..k_{r-1} = 0..r-1, in = r, out = r+1.
+        order = (r + 1, r, *range(r)) if self._channels_first else (r + 1, *range(r), r)
+        kernel = (*self.kernel_size, None if channels is None else channels // self.groups, self.filters)
+        specs = [WeightSpec("kernel", kernel, self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint, storage_order=order)]
+        if self.use_bias:
+            specs.append(WeightSpec("bias", (self.filters,), self.bias_initializer, self.bias_regularizer, self.bias_constraint))
+        return specs
+
+    def input_shape_from_weights(self, shapes: Any) -> tuple[int | None, ...]:
+        kernel = tuple(shapes.get("kernel", ()))
+        pattern = (*self.kernel_size, None, self.filters)
+        if len(kernel) != self.rank + 2 or any(e is not None and e != k for e, k in zip(pattern, kernel)):
+            raise ValueError(
+                f'Layer "{self.name}": kernel shape {kernel} does not match the layer configuration '
+                f"(expected {shape_str(pattern)} for kernel_size={self.kernel_size}, filters={self.filters})."
+            )
+        shape: list[int | None] = [None] * (self.rank + 2)
+        shape[self._channel_axis] = kernel[self.rank] * self.groups
+        return tuple(shape)
+
+    def _on_build(self, input_shape: Sequence[int | None]) -> None:
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis: int(input_shape[self._channel_axis])})
+        spatial = self._spatial(input_shape)
+        if self._plan_varies and None not in spatial:
+            self._plan, self._plan_spatial = self._make_plan(spatial), spatial
+
+    # ----- padding plan -----
+    def _make_plan(self, spatial: Sequence[int] | None) -> Plan:
+        if self.padding == "valid":
+            return None, self._conv_args(0)
+        if self.padding == "causal":  # left-pad by the dilated kernel extent minus one
+            return (conv_utils.dilated_kernel_size(self.kernel_size[0], self.dilation_rate[0]) - 1, 0), self._conv_args(0)
+        if spatial is None:  # stride 1: TF's split does not depend on the input size
+            spatial = (0,) * self.rank
+        splits = [conv_utils.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
+        conv_padding = tuple(before for before, _ in splits)
+        extra = [after - before for before, after in splits]
+        if not any(extra):
+            return None, self._conv_args(conv_padding)
+        pad: list[int] = []
+        for e in reversed(extra):  # F.pad lists the last dim first
+            pad += [0, e]
+        return tuple(pad), self._conv_args(conv_padding)
+
+    def _conv_args(self, padding: int | tuple[int, ...]) -> tuple[Any, ...]:
+        # torch parses a plain int faster than a tuple: pass ints where all dims agree.
+        def compact(v: Any) -> Any:
+            return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+
+        return compact(self.strides), compact(padding), compact(self.dilation_rate), self.groups
+
+    def _on_new_input(self, inputs: torch.Tensor) -> None:
+        """Refuse inputs whose output would be empty; re-plan 'same' padding for a new size."""
+        shape = tuple(inputs.shape)
+        if len(shape) > self.rank + 2:
+            shape = (-1, *shape[len(shape) - self.rank - 1:])
+        spatial = self._spatial(shape)
+        if any(n == 0 for n in spatial) or (
+            self.padding == "valid"
+            and any(n < conv_utils.dilated_kernel_size(k, d) for n, k, d in zip(spatial, self.kernel_size, self.dilation_rate))
+        ):
+            raise self._too_small(inputs.shape)
+        if self._plan_varies and spatial != self._plan_spatial and not torch.compiler.is_compiling():
+            self._plan, self._plan_spatial = self._make_plan(spatial), spatial
+
+    # ----- call -----
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.dim() != self.rank + 2:  # Keras folds extra leading batch dims
+            batch = inputs.shape[: inputs.dim() - self.rank - 1]
+            out = self.call(inputs.reshape(-1, *inputs.shape[len(batch):]))
+            return out.reshape(*batch, *out.shape[1:])
+        kernel, bias = self.kernel, self.bias
+        if self._mixed:
+            kernel = kernel.to(self._dtype_policy.compute_dtype)
+            bias = None if bias is None else bias.to(self._dtype_policy.compute_dtype)
+        x = inputs if self._channels_first else inputs.permute(self._to_channels_first)
+        plan = self._plan
+        if self._plan_varies and (torch.compiler.is_compiling() or tuple(x.shape[2:]) != self._plan_spatial):
+            plan = self._make_plan(tuple(x.shape[2:]))
+        pad, conv_args = plan
+        if pad is not None:
+            x = F.pad(x, pad)
+        y = self._conv(x, kernel if self._kernel_view is None else kernel.permute(self._kernel_view), bias, *conv_args)
+        if not self._channels_first:
+            y = y.permute(self._to_channels_last)
+        if self._has_activation:
+            y = self.activation(y)
+        return y
+
+    # ----- config / repr -----
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "groups": self.groups,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+            }
+        )
+        return config
+
+    def extra_repr(self) -> str:
+        parts = [
+            f"name={self.name!r}",
+            f"filters={self.filters}",
+            f"kernel_size={self.kernel_size}",
+            f"strides={self.strides}",
+            f"padding={self.padding!r}",
+            f"data_format={self.data_format!r}",
+        ]
+        if max(self.dilation_rate) > 1:
+            parts.append(f"dilation_rate={self.dilation_rate}")
+        if self.groups != 1:
+            parts.append(f"groups={self.groups}")
+        if not isinstance(self.activation, torch.nn.Module):  # a module activation prints as a child
+            try:
+                parts.append(f"activation={activations.serialize(self.activation)!r}")
+            except ValueError:
+                parts.append(f"activation={describe(self.activation)}")
+        parts.append(f"use_bias={self.use_bias}")
+        for label in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
+            value = getattr(self, label)
+            if value is not None:
+                parts.append(f"{label}={describe(value)}")
+        if self.built:
+            parts.append(f"input_channels={self.input_spec.axes[self._channel_axis]}")
+        return ", ".join(parts + self._repr_common())

@@ -1,0 +1,1 @@
+"""Pure helpers for layers: argument normalization, output shapes, TF padding."""
