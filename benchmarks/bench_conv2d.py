@@ -63,7 +63,7 @@ class Case:
         gen = torch.Generator().manual_seed(0)
         self.x = torch.randn(n, h, w, c, generator=gen).to(device, dtype)
         self.layer = kt.Conv2D(f, k, strides=s, padding=padding, input_shape=(h, w, c)).to(device, dtype)
-        kernel = self.layer.kernel.detach()
+        kernel = self.layer.keras_weight("kernel").detach()  # Keras (kh, kw, in, out)
         self.bias = self.layer.bias.detach().clone().requires_grad_(True)
         self.w_oihw = kernel.permute(3, 2, 0, 1).clone(memory_format=torch.channels_last).requires_grad_(True)
         self.w_hwio = kernel.contiguous().clone().requires_grad_(True)

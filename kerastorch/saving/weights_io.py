@@ -20,11 +20,17 @@ from .atomic import atomic_write
 
 
 def _layer_configs(module: torch.nn.Module) -> dict[str, Any]:
-    return {
-        prefix: {"class_name": type(m).__name__, "config": m.get_config()}
-        for prefix, m in module.named_modules()
-        if isinstance(m, Layer)
-    }
+    """Each kerastorch layer's class and config, best-effort: a layer whose config cannot be written
+    (a plain-callable activation, a lambda regularizer) is recorded with ``config: null`` and the reason,
+    so the weights always save."""
+    out: dict[str, Any] = {}
+    for prefix, m in module.named_modules():
+        if isinstance(m, Layer):
+            try:
+                out[prefix] = {"class_name": type(m).__name__, "config": json.loads(json.dumps(m.get_config()))}
+            except (ValueError, TypeError) as e:
+                out[prefix] = {"class_name": type(m).__name__, "config": None, "unserializable": str(e)}
+    return out
 
 
 def save_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
