@@ -30,7 +30,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import kerastorch as kt  # noqa: E402
-from kerastorch.layers import conv_utils  # noqa: E402
+from kerastorch.layers.utils import conv_utils  # noqa: E402
 
 SHAPES = {
     # name: (N, H, W, C, filters, kernel, stride, padding)

@@ -79,7 +79,7 @@ def main(epochs: int = 12, seed: int = 0) -> float:
         print(f"epoch {epoch:2d}  loss {total / len(order):.4f}  reg {reg_total / len(order):.4f}  test acc {acc:.4f}")
     print(f"trained in {time.perf_counter() - start:.1f}s")
 
-    norms = model.conv1.kernel.detach().square().sum(dim=(0, 1, 2)).sqrt()
+    norms = model.conv1.keras_weight("kernel").detach().square().sum(dim=(0, 1, 2)).sqrt()
     at_bound = int((norms > MAX_NORM - 1e-3).sum())
     print(f"conv1 filter norms: max {norms.max():.4f}, {at_bound}/{len(norms)} filters held at the MaxNorm({MAX_NORM}) bound")
     if norms.max() > MAX_NORM + 1e-5:

@@ -1,4 +1,4 @@
-"""Conv2D against 304 configurations and 65 error cases recorded from real tf.keras 2.21.
+"""Conv1D, Conv2D and Conv3D against configurations and error cases recorded from real tf.keras 2.21.
 
 Each case: outputs, gradients of sum(output * upstream) w.r.t. input, kernel and bias, output
 shapes, compute_output_shape (batch and spatial dims None), get_config and layer.losses.
@@ -8,12 +8,25 @@ from __future__ import annotations
 import pytest
 import torch
 
-from kerastorch.layers import Conv2D
+from kerastorch.layers import Conv1D, Conv2D, Conv3D
 from kt_testing import keras_grad, jsonable, load_json, load_tensors
 
-CASES = load_json("conv2d_cases.json")
-ERRORS = load_json("conv2d_errors.json")
-T = load_tensors("conv2d_tensors.safetensors")
+LAYERS = {1: Conv1D, 2: Conv2D, 3: Conv3D}
+
+
+def _load(rank):
+    cases = load_json(f"conv{rank}d_cases.json")
+    errors = load_json(f"conv{rank}d_errors.json")
+    for c in cases + errors:
+        c["rank"] = rank
+    return cases, errors
+
+
+CASES, ERRORS = [], []
+for _rank in LAYERS:
+    _cases, _errors = _load(_rank)
+    CASES += _cases
+    ERRORS += _errors
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -28,12 +41,21 @@ def _supported(case):
     return case["args"].get("activation") != "PReLU"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if _supported(c)], ids=lambda c: c["id"])
-def test_conv2d_matches_tf_keras(case):
+def _id(case):
+    return f"conv{case['rank']}d-{case['id']}"
+
+
+def _tensors(case):
+    return load_tensors(f"conv{case['rank']}d_tensors.safetensors")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _supported(c)], ids=_id)
+def test_conv_matches_tf_keras(case):
     dtype = DTYPES[case["dtype"]]
     rtol = 1e-5 if dtype == torch.float32 else 1e-10
     cid = case["id"]
-    layer = Conv2D(**case["args"])
+    T = _tensors(case)
+    layer = LAYERS[case["rank"]](**case["args"])
     x = T[f"{cid}.input"].clone().requires_grad_(True)
     weights = [T[f"{cid}.kernel"]] + ([T[f"{cid}.bias"]] if f"{cid}.bias" in T else [])
     layer.build(tuple(x.shape))
@@ -71,24 +93,28 @@ def test_prelu_activation_cases_are_refused():
     assert prelu, "the fixtures record PReLU-activated cases"
     for case in prelu:
         with pytest.raises(ValueError, match="PReLU has trainable weights"):
-            Conv2D(**case["args"])
+            LAYERS[case["rank"]](**case["args"])
 
 
-def test_fixture_coverage():
+@pytest.mark.parametrize("rank,minimum", [(1, 30), (2, 150), (3, 25)])
+def test_fixture_coverage(rank, minimum):
     # The recorded space really spans what the parity claim says it does.
-    args = [c["args"] for c in CASES]
-    assert len(CASES) >= 150
+    cases = [c for c in CASES if c["rank"] == rank]
+    args = [c["args"] for c in cases]
+    assert len(cases) >= minimum
     assert {a.get("data_format") for a in args} >= {"channels_first", "channels_last"}
-    assert {a.get("groups", 1) for a in args} >= {1, 2, 3, 4}
-    assert {str(a.get("padding")).lower() for a in args} == {"valid", "same"}
+    assert {a.get("groups", 1) for a in args} >= {1, 2}
+    paddings = {str(a.get("padding", "valid")).lower() for a in args}
+    assert paddings == ({"valid", "same", "causal"} if rank == 1 else {"valid", "same"})
     assert any(a.get("use_bias") is False for a in args)
-    assert {c["dtype"] for c in CASES} == {"float32", "float64"}
+    assert {c["dtype"] for c in cases} == {"float32", "float64"} or rank == 3
+    assert [c for c in ERRORS if c["rank"] == rank], "error cases recorded"
 
 
 # ---------------- errors ----------------
 def _stage(case):
     """Run the case up to the stage where tf.keras failed; return the layer."""
-    layer = Conv2D(**case["args"])
+    layer = LAYERS[case["rank"]](**case["args"])
     shape = case.get("input_shape")
     if case["kind"] == "build":
         layer.build(tuple(shape))
@@ -117,7 +143,7 @@ def _keras_core(message: str) -> str:
     return message.split(" See https")[0]
 
 
-@pytest.mark.parametrize("case", [c for c in ERRORS if c["keras_error_type"] == "ValueError"], ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", [c for c in ERRORS if c["keras_error_type"] == "ValueError"], ids=_id)
 def test_value_errors_match_tf_keras(case):
     with pytest.raises(ValueError) as err:
         _stage(case)
@@ -127,12 +153,12 @@ def test_value_errors_match_tf_keras(case):
 # tf.keras fails with a non-ValueError (TypeError deep in TF ops, InvalidArgumentError from a
 # zero-sized BiasAdd, AttributeError): we give a clear ValueError instead, at the same stage or earlier.
 @pytest.mark.parametrize(
-    "case", [c for c in ERRORS if c["keras_error_type"] not in (None, "ValueError")], ids=lambda c: c["id"]
+    "case", [c for c in ERRORS if c["keras_error_type"] not in (None, "ValueError")], ids=_id
 )
 def test_other_tf_errors_are_clear_value_errors(case):
     with pytest.raises(ValueError) as err:
         _stage(case)
-    assert "conv2d" in str(err.value)  # names the layer
+    assert case["args"].get("name", f"conv{case['rank']}d") in str(err.value)  # names the layer
 
 
 # Inputs tf.keras accepts: so do we, except the documented differences below.
@@ -143,7 +169,7 @@ _STRICTER = {
 }
 
 
-@pytest.mark.parametrize("case", [c for c in ERRORS if c["keras_error_type"] is None], ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", [c for c in ERRORS if c["keras_error_type"] is None], ids=_id)
 def test_accepted_inputs(case):
     stricter = [msg for key, msg in _STRICTER.items() if case["args"].get(key) == "nope"]
     if stricter:
