@@ -1,55 +1,71 @@
-"""Regenerate every tf.keras compatibility fixture in this folder.
+"""Regenerate every tf.keras compatibility fixture in this folder (the single entry point).
 
 The fixtures are recorded from the REAL tf.keras (the ``tf_keras`` package,
-TensorFlow 2.21 / tf-keras 2.21; Keras 3.15 is only used to record Keras 3
-error messages next to the tf.keras ones).  kerastorch's tests only read the
-recorded files; they never need TensorFlow.
+TensorFlow 2.21 / tf-keras 2.21) and Keras 3 (3.15.1, on the TensorFlow backend).
+kerastorch's tests only read the recorded files; they never need TensorFlow.
 
 Create the reference environment once (from the repository root)::
 
     python3 -m venv .venv-keras && .venv-keras/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 keras==3.15.1 safetensors h5py
 
-then regenerate with::
+then regenerate (from the repository root) with::
 
     .venv-keras/bin/python compat_fixtures/generate.py
 
-Generators (each exposes ``main(out_dir)`` and writes into ``out_dir``, which
-is this folder):
+Options: ``--only conv,keras_files`` runs only the named generators (in the order below);
+``--out DIR`` writes into DIR instead of this folder (e.g. to compare with ``cmp``).
 
-* ``gen_conv.py`` -- Conv2D forward/backward cases (``conv2d_cases.json`` +
-  ``conv2d_tensors.safetensors``) and constructor/build/call error cases
-  (``conv2d_errors.json``).  See its module docstring for the exact formats.
-* ``gen_components.py`` -- fixtures for the other components (activations,
-  initializers, regularizers, constraints, ...); skipped with a message if that
-  file does not exist yet.
+Generators (modules of the ``gen`` package next to this file; each exposes ``main(out_dir)``):
 
-All generators are seeded; the output is deterministic run-to-run.
+* ``gen/conv.py`` -- Conv1D / Conv2D / Conv3D forward/backward cases
+  (``conv{1,2,3}d_cases.json`` + ``conv{1,2,3}d_tensors.safetensors``) and
+  constructor/build/call error cases (``conv{1,2,3}d_errors.json``).  See its module
+  docstring for the exact formats.
+* ``gen/components.py`` -- activations, initializers, regularizers, constraints, Conv2D
+  configs, versions.
+* ``gen/keras_files.py`` -- real Keras weight files under ``keras_files/``; its proof step
+  runs the kerastorch venv (``$KERASTORCH_PYTHON`` or ``.venv/bin/python``).
+* ``gen/common.py`` -- the helpers they share (not a generator).
+
+All generators are seeded; the output is deterministic run-to-run on one machine (the
+``.keras`` archives embed their save date).  Float results can differ in the last bits between
+CPUs (vector width), so compare regenerated files on the machine that produced them.
 """
 
+import argparse
 import importlib
 import os
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GENERATORS = ["gen_conv", "gen_components", "gen_keras_files"]  # gen_keras_files runs the kerastorch venv ($KERASTORCH_PYTHON or .venv) for its proof step
+GENERATORS = ["conv", "components", "keras_files"]
 
 
-def main(out_dir=HERE):
+def main(out_dir=HERE, only=None):
     if HERE not in sys.path:
         sys.path.insert(0, HERE)
     results = {}
     for name in GENERATORS:
-        if not os.path.exists(os.path.join(HERE, name + ".py")):
-            print(f"[generate] {name}.py not found -- skipped")
+        if only is not None and name not in only:
             continue
         t0 = time.time()
-        mod = importlib.import_module(name)  # imported lazily, one at a time
+        mod = importlib.import_module("gen." + name)  # imported lazily, one at a time
         results[name] = mod.main(out_dir)
-        print(f"[generate] {name} done in {time.time() - t0:.1f}s")
+        print(f"[generate] gen/{name}.py done in {time.time() - t0:.1f}s")
     print(f"[generate] fixtures written to {out_dir}")
     return results
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="comma-separated generators: " + ", ".join(GENERATORS))
+    parser.add_argument("--out", default=HERE, help="output folder (default: this folder)")
+    opts = parser.parse_args()
+    only = None
+    if opts.only:
+        only = [n.strip() for n in opts.only.split(",") if n.strip()]
+        unknown = sorted(set(only) - set(GENERATORS))
+        if unknown:
+            parser.error(f"unknown generators {unknown}; choose from {GENERATORS}")
+    main(os.path.abspath(opts.out), only)

@@ -53,6 +53,8 @@ def _tensors(case):
 def test_conv_matches_tf_keras(case):
     dtype = DTYPES[case["dtype"]]
     rtol = 1e-5 if dtype == torch.float32 else 1e-10
+    if dtype == torch.float64 and case["xla"] and case["args"].get("activation") == "gelu":
+        rtol = 1e-6  # XLA's float64 erf is a float32-accurate approximation (1e-7 relative)
     cid = case["id"]
     T = _tensors(case)
     layer = LAYERS[case["rank"]](**case["args"])

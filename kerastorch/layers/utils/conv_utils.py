@@ -17,9 +17,7 @@ def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> 
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value_tuple = (int(value),) * n
     else:
-        if isinstance(value, str):
-            raise ValueError(error_msg)
-        try:
+        try:  # a string iterates too, as in tf.keras: 'a' fails on its element, 'ab' on its length
             value_tuple = tuple(value)
         except TypeError:
             raise ValueError(error_msg) from None

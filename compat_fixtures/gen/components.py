@@ -3,11 +3,10 @@ and Conv2D configs, generated with REAL tf.keras (``tf_keras``, primary
 reference) and Keras 3 (``keras`` on the TensorFlow backend, secondary
 reference).
 
-Usage::
+Run (from the repository root, in the reference venv; see ``generate.py``)::
 
-    /work/kref/bin/python compat_fixtures/gen_components.py   # writes next to this file
-
-or ``from gen_components import main; main(out_dir)``.
+    .venv-keras/bin/python compat_fixtures/generate.py                  # every generator
+    .venv-keras/bin/python compat_fixtures/generate.py --only components
 
 Files written into ``out_dir``:
 
@@ -23,108 +22,32 @@ Files written into ``out_dir``:
 Everything is deterministic (fixed seeds; no memory addresses in recorded
 error texts; explicit layer names).
 """
+from __future__ import annotations
 
 import contextlib
 import json
 import os
-import re
-import sys
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ["KERAS_BACKEND"] = "tensorflow"
+import numpy as np
 
-import numpy as np  # noqa: E402
+from .common import (
+    clean_message,
+    error_text,
+    fresh_session,
+    imports,
+    jsonable,
+    save_safetensors,
+    shape_tag,
+    to_numpy,
+    versions,
+    write_json,
+)
 
 F32 = np.float32
-
-
-# ----------------------------------------------------------------------------
-# lazy imports (so that the environment variables above are set first)
-# ----------------------------------------------------------------------------
-def _imports():
-    import tensorflow as tf
-    import tf_keras
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            "Keras 3 was imported with backend %r; need 'tensorflow'"
-            % keras.backend.backend()
-        )
-    return tf, tf_keras, keras
-
-
-# ----------------------------------------------------------------------------
-# helpers
-# ----------------------------------------------------------------------------
-_ADDR_RE = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def _clean_text(s):
-    s = _ADDR_RE.sub(" at 0x...", str(s))
-    return s
-
-
-def _err(e):
-    return "%s: %s" % (type(e).__name__, _clean_text(e))
-
-
-def jsonable(o):
-    """Convert configs etc. into JSON-safe python (tuples -> lists)."""
-    if o is None or isinstance(o, (bool, str)):
-        return o
-    if isinstance(o, (int, np.integer)) and not isinstance(o, bool):
-        return int(o)
-    if isinstance(o, (float, np.floating)):
-        f = float(o)
-        if np.isnan(f):
-            return "NaN"
-        if np.isinf(f):
-            return "Infinity" if f > 0 else "-Infinity"
-        return f
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, dict):
-        return {str(k): jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return jsonable(o.tolist())
-    # tensors / TensorShape / dtypes / anything else
-    if hasattr(o, "numpy"):
-        try:
-            return jsonable(np.asarray(o.numpy()))
-        except Exception:  # pragma: no cover
-            pass
-    if hasattr(o, "as_list"):
-        try:
-            return jsonable(o.as_list())
-        except Exception:  # pragma: no cover
-            pass
-    return {"__repr__": _clean_text(repr(o))}
-
-
-def _dump(path, obj):
-    with open(path, "w") as f:
-        json.dump(jsonable(obj), f, indent=1, allow_nan=False)
-        f.write("\n")
-
-
-def _tag(shape):
-    return "x".join(str(int(d)) for d in shape) if len(shape) else "scalar"
-
-
-def _np(t):
-    return np.asarray(t.numpy() if hasattr(t, "numpy") else t)
-
-
-def _save_safetensors(tensors, path, metadata=None):
-    from safetensors.numpy import save_file
-
-    clean = {k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())}
-    save_file(clean, path, metadata=metadata)
-    os.chmod(path, 0o644)
+# "generator" metadata of the safetensors files: the name of this generator before the split,
+# kept so that the recorded files stay byte-identical
+GENERATOR = "gen_components.py"
 
 
 def _fn_name(f):
@@ -181,7 +104,7 @@ _NON_ACTIVATION_CALLABLES = {"serialize", "deserialize", "get", "keras_export"}
 
 
 def gen_activations(out_dir):
-    tf, tf_keras, keras = _imports()
+    tf, tf_keras, keras = imports()
     from tf_keras.src import activations as A
     import tf_keras.src.layers.activation as activation_layers
     from tf_keras.src.utils import generic_utils
@@ -213,7 +136,7 @@ def gen_activations(out_dir):
         try:
             fn = tf_keras.activations.get(name)
         except Exception as e:
-            rejected[name] = _err(e)
+            rejected[name] = error_text(e)
             continue
         accepted.append(name)
         ent = {"kind": _kind_of(fn), "fn_name": _fn_name(fn)}
@@ -221,7 +144,7 @@ def gen_activations(out_dir):
             ent["serialized"] = tf_keras.activations.serialize(fn)
         except Exception as e:
             ent["serialized"] = None
-            ent["serialize_error"] = _err(e)
+            ent["serialize_error"] = error_text(e)
         if name in _NON_ACTIVATION_CALLABLES:
             ent["note"] = ("accepted by tf_keras.activations.get() because it "
                            "is a callable in tf_keras/src/activations.py; not "
@@ -238,7 +161,7 @@ def gen_activations(out_dir):
                 y = fn(xt)
                 s = tf.reduce_sum(y * ut)
             g = tape.gradient(s, xt)
-            yo = _np(y).astype(F32)
+            yo = to_numpy(y).astype(F32)
             if yo.shape != x.shape:
                 raise ValueError("output shape %s != input shape" % (yo.shape,))
             tensors[name + ".output"] = yo
@@ -247,10 +170,10 @@ def gen_activations(out_dir):
                 ent["grad_key"] = None
                 ent["grad_note"] = "tape.gradient returned None"
             else:
-                tensors[name + ".grad"] = _np(g).astype(F32)
+                tensors[name + ".grad"] = to_numpy(g).astype(F32)
                 ent["grad_key"] = name + ".grad"
         except Exception as e:
-            ent["apply_error"] = _err(e)
+            ent["apply_error"] = error_text(e)
         entries[name] = ent
 
     none_fn = tf_keras.activations.get(None)
@@ -266,19 +189,19 @@ def gen_activations(out_dir):
         try:
             fn = keras.activations.get(name)
         except Exception as e:
-            k3[name] = {"accepted": False, "error": _err(e)}
+            k3[name] = {"accepted": False, "error": error_text(e)}
             continue
         k3_accepted.append(name)
         ent = {"accepted": True, "fn_name": _fn_name(fn)}
         try:
             ent["serialized"] = keras.activations.serialize(fn)
         except Exception as e:
-            ent["serialize_error"] = _err(e)
+            ent["serialize_error"] = error_text(e)
         if name in _NON_ACTIVATION_CALLABLES:
             k3[name] = ent
             continue
         try:
-            y = _np(fn(tf.constant(x))).astype(F32)
+            y = to_numpy(fn(tf.constant(x))).astype(F32)
             if y.shape != x.shape:
                 raise ValueError("output shape %s != input shape" % (y.shape,))
             key = name + ".keras3_output"
@@ -290,7 +213,7 @@ def gen_activations(out_dir):
                     np.max(np.abs(y.astype(np.float64) - ref.astype(np.float64)))
                 )
         except Exception as e:
-            ent["apply_error"] = _err(e)
+            ent["apply_error"] = error_text(e)
         k3[name] = ent
     k3_none = keras.activations.get(None)
 
@@ -381,9 +304,9 @@ def gen_activations(out_dir):
         "tf_keras_only": sorted(set(accepted) - set(k3_accepted)),
         "keras3_only": sorted(set(k3_accepted) - set(accepted)),
     }
-    _dump(os.path.join(out_dir, "activations.json"), doc)
-    _save_safetensors(tensors, os.path.join(out_dir, "activations.safetensors"),
-                      metadata={"generator": "gen_components.py"})
+    write_json(os.path.join(out_dir, "activations.json"), doc)
+    save_safetensors(tensors, os.path.join(out_dir, "activations.safetensors"),
+                     metadata={"generator": GENERATOR})
     return {"activations": len(entries), "activation_tensors": len(tensors)}
 
 
@@ -392,7 +315,7 @@ def gen_activations(out_dir):
 # ----------------------------------------------------------------------------
 def _libs():
     """``(library module, JSON key)`` pairs: tf_keras first, then Keras 3."""
-    _, tf_keras, keras = _imports()
+    _, tf_keras, keras = imports()
     return ((tf_keras, "tf_keras"), (keras, "keras3"))
 
 
@@ -418,7 +341,7 @@ def _per_input(inputs, fn):
         try:
             out[tag] = fn(tag, arr)
         except Exception as e:
-            out[tag] = {"error": _err(e)}
+            out[tag] = {"error": error_text(e)}
     return out
 
 
@@ -468,29 +391,29 @@ def _record_component(lib, api, make, warn_make=False, warn_serialize=False,
             obj = make()
         rec["class"] = type(obj).__name__
         if w:
-            rec["warnings"] = [_clean_text(x.message) for x in w]
+            rec["warnings"] = [clean_message(x.message) for x in w]
         with _captured_warnings(warn_serialize) as w:
             try:
                 rec["serialized"] = api.serialize(obj)
             except Exception as e:
-                rec["serialize_error"] = _err(e)
+                rec["serialize_error"] = error_text(e)
             if lib.__name__ == "tf_keras":
                 try:
                     rec["serialized_legacy"] = api.serialize(
                         obj, use_legacy_format=True)
                 except Exception as e:
-                    rec["serialize_legacy_error"] = _err(e)
+                    rec["serialize_legacy_error"] = error_text(e)
         if w:
-            rec["serialize_warnings"] = sorted({_clean_text(x.message) for x in w})
+            rec["serialize_warnings"] = sorted({clean_message(x.message) for x in w})
         try:
             rec["config"] = obj.get_config()
         except Exception as e:
-            rec["config_error"] = _err(e)
+            rec["config_error"] = error_text(e)
         if field is not None:
             rec[field] = _per_input(
                 inputs, lambda tag, arr: per_input(obj, tag, arr))
     except Exception as e:
-        rec["error"] = _err(e)
+        rec["error"] = error_text(e)
     return rec
 
 
@@ -504,7 +427,7 @@ def _reg_inputs():
     rng = np.random.default_rng(777)
     out = {}
     for s in REG_SHAPES:
-        out[_tag(s)] = rng.normal(scale=0.8, size=s).astype(F32)
+        out[shape_tag(s)] = rng.normal(scale=0.8, size=s).astype(F32)
     return out
 
 
@@ -534,7 +457,7 @@ REG_IDENTIFIERS = [
 
 
 def gen_regularizers(out_dir, comp_tensors):
-    tf, tf_keras, keras = _imports()
+    tf, tf_keras, keras = imports()
     inputs = _reg_inputs()
     for tag, arr in inputs.items():
         comp_tensors["reg_in." + tag] = arr
@@ -542,7 +465,7 @@ def gen_regularizers(out_dir, comp_tensors):
     def penalty(with_dtype):
         def apply(reg, tag, arr):
             v = reg(tf.constant(arr))
-            rec = {"value": float(_np(v))}
+            rec = {"value": float(to_numpy(v))}
             if with_dtype:
                 rec["dtype"] = str(getattr(v, "dtype", type(v).__name__))
             return rec
@@ -567,7 +490,7 @@ def gen_regularizers(out_dir, comp_tensors):
         "input_keys": {tag: "reg_in." + tag for tag in inputs},
         "entries": entries,
     }
-    _dump(os.path.join(out_dir, "regularizers.json"), doc)
+    write_json(os.path.join(out_dir, "regularizers.json"), doc)
     return {"regularizer_entries": len(entries)}
 
 
@@ -613,15 +536,15 @@ def _con_inputs():
     out = {}
     for s in CON_SHAPES:
         a = rng.normal(scale=0.9, size=s).astype(F32)
-        out[_tag(s)] = a
+        out[shape_tag(s)] = a
     # make sure a few exact zeros / tiny values are present
-    out[_tag((4,))][1] = 0.0
-    out[_tag((3, 3, 2, 4))][1, 2, 1, 2] = 0.0
+    out[shape_tag((4,))][1] = 0.0
+    out[shape_tag((3, 3, 2, 4))][1, 2, 1, 2] = 0.0
     return out
 
 
 def gen_constraints(out_dir, comp_tensors):
-    tf, tf_keras, keras = _imports()
+    tf, tf_keras, keras = imports()
     inputs = _con_inputs()
     for tag, arr in inputs.items():
         comp_tensors["con_in." + tag] = arr
@@ -631,7 +554,7 @@ def gen_constraints(out_dir, comp_tensors):
         tk_out = {}  # tf_keras outputs by tag, compared against by Keras 3
 
         def tk_output(con, tag, arr):
-            y = _np(con(tf.constant(arr))).astype(F32)
+            y = to_numpy(con(tf.constant(arr))).astype(F32)
             key = "con.%s.%s" % (cid, tag)
             comp_tensors[key] = y
             tk_out[tag] = y
@@ -639,7 +562,7 @@ def gen_constraints(out_dir, comp_tensors):
 
         def k3_output(con, tag, arr):
             # stored only where tf_keras failed or differs by > 1e-6
-            y = _np(con(tf.constant(arr))).astype(F32)
+            y = to_numpy(con(tf.constant(arr))).astype(F32)
             o = {"shape": list(y.shape)}
             if tag in tk_out:
                 d = float(np.max(np.abs(y.astype(np.float64)
@@ -668,7 +591,7 @@ def gen_constraints(out_dir, comp_tensors):
         "input_keys": {tag: "con_in." + tag for tag in inputs},
         "entries": entries,
     }
-    _dump(os.path.join(out_dir, "constraints.json"), doc)
+    write_json(os.path.join(out_dir, "constraints.json"), doc)
     return {"constraint_entries": len(entries)}
 
 
@@ -735,8 +658,8 @@ def _init_ns(lib):
 
 def _call_init(obj, shape, dtype="float32"):
     with _captured_warnings() as w:
-        v = _np(obj(shape, dtype=dtype))
-    return v, [_clean_text(x.message) for x in w]
+        v = to_numpy(obj(shape, dtype=dtype))
+    return v, [clean_message(x.message) for x in w]
 
 
 def _vs_theory(cfg, shape):
@@ -762,7 +685,7 @@ def _vs_theory(cfg, shape):
 
 
 def gen_initializers(out_dir, comp_tensors):
-    tf, tf_keras, keras = _imports()
+    tf, tf_keras, keras = imports()
     from tf_keras.src import initializers as TKI
     from tf_keras.src.initializers.initializers import _compute_fans
 
@@ -796,7 +719,7 @@ def gen_initializers(out_dir, comp_tensors):
         ent = {"constructor": ctor, "deterministic": deterministic,
                "config": obj_cfg, "shapes": {}}
         for shape in INIT_SHAPES:
-            tag = _tag(shape)
+            tag = shape_tag(shape)
             obj = eval(ctor, ns)  # fresh object per shape  # noqa: S307
             fi, fo = _compute_fans(shape)
             rec = {"fan_in": fi, "fan_out": fo}
@@ -828,7 +751,7 @@ def gen_initializers(out_dir, comp_tensors):
                             "distribution": obj.distribution}
                     rec["theory"] = _vs_theory(full, shape)
             except Exception as e:
-                rec["error"] = _err(e)
+                rec["error"] = error_text(e)
             ent["shapes"][tag] = rec
         stats[sid] = ent
 
@@ -850,7 +773,7 @@ def gen_initializers(out_dir, comp_tensors):
                 gram = wflat @ wflat.T
                 side = "W W^T (rows orthogonal)"
             dev = float(np.max(np.abs(gram - gain ** 2 * np.eye(min(r, c)))))
-            ent["shapes"][_tag(shape)] = {
+            ent["shapes"][shape_tag(shape)] = {
                 "flat_shape": [r, c], "gram": side,
                 "max_abs_dev_from_gain2_I": dev,
                 "gain": gain,
@@ -899,25 +822,25 @@ def gen_initializers(out_dir, comp_tensors):
     lim = np.sqrt(3.0 / 6.5)
     extra = {
         "GlorotUniform_seed3_equals_VarianceScaling_fan_avg_uniform_seed3":
-            bool(np.array_equal(_np(g), _np(vs))),
+            bool(np.array_equal(to_numpy(g), to_numpy(vs))),
         "GlorotUniform_seed3_equals_RandomUniform(-lim,lim,seed3)_rescaled":
-            bool(np.allclose(_np(g), _np(ru) / 0.05 * lim, rtol=0, atol=1e-6)),
+            bool(np.allclose(to_numpy(g), to_numpy(ru) / 0.05 * lim, rtol=0, atol=1e-6)),
     }
     # dtype float64 vs float32 with same seed
-    a32 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4), dtype="float32"))
-    a64 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4), dtype="float64"))
+    a32 = to_numpy(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4), dtype="float32"))
+    a64 = to_numpy(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4), dtype="float64"))
     extra["RandomNormal_seed11_float64_close_to_float32"] = bool(
         np.allclose(a32.astype(np.float64), a64, atol=1e-6))
     # prefix property: does a (5,4) draw equal the first 20 of a (20,) draw?
-    p1 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4)))
-    p2 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((20,)))
+    p1 = to_numpy(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((5, 4)))
+    p2 = to_numpy(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((20,)))
     extra["RandomNormal_seed11_shape5x4_equals_shape20_reshaped"] = bool(
         np.array_equal(p1.reshape(-1), p2))
-    p3 = _np(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((7,)))
+    p3 = to_numpy(tf_keras.initializers.RandomNormal(seed=STAT_SEED)((7,)))
     extra["RandomNormal_seed11_shape7_equals_first7_of_shape5x4"] = bool(
         np.array_equal(p1.reshape(-1)[:7], p3))
-    p4 = _np(tf_keras.initializers.RandomUniform(seed=STAT_SEED)((7,)))
-    p5 = _np(tf_keras.initializers.RandomUniform(seed=STAT_SEED)((5, 4)))
+    p4 = to_numpy(tf_keras.initializers.RandomUniform(seed=STAT_SEED)((7,)))
+    p5 = to_numpy(tf_keras.initializers.RandomUniform(seed=STAT_SEED)((5, 4)))
     extra["RandomUniform_seed11_shape7_equals_first7_of_shape5x4"] = bool(
         np.array_equal(p5.reshape(-1)[:7], p4))
     try:
@@ -926,7 +849,7 @@ def gen_initializers(out_dir, comp_tensors):
         extra["tf_keras_rng_type"] = rg._rng_type
         extra["tf_keras_stateless_seed_pair"] = list(rg.make_seed_for_stateless_op())
     except Exception as e:  # pragma: no cover
-        extra["rng_introspection_error"] = _err(e)
+        extra["rng_introspection_error"] = error_text(e)
 
     doc = {
         "description": (
@@ -949,7 +872,7 @@ def gen_initializers(out_dir, comp_tensors):
         "repeat_semantics": sem,
         "repeat_semantics_extra": extra,
     }
-    _dump(os.path.join(out_dir, "initializers.json"), doc)
+    write_json(os.path.join(out_dir, "initializers.json"), doc)
     return {"initializer_names": len(by_name), "initializer_stat_specs": len(stats)}
 
 
@@ -1061,7 +984,7 @@ def _build_layer(lib, args, input_shape, name):
                                            else w.dtype) for w in layer.weights})
     except Exception as e:
         rec["built"] = False
-        rec["build_error"] = _err(e)
+        rec["build_error"] = error_text(e)
     return layer, rec
 
 
@@ -1086,12 +1009,11 @@ def _h5_layer_config(tf_keras, layer, in_shape):
 
 
 def gen_conv_configs(out_dir):
-    tf, tf_keras, keras = _imports()
+    tf, tf_keras, keras = imports()
     from tf_keras.src.saving.legacy import serialization as legacy_ser
     from tf_keras.src.saving.legacy.saved_model import utils as smu
 
-    tf_keras.backend.clear_session()
-    keras.backend.clear_session()
+    fresh_session(tf_keras, keras)
 
     out = []
     for cid, args, in_shape in CONV_SPECS:
@@ -1109,10 +1031,10 @@ def gen_conv_configs(out_dir):
                 ent["keras3_serialized"] = keras.saving.serialize_keras_object(layer)
             except Exception as e:
                 ent["keras3_serialized"] = None
-                ent["keras3_serialize_error"] = _err(e)
+                ent["keras3_serialize_error"] = error_text(e)
         except Exception as e:
             ent["keras3_config"] = None
-            ent["keras3_error"] = _err(e)
+            ent["keras3_error"] = error_text(e)
         # tf_keras
         try:
             with warnings.catch_warnings():
@@ -1124,7 +1046,7 @@ def gen_conv_configs(out_dir):
                 ent["legacy_config"] = legacy_ser.serialize_keras_object(layer)
             except Exception as e:
                 ent["legacy_config"] = None
-                ent["legacy_error"] = _err(e)
+                ent["legacy_error"] = error_text(e)
             try:
                 with smu.keras_option_scope(save_traces=False,
                                             in_tf_saved_model_scope=True):
@@ -1132,7 +1054,7 @@ def gen_conv_configs(out_dir):
                         legacy_ser.serialize_keras_object(layer))
             except Exception as e:
                 ent["legacy_config_fully_legacy"] = None
-                ent["legacy_fully_legacy_error"] = _err(e)
+                ent["legacy_fully_legacy_error"] = error_text(e)
             if rec.get("built") and ent.get("legacy_config") is not None:
                 try:
                     h5cfg = _h5_layer_config(tf_keras, layer, in_shape)
@@ -1141,16 +1063,16 @@ def gen_conv_configs(out_dir):
                     if not ent["h5_layer_config_equals_legacy_config"]:
                         ent["h5_layer_config"] = h5cfg
                 except Exception as e:
-                    ent["h5_error"] = _err(e)
+                    ent["h5_error"] = error_text(e)
             try:
                 ent["tf_keras_serialized"] = tf_keras.layers.serialize(layer)
             except Exception as e:
                 ent["tf_keras_serialized"] = None
-                ent["tf_keras_serialize_error"] = _err(e)
+                ent["tf_keras_serialize_error"] = error_text(e)
         except Exception as e:
             ent["tf_keras_config"] = None
             ent["legacy_config"] = None
-            ent["tf_keras_error"] = _err(e)
+            ent["tf_keras_error"] = error_text(e)
         out.append(ent)
 
     doc = {
@@ -1179,7 +1101,7 @@ def gen_conv_configs(out_dir):
         ),
         "entries": out,
     }
-    _dump(os.path.join(out_dir, "keras3_configs.json"), doc)
+    write_json(os.path.join(out_dir, "keras3_configs.json"), doc)
     return {"conv_config_entries": len(out)}
 
 
@@ -1187,27 +1109,15 @@ def gen_conv_configs(out_dir):
 # 6. versions
 # ----------------------------------------------------------------------------
 def gen_versions(out_dir):
-    tf, tf_keras, keras = _imports()
-    import platform
-
-    doc = {
-        "tensorflow": tf.__version__,
-        "tf_keras": tf_keras.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "keras_backend": keras.backend.backend(),
+    _, tf_keras, keras = imports()
+    doc = versions("tensorflow", "tf_keras", "keras", "numpy", "python", "keras_backend")
+    doc.update({
         "tf_keras_floatx": tf_keras.backend.floatx(),
         "tf_keras_epsilon": tf_keras.backend.epsilon(),
         "keras3_epsilon": keras.backend.epsilon(),
-    }
-    try:
-        import safetensors
-
-        doc["safetensors"] = safetensors.__version__
-    except Exception:  # pragma: no cover
-        pass
-    _dump(os.path.join(out_dir, "versions.json"), doc)
+    })
+    doc.update(versions("safetensors"))
+    write_json(os.path.join(out_dir, "versions.json"), doc)
     return doc
 
 
@@ -1215,12 +1125,11 @@ def gen_versions(out_dir):
 def main(out_dir):
     out_dir = os.path.abspath(str(out_dir))
     os.makedirs(out_dir, exist_ok=True)
-    tf, tf_keras, keras = _imports()
+    tf, tf_keras, keras = imports()
     # Reset global layer-name counters so auto-generated names (e.g. the
     # LeakyReLU layer built from activation='LeakyReLU') are deterministic
     # even if other generators ran before in the same process.
-    tf_keras.backend.clear_session()
-    keras.backend.clear_session()
+    fresh_session(tf_keras, keras)
     # keep global state that could leak from other generators neutral
     prev_floatx = tf_keras.backend.floatx()
     tf_keras.backend.set_floatx("float32")
@@ -1231,18 +1140,11 @@ def main(out_dir):
         summary.update(gen_regularizers(out_dir, comp))
         summary.update(gen_constraints(out_dir, comp))
         summary.update(gen_initializers(out_dir, comp))
-        _save_safetensors(comp, os.path.join(out_dir, "components.safetensors"),
-                          metadata={"generator": "gen_components.py"})
+        save_safetensors(comp, os.path.join(out_dir, "components.safetensors"),
+                         metadata={"generator": GENERATOR})
         summary["components_tensors"] = len(comp)
         summary.update(gen_conv_configs(out_dir))
         gen_versions(out_dir)
     finally:
         tf_keras.backend.set_floatx(prev_floatx)
     return summary
-
-
-if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
-        os.path.abspath(__file__))
-    res = main(target)
-    print(json.dumps(res, indent=1))
