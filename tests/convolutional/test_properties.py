@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kerastorch.layers import Conv2D
+from kt_testing import assert_close
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -60,7 +61,7 @@ def test_channels_first_equals_channels_last(setup):
     first = Conv2D(**kwargs, data_format="channels_first")
     first.build((None, shape[3], shape[1], shape[2]))
     first.set_weights(last.get_weights())
-    torch.testing.assert_close(first(x.permute(0, 3, 1, 2)), y.permute(0, 3, 1, 2), rtol=1e-5, atol=1e-5)
+    assert_close(first(x.permute(0, 3, 1, 2)), y.permute(0, 3, 1, 2), rtol=1e-5, atol=1e-5)
 
 
 @SETTINGS
@@ -80,7 +81,7 @@ def test_grouped_conv_is_concatenation_of_group_convs(setup):
         w = [weights[0][..., i * f_g:(i + 1) * f_g]] + ([weights[1][i * f_g:(i + 1) * f_g]] if kwargs["use_bias"] else [])
         single.set_weights(w)
         parts.append(single(x[..., i * cin_g:(i + 1) * cin_g]))
-    torch.testing.assert_close(torch.cat(parts, dim=-1), y, rtol=1e-5, atol=1e-5)
+    assert_close(torch.cat(parts, dim=-1), y, rtol=1e-5, atol=1e-5)
 
 
 _any_int = st.one_of(st.integers(-2, 6), st.tuples(st.integers(-1, 5), st.integers(-1, 5)),

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 import torch
-from kt_testing import keras_grad
+from kt_testing import assert_close, keras_grad
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
@@ -77,7 +77,7 @@ def test_same_ops_as_hand_written_torch_plus_at_most_one_view(kwargs, backward):
     x = torch.randn((2, 4, 32, 32) if first else (2, 32, 32, 4))
     ours, y = _ops(layer, x, backward)
     theirs, y_ref = _ops(_hand_written(layer), x, backward)
-    torch.testing.assert_close(y, y_ref)
+    assert_close(y, y_ref)
     # channels_last reads the stored (out, kh, kw, in) kernel through one permuted view; channels_first
     # stores torch's own (out, in, kh, kw) layout and runs exactly the hand-written ops.
     expected = Counter() if first else (KERNEL_VIEW_BACKWARD if backward else KERNEL_VIEW)

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 import kerastorch as kt
 from kerastorch import config, constraints, regularizers
 from kerastorch.layers import Conv2D
+from kt_testing import assert_close
 
 
 def test_unbuilt_layer_is_a_torch_lazy_module():
@@ -51,7 +52,7 @@ def test_load_state_dict_into_unbuilt_layer_builds_it():
     dst.load_state_dict(src.state_dict())
     assert dst.built
     x = torch.randn(2, 8, 8, 4)
-    torch.testing.assert_close(dst(x), src(x))
+    assert_close(dst(x), src(x))
 
 
 def test_load_state_dict_with_mismatched_kernel_reports_error():
@@ -108,7 +109,7 @@ def test_failed_set_weights_leaves_unbuilt_layer_unbuilt():
 def test_weights_kwarg_sets_initial_weights():
     w = [np.ones((1, 1, 2, 3), np.float32), np.full(3, 2.0, np.float32)]
     layer = Conv2D(3, 1, input_shape=(4, 4, 2), weights=w)
-    torch.testing.assert_close(layer(torch.ones(1, 4, 4, 2)), torch.full((1, 4, 4, 3), 4.0))
+    assert_close(layer(torch.ones(1, 4, 4, 2)), torch.full((1, 4, 4, 3), 4.0))
 
 
 def test_trainable_and_requires_grad_built_and_unbuilt():
@@ -134,9 +135,9 @@ def test_losses_order_and_activity_scaling():
     x = torch.randn(4, 5, 5, 2)
     y = layer(x)
     activity, kernel, bias = layer.losses
-    torch.testing.assert_close(activity, 0.01 * y.abs().sum() / 4)
-    torch.testing.assert_close(kernel, 0.1 * layer.kernel.square().sum())
-    torch.testing.assert_close(bias, 0.2 * layer.bias.abs().sum())
+    assert_close(activity, 0.01 * y.abs().sum() / 4)
+    assert_close(kernel, 0.1 * layer.kernel.square().sum())
+    assert_close(bias, 0.2 * layer.bias.abs().sum())
     layer(x[:2])  # the activity term is replaced at each call
     assert len(layer.losses) == 3
     assert kernel.requires_grad
@@ -151,7 +152,7 @@ def test_collect_losses_in_any_torch_tree():
     model(torch.randn(2, 6, 6, 1))
     losses = kt.collect_losses(model)
     assert len(losses) == 2
-    torch.testing.assert_close(kt.regularization_loss(model), losses[0] + losses[1])
+    assert_close(kt.regularization_loss(model), losses[0] + losses[1])
     assert kt.regularization_loss(torch.nn.Linear(2, 2)).item() == 0.0
 
 
@@ -226,7 +227,7 @@ def test_extra_batch_dims_are_folded_like_tf_keras():
     x = torch.randn(2, 4, 5, 5, 2)
     y = layer(x)
     assert y.shape == (2, 4, 5, 5, 3)
-    torch.testing.assert_close(y[1, 2], layer(x[1, 2:3])[0])
+    assert_close(y[1, 2], layer(x[1, 2:3])[0])
     assert layer.compute_output_shape((2, 4, 5, 5, 2)) == (2, 4, 5, 5, 3)
 
 
@@ -272,7 +273,7 @@ def test_same_padding_matches_explicit_tf_split():
     layer = Conv2D(1, 3, strides=2, padding="same", use_bias=False, kernel_initializer="ones", input_shape=(4, 4, 1))
     x = torch.arange(16.0).reshape(1, 4, 4, 1)
     ref = F.conv2d(F.pad(x.permute(0, 3, 1, 2), (0, 1, 0, 1)), torch.ones(1, 1, 3, 3), stride=2).permute(0, 2, 3, 1)
-    torch.testing.assert_close(layer(x), ref)
+    assert_close(layer(x), ref)
 
 
 def test_non_tensor_and_integer_inputs_are_value_errors():

@@ -13,9 +13,10 @@ import torch
 
 import kerastorch as kt
 from kerastorch.layers import Conv2D
+from kt_testing import assert_close
 
 # float32, eager vs compiled (inductor may fuse/reorder): differences are rounding only
-TOL = dict(rtol=1e-4, atol=1e-5)
+TOL = dict(kind="graph")  # whole graphs: see kt_testing
 
 
 @pytest.fixture(autouse=True)
@@ -74,13 +75,13 @@ def _run(model, fn, x):
 def _assert_same_step(eager, compiled_model, compiled_fn, x):
     out_e, loss_e, grads_e = _run(eager, eager, x)
     out_c, loss_c, grads_c = _run(compiled_model, compiled_fn, x)
-    torch.testing.assert_close(out_c, out_e, **TOL)
-    torch.testing.assert_close(loss_c, loss_e, **TOL)
+    assert_close(out_c, out_e, **TOL)
+    assert_close(loss_c, loss_e, **TOL)
     assert grads_c.keys() == grads_e.keys()
     for name in grads_e:
-        torch.testing.assert_close(grads_c[name], grads_e[name], **TOL, msg=name)
+        assert_close(grads_c[name], grads_e[name], **TOL, msg=name)
     # the activity loss recorded during the compiled call is the real one, not a tracing artefact
-    torch.testing.assert_close(compiled_model.stem.losses[0], eager.stem.losses[0], **TOL)
+    assert_close(compiled_model.stem.losses[0], eager.stem.losses[0], **TOL)
 
 
 def test_built_model_has_no_graph_breaks():
@@ -121,7 +122,7 @@ def test_new_batch_sizes_do_not_recompile_per_size(dynamic, max_graphs):
     with torch.no_grad():
         for batch in (2, 3, 4, 5, 7):
             x = _x(batch)
-            torch.testing.assert_close(compiled(x), model(x), **TOL)
+            assert_close(compiled(x), model(x), **TOL)
     assert len(graphs) <= max_graphs, f"{len(graphs)} graphs for 5 batch sizes"
 
 
@@ -136,7 +137,7 @@ def test_fullgraph_inductor_single_layer():
     compiled = torch.compile(layer, fullgraph=True)
     x = torch.randn(2, 8, 8, 3)
     with torch.no_grad():
-        torch.testing.assert_close(compiled(x), layer(x), **TOL)
+        assert_close(compiled(x), layer(x), **TOL)
         assert compiled(x).shape == (2, 4, 4, 4)
 
 
@@ -152,8 +153,8 @@ def test_single_layer_training_step_compiled_with_constraints():
             opt.zero_grad()
             fn(x).square().mean().backward()
             opt.step()
-    torch.testing.assert_close(twin.kernel, layer.kernel, **TOL)
-    torch.testing.assert_close(twin.bias, layer.bias, **TOL)
+    assert_close(twin.kernel, layer.kernel, **TOL)
+    assert_close(twin.bias, layer.bias, **TOL)
 
 
 def test_compiling_an_unbuilt_model_builds_it_during_tracing():
@@ -181,8 +182,8 @@ def test_compiling_an_unbuilt_model_builds_it_during_tracing():
     reference = Net(built=False)
     reference(x)
     for (name, p), q in zip(model.named_parameters(), reference.parameters()):
-        torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
-    torch.testing.assert_close(out, reference(x), **TOL)
+        assert_close(p, q, rtol=0, atol=0, msg=name)
+    assert_close(out, reference(x), **TOL)
     # gradients through the compiled, now-built model match eager
     _assert_same_step(reference, model, compiled, x)
     # and once built, the model compiles to a single graph like any built one
@@ -197,5 +198,5 @@ def test_compiling_an_unbuilt_single_layer():
     x = torch.randn(2, 5, 5, 3)
     y = compiled(x)
     assert layer.built and not layer.has_uninitialized_params()
-    torch.testing.assert_close(y, layer(x), **TOL)
+    assert_close(y, layer(x), **TOL)
     assert len(layer.losses) == 1
