@@ -8,7 +8,16 @@ from typing import Any
 
 from .._registry import LAYERS
 from .activations import ELU, LeakyReLU, ReLU, Softmax, ThresholdedReLU
-from .convolutional import Conv, Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
+from .convolutional import (
+    Conv, Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Convolution1D,
+    Convolution1DTranspose, Convolution2D, Convolution2DTranspose, Convolution3D, Convolution3DTranspose,
+    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+    SeparableConvolution2D,
+)
+from .reshaping import (
+    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D,
+    ZeroPadding3D,
+)
 from .input_spec import InputSpec
 from .layer import Layer, WeightSpec
 
@@ -26,11 +35,18 @@ def serialize(layer: Layer) -> dict[str, Any]:
 
 
 def deserialize(config: Any) -> Layer:
-    return LAYERS.deserialize(config)
+    """A layer from its serialized config; a Keras 3 ``build_config`` builds it, as Keras 3 does."""
+    layer = LAYERS.deserialize(config)
+    if isinstance(config, dict) and isinstance(config.get("build_config"), dict):
+        layer.build_from_config(config["build_config"])
+    return layer
 
 
 __all__ = [
-    "Conv", "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D", "ELU",
-    "InputSpec", "Layer", "LeakyReLU", "ReLU", "Softmax", "ThresholdedReLU", "WeightSpec",
-    "deserialize", "get", "serialize",
+    "Conv", "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D",
+    "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
+    "Cropping1D", "Cropping2D", "Cropping3D", "DepthwiseConv1D", "DepthwiseConv2D", "ELU", "InputSpec", "Layer",
+    "LeakyReLU", "ReLU", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
+    "Softmax", "ThresholdedReLU", "UpSampling1D", "UpSampling2D", "UpSampling3D", "WeightSpec", "ZeroPadding1D",
+    "ZeroPadding2D", "ZeroPadding3D", "deserialize", "get", "serialize",
 ]

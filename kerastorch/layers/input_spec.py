@@ -21,8 +21,9 @@ def shape_str(shape: Sequence[Any]) -> str:
 class InputSpec:
     """What one input of a layer must look like (Keras ``InputSpec``).
 
-    ``axes`` maps an axis (negative allowed) to its required size; ``float_only`` refuses integer,
-    boolean and complex tensors (Keras layers compute in a floating dtype).
+    ``axes`` maps an axis (negative allowed) to its required size; ``float_only`` refuses integer
+    and boolean tensors (Keras layers compute in a floating dtype); complex tensors are refused unless
+    ``allow_complex``.
     """
 
     ndim: int | None = None
@@ -30,6 +31,7 @@ class InputSpec:
     max_ndim: int | None = None
     axes: dict[int, int] = dataclasses.field(default_factory=dict)
     float_only: bool = True
+    allow_complex: bool = False
 
 
 def _incompatible(index: int, layer_name: str, detail: str) -> ValueError:
@@ -64,11 +66,13 @@ def check_tensor(spec: InputSpec | None, x: Any, layer_name: str, index: int = 0
         raise ValueError(
             f'Layer "{layer_name}" expects a torch.Tensor input, but input {index} is a {type(x).__name__}.'
         )
-    if spec is not None and spec.float_only and not x.dtype.is_floating_point:
+    if spec is not None and (
+        (x.dtype.is_complex and not spec.allow_complex)
+        or (spec.float_only and not x.dtype.is_floating_point and not x.dtype.is_complex)
+    ):
         kind = "complex" if x.dtype.is_complex else "integer or boolean"
-        raise _incompatible(
-            index, layer_name, f"expected a floating-point input, found dtype={x.dtype} (a {kind} tensor)"
-        )
+        expected = "a floating-point" if spec.float_only else "a real (non-complex)"
+        raise _incompatible(index, layer_name, f"expected {expected} input, found dtype={x.dtype} (a {kind} tensor)")
     check_shape(spec, tuple(x.shape), layer_name, index)
 
 

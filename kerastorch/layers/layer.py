@@ -634,7 +634,10 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         try:
             self.build_from_weight_shapes(shapes, layout="storage")
         except ValueError as e:
-            error_msgs.append(str(e))
+            # Say once, clearly, why; and keep torch from adding its own size-0 copy error for these keys.
+            error_msgs.append(f"{e} (unbuilt layer {self.name!r} is built from the state_dict's {sorted(shapes)})")
+            for name in shapes:
+                state_dict.pop(prefix + name, None)
 
     def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> "Layer":
         # torch refuses .half()/.bfloat16()/... on uninitialized tensors; apply fn to an empty probe

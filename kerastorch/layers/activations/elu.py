@@ -7,6 +7,7 @@ import torch
 
 from ... import activations
 from ..._registry import LAYERS
+from ..input_spec import InputSpec
 from ..layer import Layer
 from .relu import float32_arg
 
@@ -16,6 +17,7 @@ class ELU(Layer):
     def __init__(self, alpha: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.alpha = float32_arg(alpha, "alpha", "ELU", minimum=None)
+        self.input_spec = InputSpec()
         self._finish_init()
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:

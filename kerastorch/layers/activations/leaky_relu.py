@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from ..._registry import LAYERS
+from ..input_spec import InputSpec
 from ..layer import Layer
 from .relu import float32_arg
 
@@ -16,6 +17,7 @@ class LeakyReLU(Layer):
     def __init__(self, alpha: float = 0.3, **kwargs: Any):
         super().__init__(**kwargs)
         self.alpha = float32_arg(alpha, "alpha", "LeakyReLU", minimum=None)
+        self.input_spec = InputSpec()
         self._finish_init()
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:

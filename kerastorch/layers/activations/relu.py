@@ -9,6 +9,7 @@ import torch
 
 from ... import activations
 from ..._registry import LAYERS
+from ..input_spec import InputSpec
 from ..layer import Layer
 
 
@@ -30,6 +31,7 @@ class ReLU(Layer):
         self.max_value = float32_arg(max_value, "max_value", "ReLU", allow_none=True)
         self.negative_slope = float32_arg(negative_slope, "negative_slope", "ReLU")
         self.threshold = float32_arg(threshold, "threshold", "ReLU")
+        self.input_spec = InputSpec(float_only=False)
         self._finish_init()
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:

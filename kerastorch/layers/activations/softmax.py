@@ -6,6 +6,7 @@ from typing import Any
 import torch
 
 from ..._registry import LAYERS
+from ..input_spec import InputSpec
 from ..layer import Layer
 
 
@@ -16,6 +17,7 @@ class Softmax(Layer):
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise ValueError(f"`axis` of a Softmax layer must be an integer. Received: axis={axis!r}")
         self.axis = axis
+        self.input_spec = InputSpec()
         self._finish_init()
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:

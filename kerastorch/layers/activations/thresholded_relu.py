@@ -6,6 +6,7 @@ from typing import Any
 import torch
 
 from ..._registry import LAYERS
+from ..input_spec import InputSpec
 from ..layer import Layer
 from .relu import float32_arg
 
@@ -17,10 +18,11 @@ class ThresholdedReLU(Layer):
         if theta is None:
             raise ValueError("Theta of a Thresholded ReLU layer cannot be None, expecting a float. Received: None")
         self.theta = float32_arg(theta, "theta", "ThresholdedReLU")
+        self.input_spec = InputSpec()
         self._finish_init()
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        return inputs * (inputs > self.theta).to(inputs.dtype)
+        return torch.where(inputs > self.theta, inputs, 0.0)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)

@@ -45,6 +45,9 @@ def check_positive_int(value: Any, name: str) -> int:
 class Conv(Layer):
     """Keras ``Conv`` base for ``rank`` spatial dims."""
 
+    _functions = _CONV_FUNCTIONS  # torch kernel per rank
+    _takes_filters = True  # depthwise convolutions have no `filters`
+
     def __init__(
         self,
         rank: int,
@@ -69,7 +72,7 @@ class Conv(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         try:
-            self.filters = check_positive_int(filters, "filters")
+            self.filters = check_positive_int(filters, "filters") if self._takes_filters else None
             self.groups = self._check_groups(groups)
             self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
             self.strides = conv_utils.normalize_tuple(strides, rank, "strides", allow_zero=True)
@@ -90,22 +93,37 @@ class Conv(Layer):
 
         self._channels_first = self.data_format == "channels_first"
         self._channel_axis = -1 - rank if self._channels_first else -1
+        # torch's conv1d copies a channels_last (N, L, C) input to make it contiguous; a 2-D conv over the
+        # (N, C, 1, L) channels_last view does not. So a channels_last 1-D layer runs as a 2-D one with a
+        # leading spatial dim of 1 ("lifted"): the _t_* tuples are the torch-side geometry.
+        self._lifted = rank == 1 and not self._channels_first
+        t_rank = rank + self._lifted
+        self._t_kernel, self._t_strides, self._t_dilation = (
+            ((1,) + t if self._lifted else t) for t in (self.kernel_size, self.strides, self.dilation_rate)
+        )
         # Stored (filters, *k, in) -> the (filters, in, *k) view torch's conv reads (channels_last only).
-        self._kernel_view = None if self._channels_first else (0, rank + 1, *range(1, rank + 1))
+        self._kernel_view = None if self._channels_first else (0, t_rank + 1, *range(1, t_rank + 1))
         # NHWC <-> NCHW views for channels_last.
-        self._to_channels_first = (0, rank + 1, *range(1, rank + 1))
-        self._to_channels_last = (0, *range(2, rank + 2), 1)
-        self._conv = _CONV_FUNCTIONS[rank]
+        self._to_channels_first = (0, t_rank + 1, *range(1, t_rank + 1))
+        self._to_channels_last = (0, *range(2, t_rank + 2), 1)
+        self._conv = self._functions[t_rank]
         self._has_activation = self.activation is not activations.linear
         self._mixed = self._dtype_policy.is_mixed
-        # The plan only depends on the input size where a stride makes TF's 'same' split depend on it.
-        self._plan_varies = self.padding == "same" and max(self.strides) > 1
+        self._plan_varies = self._plan_depends_on_size()
         self._plan: Plan | None = None if self._plan_varies else self._make_plan(None)
         self._plan_spatial: tuple[int, ...] | None = None
-        self.input_spec = InputSpec(min_ndim=rank + 2)
+        self.input_spec = self._input_spec()
         if not self.use_bias:
             self.register_parameter("bias", None)
         self._finish_init()
+
+    def _plan_depends_on_size(self) -> bool:
+        """Only where a stride makes TF's 'same' split depend on the input size."""
+        return self.padding == "same" and max(self.strides) > 1
+
+    def _input_spec(self, channels: int | None = None) -> InputSpec:
+        """Keras's input spec: at least ``rank + 2`` dims (extra leading batch dims are folded)."""
+        return InputSpec(min_ndim=self.rank + 2, axes={} if channels is None else {self._channel_axis: channels})
 
     # ----- argument checks (tf.keras wording) -----
     @staticmethod
@@ -116,7 +134,7 @@ class Conv(Layer):
         return int(groups)
 
     def _validate_init(self) -> None:
-        if self.filters % self.groups != 0:
+        if self.filters is not None and self.filters % self.groups != 0:
             raise ValueError(
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={self.groups}, filters={self.filters}"
@@ -153,9 +171,13 @@ class Conv(Layer):
         if any(d is not None and d < 0 for d in spatial):  # tf.keras lets a 0-sized output through here
             raise self._too_small(input_shape)
         batch = input_shape[: len(input_shape) - self.rank - 1]
+        channels = self._output_channels(input_shape[self._channel_axis])
         if self._channels_first:
-            return (*batch, self.filters, *spatial)
-        return (*batch, *spatial, self.filters)
+            return (*batch, channels, *spatial)
+        return (*batch, *spatial, channels)
+
+    def _output_channels(self, input_channels: int | None) -> int | None:
+        return self.filters
 
     def _check_rank(self, shape: Sequence[Any]) -> None:
         check_shape(self.input_spec, shape, self.name)
@@ -200,10 +222,32 @@ class Conv(Layer):
         return tuple(shape)
 
     def _on_build(self, input_shape: Sequence[int | None]) -> None:
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis: int(input_shape[self._channel_axis])})
-        spatial = self._spatial(input_shape)
+        self.input_spec = self._input_spec(int(input_shape[self._channel_axis]))
+        spatial = self._torch_spatial(self._spatial(input_shape))
         if self._plan_varies and None not in spatial:
             self._plan, self._plan_spatial = self._make_plan(spatial), spatial
+
+    def _torch_spatial(self, spatial: Sequence[Any]) -> tuple[Any, ...]:
+        """Keras spatial dims -> those of the tensor handed to torch (a lifted 1-D layer adds a 1)."""
+        return (1, *spatial) if self._lifted else tuple(spatial)
+
+    def _to_torch(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The channels-first view torch's kernels read (no copy)."""
+        if self._channels_first:
+            return inputs
+        return (inputs.unsqueeze(1) if self._lifted else inputs).permute(self._to_channels_first)
+
+    def _from_torch(self, y: torch.Tensor) -> torch.Tensor:
+        if self._channels_first:
+            return y
+        y = y.permute(self._to_channels_last)
+        return y.squeeze(1) if self._lifted else y
+
+    def _torch_weight(self, stored: torch.Tensor) -> torch.Tensor:
+        """A stored conv-style kernel ``(out, *k, in)`` / ``(out, in, *k)`` as torch's ``(out, in, *k)`` view."""
+        if self._lifted:
+            stored = stored.unsqueeze(1)
+        return stored if self._kernel_view is None else stored.permute(self._kernel_view)
 
     # ----- padding plan -----
     def _make_plan(self, spatial: Sequence[int] | None) -> Plan:
@@ -212,8 +256,8 @@ class Conv(Layer):
         if self.padding == "causal":  # left-pad by the dilated kernel extent minus one
             return (conv_utils.dilated_kernel_size(self.kernel_size[0], self.dilation_rate[0]) - 1, 0), self._conv_args(0)
         if spatial is None:  # stride 1: TF's split does not depend on the input size
-            spatial = (0,) * self.rank
-        splits = [conv_utils.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
+            spatial = (0,) * len(self._t_kernel)
+        splits = [conv_utils.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, self._t_kernel, self._t_strides, self._t_dilation)]
         conv_padding = tuple(before for before, _ in splits)
         extra = [after - before for before, after in splits]
         if not any(extra):
@@ -228,7 +272,7 @@ class Conv(Layer):
         def compact(v: Any) -> Any:
             return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
 
-        return compact(self.strides), compact(padding), compact(self.dilation_rate), self.groups
+        return compact(self._t_strides), compact(padding), compact(self._t_dilation), self.groups
 
     def _on_new_input(self, inputs: torch.Tensor) -> None:
         """Refuse inputs whose output would be empty; re-plan 'same' padding for a new size."""
@@ -241,6 +285,7 @@ class Conv(Layer):
             and any(n < conv_utils.dilated_kernel_size(k, d) for n, k, d in zip(spatial, self.kernel_size, self.dilation_rate))
         ):
             raise self._too_small(inputs.shape)
+        spatial = self._torch_spatial(spatial)
         if self._plan_varies and spatial != self._plan_spatial and not torch.compiler.is_compiling():
             self._plan, self._plan_spatial = self._make_plan(spatial), spatial
 
@@ -250,23 +295,26 @@ class Conv(Layer):
             batch = inputs.shape[: inputs.dim() - self.rank - 1]
             out = self.call(inputs.reshape(-1, *inputs.shape[len(batch):]))
             return out.reshape(*batch, *out.shape[1:])
-        kernel, bias = self.kernel, self.bias
-        if self._mixed:
-            kernel = kernel.to(self._dtype_policy.compute_dtype)
-            bias = None if bias is None else bias.to(self._dtype_policy.compute_dtype)
-        x = inputs if self._channels_first else inputs.permute(self._to_channels_first)
+        x = self._to_torch(inputs)
         plan = self._plan
         if self._plan_varies and (torch.compiler.is_compiling() or tuple(x.shape[2:]) != self._plan_spatial):
             plan = self._make_plan(tuple(x.shape[2:]))
         pad, conv_args = plan
         if pad is not None:
             x = F.pad(x, pad)
-        y = self._conv(x, kernel if self._kernel_view is None else kernel.permute(self._kernel_view), bias, *conv_args)
-        if not self._channels_first:
-            y = y.permute(self._to_channels_last)
+        y = self._from_torch(self._convolve(x, conv_args))
         if self._has_activation:
             y = self.activation(y)
         return y
+
+    def _weight(self, name: str) -> torch.Tensor | None:
+        """Weight ``name`` in the compute dtype (a mixed policy keeps float32 variables)."""
+        w = getattr(self, name)
+        return w.to(self._dtype_policy.compute_dtype) if self._mixed and w is not None else w
+
+    def _convolve(self, x: torch.Tensor, conv_args: tuple[Any, ...]) -> torch.Tensor:
+        """The torch kernel on the channels-first view ``x`` (already padded)."""
+        return self._conv(x, self._torch_weight(self._weight("kernel")), self._weight("bias"), *conv_args)
 
     # ----- config / repr -----
     def get_config(self) -> dict[str, Any]:

@@ -89,3 +89,34 @@ def spatial_output_shape(
         conv_output_length(n, k, padding, s, d)
         for n, k, s, d in zip(spatial, kernel_size, strides, dilation_rate)
     ]
+
+
+def deconv_output_length(
+    length: int | None, kernel: int, padding: str, output_padding: int | None = None, stride: int = 1, dilation: int = 1
+) -> int | None:
+    """tf.keras ``deconv_output_length``: a transposed convolution's output length (``None`` stays)."""
+    if length is None:
+        return None
+    dk = dilated_kernel_size(kernel, dilation)
+    if output_padding is None:
+        return length * stride + max(dk - stride, 0) if padding == "valid" else length * stride
+    pad = dk // 2 if padding == "same" else 0
+    return (length - 1) * stride + dk - 2 * pad + output_padding
+
+
+def transpose_padding(length: int, out: int, kernel: int, padding: str, stride: int, dilation: int) -> tuple[int, int, int]:
+    """How torch's ``conv_transpose`` reproduces TF's transposed conv for one dim.
+
+    TF computes the full transposed result, of length ``(n - 1) * s + dk``, and keeps ``out`` values
+    from offset ``before`` (TF's 'same' split of the forward conv; 0 for 'valid'). torch crops
+    ``padding`` at the start and ``padding - output_padding`` at the end, with ``output_padding <
+    max(stride, dilation)``. Returns ``(padding, output_padding, extra_end_crop)``.
+    """
+    dk = dilated_kernel_size(kernel, dilation)
+    full = (length - 1) * stride + dk
+    before = max(full - out, 0) // 2 if padding == "same" else 0
+    end_crop = full - before - out  # negative: TF's output extends past the full result (zeros + bias)
+    output_padding = before - end_crop
+    if output_padding < 0:
+        return before, 0, -output_padding
+    return before, output_padding, 0

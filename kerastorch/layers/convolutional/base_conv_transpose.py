@@ -1,0 +1,154 @@
+"""Rank-generic Keras transposed convolution on ``torch.nn.functional.conv_transpose{1,2,3}d``.
+
+Reproduces tf.keras's ``Conv{1,2,3}DTranspose``: the Keras kernel ``(*kernel_size, filters, in)``,
+``output_padding``, TF's output length (``deconv_output_length``) and TF's placement of the
+result for 'valid' and 'same' with any stride, kernel parity and output_padding (see
+``conv_utils.transpose_padding``). The kernel is stored as ``(in, *k, filters)`` for channels_last
+(its ``(in, filters, *k)`` view is channels_last-contiguous) and ``(in, filters, *k)``, torch's
+``nn.ConvTranspose`` layout, for channels_first.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..input_spec import InputSpec, shape_str
+from ..layer import WeightSpec
+from ..utils import conv_utils
+from .base_conv import Conv
+
+_CONV_TRANSPOSE_FUNCTIONS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+class ConvTranspose(Conv):
+    """Keras ``Conv{r}DTranspose`` base: ``Conv``'s arguments plus ``output_padding`` (no groups)."""
+
+    _functions = _CONV_TRANSPOSE_FUNCTIONS
+
+    def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 output_padding: Any = None, **kwargs: Any):
+        self._output_padding_arg = output_padding
+        super().__init__(rank, filters, kernel_size, strides=strides, padding=padding, **kwargs)
+
+    def _validate_init(self) -> None:
+        super()._validate_init()
+        if self.padding == "causal":
+            raise ValueError('The `padding` argument must be one of "valid", "same". Received: causal')
+        if self.groups != 1:
+            raise ValueError(f"Transposed convolutions take no `groups` (tf.keras); received groups={self.groups}.")
+        op = self._output_padding_arg
+        self.output_padding = None
+        if op is not None:
+            self.output_padding = conv_utils.normalize_tuple(op, self.rank, "output_padding", allow_zero=True)
+            for stride, out_pad in zip(self.strides, self.output_padding):
+                if out_pad >= stride:
+                    raise ValueError(
+                        "Strides must be greater than output padding. "
+                        f"Received strides={self.strides}, output_padding={self.output_padding}."
+                    )
+
+    def _plan_depends_on_size(self) -> bool:
+        return True  # TF's placement of the result depends on the input size
+
+    def _input_spec(self, channels: int | None = None) -> InputSpec:
+        return InputSpec(ndim=self.rank + 2, axes={} if channels is None else {self._channel_axis: channels})
+
+    # ----- shapes and weights -----
+    def _output_spatial(self, spatial: Sequence[int | None]) -> list[int | None]:
+        op = self.output_padding or (None,) * self.rank
+        return [
+            conv_utils.deconv_output_length(n, k, self.padding, p, s, d)
+            for n, k, p, s, d in zip(spatial, self.kernel_size, op, self.strides, self.dilation_rate)
+        ]
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        self._check_rank(input_shape)
+        spatial = self._output_spatial(self._spatial(input_shape))
+        if self._channels_first:
+            return (input_shape[0], self.filters, *spatial)
+        return (input_shape[0], *spatial, self.filters)
+
+    def weight_specs(self, input_shape: Sequence[int | None] | None) -> list[WeightSpec]:
+        channels = None
+        if input_shape is not None:
+            channels = tuple(input_shape)[self._channel_axis]
+            if channels is None:
+                raise ValueError(
+                    f"The channel dimension of the inputs to `{type(self).__name__}` should be defined. The "
+                    f"input_shape received is {shape_str(input_shape)}, where axis {self._channel_axis} (0-based) "
+                    "is the channel dimension, which found to be `None`."
+                )
+        r = self.rank
+        # Keras dims: k_0..k_{r-1} = 0..r-1, filters = r, in = r+1.
+        order = (r + 1, r, *range(r)) if self._channels_first else (r + 1, *range(r), r)
+        kernel = (*self.kernel_size, self.filters, channels)
+        specs = [WeightSpec("kernel", kernel, self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint, storage_order=order)]
+        if self.use_bias:
+            specs.append(WeightSpec("bias", (self.filters,), self.bias_initializer, self.bias_regularizer, self.bias_constraint))
+        return specs
+
+    def input_shape_from_weights(self, shapes: Any) -> tuple[int | None, ...]:
+        kernel = tuple(shapes.get("kernel", ()))
+        pattern = (*self.kernel_size, self.filters, None)
+        if len(kernel) != self.rank + 2 or any(e is not None and e != k for e, k in zip(pattern, kernel)):
+            raise ValueError(
+                f'Layer "{self.name}": kernel shape {kernel} does not match the layer configuration '
+                f"(expected {shape_str(pattern)} for kernel_size={self.kernel_size}, filters={self.filters})."
+            )
+        shape: list[int | None] = [None] * (self.rank + 2)
+        shape[self._channel_axis] = kernel[-1]
+        return tuple(shape)
+
+    # ----- plan -----
+    def _make_plan(self, spatial: Sequence[int] | None) -> Any:
+        if spatial is None:
+            return None
+        out = self._torch_spatial(self._output_spatial(spatial[1:] if self._lifted else spatial))
+        splits = [
+            conv_utils.transpose_padding(n, o, k, self.padding, s, d)
+            for n, o, k, s, d in zip(spatial, out, self._t_kernel, self._t_strides, self._t_dilation)
+        ]
+        padding = tuple(p for p, _, _ in splits)
+        output_padding = tuple(op for _, op, _ in splits)
+        crop = None
+        if any(c for _, _, c in splits):
+            crop = (slice(None), slice(None), *(slice(0, -c if c else None) for _, _, c in splits))
+        args = self._conv_args(padding) + (output_padding,)
+        stride, pad, dilation, groups, op = args
+        compact = op[0] if len(set(op)) == 1 else op
+        return crop, (stride, pad, compact, groups, dilation)
+
+    def _on_new_input(self, inputs: torch.Tensor) -> None:
+        spatial = self._spatial(tuple(inputs.shape))
+        if any(n == 0 for n in spatial):
+            raise self._too_small(inputs.shape)
+        spatial = self._torch_spatial(spatial)
+        if spatial != self._plan_spatial and not torch.compiler.is_compiling():
+            self._plan, self._plan_spatial = self._make_plan(spatial), spatial
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        x = self._to_torch(inputs)
+        spatial = tuple(x.shape[2:])
+        plan = self._plan
+        if torch.compiler.is_compiling() or spatial != self._plan_spatial:
+            plan = self._make_plan(spatial)
+        crop, conv_args = plan
+        y = self._convolve(x, conv_args)
+        if crop is not None:
+            y = y[crop]
+        y = self._from_torch(y)
+        if self._has_activation:
+            y = self.activation(y)
+        return y
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config["output_padding"] = self.output_padding
+        return config
+
+    def extra_repr(self) -> str:
+        extra = f", output_padding={self.output_padding}" if self.output_padding is not None else ""
+        return super().extra_repr() + extra

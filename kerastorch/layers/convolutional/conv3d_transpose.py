@@ -1,0 +1,50 @@
+"""``Conv3DTranspose``: tf.keras's 3-D transposed convolution as a ``torch.nn.Module``."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..._registry import LAYERS
+from .base_conv_transpose import ConvTranspose
+
+
+@LAYERS.register("Convolution3DTranspose")
+class Conv3DTranspose(ConvTranspose):
+    """3-D transposed convolution with tf.keras semantics (output length and placement as TF).
+
+    Arguments are those of ``tf.keras.layers.Conv3DTranspose``: ``filters, kernel_size, strides=(1, 1, 1),
+    padding='valid', output_padding=None, data_format=None, dilation_rate=(1, 1, 1), activation=None,
+    use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros', kernel_regularizer=None,
+    bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None``.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = (1, 1, 1),
+        padding: str = "valid",
+        output_padding: int | Sequence[int] | None = None,
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = (1, 1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            3, filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+            data_format=data_format, dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint, **kwargs,
+        )
+
+
+Convolution3DTranspose = Conv3DTranspose

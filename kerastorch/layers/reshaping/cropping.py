@@ -1,0 +1,55 @@
+"""Rank-generic ``Cropping{1,2,3}D`` (tf.keras): a slicing view of the spatial dims, no copy."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .base_spatial import SpatialLayer, normalize_pairs
+
+_DIMS = {
+    2: "(symmetric_height_crop, symmetric_width_crop), or a tuple of 2 tuples of 2 ints "
+       "((top_crop, bottom_crop), (left_crop, right_crop))",
+    3: "(symmetric_dim1_crop, symmetric_dim2_crop, symmetric_dim3_crop), or a tuple of 3 tuples of 2 ints "
+       "((left_dim1_crop, right_dim1_crop), (left_dim2_crop, right_dim2_crop), (left_dim3_crop, right_dim2_crop))",
+}
+
+
+class Cropping(SpatialLayer):
+    def __init__(self, rank: int, cropping: Any, data_format: str | None = None, **kwargs: Any):
+        super().__init__(rank, data_format, **kwargs)
+        try:
+            self.cropping = normalize_pairs(cropping, rank, "cropping", _DIMS.get(rank, ""))
+        except ValueError as e:
+            raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
+        index: list[slice] = [slice(None)] * (rank + 2)
+        for axis, (before, after) in zip(self._spatial_axes(), self.cropping):
+            index[axis] = slice(before, -after if after else None)
+        self._index = tuple(index)
+        self._finish_init()
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        def crop(i: int, n: int) -> int:
+            out = n - sum(self.cropping[i])
+            if out <= 0:
+                raise ValueError(
+                    f'{type(self).__name__} layer "{self.name}": cropping {self.cropping} leaves nothing of an input '
+                    f"of shape {tuple(input_shape)}."
+                )
+            return out
+
+        return self._map_spatial(input_shape, crop)
+
+    def _on_new_input(self, inputs: torch.Tensor) -> None:
+        self.compute_output_shape(tuple(inputs.shape))
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        return inputs[self._index]
+
+    def get_config(self) -> dict[str, Any]:
+        cropping = self.cropping[0] if self.rank == 1 else self.cropping
+        extra = {"cropping": cropping} if self.rank == 1 else {"cropping": cropping, "data_format": self.data_format}
+        return self._config_with(**extra)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, cropping={self.cropping}, data_format={self.data_format!r}"

@@ -1,0 +1,15 @@
+"""``ZeroPadding2D``: tf.keras's layer as a ``torch.nn.Module`` (see ``zero_padding``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..._registry import LAYERS
+from .zero_padding import ZeroPadding
+
+
+@LAYERS.register()
+class ZeroPadding2D(ZeroPadding):
+    """tf.keras ``ZeroPadding2D(padding: Any = (1, 1), data_format: str | None = None)``."""
+
+    def __init__(self, padding: Any = (1, 1), data_format: str | None = None, **kwargs: Any):
+        super().__init__(2, padding, data_format, **kwargs)
