@@ -113,9 +113,9 @@ class ConvTranspose(Conv):
         ]
         padding = tuple(p for p, _, _ in splits)
         output_padding = tuple(op for _, op, _ in splits)
-        crop = None
+        crop = None  # an F.pad with negative ends, keeping the memory format (as the conv's explicit pad)
         if any(c for _, _, c in splits):
-            crop = (slice(None), slice(None), *(slice(0, -c if c else None) for _, _, c in splits))
+            crop = tuple(v for _, _, c in reversed(splits) for v in (0, -c))
         args = self._conv_args(padding) + (output_padding,)
         stride, pad, dilation, groups, op = args
         compact = op[0] if len(set(op)) == 1 else op
@@ -138,7 +138,7 @@ class ConvTranspose(Conv):
         crop, conv_args = plan
         y = self._convolve(x, conv_args)
         if crop is not None:
-            y = y[crop]
+            y = F.pad(y, crop)
         y = self._from_torch(y)
         if self._has_activation:
             y = self.activation(y)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from .base_spatial import SpatialLayer, normalize_pairs
 
@@ -22,10 +23,12 @@ class Cropping(SpatialLayer):
             self.cropping = normalize_pairs(cropping, rank, "cropping", _DIMS.get(rank, ""))
         except ValueError as e:
             raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
-        index: list[slice] = [slice(None)] * (rank + 2)
-        for axis, (before, after) in zip(self._spatial_axes(), self.cropping):
-            index[axis] = slice(before, -after if after else None)
-        self._index = tuple(index)
+        # F.pad with negative amounts: one explicit copy that keeps the input's layout (a slicing view would
+        # make the next layer copy instead), and a pad as its backward. F.pad lists the last dim first.
+        crop: list[int] = [0, 0] if not self._channels_first else []
+        for before, after in reversed(self.cropping):
+            crop += [-before, -after]
+        self._crop = tuple(crop)
         self._finish_init()
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
@@ -44,7 +47,7 @@ class Cropping(SpatialLayer):
         self.compute_output_shape(tuple(inputs.shape))
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        return inputs[self._index]
+        return F.pad(inputs, self._crop)
 
     def get_config(self) -> dict[str, Any]:
         cropping = self.cropping[0] if self.rank == 1 else self.cropping

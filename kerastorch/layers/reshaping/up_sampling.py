@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -20,63 +19,56 @@ from ..utils import conv_utils
 from .base_spatial import SpatialLayer
 
 
-def _keys_cubic(x: float) -> float:
+def _keys_cubic(x: torch.Tensor) -> torch.Tensor:
     a = -0.5
-    if x < 1:
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-    if x < 2:
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return 0.0
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return torch.where(x < 1, near, torch.where(x < 2, far, torch.zeros_like(x)))
 
 
-def _lanczos(radius: int) -> Callable[[float], float]:
-    def kernel(x: float) -> float:
-        if x > radius:
-            return 0.0
-        if x <= 1e-3:
-            return 1.0
-        return radius * math.sin(math.pi * x) * math.sin(math.pi * x / radius) / (math.pi * math.pi * x * x)
+def _lanczos(radius: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    def kernel(x: torch.Tensor) -> torch.Tensor:
+        safe = torch.where(x > 1e-3, x, torch.ones_like(x))
+        value = radius * torch.sin(math.pi * safe) * torch.sin(math.pi * safe / radius) / (math.pi * math.pi * safe * safe)
+        return torch.where(x > radius, torch.zeros_like(x), torch.where(x <= 1e-3, torch.ones_like(x), value))
 
     return kernel
 
 
-def _gaussian(x: float) -> float:
+def _gaussian(x: torch.Tensor) -> torch.Tensor:
     sigma = 1.5 / 3.0
-    return math.exp(-x * x / (2 * sigma * sigma)) if x < 1.5 else 0.0
+    return torch.where(x < 1.5, torch.exp(-x * x / (2 * sigma * sigma)), torch.zeros_like(x))
 
 
-def _mitchell_cubic(x: float) -> float:
-    if x >= 2:
-        return 0.0
-    if x >= 1:
-        return (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
-    return (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
+def _mitchell_cubic(x: torch.Tensor) -> torch.Tensor:
+    far = (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
+    near = (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
+    return torch.where(x >= 2, torch.zeros_like(x), torch.where(x >= 1, far, near))
 
 
-# name -> (kernel, radius): TF's sampling kernels (tensorflow/core/kernels/image/sampling_kernels.h).
-_KERNELS: dict[str, tuple[Callable[[float], float], float]] = {
-    "bicubic": (_keys_cubic, 2.0),
-    "lanczos3": (_lanczos(3), 3.0),
-    "lanczos5": (_lanczos(5), 5.0),
-    "gaussian": (_gaussian, 1.5),
-    "mitchellcubic": (_mitchell_cubic, 2.0),
+# name -> TF's sampling kernel (tensorflow/core/kernels/image/sampling_kernels.h); each is 0 beyond its radius.
+_KERNELS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "bicubic": _keys_cubic,
+    "lanczos3": _lanczos(3),
+    "lanczos5": _lanczos(5),
+    "gaussian": _gaussian,
+    "mitchellcubic": _mitchell_cubic,
 }
 INTERPOLATIONS = ("area", "bicubic", "bilinear", "gaussian", "lanczos3", "lanczos5", "mitchellcubic", "nearest")
+_TINY = 1000 * torch.finfo(torch.float32).tiny
 
 
-def resampling_matrix(length: int, factor: int, method: str) -> np.ndarray:
-    """TF's ``scale_and_translate`` (no antialias) for one dim, as an ``(out, in)`` matrix."""
-    kernel, radius = _KERNELS[method]
-    out_len = length * factor
-    matrix = np.zeros((out_len, length))
-    for x in range(out_len):
-        sample = (x + 0.5) / factor
-        start = min(max(math.ceil(sample - radius - 0.5), 0), length - 1)
-        end = min(max(math.floor(sample + radius - 0.5), 0), length - 1) + 1
-        weights = np.array([kernel(abs(j + 0.5 - sample)) for j in range(start, end)])
-        total = weights.sum()
-        matrix[x, start:end] = weights / total if abs(total) >= 1000 * np.finfo(np.float32).tiny else weights
-    return matrix
+def resampling_matrix(length: int, factor: int, method: str, device: Any = None) -> torch.Tensor:
+    """TF's ``scale_and_translate`` (no antialias) for one dim, as an ``(out, in)`` float64 matrix.
+
+    Output ``x`` samples at ``(x + 0.5) / factor``; taps outside the input are dropped and the rest
+    renormalized to sum 1. Pure torch, so ``torch.compile`` traces it.
+    """
+    sample = (torch.arange(length * factor, dtype=torch.float64, device=device) + 0.5) / factor
+    taps = torch.arange(length, dtype=torch.float64, device=device) + 0.5
+    weights = _KERNELS[method]((taps[None, :] - sample[:, None]).abs())
+    total = weights.sum(dim=1, keepdim=True)
+    return torch.where(total.abs() >= _TINY, weights / total, weights)
 
 
 class UpSampling(SpatialLayer):
@@ -93,49 +85,41 @@ class UpSampling(SpatialLayer):
         except ValueError as e:
             raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
         self.interpolation = interpolation
-        self._matrices: tuple[tuple[int, ...], list[torch.Tensor]] | None = None
+        self._matrices: tuple[Any, list[torch.Tensor]] | None = None
         self._finish_init()
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return self._map_spatial(input_shape, lambda i, n: n * self.size[i])
 
-    def _repeat(self, x: torch.Tensor) -> torch.Tensor:
-        """Each element repeated ``size`` times along its dim: one expand + reshape (one copy)."""
-        factors = dict(zip(self._spatial_axes(), self.size))
-        expanded: list[int] = []
-        out = list(x.shape)
-        view = x
-        for axis, n in enumerate(x.shape):
-            expanded.append(n)
-            if axis in factors:
-                view = view.unsqueeze(len(expanded))
-                expanded.append(factors[axis])
-                out[axis] = n * factors[axis]
-        return view.expand(expanded).reshape(out)
-
     def _resample(self, x: torch.Tensor) -> torch.Tensor:
-        spatial = tuple(x.shape[a] for a in self._spatial_axes())
-        if self._matrices is not None and self._matrices[0] == spatial and not torch.compiler.is_compiling():
+        """The TF sampling kernels as one resampling matrix per spatial dim (cached per input size)."""
+        key = (tuple(x.shape[a] for a in self._spatial_axes()), x.dtype, x.device)
+        if not torch.compiler.is_compiling() and self._matrices is not None and self._matrices[0] == key:
             matrices = self._matrices[1]
         else:
-            matrices = [
-                torch.as_tensor(resampling_matrix(n, f, self.interpolation), dtype=x.dtype, device=x.device)
-                for n, f in zip(spatial, self.size)
-            ]
+            matrices = [resampling_matrix(n, f, self.interpolation, x.device).to(x.dtype) for n, f in zip(key[0], self.size)]
             if not torch.compiler.is_compiling():
-                self._matrices = (spatial, matrices)
+                self._matrices = (key, matrices)
         for axis, matrix in zip(self._spatial_axes(), matrices):
-            x = torch.movedim(torch.tensordot(x, matrix.to(x.dtype), dims=([axis], [1])), -1, axis)
-        return x.contiguous()  # the input's own layout (channels_last data stays NHWC-contiguous)
+            x = torch.movedim(torch.tensordot(x, matrix, dims=([axis], [1])), -1, axis)
+        return x.contiguous()  # the input's own layout (channels_last data stays channels_last-contiguous)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        if self.interpolation in ("nearest", "area"):
-            return self._repeat(inputs)
-        if self.interpolation == "bilinear":
-            x = inputs if self._channels_first else inputs.permute(0, 3, 1, 2)
-            y = F.interpolate(x, scale_factor=self.size, mode="bilinear", align_corners=False)
-            return y if self._channels_first else y.permute(0, 2, 3, 1)
-        return self._resample(inputs)
+        if self.interpolation not in ("nearest", "area", "bilinear"):
+            return self._resample(inputs)
+        # torch's upsampling kernels on the channels-first view keep channels_last memory; a 1-D layer runs
+        # as a 2-D one over (N, C, 1, L), since torch's 1-D kernel would return a channels-first copy.
+        lifted = self.rank == 1
+        x = inputs.unsqueeze(1) if lifted else inputs
+        size = (1, *self.size) if lifted else self.size
+        if not self._channels_first:
+            x = x.movedim(-1, 1)
+        # 'area' equals 'nearest' for integer upscaling; TF's half-pixel nearest picks floor(x / size), as torch's.
+        mode = "bilinear" if self.interpolation == "bilinear" else "nearest"
+        y = F.interpolate(x, scale_factor=size, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+        if not self._channels_first:
+            y = y.movedim(1, -1)
+        return y.squeeze(1) if lifted else y
 
     def get_config(self) -> dict[str, Any]:
         if self.rank == 1:
