@@ -16,7 +16,7 @@ from torch.nn.parameter import is_lazy
 
 from ..layers.layer import Layer
 from . import plan
-from .atomic import atomic_write
+from .atomic import atomic_write, resolve_target
 
 
 def _layer_configs(module: torch.nn.Module) -> dict[str, Any]:
@@ -34,9 +34,11 @@ def _layer_configs(module: torch.nn.Module) -> dict[str, Any]:
 
 
 def save_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
-    """Write ``module.state_dict()`` to ``path`` atomically (a crash leaves any old file intact)."""
+    """Write ``module.state_dict()`` to ``path`` atomically (a crash leaves any old file intact; an
+    existing file keeps its permissions, a symlink is written through, a directory is refused)."""
     from .. import __version__
 
+    resolve_target(path)  # a directory: say so before serializing
     state = module.state_dict()
     lazy = [k for k, v in state.items() if is_lazy(v)]
     if lazy:

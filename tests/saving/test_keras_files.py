@@ -1,12 +1,10 @@
 """Real Keras weight files: load_keras_weights / save_keras_weights against compat_fixtures/keras_files/.
 
-The fixtures were written by real tf.keras 2.21 and Keras 3.15.1 (compat_fixtures/gen_keras_files.py),
+The fixtures were written by real tf.keras 2.21 and Keras 3.15.1 (compat_fixtures/gen/keras_files.py),
 including the proof that real Keras 3 loads a file written by save_keras_weights.
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sys
 import zipfile
@@ -14,82 +12,18 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from torch.nn.parameter import is_lazy
 
 h5py = pytest.importorskip("h5py")
 
-import kerastorch  # noqa: E402
 from kerastorch import load_keras_weights, save_keras_weights  # noqa: E402
 from kerastorch.layers import Conv2D  # noqa: E402
 from kerastorch.saving.keras import read_keras_weights  # noqa: E402
 
-from kt_testing import FIXTURES, assert_close  # noqa: E402
+from kt_testing import assert_close  # noqa: E402
+from saving.keras_helpers import DIR, assert_fails_unchanged, build, built_flags, fixture, record, snapshot, tensors  # noqa: E402
 
-DIR = FIXTURES / "keras_files"
 KINDS = ["tf_full", "tf_weights", "k3_weights", "k3_keras"]
 FLAT = ["cnn_nhwc", "cnn_nchw"]
-
-
-@functools.lru_cache(maxsize=None)
-def record() -> dict:
-    with open(DIR / "keras_files.json") as f:
-        return json.load(f)
-
-
-@functools.lru_cache(maxsize=None)
-def tensors() -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    return load_file(str(DIR / "keras_files.safetensors"))
-
-
-def fixture(model: str, kind: str) -> str:
-    return str(DIR / record()["files"][model][kind])
-
-
-def build(model: str, built: bool = True, **overrides) -> torch.nn.Sequential:
-    """The kerastorch equivalent of a fixture model (its Conv2D layers; nested blocks stay nested).
-
-    ``overrides`` maps a layer name to constructor arguments that replace the recorded ones.
-    """
-
-    def make(spec):
-        if spec["class"] == "Sequential":
-            inner = [m for s in spec["layers"] for m in make(s)]
-            return [torch.nn.Sequential(*inner)]
-        if spec["class"] != "Conv2D":
-            return []
-        args = dict(spec["args"])
-        args.update(overrides.get(args["name"], {}))
-        return [Conv2D(**args)]
-
-    module = torch.nn.Sequential(*[m for s in record()["models"][model]["layers"] for m in make(s)])
-    if built:
-        module(tensors()[f"{model}.input"])
-    return module
-
-
-def snapshot(module: torch.nn.Module) -> dict[str, bytes | None]:
-    return {
-        k: None if is_lazy(v) else (str(v.dtype), tuple(v.shape), v.detach().cpu().numpy().tobytes())
-        for k, v in module.state_dict(keep_vars=True).items()
-    }
-
-
-def built_flags(module: torch.nn.Module) -> list[bool]:
-    return [m.built for m in module.modules() if isinstance(m, kerastorch.layers.Layer)]
-
-
-def assert_fails_unchanged(module: torch.nn.Module, path, *fragments: str, **kwargs) -> str:
-    before, flags = snapshot(module), built_flags(module)
-    with pytest.raises(ValueError) as info:
-        load_keras_weights(module, path, **kwargs)
-    assert snapshot(module) == before
-    assert built_flags(module) == flags
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 # ----------------------------------------------------------------------------- loading real files
@@ -156,10 +90,17 @@ def test_by_name(kind):
                 x = conv(x)
             return x
 
+    # Every layer is explicitly named after a layer of the file: the names pair them, not the order
+    # (issue 17; this load used to be refused as conv_c <- conv_a).
     module = Reordered(list(build("cnn_nhwc", built=False)))
-    assert_fails_unchanged(module, fixture("cnn_nhwc", kind), "'conv_c'", "'conv_a'")  # in order: conv_c <- conv_a
+    load_keras_weights(module, fixture("cnn_nhwc", kind))
+    assert_close(module(tensors()["cnn_nhwc.input"]), tensors()["cnn_nhwc.output"], msg=kind)
+    module = Reordered(list(build("cnn_nhwc", built=False)))
     load_keras_weights(module, fixture("cnn_nhwc", kind), by_name=True)
     assert_close(module(tensors()["cnn_nhwc.input"]), tensors()["cnn_nhwc.output"], msg=kind)
+    # One name not in the file: pairing falls back to positions, which contradict the other names.
+    module = Reordered(list(build("cnn_nhwc", built=False, conv_b={"name": "middle"})))
+    assert_fails_unchanged(module, fixture("cnn_nhwc", kind), "would load into kerastorch layer 'conv_c'", "by_name=True")
 
 
 def test_by_name_leaves_unnamed_layers_and_ignores_extra_file_layers():

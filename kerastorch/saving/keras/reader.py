@@ -13,6 +13,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,8 +21,13 @@ import torch
 
 from .names import keras3_snake
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _CONTAINERS = ("layers", "_layer_checkpoint_dependencies")  # Keras 3 / Keras 2.13 list groups
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
+# Attributes of a Keras 3 model that are saved but are not layers: the optimizer (``optimizer/vars``:
+# iterations, learning rate, slots; ``optimizer/inner_optimizer`` under a LossScaleOptimizer). Losses
+# and metrics have no saved variables in Keras 3.
+_NON_LAYER_GROUPS = ("optimizer",)
 
 
 def _import_h5py() -> Any:
@@ -81,6 +87,7 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
     A group with a non-empty ``vars`` group is a layer (or a model with weights of its own).
     Inside a ``layers`` container Keras names groups by class (``conv2d``, ``conv2d_1``), so the
     class is known there; attribute groups of subclassed models (``conv_a``) say nothing about it.
+    Groups that are not layers (the compiled optimizer's state, ``optimizer/vars``) are skipped.
     """
     out = []
     key = path.rsplit("/", 1)[-1]
@@ -93,6 +100,8 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
     for child_key in sorted(group.keys(), key=_natural_key):
         child = group[child_key]
         if child_key == "vars" or not isinstance(child, h5py.Group):
+            continue
+        if child_key in _NON_LAYER_GROUPS and key not in _CONTAINERS:
             continue
         child_path = f"{path}/{child_key}" if path else child_key
         out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS)
@@ -120,18 +129,11 @@ def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) ->
     return out
 
 
-def _datasets(h5py: Any, group: Any) -> set[str]:
-    names: set[str] = set()
-    group.visititems(lambda name, obj: names.add(obj.name) if isinstance(obj, h5py.Dataset) else None)
-    return names
-
-
 def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
     """Layers of a Keras 3 weights file, and whether their order is exact (known from a config)."""
     if config is not None and isinstance((config.get("config") or {}).get("layers"), list):
         entries = _walk_keras3_config(h5py, f, config["config"]["layers"], "")
-        read = {e.path for e in entries}
-        if {n.rsplit("/", 1)[0] for n in _datasets(h5py, f)} <= read:
+        if {e.path for e in _walk_keras3(h5py, f, "", False)} <= {e.path for e in entries}:
             return entries, True
     return _walk_keras3(h5py, f, "", False), False
 
@@ -221,19 +223,26 @@ def read_keras_weights(path: str | os.PathLike) -> tuple[list[KerasLayerWeights]
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     try:
+        with open(path, "rb") as head_file:
+            head = head_file.read(8)
         if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-                if "model.weights.h5" not in names:
-                    raise ValueError(f"the archive has no model.weights.h5 (it holds {sorted(names)})")
-                config = json.loads(archive.read("config.json")) if "config.json" in names else None
-                data = archive.read("model.weights.h5")
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    names = archive.namelist()
+                    if "model.weights.h5" not in names:
+                        raise ValueError(f"the archive has no model.weights.h5 (it holds {sorted(names)})")
+                    config = json.loads(archive.read("config.json")) if "config.json" in names else None
+                    data = archive.read("model.weights.h5")
+            except (zipfile.BadZipFile, EOFError, zlib.error) as e:
+                raise ValueError(f"it is a truncated or corrupt .keras archive ({e})") from None
             with h5py.File(io.BytesIO(data), "r") as f:
                 entries, ordered = _read_h5(h5py, f, config)
+        elif head.startswith(b"PK") or (path.endswith(".keras") and not head.startswith(_HDF5_SIGNATURE)):
+            raise ValueError("it is a truncated or corrupt .keras archive (not a complete zip file)")
         else:
             with h5py.File(path, "r") as f:
                 entries, ordered = _read_h5(h5py, f, None)
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, zipfile.BadZipFile, EOFError, zlib.error) as e:
         raise ValueError(f"{path!r} is not a readable Keras weights file: {e}") from None
     return [e for e in entries if e.arrays], ordered
 

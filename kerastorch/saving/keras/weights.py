@@ -1,15 +1,16 @@
 """Real Keras weight files: ``load_keras_weights`` / ``save_keras_weights``.
 
-Read (through :mod:`kerastorch.saving.keras_read`): Keras 3 ``.weights.h5``, ``.keras`` archives
-and tf.keras ``.h5`` files, weights-only or full model. Write: a Keras 3 ``.weights.h5`` laid out exactly as Keras 3 writes it for
-the equivalent flat ``Sequential``/functional model.
+Read (through :mod:`.reader`): Keras 3 ``.weights.h5``, ``.keras`` archives and tf.keras ``.h5``
+files, weights-only or full model. Write: for a ``.weights.h5`` name, the Keras 3 layout Keras 3's
+``save_weights`` writes; for a ``.h5`` / ``.hdf5`` name, the legacy layout tf.keras 2.21's
+``save_weights('x.h5')`` writes (which tf.keras and Keras 3 both ``load_weights``), each for the
+equivalent flat ``Sequential``/functional model.
 
-Matching: the Keras layers of the file that hold weights are paired, in order, with the
-kerastorch layers of the module that hold weights, in ``module.modules()`` order (weight-free
-Keras layers such as ``Flatten`` or pooling are ignored; non-kerastorch torch modules are not
-matched). ``by_name=True`` pairs them by layer name instead, as tf.keras's
-``load_weights(by_name=True)`` does. Keras kernels are ``(*kernel_size, in // groups, filters)``,
-the layout kerastorch stores, so values are copied as they are.
+Matching (:mod:`.match`): by explicit layer names when they all agree with the file, else by
+position (a bare Keras 3 file by its paths), refusing whatever cannot be paired with certainty;
+``by_name=True`` is tf.keras's ``load_weights(by_name=True)``. Keras kernels are
+``(*kernel_size, in // groups, filters)``; kerastorch stores each weight in its torch kernel's layout
+and converts through its ``WeightSpec``.
 
 Loading validates everything first (layer types, weight counts and names, shapes; unbuilt
 layers are built from the file's shapes) through :mod:`kerastorch.saving.plan`; a failed load
@@ -21,142 +22,20 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
 from torch.nn.parameter import is_lazy
 
-from ..._registry import LAYERS
 from ...layers.layer import Layer
 from .. import plan
-from ..atomic import atomic_write
-from .names import class_from_stem, class_from_weights, keras3_snake, keras_class
+from ..atomic import atomic_write, resolve_target
+from .match import match, pair_problems, weighted_layers
+from .names import keras3_snake, keras_class
 from .reader import KerasLayerWeights, _import_h5py, read_keras_weights
 
 __all__ = ["KerasLayerWeights", "load_keras_weights", "read_keras_weights", "save_keras_weights"]
-
-# ----------------------------------------------------------------------------- matching
-def _weighted_layers(module: torch.nn.Module) -> list[tuple[str, Layer]]:
-    seen: set[int] = set()
-    out = []
-    for prefix, m in module.named_modules():
-        if isinstance(m, Layer) and id(m) not in seen and m.weight_names:
-            seen.add(id(m))
-            out.append((prefix, m))
-    return out
-
-
-def _layer_shapes(layer: Layer) -> list[Any]:
-    """Keras weight shapes for messages (``None`` where an unbuilt layer does not know them yet)."""
-    if layer.built:
-        return [tuple(layer.keras_weight(n).shape) for n in layer.weight_names]
-    return [tuple(spec.shape) for spec in layer.weight_specs(None)]
-
-
-def _infer_class(entry: KerasLayerWeights) -> str | None:
-    """The entry's Keras class: recorded in a config, named by a Keras 3 path, or told by its weights."""
-    return entry.class_name or class_from_stem(entry.class_stem) or entry.class_stem or class_from_weights(entry.weight_names, entry.arrays)
-
-
-def _describe(entry: KerasLayerWeights) -> str:
-    inferred = _infer_class(entry)
-    cls = entry.class_name or (f"{inferred} by its weights" if inferred else "class unknown")
-    shapes = [tuple(a.shape) for a in entry.arrays]
-    return f"Keras layer {entry.name!r} ({cls}, at {entry.path!r}, weight shapes {shapes})"
-
-
-def _describe_layer(prefix: str, layer: Layer) -> str:
-    where = f"module path {prefix!r}" if prefix else "the module itself"
-    return f"kerastorch layer {layer.name!r} ({type(layer).__name__}, {where})"
-
-
-def _align_by_class(entries: list[KerasLayerWeights], layers: list[tuple[str, Layer]]) -> list[KerasLayerWeights]:
-    """Order a path-only (Keras 3) file's layers as Keras 3 resolves paths: per class, in order."""
-    queues: dict[str | None, list[KerasLayerWeights]] = {}
-    for e in entries:
-        queues.setdefault(_infer_class(e), []).append(e)
-    out = []
-    for _, layer in layers:
-        queue = queues.get(keras_class(layer))
-        if queue:
-            out.append(queue.pop(0))
-    taken = {id(e) for e in out}
-    return out + [e for e in entries if id(e) not in taken]
-
-
-def _pair_problems(entry: KerasLayerWeights, prefix: str, layer: Layer) -> list[str]:
-    who = f"{_describe(entry)} -> {_describe_layer(prefix, layer)}"
-    file_class = _infer_class(entry)
-    if file_class is not None and file_class != keras_class(layer):
-        kind = "is" if entry.class_name else "looks like"
-        return [f"{who}: the Keras layer {kind} a {file_class}, the kerastorch layer a {keras_class(layer)}"]
-    names = layer.weight_names
-    if len(entry.arrays) != len(names):
-        return [f"{who}: expected {len(names)} weights {names}, found {len(entry.arrays)}"]
-    if entry.weight_names is not None and entry.weight_names != names:
-        return [f"{who}: expected weights named {names}, found {entry.weight_names}"]
-    found = [tuple(a.shape) for a in entry.arrays]
-    try:
-        shapes = layer.weight_shapes_from(dict(zip(names, found)))
-    except ValueError as e:
-        return [f"{who}: {e}"]
-    expected = [shapes[n] for n in names]
-    return [
-        f"{who}: weight {n!r} expected shape {want}, found shape {got}"
-        for n, want, got in zip(names, expected, found)
-        if want != got
-    ]
-
-
-def _match(
-    entries: list[KerasLayerWeights], ordered: bool, module: torch.nn.Module, by_name: bool, skip_unsupported: bool
-) -> tuple[list[tuple[KerasLayerWeights, str, Layer]], list[str]]:
-    layers = _weighted_layers(module)
-    supported = set(LAYERS.names())
-    problems: list[str] = []
-    if by_name:
-        return _match_by_name(entries, layers)
-    usable = []
-    for e in entries:
-        if _infer_class(e) in supported:
-            usable.append(e)
-        elif not skip_unsupported:
-            problems.append(
-                f"{_describe(e)} has no kerastorch counterpart (pass skip_unsupported=True to ignore such layers)"
-            )
-    if not ordered:
-        usable = _align_by_class(usable, layers)
-    if len(usable) != len(layers):
-        found = ", ".join(f"{e.name} {[tuple(a.shape) for a in e.arrays]}" for e in usable)
-        expected = ", ".join(f"{layer.name} {_layer_shapes(layer)}" for _, layer in layers)
-        problems.append(
-            f"the file has {len(usable)} Keras layers with weights ({found}), the module has "
-            f"{len(layers)} kerastorch layers with weights ({expected})"
-        )
-        return [], problems
-    pairs = [(e, prefix, layer) for e, (prefix, layer) in zip(usable, layers)]
-    return pairs, problems
-
-
-def _match_by_name(
-    entries: list[KerasLayerWeights], layers: list[tuple[str, Layer]]
-) -> tuple[list[tuple[KerasLayerWeights, str, Layer]], list[str]]:
-    problems = []
-    by_name: dict[str, KerasLayerWeights] = {}
-    for e in entries:
-        if e.name in by_name:
-            problems.append(f"the file has two Keras layers named {e.name!r} ({by_name[e.name].path!r}, {e.path!r})")
-        by_name[e.name] = e
-    names = [layer.name for _, layer in layers]
-    problems += [f"the module has two kerastorch layers named {n!r}" for n in sorted({n for n in names if names.count(n) > 1})]
-    pairs = [(by_name[layer.name], prefix, layer) for prefix, layer in layers if layer.name in by_name]
-    if not pairs:
-        problems.append(
-            f"no layer names in common (file: {[e.name for e in entries]}, module: {names})"
-        )
-    return pairs, problems
-
 
 # ----------------------------------------------------------------------------- public API
 def load_keras_weights(
@@ -169,19 +48,21 @@ def load_keras_weights(
     """Load a real Keras weight file into the kerastorch layers of ``module``.
 
     Reads Keras 3 ``.weights.h5`` and ``.keras`` files and tf.keras ``.h5`` files (weights-only
-    or full model). Keras layers with weights are paired in order with the module's kerastorch
-    layers with weights (``module.modules()`` order), checking classes and shapes; with
-    ``by_name=True`` they are paired by layer name and unpaired layers on either side are left
-    alone (tf.keras ``load_weights(by_name=True)``). Keras layers with weights but no kerastorch
-    counterpart (``Dense``, ...) are an error unless ``skip_unsupported=True``. Unbuilt layers
-    are built from the file's shapes. All checks run before anything is copied: on a
-    ``ValueError`` the module is unchanged.
+    or full model); an optimizer's saved state is not a layer and is ignored. Keras layers with
+    weights pair with the module's kerastorch layers with weights by their explicit names when
+    those all agree with the file, else in order (``module.modules()`` order; a bare Keras 3 file
+    by its paths), refusing pairs that contradict an explicit name (see :mod:`.match`); with
+    ``by_name=True`` they pair by layer name and unpaired layers on either side are left alone
+    (tf.keras ``load_weights(by_name=True)``). Classes and shapes are checked. Keras layers with
+    weights but no kerastorch counterpart (``Dense``, ...) are an error unless
+    ``skip_unsupported=True``. Unbuilt layers are built from the file's shapes. All checks run
+    before anything is copied: on a ``ValueError`` the module is unchanged.
     """
     source = repr(os.fspath(path))
     entries, ordered = read_keras_weights(path)
-    pairs, problems = _match(entries, ordered, module, by_name, skip_unsupported)
+    pairs, problems = match(entries, ordered, module, by_name, skip_unsupported)
     for entry, prefix, layer in pairs:
-        problems += _pair_problems(entry, prefix, layer)
+        problems += pair_problems(entry, prefix, layer)
     if problems:
         raise ValueError(f"Cannot load Keras weights {source} into {type(module).__name__}: " + "; ".join(problems))
     tensors: dict[str, torch.Tensor] = {}
@@ -205,15 +86,40 @@ def _unsupported_params(module: torch.nn.Module) -> list[str]:
     return [n for n, p in module.named_parameters() if id(p) not in owned]
 
 
-def save_keras_weights(module: torch.nn.Module, path: str | os.PathLike, *, skip_unsupported: bool = False) -> None:
-    """Write the module's kerastorch layers as a Keras 3 ``.weights.h5``, atomically.
+_TF_KERAS_VERSION = "2.21.0"  # the tf.keras whose legacy HDF5 weights layout is written
+_HDF5_OBJECT_HEADER_LIMIT = 64512  # tf.keras: larger attributes are split into name0, name1, ...
 
-    The layout is what Keras 3's ``model.save_weights`` writes for the equivalent flat
-    ``Sequential`` or functional model (same layers, ``module.modules()`` order):
-    ``layers/<class>[_<n>]/vars/<i>`` with the layer name as the ``vars`` group's ``name``
-    attribute, so ``keras_model.load_weights(path)`` loads it. Parameters outside kerastorch
-    layers are an error unless ``skip_unsupported=True`` (they are then left out).
+
+def keras_weights_format(path: str | os.PathLike) -> str:
+    """``'keras3'`` for a ``.weights.h5`` name, ``'tf_keras'`` for ``.h5`` / ``.hdf5`` (what Keras 3's
+    ``load_weights`` reads as legacy HDF5); a ValueError for anything else."""
+    name = os.fspath(path)
+    if name.endswith(".weights.h5"):
+        return "keras3"
+    if name.endswith((".h5", ".hdf5")):
+        return "tf_keras"
+    raise ValueError(
+        f"Cannot write Keras weights to {name!r}: the file name must end in '.weights.h5' (the Keras 3 "
+        "layout, Keras 3 `model.save_weights`) or '.h5' (the legacy tf.keras HDF5 layout, tf.keras "
+        "`model.save_weights('x.h5')`); Keras chooses the layout by the name when loading. A '.keras' "
+        "archive needs a Keras model config, which kerastorch does not write."
+    )
+
+
+def save_keras_weights(module: torch.nn.Module, path: str | os.PathLike, *, skip_unsupported: bool = False) -> None:
+    """Write the module's kerastorch layers as a Keras weights file, atomically.
+
+    The layout is what Keras writes for the equivalent flat ``Sequential`` or functional model
+    (the module's kerastorch layers with weights, in ``module.modules()`` order), chosen by the
+    name as Keras chooses it: ``x.weights.h5`` is Keras 3's ``model.save_weights`` layout
+    (``layers/<class>[_<n>]/vars/<i>``, the layer name in the ``vars`` group's ``name``
+    attribute); ``x.h5`` is tf.keras 2.21's ``model.save_weights('x.h5')`` layout (``layer_names``,
+    per layer ``weight_names`` such as ``conv2d/kernel:0``), which tf.keras and Keras 3
+    ``load_weights`` both read. Other names are a ValueError. Parameters outside kerastorch layers
+    are an error unless ``skip_unsupported=True`` (they are then left out).
     """
+    resolve_target(path)  # a directory: say so before anything else
+    layout = keras_weights_format(path)
     h5py = _import_h5py()
     state = module.state_dict(keep_vars=True)
     lazy = [k for k, v in state.items() if is_lazy(v)]
@@ -225,15 +131,20 @@ def save_keras_weights(module: torch.nn.Module, path: str | os.PathLike, *, skip
             f"Cannot save {type(module).__name__} as Keras weights: parameters {extra} are not in kerastorch "
             "layers and have no Keras layer to go to (pass skip_unsupported=True to leave them out)."
         )
+    layers = [layer for _, layer in weighted_layers(module)]
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        _write_layers(f, (layer for _, layer in _weighted_layers(module)))
-        f.create_group("vars").attrs["name"] = keras3_snake(type(module).__name__)
+        if layout == "keras3":
+            _write_keras3(f, layers)
+            f.create_group("vars").attrs["name"] = keras3_snake(type(module).__name__)
+        else:
+            _write_tf_keras(f, layers)
     with atomic_write(path) as out:
         out.write(buffer.getvalue())
 
 
-def _write_layers(f: Any, layers: Iterable[Layer]) -> None:
+def _write_keras3(f: Any, layers: Iterable[Layer]) -> None:
+    """Keras 3 ``saving_lib``: ``layers/<snake class>[_<n>]/vars/<i>``, ``n`` counted per class."""
     used: dict[str, int] = {}
     container = f.create_group("layers")
     for layer in layers:
@@ -244,3 +155,44 @@ def _write_layers(f: Any, layers: Iterable[Layer]) -> None:
         group.attrs["name"] = layer.name
         for i, name in enumerate(layer.weight_names):
             group.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
+
+
+def _write_tf_keras(f: Any, layers: Sequence[Layer]) -> None:
+    """tf.keras 2.21 ``save_weights_to_hdf5_group``: ``layer_names`` in model order, a group per
+    layer (created in name order) with ``weight_names`` and datasets ``<layer>/<weight>:0``, then an
+    empty ``top_level_model_weights``."""
+    names = [layer.name for layer in layers]
+    bad = sorted({n for n in names if names.count(n) > 1 or "/" in n or n == "top_level_model_weights"})
+    if bad:
+        raise ValueError(
+            f"Cannot write a tf.keras .h5 weights file: its layers are HDF5 groups named after the layers, "
+            f"and these names are repeated or not usable as group names: {bad} (give the layers unique names)."
+        )
+    _save_attributes(f, "layer_names", [n.encode("utf8") for n in names])
+    f.attrs["backend"] = b"tensorflow"
+    f.attrs["keras_version"] = _TF_KERAS_VERSION.encode("utf8")
+    for layer in sorted(layers, key=lambda layer: layer.name):
+        group = f.create_group(layer.name)
+        weight_names = [f"{layer.name}/{w}:0".encode("utf8") for w in layer.weight_names]
+        _save_attributes(group, "weight_names", weight_names)
+        for key, w in zip(weight_names, layer.weight_names):
+            value = _keras_array(layer.keras_weight(w))
+            dataset = group.create_dataset(key, value.shape, dtype=value.dtype)
+            dataset[()] = value
+    _save_attributes(f.create_group("top_level_model_weights"), "weight_names", [])
+
+
+def _save_attributes(group: Any, name: str, data: list[bytes]) -> None:
+    """tf.keras ``save_attributes_to_hdf5_group``: one attribute, or ``name0, name1, ...`` chunks
+    when it would pass the HDF5 object header limit."""
+    data_npy = np.asarray(data)
+    chunks = 1
+    chunked = np.array_split(data_npy, chunks)
+    while any(x.nbytes > _HDF5_OBJECT_HEADER_LIMIT for x in chunked):
+        chunks += 1
+        chunked = np.array_split(data_npy, chunks)
+    if chunks > 1:
+        for i, chunk in enumerate(chunked):
+            group.attrs[f"{name}{i}"] = chunk
+    else:
+        group.attrs[name] = data
