@@ -109,7 +109,12 @@ class Registry:
         """Instantiate from a string or a new/legacy config dict."""
         if isinstance(config, str):
             obj = self.lookup(config)
-            return obj() if isinstance(obj, type) else obj
+            if not isinstance(obj, type):
+                return obj
+            try:
+                return obj()
+            except TypeError as e:  # a class that needs arguments cannot come from a bare name
+                raise ValueError(f"{self.kind} {config!r} needs a config, not just its name: {e}") from None
         if isinstance(config, dict):
             if "class_name" not in config:
                 raise ValueError(f"Improper config format for {self.kind}: {config}")

@@ -56,6 +56,12 @@ class WeightSpec:
     trainable: bool = True
     storage_order: tuple[int, ...] | None = None
 
+    def __post_init__(self) -> None:
+        # Keras identifiers ('zeros', 'l2', {'class_name': ...}) are accepted, as in ``add_weight``.
+        object.__setattr__(self, "initializer", initializers.get(self.initializer))
+        object.__setattr__(self, "regularizer", regularizers.get(self.regularizer))
+        object.__setattr__(self, "constraint", constraints.get(self.constraint))
+
     @property
     def storage_shape(self) -> tuple[int | None, ...]:
         return tuple(self.shape[d] for d in self.storage_order) if self.storage_order else tuple(self.shape)
@@ -289,10 +295,7 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         dtype: Any = None,
     ) -> torch.Tensor:
         """Keras ``add_weight`` for custom layers' ``build``: a parameter (buffer if not trainable), now."""
-        spec = WeightSpec(
-            name, tuple(int(d) for d in shape), initializers.get(initializer), regularizers.get(regularizer),
-            constraints.get(constraint), _check_trainable(trainable),
-        )
+        spec = WeightSpec(name, tuple(int(d) for d in shape), initializer, regularizer, constraint, _check_trainable(trainable))
         dtype = dtype_policy.get(dtype).variable_dtype if dtype is not None else self._dtype_policy.variable_dtype
         value = spec.initial_value(dtype, None)
         if trainable:
