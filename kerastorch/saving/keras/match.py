@@ -28,7 +28,10 @@ import torch
 
 from ..._registry import LAYERS
 from ...layers.layer import Layer
-from .names import class_from_stem, class_from_weights, class_name_of_stem, is_auto_name, keras3_snake, keras_class
+from .names import (
+    canonical_class, class_from_stem, class_name_of_stem, classes_from_weights, is_auto_name, keras3_snake, keras_class,
+    keras_weight_names,
+)
 from .reader import KerasLayerWeights, _natural_key
 
 Pair = tuple[KerasLayerWeights, str, Layer]
@@ -46,13 +49,21 @@ def weighted_layers(module: torch.nn.Module) -> list[tuple[str, Layer]]:
 
 
 # ----------------------------------------------------------------------------- descriptions
-def infer_class(entry: KerasLayerWeights) -> str | None:
-    """The entry's Keras class: recorded in a config, named by a Keras 3 path, or told by its weights."""
+def infer_classes(entry: KerasLayerWeights) -> tuple[str, ...]:
+    """The Keras classes the entry can be: the one recorded in a config or named by a Keras 3 path,
+    else every class its weights fit (``kernel`` rank 4: ``Conv2D`` or ``Conv2DTranspose``)."""
     if entry.class_name:
-        return entry.class_name
+        return (canonical_class(entry.class_name),)
     if entry.class_stem:
-        return class_from_stem(entry.class_stem) or class_name_of_stem(entry.class_stem)
-    return class_from_weights(entry.weight_names, entry.arrays)
+        return (class_from_stem(entry.class_stem) or class_name_of_stem(entry.class_stem),)
+    return classes_from_weights(entry.weight_names, entry.arrays)
+
+
+def infer_class(entry: KerasLayerWeights) -> str | None:
+    """The entry's Keras class for messages and grouping (``'Conv2D or Conv2DTranspose'`` when only
+    the weights tell, and they fit several)."""
+    classes = infer_classes(entry)
+    return " or ".join(classes) if classes else None
 
 
 def describe(entry: KerasLayerWeights) -> str:
@@ -80,14 +91,14 @@ def _layer_shapes(layer: Layer) -> list:
 def pair_problems(entry: KerasLayerWeights, prefix: str, layer: Layer) -> list[str]:
     """What keeps ``entry`` from loading into ``layer``: class, weight count and names, shapes."""
     who = f"{describe(entry)} -> {describe_layer(prefix, layer)}"
-    file_class = infer_class(entry)
-    if file_class is not None and file_class != keras_class(layer):
+    file_classes = infer_classes(entry)
+    if file_classes and keras_class(layer) not in file_classes:
         kind = "is" if entry.class_name or entry.class_stem else "looks like"
-        return [f"{who}: the Keras layer {kind} a {file_class}, the kerastorch layer a {keras_class(layer)}"]
+        return [f"{who}: the Keras layer {kind} a {infer_class(entry)}, the kerastorch layer a {keras_class(layer)}"]
     names = layer.weight_names
     if len(entry.arrays) != len(names):
         return [f"{who}: expected {len(names)} weights {names}, found {len(entry.arrays)}"]
-    if entry.weight_names is not None and entry.weight_names != names:
+    if entry.weight_names is not None and entry.weight_names not in keras_weight_names(layer):
         return [f"{who}: expected weights named {names}, found {entry.weight_names}"]
     found = [tuple(a.shape) for a in entry.arrays]
     try:
@@ -113,7 +124,7 @@ def match(
     problems: list[str] = []
     usable = []
     for e in entries:
-        if infer_class(e) in supported:
+        if any(c in supported for c in infer_classes(e)):
             usable.append(e)
         elif not skip_unsupported:
             problems.append(f"{describe(e)} has no kerastorch counterpart (pass skip_unsupported=True to ignore such layers)")

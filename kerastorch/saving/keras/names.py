@@ -70,16 +70,79 @@ def is_auto_name(layer: object) -> bool:
     return any(re.fullmatch(re.escape(stem) + r"(_\d+)?", name) for stem in stems)
 
 
-def class_from_weights(weight_names: Sequence[str] | None, arrays: Sequence[np.ndarray]) -> str | None:
-    """A convolution or Dense layer recognised by its weights alone (kernel rank), for files that
-    record no class (attribute groups of subclassed Keras 3 models)."""
+def canonical_class(name: str) -> str:
+    """A recorded Keras class name as kerastorch's registry names it (``Convolution2D`` -> ``Conv2D``)."""
+    if name in LAYERS:
+        return LAYERS.name_of(LAYERS.lookup(name)) or name
+    return name
+
+
+def _rank_classes(rank: int, *families: str) -> list[str]:
+    """``Conv{n}D``-style class names of the families for a kernel of ``rank`` (``n = rank - 2``)."""
+    n = rank - 2
+    limits = {"Conv": 3, "ConvTranspose": 3, "DepthwiseConv": 2, "SeparableConv": 2}
+    out = []
+    for family in families:
+        if 1 <= n <= limits[family]:
+            out.append(f"Conv{n}DTranspose" if family == "ConvTranspose" else f"{family}{n}D")
+    return out
+
+
+def _bias_fits(cls: str, kernel: tuple[int, ...], bias: tuple[int, ...] | None) -> bool:
+    """Whether a bias of shape ``bias`` goes with ``kernel`` in a layer of class ``cls`` (Keras layouts:
+    Conv ``(*k, in/groups, filters)``, ConvTranspose ``(*k, filters, in)``, Depthwise ``(*k, in, M)``)."""
+    if bias is None:
+        return True
+    if cls.endswith("Transpose"):
+        return bias == (kernel[-2],)
+    if cls.startswith("Depthwise"):
+        return bias == (kernel[-2] * kernel[-1],)
+    return bias == (kernel[-1],)
+
+
+def classes_from_weights(weight_names: Sequence[str] | None, arrays: Sequence[np.ndarray]) -> tuple[str, ...]:
+    """The Keras classes a layer can be by its weights alone, for files that record no class (tf.keras
+    weights-only ``.h5``: weight names; attribute groups of subclassed Keras 3 models: shapes only).
+
+    Weight names decide between families (``depthwise_kernel`` is a depthwise convolution, with a
+    ``pointwise_kernel`` a separable one); a ``kernel`` alone cannot tell ``Conv2D`` from
+    ``Conv2DTranspose`` (both rank 4), nor, without names, from ``DepthwiseConv2D``: every class
+    that fits stays a candidate and the shapes decide. Empty when nothing fits.
+    """
     if not arrays:
-        return None
-    if weight_names is not None and list(weight_names) not in (["kernel"], ["kernel", "bias"]):
-        return None
-    if len(arrays) > 2 or (len(arrays) == 2 and arrays[1].ndim != 1):
-        return None
-    rank = arrays[0].ndim
+        return ()
+    names = list(weight_names) if weight_names is not None else None
+    shapes = [tuple(a.shape) for a in arrays]
+    rank = len(shapes[0])
+    if names in (["depthwise_kernel", "pointwise_kernel"], ["depthwise_kernel", "pointwise_kernel", "bias"]):
+        return tuple(_rank_classes(rank, "SeparableConv"))
+    if names in (["depthwise_kernel"], ["depthwise_kernel", "bias"]):
+        return tuple(_rank_classes(rank, "DepthwiseConv"))
+    if names is None and 2 <= len(shapes) <= 3 and len(shapes[1]) == rank >= 3:
+        # Separable: depthwise (*k, in, M), pointwise (1, ..., 1, in * M, filters)[, bias (filters,)].
+        depthwise, pointwise = shapes[0], shapes[1]
+        fits = all(d == 1 for d in pointwise[:-2]) and pointwise[-2] == depthwise[-2] * depthwise[-1]
+        if fits and (len(shapes) == 2 or shapes[2] == (pointwise[-1],)):
+            return tuple(_rank_classes(rank, "SeparableConv"))
+        return ()
+    if names is not None and names not in (["kernel"], ["kernel", "bias"]):
+        return ()
+    if len(shapes) > 2 or (len(shapes) == 2 and len(shapes[1]) != 1):
+        return ()
     if rank == 2:
-        return "Dense"
-    return f"Conv{rank - 2}D" if 3 <= rank <= 5 else None
+        return ("Dense",)
+    bias = shapes[1] if len(shapes) == 2 else None
+    families = ("Conv", "ConvTranspose") if names is not None else ("Conv", "ConvTranspose", "DepthwiseConv")
+    candidates = _rank_classes(rank, *families)
+    fitting = [c for c in candidates if _bias_fits(c, shapes[0], bias)]
+    return tuple(fitting or candidates)  # a bias that fits nothing: the shape check will say so
+
+
+def keras_weight_names(layer: object) -> list[list[str]]:
+    """The weight-name lists a Keras file may record for ``layer``: tf.keras's (kerastorch's own), and
+    Keras 3's where they differ (Keras 3 names a ``DepthwiseConv*D``'s kernel ``kernel``)."""
+    names = list(layer.weight_names)  # type: ignore[attr-defined]
+    out = [names]
+    if keras_class(layer) in ("DepthwiseConv1D", "DepthwiseConv2D"):
+        out.append(["kernel" if n == "depthwise_kernel" else n for n in names])
+    return out

@@ -9,8 +9,14 @@ equivalent flat ``Sequential``/functional model.
 Matching (:mod:`.match`): by explicit layer names when they all agree with the file, else by
 position (a bare Keras 3 file by its paths), refusing whatever cannot be paired with certainty;
 ``by_name=True`` is tf.keras's ``load_weights(by_name=True)``. Keras kernels are
-``(*kernel_size, in // groups, filters)``; kerastorch stores each weight in its torch kernel's layout
-and converts through its ``WeightSpec``.
+``(*kernel_size, in // groups, filters)`` (``Conv*D``), ``(*kernel_size, filters, in)``
+(``Conv*DTranspose``), ``depthwise_kernel`` ``(*kernel_size, in, depth_multiplier)`` and
+``pointwise_kernel`` ``(*1, in * depth_multiplier, filters)`` (``DepthwiseConv*D``,
+``SeparableConv*D``; Keras 3 names a ``DepthwiseConv*D``'s kernel ``kernel``, which is accepted);
+kerastorch stores each weight in its torch kernel's layout and converts through its ``WeightSpec``.
+A file's class comes from its config or Keras 3 path (``conv2d_transpose``), else from its weight
+names and shapes (see ``names.classes_from_weights``), and must be the kerastorch layer's class.
+Weight-free layers (``UpSampling2D``, ``ZeroPadding2D``, ``Cropping2D``, ...) are in no pairing.
 
 Loading validates everything first (layer types, weight counts and names, shapes; unbuilt
 layers are built from the file's shapes) through :mod:`kerastorch.saving.plan`; a failed load
