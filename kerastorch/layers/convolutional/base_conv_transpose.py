@@ -26,6 +26,7 @@ class ConvTranspose(Conv):
     """Keras ``Conv{r}DTranspose`` base: ``Conv``'s arguments plus ``output_padding`` (no groups)."""
 
     _functions = _CONV_TRANSPOSE_FUNCTIONS
+    _uses_dilation = True  # tf.keras's Conv3DTranspose accepts dilation_rate and ignores it
 
     def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  output_padding: Any = None, **kwargs: Any):
@@ -48,6 +49,8 @@ class ConvTranspose(Conv):
                         "Strides must be greater than output padding. "
                         f"Received strides={self.strides}, output_padding={self.output_padding}."
                     )
+        if not self._uses_dilation:
+            self.dilation_rate = (1,) * self.rank
 
     def _plan_depends_on_size(self) -> bool:
         return True  # TF's placement of the result depends on the input size
@@ -123,8 +126,16 @@ class ConvTranspose(Conv):
 
     def _on_new_input(self, inputs: torch.Tensor) -> None:
         spatial = self._spatial(tuple(inputs.shape))
-        if any(n == 0 for n in spatial):
-            raise self._too_small(inputs.shape)
+        for n, o, k, s, d in zip(spatial, self._output_spatial(spatial), self.kernel_size, self.strides, self.dilation_rate):
+            # TF computes the result as the gradient of the forward conv: that conv must map the output
+            # size back to the input size, or TF refuses ("Size of out_backprop doesn't match computed").
+            if n and conv_utils.conv_output_length(o, k, self.padding, s, d) != n:
+                raise ValueError(
+                    f'{type(self).__name__} layer "{self.name}": an input of spatial size {n} gives an output of size '
+                    f"{o} (kernel_size={self.kernel_size}, strides={self.strides}, padding={self.padding!r}, "
+                    f"output_padding={self.output_padding}), which the matching convolution does not map back to {n}; "
+                    "TF refuses it too."
+                )
         spatial = self._torch_spatial(spatial)
         if spatial != self._plan_spatial and not torch.compiler.is_compiling():
             self._plan, self._plan_spatial = self._make_plan(spatial), spatial
@@ -136,7 +147,10 @@ class ConvTranspose(Conv):
         if torch.compiler.is_compiling() or spatial != self._plan_spatial:
             plan = self._make_plan(spatial)
         crop, conv_args = plan
-        y = self._convolve(x, conv_args)
+        if 0 in spatial:  # nothing to transpose (torch refuses it): TF's result is the bias alone
+            y = self._empty_input_result(x, spatial)
+        else:
+            y = self._convolve(x, conv_args)
         if crop is not None:
             y = F.pad(y, crop)
         y = self._from_torch(y)
@@ -144,8 +158,16 @@ class ConvTranspose(Conv):
             y = self.activation(y)
         return y
 
+    def _empty_input_result(self, x: torch.Tensor, spatial: tuple[int, ...]) -> torch.Tensor:
+        out = self._torch_spatial(self._output_spatial(spatial[1:] if self._lifted else spatial))
+        y = x.new_zeros((x.shape[0], self.filters, *out))
+        bias = self._weight("bias")
+        return y if bias is None else y + bias.view(-1, *(1,) * len(out))
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
+        if not self._uses_dilation:
+            config.pop("dilation_rate")
         config["output_padding"] = self.output_padding
         return config
 

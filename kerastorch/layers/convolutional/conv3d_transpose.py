@@ -15,7 +15,11 @@ class Conv3DTranspose(ConvTranspose):
     padding='valid', output_padding=None, data_format=None, dilation_rate=(1, 1, 1), activation=None,
     use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros', kernel_regularizer=None,
     bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None``.
+
+    ``dilation_rate`` is accepted, ignored and left out of the config, as tf.keras's Conv3DTranspose does.
     """
+
+    _uses_dilation = False
 
     def __init__(
         self,

@@ -34,10 +34,12 @@ class Cropping(SpatialLayer):
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         def crop(i: int, n: int) -> int:
             out = n - sum(self.cropping[i])
-            if out <= 0:
+            if out <= 0:  # tf.keras's words for 1-D and 2-D; its Cropping3D returns an empty slice instead
+                what = "cropping parameter of Cropping layer" if self.rank == 1 else "Argument `cropping`"
+                cropping = self.cropping[0] if self.rank == 1 else self.cropping
                 raise ValueError(
-                    f'{type(self).__name__} layer "{self.name}": cropping {self.cropping} leaves nothing of an input '
-                    f"of shape {tuple(input_shape)}."
+                    f'{type(self).__name__} layer "{self.name}": {what} must be greater than the input shape. '
+                    f"Received: inputs.shape={tuple(input_shape)}, and cropping={cropping}"
                 )
             return out
 

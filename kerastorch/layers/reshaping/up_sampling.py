@@ -104,7 +104,23 @@ class UpSampling(SpatialLayer):
             x = torch.movedim(torch.tensordot(x, matrix, dims=([axis], [1])), -1, axis)
         return x.contiguous()  # the input's own layout (channels_last data stays channels_last-contiguous)
 
+    def _repeat(self, x: torch.Tensor) -> torch.Tensor:
+        """Nearest for any dtype (torch's upsampling kernels take floats only): expand + reshape."""
+        factors = dict(zip(self._spatial_axes(), self.size))
+        view, expanded, out = x, [], list(x.shape)
+        for axis, n in enumerate(x.shape):
+            expanded.append(n)
+            if axis in factors:
+                view = view.unsqueeze(len(expanded))
+                expanded.append(factors[axis])
+                out[axis] = n * factors[axis]
+        return view.expand(expanded).reshape(out)
+
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        if not (inputs.dtype.is_floating_point or inputs.dtype.is_complex):
+            if self.interpolation in ("nearest", "area"):
+                return self._repeat(inputs)  # tf.image.resize keeps the dtype for nearest
+            inputs = inputs.float()  # and returns float32 for the interpolating methods
         if self.interpolation not in ("nearest", "area", "bilinear"):
             return self._resample(inputs)
         # torch's upsampling kernels on the channels-first view keep channels_last memory; a 1-D layer runs
