@@ -37,8 +37,6 @@ class ConvTranspose(Conv):
         super()._validate_init()
         if self.padding == "causal":
             raise ValueError('The `padding` argument must be one of "valid", "same". Received: causal')
-        if self.groups != 1:
-            raise ValueError(f"Transposed convolutions take no `groups` (tf.keras); received groups={self.groups}.")
         op = self._output_padding_arg
         self.output_padding = None
         if op is not None:
@@ -56,7 +54,14 @@ class ConvTranspose(Conv):
         return True  # TF's placement of the result depends on the input size
 
     def _input_spec(self, channels: int | None = None) -> InputSpec:
-        return InputSpec(ndim=self.rank + 2, axes={} if channels is None else {self._channel_axis: channels})
+        # tf.keras: Conv's min_ndim until built (build then refuses any other rank), the exact rank after.
+        if channels is None:
+            return InputSpec(min_ndim=self.rank + 2)
+        return InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+
+    def _conv_args(self, padding: Any) -> tuple[Any, ...]:
+        stride, pad, dilation, _ = super()._conv_args(padding)
+        return stride, pad, dilation, 1  # tf.keras accepts `groups` here and ignores it
 
     # ----- shapes and weights -----
     def _output_spatial(self, spatial: Sequence[int | None]) -> list[int | None]:
@@ -77,6 +82,8 @@ class ConvTranspose(Conv):
     def weight_specs(self, input_shape: Sequence[int | None] | None) -> list[WeightSpec]:
         channels = None
         if input_shape is not None:
+            if len(input_shape) != self.rank + 2:
+                raise ValueError(f"Inputs should have rank {self.rank + 2}. Received input_shape={shape_str(input_shape)}.")
             channels = tuple(input_shape)[self._channel_axis]
             if channels is None:
                 raise ValueError(
@@ -125,6 +132,13 @@ class ConvTranspose(Conv):
         return crop, (stride, pad, compact, groups, dilation)
 
     def _on_new_input(self, inputs: torch.Tensor) -> None:
+        if inputs.dim() != self.rank + 2:
+            raise ValueError(f"Inputs should have rank {self.rank + 2}. Received input_shape={shape_str(inputs.shape)}.")
+        if self.rank == 2 and self.dilation_rate[0] != self.dilation_rate[1]:  # TF's conv2d_transpose
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": Expected the 2 dimensions of the `dilation_rate` argument '
+                f"to be equal to each other. Received: dilation_rate={self.dilation_rate}"
+            )
         spatial = self._spatial(tuple(inputs.shape))
         for n, o, k, s, d in zip(spatial, self._output_spatial(spatial), self.kernel_size, self.strides, self.dilation_rate):
             # TF computes the result as the gradient of the forward conv: that conv must map the output
