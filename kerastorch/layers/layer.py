@@ -322,7 +322,7 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         """Check the input against the layer's spec, build, cast, ``call``, record the activity loss.
 
         An input shaped and typed like the previous one skips the checks (the fast path).
-        ``training`` defaults to ``self.training`` (torch's ``train()``/``eval()``).
+        ``training`` defaults to ``self.training`` (torch's train and eval modes).
         """
         # While tracing, always take the checked path (it costs nothing at run time) and never read
         # the key, so that no guard depends on what eager calls did.
