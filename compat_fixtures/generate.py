@@ -21,6 +21,11 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   (``conv{1,2,3}d_cases.json`` + ``conv{1,2,3}d_tensors.safetensors``) and
   constructor/build/call error cases (``conv{1,2,3}d_errors.json``).  See its module
   docstring for the exact formats.
+* ``gen/conv_family.py`` -- the rest of the convolutional module: Conv{1,2,3}DTranspose,
+  DepthwiseConv{1,2}D, SeparableConv{1,2}D, UpSampling{1,2,3}D, ZeroPadding{1,2,3}D,
+  Cropping{1,2,3}D (``<snake>_cases.json`` + ``<snake>_tensors.safetensors`` +
+  ``<snake>_errors.json``, e.g. ``conv2d_transpose_*``).  Run last: it is newer than the
+  others, whose files it must not change.
 * ``gen/components.py`` -- activations, initializers, regularizers, constraints, Conv2D
   configs, versions.
 * ``gen/keras_files.py`` -- real Keras weight files under ``keras_files/``; its proof step
@@ -39,7 +44,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GENERATORS = ["conv", "components", "keras_files"]
+GENERATORS = ["conv", "components", "keras_files", "conv_family"]
 
 
 def main(out_dir=HERE, only=None):

@@ -1077,6 +1077,8 @@ def _exercise(mod, fam: Family, kind, args, input_shape, extra):
         if kind == "build":
             layer.build(tuple(input_shape))
             return None
+        if kind == "compute_output_shape":  # (used by gen/conv_family.py) shape, no dtype
+            return shape_list(layer.compute_output_shape(tuple(input_shape))), None
         dt = args.get("dtype", "float32")
         if "build_shape" in extra:
             layer(np.zeros(extra["build_shape"], dt))
