@@ -47,6 +47,10 @@ class Conv(Layer):
 
     _functions = _CONV_FUNCTIONS  # torch kernel per rank
     _takes_filters = True  # depthwise convolutions have no `filters`
+    _allows_causal = False  # tf.keras: only Conv1D (and its subclasses) and SeparableConv1D
+    # Subject of tf.keras's exact-rank message ("Inputs{subject} should have rank N"), for the layers whose
+    # input must have exactly rank + 2 dims; None: extra leading batch dims are folded (Conv).
+    _exact_rank_subject: str | None = None
 
     def __init__(
         self,
@@ -141,7 +145,7 @@ class Conv(Layer):
             )
         if not all(self.strides):
             raise ValueError(f"The argument `strides` cannot contains 0(s). Received: {self.strides}")
-        if self.padding == "causal" and self.rank != 1:
+        if self.padding == "causal" and not self._allows_causal:
             raise ValueError("Causal padding is only supported for `Conv1D`and `SeparableConv1D`.")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
@@ -156,6 +160,18 @@ class Conv(Layer):
             "produce output shape with a zero or negative value in a dimension."
         )
 
+    def _negative_output(self, shape: Sequence[Any], spatial: Sequence[int | None]) -> ValueError:
+        """``compute_output_shape``'s error for a negative output size (tf.keras's Conv wording)."""
+        return self._too_small(shape)
+
+    def _check_exact_rank(self, shape: Sequence[Any]) -> None:
+        """Refuse an input of another rank than ``rank + 2`` where tf.keras does (see ``_exact_rank_subject``)."""
+        if self._exact_rank_subject is not None and len(shape) != self.rank + 2:
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": Inputs{self._exact_rank_subject} should have rank '
+                f"{self.rank + 2}. Received input_shape={shape_str(shape)}."
+            )
+
     # ----- shapes and weights -----
     def _spatial(self, shape: Sequence[Any]) -> tuple[Any, ...]:
         n = len(shape)
@@ -169,7 +185,7 @@ class Conv(Layer):
             self._spatial(input_shape), self.kernel_size, self.padding, self.strides, self.dilation_rate
         )
         if any(d is not None and d < 0 for d in spatial):  # tf.keras lets a 0-sized output through here
-            raise self._too_small(input_shape)
+            raise self._negative_output(input_shape, spatial)
         batch = input_shape[: len(input_shape) - self.rank - 1]
         channels = self._output_channels(input_shape[self._channel_axis])
         if self._channels_first:
@@ -277,6 +293,7 @@ class Conv(Layer):
     def _on_new_input(self, inputs: torch.Tensor) -> None:
         """Refuse inputs whose output would be empty; re-plan 'same' padding for a new size."""
         shape = tuple(inputs.shape)
+        self._check_exact_rank(shape)
         if len(shape) > self.rank + 2:
             shape = (-1, *shape[len(shape) - self.rank - 1:])
         spatial = self._spatial(shape)

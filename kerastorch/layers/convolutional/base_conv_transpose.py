@@ -26,6 +26,7 @@ class ConvTranspose(Conv):
     """Keras ``Conv{r}DTranspose`` base: ``Conv``'s arguments plus ``output_padding`` (no groups)."""
 
     _functions = _CONV_TRANSPOSE_FUNCTIONS
+    _exact_rank_subject = ""  # tf.keras: "Inputs should have rank N"
     _uses_dilation = True  # tf.keras's Conv3DTranspose accepts dilation_rate and ignores it
 
     def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
@@ -82,8 +83,7 @@ class ConvTranspose(Conv):
     def weight_specs(self, input_shape: Sequence[int | None] | None) -> list[WeightSpec]:
         channels = None
         if input_shape is not None:
-            if len(input_shape) != self.rank + 2:
-                raise ValueError(f"Inputs should have rank {self.rank + 2}. Received input_shape={shape_str(input_shape)}.")
+            self._check_exact_rank(input_shape)
             channels = tuple(input_shape)[self._channel_axis]
             if channels is None:
                 raise ValueError(
@@ -116,24 +116,29 @@ class ConvTranspose(Conv):
     def _make_plan(self, spatial: Sequence[int] | None) -> Any:
         if spatial is None:
             return None
-        out = self._torch_spatial(self._output_spatial(spatial[1:] if self._lifted else spatial))
+        out = self._torch_out(spatial)
         splits = [
             conv_utils.transpose_padding(n, o, k, self.padding, s, d)
             for n, o, k, s, d in zip(spatial, out, self._t_kernel, self._t_strides, self._t_dilation)
         ]
         padding = tuple(p for p, _, _ in splits)
         output_padding = tuple(op for _, op, _ in splits)
-        crop = None  # an F.pad with negative ends, keeping the memory format (as the conv's explicit pad)
-        if any(c for _, _, c in splits):
-            crop = tuple(v for _, _, c in reversed(splits) for v in (0, -c))
-        args = self._conv_args(padding) + (output_padding,)
-        stride, pad, dilation, groups, op = args
-        compact = op[0] if len(set(op)) == 1 else op
-        return crop, (stride, pad, compact, groups, dilation)
+        ends = [-c for _, _, c in splits]  # F.pad amount at the end of each dim: negative crops, positive pads
+        bias_after = False
+        if all(k == 1 for k in self._t_kernel) and any(output_padding):
+            # torch's CPU (oneDNN) backward of a 1x1 transposed conv with output_padding corrupts memory (wrong
+            # gradients, crashes; torch 2.x). With a 1x1 kernel the padded end lies past the full result: it is
+            # zeros (plus the bias), so pad it explicitly.
+            ends = [e + op for e, op in zip(ends, output_padding)]
+            output_padding, bias_after = (0,) * len(output_padding), self.use_bias
+        # An F.pad keeps the memory format (as the conv's explicit pad).
+        crop = tuple(v for e in reversed(ends) for v in (0, e)) if any(ends) else None
+        stride, pad, dilation, groups = self._conv_args(padding)
+        compact = output_padding[0] if len(set(output_padding)) == 1 else output_padding
+        return crop, (stride, pad, compact, groups, dilation), bias_after
 
     def _on_new_input(self, inputs: torch.Tensor) -> None:
-        if inputs.dim() != self.rank + 2:
-            raise ValueError(f"Inputs should have rank {self.rank + 2}. Received input_shape={shape_str(inputs.shape)}.")
+        self._check_exact_rank(tuple(inputs.shape))
         if self.rank == 2 and self.dilation_rate[0] != self.dilation_rate[1]:  # TF's conv2d_transpose
             raise ValueError(
                 f'{type(self).__name__} layer "{self.name}": Expected the 2 dimensions of the `dilation_rate` argument '
@@ -160,23 +165,29 @@ class ConvTranspose(Conv):
         plan = self._plan
         if torch.compiler.is_compiling() or spatial != self._plan_spatial:
             plan = self._make_plan(spatial)
-        crop, conv_args = plan
+        crop, conv_args, bias_after = plan
         if 0 in spatial:  # nothing to transpose (torch refuses it): TF's result is the bias alone
-            y = self._empty_input_result(x, spatial)
+            y, bias_after = self._add_bias(x.new_zeros((x.shape[0], self.filters, *self._torch_out(spatial)))), False
+        elif bias_after:
+            y = self._conv(x, self._torch_weight(self._weight("kernel")), None, *conv_args)
         else:
             y = self._convolve(x, conv_args)
         if crop is not None:
             y = F.pad(y, crop)
+        if bias_after:
+            y = self._add_bias(y)
         y = self._from_torch(y)
         if self._has_activation:
             y = self.activation(y)
         return y
 
-    def _empty_input_result(self, x: torch.Tensor, spatial: tuple[int, ...]) -> torch.Tensor:
-        out = self._torch_spatial(self._output_spatial(spatial[1:] if self._lifted else spatial))
-        y = x.new_zeros((x.shape[0], self.filters, *out))
+    def _torch_out(self, spatial: tuple[int, ...]) -> tuple[int, ...]:
+        """The output's torch-side spatial dims for the torch-side input dims ``spatial``."""
+        return self._torch_spatial(self._output_spatial(spatial[1:] if self._lifted else spatial))
+
+    def _add_bias(self, y: torch.Tensor) -> torch.Tensor:
         bias = self._weight("bias")
-        return y if bias is None else y + bias.view(-1, *(1,) * len(out))
+        return y if bias is None else y + bias.view(-1, *(1,) * (y.dim() - 2))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

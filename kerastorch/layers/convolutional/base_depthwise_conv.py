@@ -16,13 +16,18 @@ from ... import constraints, initializers, regularizers
 from ..._registry import describe
 from ..input_spec import shape_str
 from ..layer import WeightSpec
+from ..utils import conv_utils
 from .base_conv import Conv, check_positive_int
+
+_UNSET = object()
 
 
 class DepthwiseConv(Conv):
     """Keras ``DepthwiseConv`` base for ``rank`` spatial dims."""
 
     _takes_filters = False
+    _exact_rank_subject = " to `DepthwiseConv`"  # tf.keras's build refuses any other rank
+    _channel_subject = " to `DepthwiseConv`"  # in tf.keras's undefined-channel message
 
     def __init__(
         self,
@@ -44,7 +49,9 @@ class DepthwiseConv(Conv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ):
-        self._depthwise_args = (depth_multiplier, depthwise_initializer, depthwise_regularizer, depthwise_constraint)
+        # tf.keras passes `filters=None` to Conv itself, so a `filters` argument fails there (a TypeError).
+        filters = kwargs.pop("filters", _UNSET)
+        self._depthwise_args = (depth_multiplier, depthwise_initializer, depthwise_regularizer, depthwise_constraint, filters)
         super().__init__(
             rank, None, kernel_size, strides=strides, padding=padding, data_format=data_format,
             dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
@@ -54,7 +61,12 @@ class DepthwiseConv(Conv):
 
     def _validate_init(self) -> None:
         super()._validate_init()
-        multiplier, initializer, regularizer, constraint = self.__dict__.pop("_depthwise_args")
+        multiplier, initializer, regularizer, constraint, filters = self.__dict__.pop("_depthwise_args")
+        if filters is not _UNSET:
+            raise ValueError(
+                f"Keyword argument not understood: 'filters' ({type(self).__name__} has no `filters`: it outputs "
+                "input channels * depth_multiplier channels)."
+            )
         self.depth_multiplier = check_positive_int(multiplier, "depth_multiplier")
         self.depthwise_initializer = initializers.get(initializer)
         self.depthwise_regularizer = regularizers.get(regularizer)
@@ -63,15 +75,25 @@ class DepthwiseConv(Conv):
     def _output_channels(self, input_channels: int | None) -> int | None:
         return None if input_channels is None else input_channels * self.depth_multiplier
 
+    def _negative_output(self, shape: Sequence[Any], spatial: Sequence[int | None]) -> ValueError:
+        """tf.keras's DepthwiseConv has its own ``compute_output_shape``: TensorShape refuses the negative size."""
+        size = next(d for d in spatial if d is not None and d < 0)
+        return ValueError(
+            f'{type(self).__name__} layer "{self.name}": Dimension {size} must be >= 0 (output size for the input '
+            f"shape {shape_str(shape)}: a spatial dimension is smaller than the dilated kernel "
+            f"{tuple(map(conv_utils.dilated_kernel_size, self.kernel_size, self.dilation_rate))})."
+        )
+
     def _input_channels(self, input_shape: Sequence[int | None] | None) -> int | None:
         if input_shape is None:
             return None
+        self._check_exact_rank(input_shape)
         channels = tuple(input_shape)[self._channel_axis]
         if channels is None:
             raise ValueError(
-                f"The channel dimension of the inputs to `DepthwiseConv` should be defined. The input_shape "
-                f"received is {shape_str(input_shape)}, where axis {self._channel_axis} (0-based) is the channel "
-                "dimension, which found to be `None`."
+                f'{type(self).__name__} layer "{self.name}": The channel dimension of the inputs{self._channel_subject} '
+                f"should be defined. The input_shape received is {shape_str(input_shape)}, where axis "
+                f"{self._channel_axis} (0-based) is the channel dimension, which found to be `None`."
             )
         self.compute_output_shape(input_shape)
         return int(channels)

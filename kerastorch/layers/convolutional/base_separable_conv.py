@@ -15,8 +15,8 @@ from ... import constraints, initializers, regularizers
 from ..._registry import describe
 from ..input_spec import InputSpec
 from ..layer import WeightSpec
+from .base_conv import Conv, check_positive_int
 from .base_depthwise_conv import DepthwiseConv
-from .base_conv import check_positive_int
 
 
 class SeparableConv(DepthwiseConv):
@@ -64,8 +64,15 @@ class SeparableConv(DepthwiseConv):
         self.pointwise_regularizer = regularizers.get(regularizer)
         self.pointwise_constraint = constraints.get(constraint)
 
+    _exact_rank_subject = " to `SeparableConv`"  # stricter: tf.keras runs (or fails in TF) on other ranks
+    _channel_subject = ""
+    _negative_output = Conv._negative_output  # tf.keras uses Conv's compute_output_shape
+
     def _input_spec(self, channels: int | None = None) -> InputSpec:
-        return InputSpec(ndim=self.rank + 2, axes={} if channels is None else {self._channel_axis: channels})
+        # tf.keras: Conv's min_ndim until built, the exact rank after.
+        if channels is None:
+            return InputSpec(min_ndim=self.rank + 2)
+        return InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
 
     def _output_channels(self, input_channels: int | None) -> int | None:
         return self.filters

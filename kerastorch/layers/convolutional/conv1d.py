@@ -19,6 +19,8 @@ class Conv1D(Conv):
     ``input_shape`` (which builds the layer at once).
     """
 
+    _allows_causal = True
+
     def __init__(
         self,
         filters: int,

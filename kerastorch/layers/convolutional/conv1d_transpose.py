@@ -17,6 +17,8 @@ class Conv1DTranspose(ConvTranspose):
     bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None``.
     """
 
+    _allows_causal = True  # a Conv1D subclass in tf.keras: 'causal' passes Conv's check (ConvTranspose refuses it)
+
     def __init__(
         self,
         filters: int,

@@ -18,6 +18,8 @@ class SeparableConv1D(SeparableConv):
     activity_regularizer=None, depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None``.
     """
 
+    _allows_causal = True
+
     def __init__(
         self,
         filters: int,

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..input_spec import shape_str
 from .base_spatial import SpatialLayer, normalize_pairs
 
 _DIMS = {
@@ -31,28 +32,42 @@ class Cropping(SpatialLayer):
         self._crop = tuple(crop)
         self._finish_init()
 
+    def _cropping_arg(self) -> Any:
+        return self.cropping[0] if self.rank == 1 else self.cropping
+
+    def _over_crop(self, shape: Sequence[int | None]) -> ValueError:
+        """tf.keras's Cropping1D/2D call-time error (its Cropping3D returns an empty slice instead)."""
+        what = "cropping parameter of Cropping layer" if self.rank == 1 else "Argument `cropping`"
+        return ValueError(
+            f'{type(self).__name__} layer "{self.name}": {what} must be greater than the input shape. '
+            f"Received: inputs.shape={tuple(shape)}, and cropping={self._cropping_arg()}"
+        )
+
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         def crop(i: int, n: int) -> int:
             out = n - sum(self.cropping[i])
-            if out <= 0:  # tf.keras's words for 1-D and 2-D; its Cropping3D returns an empty slice instead
-                what = "cropping parameter of Cropping layer" if self.rank == 1 else "Argument `cropping`"
-                cropping = self.cropping[0] if self.rank == 1 else self.cropping
+            if out < 0:  # tf.keras: TensorShape refuses the negative size
                 raise ValueError(
-                    f'{type(self).__name__} layer "{self.name}": {what} must be greater than the input shape. '
-                    f"Received: inputs.shape={tuple(input_shape)}, and cropping={cropping}"
+                    f'{type(self).__name__} layer "{self.name}": Dimension {out} must be >= 0 (cropping='
+                    f"{self._cropping_arg()} removes more than a spatial size of {n}; input shape "
+                    f"{shape_str(input_shape)})."
                 )
+            if out == 0:  # tf.keras returns the 0; its call refuses it (Cropping1D/2D)
+                raise self._over_crop(input_shape)
             return out
 
         return self._map_spatial(input_shape, crop)
 
     def _on_new_input(self, inputs: torch.Tensor) -> None:
-        self.compute_output_shape(tuple(inputs.shape))
+        spatial = [inputs.shape[a] for a in self._spatial_axes()]
+        if any(n <= sum(c) for n, c in zip(spatial, self.cropping)):
+            raise self._over_crop(tuple(inputs.shape))
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return F.pad(inputs, self._crop)
 
     def get_config(self) -> dict[str, Any]:
-        cropping = self.cropping[0] if self.rank == 1 else self.cropping
+        cropping = self._cropping_arg()
         extra = {"cropping": cropping} if self.rank == 1 else {"cropping": cropping, "data_format": self.data_format}
         return self._config_with(**extra)
 

@@ -12,4 +12,4 @@ class Cropping1D(Cropping):
     """tf.keras ``Cropping1D(cropping: Any = (1, 1))``."""
 
     def __init__(self, cropping: Any = (1, 1), **kwargs: Any):
-        super().__init__(1, cropping, data_format="channels_last", **kwargs)
+        super().__init__(1, cropping, **kwargs)

@@ -1,11 +1,13 @@
 """Rank-generic ``UpSampling{1,2,3}D`` (tf.keras): integer-factor resizing of the spatial dims.
 
-'nearest' (and 'area', identical for integer upscaling) repeats each element, as TF's half-pixel
-nearest resize does. The other interpolations of ``UpSampling2D`` reproduce ``tf.image.resize``
-(``antialias=False``, half-pixel centres): 'bilinear' is torch's ``align_corners=False`` bilinear;
-'bicubic' (Keys, a = -0.5), 'lanczos3', 'lanczos5', 'gaussian' and 'mitchellcubic' apply TF's
-``scale_and_translate`` sampling kernels (taps outside the image dropped, weights renormalized) as one
-resampling matrix per spatial dim.
+'nearest' repeats each element, as TF's half-pixel nearest resize does (any dtype, kept). The other
+interpolations of ``UpSampling2D`` reproduce ``tf.image.resize`` (``antialias=False``, half-pixel centres),
+which returns float32 whatever the input dtype: 'area' (TF's ``ResizeArea``) equals the repeat for integer
+factors; 'bilinear' is torch's ``align_corners=False`` bilinear; 'bicubic' is TF's ``ResizeBicubic`` (Keys
+cubic a = -0.5 read from a 1024-entry table, so the sample position is rounded to 1/1024; taps outside the
+image dropped, weights renormalized); 'lanczos3', 'lanczos5', 'gaussian' and 'mitchellcubic' apply TF's
+``scale_and_translate`` sampling kernels; these five run as one resampling matrix per spatial dim.
+TF registers no gradient for 'area' (nor for float64 scale-and-translate); kerastorch differentiates them.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from .base_spatial import SpatialLayer
 
 
 def _keys_cubic(x: torch.Tensor) -> torch.Tensor:
+    """Keys cubic convolution kernel, a = -0.5 (TF's ResizeBicubic table, half-pixel centres)."""
     a = -0.5
     near = ((a + 2) * x - (a + 3)) * x * x + 1
     far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
@@ -46,9 +49,9 @@ def _mitchell_cubic(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x >= 2, torch.zeros_like(x), torch.where(x >= 1, far, near))
 
 
-# name -> TF's sampling kernel (tensorflow/core/kernels/image/sampling_kernels.h); each is 0 beyond its radius.
+# name -> TF's scale_and_translate sampling kernel (tensorflow/core/kernels/image/sampling_kernels.h); each
+# is 0 beyond its radius.
 _KERNELS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "bicubic": _keys_cubic,
     "lanczos3": _lanczos(3),
     "lanczos5": _lanczos(5),
     "gaussian": _gaussian,
@@ -56,26 +59,69 @@ _KERNELS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 INTERPOLATIONS = ("area", "bicubic", "bilinear", "gaussian", "lanczos3", "lanczos5", "mitchellcubic", "nearest")
 _TINY = 1000 * torch.finfo(torch.float32).tiny
+_TABLE_SIZE = 1024  # resolution of ResizeBicubic's coefficient table
+
+
+def _normalize(weights: torch.Tensor) -> torch.Tensor:
+    """TF's renormalization of the taps kept: rows sum to 1 (unless their sum is ~0)."""
+    total = weights.sum(dim=1, keepdim=True)
+    return torch.where(total.abs() >= _TINY, weights / total, weights)
+
+
+def _bicubic_matrix(length: int, factor: int, device: Any = None) -> torch.Tensor:
+    """TF's ``ResizeBicubic(half_pixel_centers=True)`` for one dim, as an ``(out, in)`` float64 matrix.
+
+    The sample position ``(x + 0.5) * scale - 0.5`` is computed in float32 (``scale = in / out``) and its
+    fractional part rounded to 1/1024 (TF's coefficient table, Keys a = -0.5, stored as float32); the four
+    taps ``floor - 1 .. floor + 2`` outside the input are dropped and the rest renormalized.
+    """
+    out = length * factor
+    scale = torch.tensor(float(length), dtype=torch.float32) / float(out)
+    position = (torch.arange(out, dtype=torch.float32, device=device) + 0.5) * scale - 0.5
+    floor = torch.floor(position)
+    t = torch.round((position - floor) * _TABLE_SIZE).double() / _TABLE_SIZE  # lrintf: half to even
+    distance = torch.stack([1 + t, t, 1 - t, 2 - t], dim=1)
+    index = floor.long()[:, None] + torch.arange(-1, 3, device=device)
+    inside = (index >= 0) & (index < length)
+    weights = _normalize(_keys_cubic(distance).float().double() * inside)
+    matrix = torch.zeros(out, length, dtype=torch.float64, device=device)
+    return matrix.scatter_add_(1, index.clamp(0, length - 1), weights)
 
 
 def resampling_matrix(length: int, factor: int, method: str, device: Any = None) -> torch.Tensor:
-    """TF's ``scale_and_translate`` (no antialias) for one dim, as an ``(out, in)`` float64 matrix.
+    """TF's resize of one dim by ``factor`` with ``method`` (not nearest/area/bilinear): an ``(out, in)`` float64 matrix.
 
-    Output ``x`` samples at ``(x + 0.5) / factor``; taps outside the input are dropped and the rest
-    renormalized to sum 1. Pure torch, so ``torch.compile`` traces it.
+    'bicubic' is ``ResizeBicubic`` (see ``_bicubic_matrix``); the others are ``scale_and_translate`` (no
+    antialias): output ``x`` samples at ``(x + 0.5) / factor``, taps outside the input are dropped and the
+    rest renormalized to sum 1. Pure torch, so ``torch.compile`` traces it.
     """
+    if method == "bicubic":
+        return _bicubic_matrix(length, factor, device)
     sample = (torch.arange(length * factor, dtype=torch.float64, device=device) + 0.5) / factor
     taps = torch.arange(length, dtype=torch.float64, device=device) + 0.5
-    weights = _KERNELS[method]((taps[None, :] - sample[:, None]).abs())
-    total = weights.sum(dim=1, keepdim=True)
-    return torch.where(total.abs() >= _TINY, weights / total, weights)
+    return _normalize(_KERNELS[method]((taps[None, :] - sample[:, None]).abs()))
+
+
+def _size_1d(value: Any) -> int:
+    """UpSampling1D's size: tf.keras runs ``int(size)`` (whose errors are kept); kerastorch then also
+    refuses what is not a positive integer (``0``, ``-1``, ``2.9``, ``"3"``, ``True``), which tf.keras
+    accepts as ``int(size)``."""
+    try:
+        as_int = int(value)
+    except (TypeError, ValueError) as e:
+        raise ValueError(str(e)) from None
+    if isinstance(value, (bool, str)) or as_int != value or as_int <= 0:
+        raise ValueError(f"The `size` argument must be a positive integer. Received: size={value!r}")
+    return as_int
 
 
 class UpSampling(SpatialLayer):
     def __init__(self, rank: int, size: Any, data_format: str | None = None, interpolation: str = "nearest", **kwargs: Any):
         super().__init__(rank, data_format, **kwargs)
         try:
-            self.size = conv_utils.normalize_tuple(size, rank, "size")
+            self.size = (_size_1d(size),) if rank == 1 else conv_utils.normalize_tuple(size, rank, "size")
+            if isinstance(interpolation, str):
+                interpolation = interpolation.lower()  # as tf.keras
             if interpolation not in INTERPOLATIONS or (rank != 2 and interpolation != "nearest"):
                 allowed = INTERPOLATIONS if rank == 2 else ("nearest",)
                 raise ValueError(
@@ -117,10 +163,10 @@ class UpSampling(SpatialLayer):
         return view.expand(expanded).reshape(out)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        if not (inputs.dtype.is_floating_point or inputs.dtype.is_complex):
-            if self.interpolation in ("nearest", "area"):
-                return self._repeat(inputs)  # tf.image.resize keeps the dtype for nearest
-            inputs = inputs.float()  # and returns float32 for the interpolating methods
+        if self.interpolation != "nearest" and not inputs.dtype.is_floating_point:
+            inputs = inputs.float()  # tf.image.resize returns float32 for integer inputs; floats keep their dtype
+        if not inputs.dtype.is_floating_point:
+            return self._repeat(inputs)  # torch's upsampling kernels take floats only
         if self.interpolation not in ("nearest", "area", "bilinear"):
             return self._resample(inputs)
         # torch's upsampling kernels on the channels-first view keep channels_last memory; a 1-D layer runs

@@ -12,4 +12,4 @@ class UpSampling1D(UpSampling):
     """tf.keras ``UpSampling1D(size: Any = 2)``."""
 
     def __init__(self, size: Any = 2, **kwargs: Any):
-        super().__init__(1, size, data_format="channels_last", **kwargs)
+        super().__init__(1, size, **kwargs)

@@ -12,4 +12,4 @@ class ZeroPadding1D(ZeroPadding):
     """tf.keras ``ZeroPadding1D(padding: Any = 1)``."""
 
     def __init__(self, padding: Any = 1, **kwargs: Any):
-        super().__init__(1, padding, data_format="channels_last", **kwargs)
+        super().__init__(1, padding, **kwargs)
