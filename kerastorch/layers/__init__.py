@@ -7,17 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import LAYERS
-from .activations import ELU, LeakyReLU, ReLU, Softmax, ThresholdedReLU
-from .convolutional import (
-    Conv, Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Convolution1D,
-    Convolution1DTranspose, Convolution2D, Convolution2DTranspose, Convolution3D, Convolution3DTranspose,
-    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
-    SeparableConvolution2D,
-)
-from .reshaping import (
-    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D,
-    ZeroPadding3D,
-)
+from . import activations, convolutional, core, merging, normalization, pooling, preprocessing, regularization, reshaping
+from .activations import *  # noqa: F401,F403
+from .convolutional import *  # noqa: F401,F403
+from .core import *  # noqa: F401,F403
+from .merging import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .preprocessing import *  # noqa: F401,F403
+from .regularization import *  # noqa: F401,F403
+from .reshaping import *  # noqa: F401,F403
 from .input_spec import InputSpec
 from .layer import Layer, WeightSpec
 
@@ -42,11 +41,8 @@ def deserialize(config: Any) -> Layer:
     return layer
 
 
-__all__ = [
-    "Conv", "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D",
-    "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
-    "Cropping1D", "Cropping2D", "Cropping3D", "DepthwiseConv1D", "DepthwiseConv2D", "ELU", "InputSpec", "Layer",
-    "LeakyReLU", "ReLU", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
-    "Softmax", "ThresholdedReLU", "UpSampling1D", "UpSampling2D", "UpSampling3D", "WeightSpec", "ZeroPadding1D",
-    "ZeroPadding2D", "ZeroPadding3D", "deserialize", "get", "serialize",
-]
+__all__ = sorted(
+    ["InputSpec", "Layer", "WeightSpec", "deserialize", "get", "serialize"]
+    + [name for family in (activations, convolutional, core, merging, normalization, pooling, preprocessing,
+                           regularization, reshaping) for name in family.__all__]
+)

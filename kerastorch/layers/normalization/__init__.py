@@ -1,0 +1,3 @@
+"""tf.keras's normalization layers: BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization."""
+
+__all__: list[str] = []
