@@ -44,7 +44,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GENERATORS = ["conv", "components", "keras_files", "conv_family"]
+GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
+              "reshaping", "regularization", "models"]
 
 
 def main(out_dir=HERE, only=None):

@@ -124,7 +124,14 @@ class Family:
         xs = self.inputs(case, requires_grad=grads)
         y = self.call(layer, case, xs)
         assert list(y.shape) == case["output_shape"]
-        assert str(y.dtype).replace("torch.", "") == case["output_dtype"]
+        first = (xs if case["list_input"] else [xs])[0]
+        if not case["weight_names"] and "dtype" not in case["args"] and y.dtype != DTYPES[case["output_dtype"]] \
+                and y.dtype.is_floating_point:
+            # a weight-free layer without an explicit dtype keeps its input's floating dtype where tf.keras
+            # casts to float32 (README, deliberate differences): compare at the recorded precision
+            assert y.dtype == first.dtype
+        else:
+            assert str(y.dtype).replace("torch.", "") == case["output_dtype"]
         if compare_output:
             close(y, T[f"{cid}.output"], "output", rtol)
         if grads and compare_output:
