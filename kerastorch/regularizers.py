@@ -19,7 +19,7 @@ register = _registry.register
 
 def _penalty(x: Any, name: str) -> float:
     if not isinstance(x, (float, int)) or isinstance(x, bool):
-        raise ValueError(f"Value {x} is not a valid regularization penalty number, expected an int or a float value.")
+        raise ValueError(f"Value {x} is not a valid regularization penalty number, expected an int or float value.")
     if math.isinf(x) or math.isnan(x):
         raise ValueError(f"Value {x} is not a valid regularization penalty number, an infinite number or NaN are not valid values.")
     return float(np.float32(x))

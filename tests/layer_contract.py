@@ -59,8 +59,9 @@ from kt_testing import assert_close, jsonable
 COMPILE_TOL = dict(rtol=1e-4, atol=1e-5)
 F64_TOL = dict(rtol=1e-12, atol=1e-12)
 # Copies that are the op itself, not a hidden layout conversion: the explicit pad of TF 'same'/'causal'
-# padding writes its output (and its backward slices the gradient).
-PAD_OPS = {"aten::constant_pad_nd", "ConstantPadNdBackward0"}
+# padding writes its output (and its backward slices the gradient); addmm (F.linear with a bias) writes the
+# broadcast bias into its output before the GEMM accumulates into it.
+PAD_OPS = {"aten::constant_pad_nd", "ConstantPadNdBackward0", "aten::addmm"}
 COPY_OPS = {"aten::copy_", "aten::contiguous", "aten::clone"}
 SYNC_OPS = {"aten::item", "aten::_local_scalar_dense"}
 
@@ -706,6 +707,9 @@ def _parametrized_forward_check(case: LayerCase, apply: Callable[[Any, str], Non
         assert differs(y, y_base), f"the output ignores the parametrized {n!r}"
         reference = copy.deepcopy(base).eval()
         stored_copy_(reference, n, effective)
+        for name in layer.weight_names:  # state the training call updated (moving statistics) is shared
+            if not layer.weight_spec(name).trainable:
+                stored_copy_(reference, name, getattr(layer, name))
         same(y, reference(x), f"forward with parametrized {n!r}")
         assert_close(layer.keras_weight(n), layer.weight_spec(n).to_keras(effective), msg="keras_weight")
         layer.train()

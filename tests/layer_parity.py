@@ -43,7 +43,21 @@ def keras_core(message: str) -> str:
     """The part of a Keras message kerastorch reproduces (no call-time wrapper, no doc link)."""
     if message.startswith("Exception encountered when calling layer"):
         message = message.split(" | ", 1)[-1]
+    message = re.sub(r"ListWrapper\((\[[^\]]*\])\)", r"\1", message)  # tf.keras's wrapped list -> the list
     return message.replace("ListWrapper(", "").split(" See https")[0].strip()
+
+
+_NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def _floats(args: Any) -> Any:
+    """The generator's JSON writes non-finite floats as "NaN"/"Infinity"/"-Infinity": the recorded arguments
+    were floats, so they are passed back as floats."""
+    if isinstance(args, dict):
+        return {k: _floats(v) for k, v in args.items()}
+    if isinstance(args, list):
+        return [_floats(v) for v in args]
+    return _NON_FINITE.get(args, args) if isinstance(args, str) else args
 
 
 class Family:
@@ -55,8 +69,10 @@ class Family:
         self.errors: list[dict] = []
         for cls in classes:
             snake = snake_name(cls)
-            self.cases += [{**c, "class": cls, "_snake": snake} for c in load_json(f"{snake}_cases.json")]
-            self.errors += [{**c, "class": cls, "_snake": snake} for c in load_json(f"{snake}_errors.json")]
+            self.cases += [{**c, "class": cls, "_snake": snake, "args": _floats(c["args"])}
+                           for c in load_json(f"{snake}_cases.json")]
+            self.errors += [{**c, "class": cls, "_snake": snake, "args": _floats(c["args"])}
+                            for c in load_json(f"{snake}_errors.json")]
         self._tolerance = tolerance
 
     @staticmethod
@@ -116,6 +132,10 @@ class Family:
 
     def check_case(self, case: dict, compare_output: bool = True) -> torch.Tensor:
         """Output, gradients, weights after the call (moving statistics), shapes, config and losses."""
+        if case["config"].get("trainable") is False:
+            # a frozen kerastorch layer sets requires_grad=False on its weights; tf.keras keeps its variables'
+            # `trainable` flag and empties the layer's trainable_weights instead (no gradients recorded)
+            case = {**case, "weight_trainable": [False] * len(case["weight_names"])}
         T, cid, rtol = self.tensors(case), case["id"], self.rtol(case)
         layer = self.built(case)
         assert [list(w.shape) for w in layer.get_weights()] == case["weight_shapes"]

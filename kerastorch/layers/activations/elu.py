@@ -14,9 +14,14 @@ from .relu import float32_arg
 
 @LAYERS.register()
 class ELU(Layer):
+    """tf.keras ``ELU``: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below."""
+
     def __init__(self, alpha: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
-        self.alpha = float32_arg(alpha, "alpha", "ELU", minimum=None)
+        self.alpha = float32_arg(
+            alpha, "alpha", "ELU", minimum=None,
+            none_message="Alpha of an ELU layer cannot be None, expecting a float. Received: {value}",
+        )
         self.input_spec = InputSpec()
         self._finish_init()
 

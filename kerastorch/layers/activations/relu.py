@@ -13,19 +13,36 @@ from ..input_spec import InputSpec
 from ..layer import Layer
 
 
-def float32_arg(value: Any, what: str, layer: str, allow_none: bool = False, minimum: float | None = 0.0) -> float | None:
-    """A float argument stored as tf.keras stores it (float32-rounded), with Keras's sign check."""
+def float32_arg(
+    value: Any,
+    what: str,
+    layer: str,
+    allow_none: bool = False,
+    minimum: float | None = 0.0,
+    none_message: str | None = None,
+    negative_message: str | None = None,
+) -> float | None:
+    """A float argument stored as tf.keras stores it (float32-rounded), with Keras's checks and messages.
+
+    ``none_message``/``negative_message`` are tf.keras's own wording for ``None`` and for a value below
+    ``minimum`` (``{value}`` is filled in); the defaults are ReLU's.
+    """
     if value is None and allow_none:
         return None
+    negative = negative_message or f"{what} of a {layer} layer cannot be a negative value. Received: {{value}}"
+    if value is None:
+        raise ValueError((none_message or negative).format(value=value))
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{what} of a {layer} layer must be a number. Received: {value!r}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{what} of a {layer} layer cannot be a negative value. Received: {value}")
+        raise ValueError(negative.format(value=value))
     return float(np.float32(value))
 
 
 @LAYERS.register()
 class ReLU(Layer):
+    """tf.keras ``ReLU``: ``x`` above ``threshold`` (clipped at ``max_value``), ``negative_slope * (x - threshold)`` below."""
+
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.max_value = float32_arg(max_value, "max_value", "ReLU", allow_none=True)

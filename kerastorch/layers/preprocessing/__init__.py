@@ -1,3 +1,5 @@
 """The tf.keras preprocessing layers that appear inside saved models: Rescaling, Normalization."""
+from .normalization import Normalization
+from .rescaling import Rescaling
 
-__all__: list[str] = []
+__all__ = ["Normalization", "Rescaling"]

@@ -1,0 +1,27 @@
+"""``Identity``: tf.keras's placeholder layer that returns its input (``layers.Identity``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..._registry import LAYERS
+from ..layer import Layer
+
+
+@LAYERS.register()
+class Identity(Layer):
+    """Returns ``inputs`` unchanged: a tensor of any dtype, or a list/tuple of tensors (no copy)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._finish_init()
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            return [tuple(s) for s in input_shape]
+        return tuple(input_shape)
+
+    def extra_repr(self) -> str:
+        return ", ".join([f"name={self.name!r}"] + self._repr_common())

@@ -1,0 +1,155 @@
+"""The base of tf.keras's merging layers (``tf_keras/layers/merging/base_merge.py``).
+
+A merge layer takes a list of tensors. Reproduced: the build checks and messages ("A merge layer
+should be called on a list of inputs", different batch sizes, incompatible shapes), the elementwise
+output shape (dims of 1 broadcast, ``None`` stays unknown), inputs of different ranks (the
+lower-rank ones get size-1 dims inserted after the batch dim, as tf.keras's ``expand_dims(x, 1)``)
+and ``compute_output_shape``.
+
+tf.keras checks shapes only when it builds; kerastorch checks them again whenever the input shapes
+change, so that a later mismatch is a Keras ``ValueError`` and never a torch ``RuntimeError``.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from ..input_spec import InputSpec
+from ..layer import Layer
+
+Shape = tuple  # ints / None
+_NOT_A_LIST = "A merge layer should be called on a list of inputs."
+
+
+def shapes_of(input_shape: Any) -> list[Shape] | None:
+    """A list of shapes (tuples), or ``None`` when ``input_shape`` is a single shape."""
+    if isinstance(input_shape, (list, tuple)) and input_shape and all(
+        isinstance(s, (list, tuple, torch.Size)) for s in input_shape
+    ):
+        return [tuple(None if d is None else int(d) for d in s) for s in input_shape]
+    if isinstance(input_shape, (list, tuple)) and not input_shape:
+        return []
+    return None
+
+
+class Merge(Layer):
+    """Elementwise merge of a list of tensors; subclasses give ``_merge_function(tensors)``."""
+
+    _min_inputs = 1
+    _exact_inputs: int | None = None  # Subtract: 2
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._named(self._validate_args)
+        # tf.keras merges integer tensors too (no autocast for them); complex is refused.
+        self.input_spec = InputSpec(float_only=self._refuses_integers())
+        self._checked_shapes: tuple | None = None
+        self._finish_init()
+
+    def _validate_args(self) -> None:
+        """Subclass hook: check the constructor arguments (a ``ValueError`` gets the layer's name)."""
+
+    def _refuses_integers(self) -> bool:
+        """Subclass hook: whether integer inputs are refused (where tf.keras fails on them)."""
+        return False
+
+    # ----- shape rules (tf.keras's messages) -----
+    def _not_a_list(self, input_shape: Any) -> ValueError:
+        """tf.keras's error for a single tensor (or shape) where a list is expected."""
+        return ValueError(f"{_NOT_A_LIST} Received: input_shape={_fmt(input_shape)} (not a list of shapes)")
+
+    def _elemwise_shape(self, shape1: Shape | None, shape2: Shape | None) -> Shape | None:
+        """``_compute_elemwise_op_output_shape``: right-aligned broadcasting of the non-batch dims."""
+        if shape1 is None or shape2 is None:
+            return None
+        if len(shape1) < len(shape2):
+            return self._elemwise_shape(shape2, shape1)
+        if not shape2:
+            return shape1
+        out = list(shape1[: -len(shape2)])
+        for i, j in zip(shape1[-len(shape2):], shape2):
+            if i is None or j is None:
+                out.append(None)
+            elif i == 1:
+                out.append(j)
+            elif j == 1 or i == j:
+                out.append(i)
+            else:
+                raise ValueError(f"Inputs have incompatible shapes. Received shapes {shape1} and {shape2}")
+        return tuple(out)
+
+    def _check_shapes(self, shapes: list[Shape]) -> None:
+        """tf.keras's build checks for ``shapes`` (a list of full shapes)."""
+        if len(shapes) < self._min_inputs:
+            raise ValueError(
+                f"A merge layer should be called on a list of at least {self._min_inputs} input. "
+                f"Got {len(shapes)} inputs. Full input_shape received: {shapes}"
+            )
+        batch_sizes = {s[0] for s in shapes if s} - {None}
+        if len(batch_sizes) > 1:
+            raise ValueError(f"Cannot merge tensors with different batch sizes. Got tensors with shapes {shapes}")
+        out: Shape | None = shapes[0][1:]
+        for s in shapes[1:]:
+            out = self._elemwise_shape(out, s[1:])
+        if self._exact_inputs is not None and len(shapes) != self._exact_inputs:
+            raise ValueError(
+                f"A `{type(self).__name__}` layer should be called on exactly {self._exact_inputs} inputs. "
+                f"Received: input_shape={shapes}"
+            )
+
+    def _named_error(self, error: ValueError) -> ValueError:
+        return ValueError(f'{type(self).__name__} layer "{self.name}": {error}')
+
+    def _named(self, check: Any, *args: Any) -> Any:
+        """``check(*args)``, its ``ValueError`` naming this layer."""
+        try:
+            return check(*args)
+        except ValueError as e:
+            raise self._named_error(e) from None
+
+    # ----- build / call -----
+    def build(self, input_shape: Any) -> None:
+        shapes = shapes_of(input_shape)
+        if shapes is None:
+            raise self._named_error(self._not_a_list(input_shape))
+        self._named(self._check_shapes, shapes)
+        self._checked_shapes = tuple(shapes)
+
+    def _check_inputs(self, inputs: Any) -> None:
+        """The build checks again for inputs shaped differently from the last checked ones."""
+        if not isinstance(inputs, (list, tuple)):
+            raise self._named_error(self._not_a_list(tuple(getattr(inputs, "shape", ()))))
+        shapes = tuple(tuple(t.shape) for t in inputs)
+        if shapes != self._checked_shapes:
+            self._named(self._check_shapes, list(shapes))
+            self._checked_shapes = shapes
+
+    def call(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        self._check_inputs(inputs)
+        ranks = [t.dim() for t in inputs]
+        top = max(ranks)
+        if min(ranks) != top:  # tf.keras: expand_dims(x, 1) until every input has the top rank
+            inputs = [t.reshape(*t.shape[:1], *(1,) * (top - t.dim()), *t.shape[1:]) if t.dim() else t for t in inputs]
+        return self._merge_function(list(inputs))
+
+    def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
+        """tf.keras's elementwise output shape (the batch dim known when all inputs agree on one)."""
+        shapes = shapes_of(input_shape)
+        if not shapes:
+            raise self._named_error(self._not_a_list(input_shape))
+        out = shapes[0][1:]
+        for s in shapes[1:]:
+            out = self._named(self._elemwise_shape, out, s[1:])
+        batch_sizes = {s[0] for s in shapes} - {None}
+        return ((batch_sizes.pop() if len(batch_sizes) == 1 else None), *out)
+
+    def extra_repr(self) -> str:
+        return ", ".join([f"name={self.name!r}"] + self._repr_common())
+
+
+def _fmt(shape: Any) -> str:
+    return str(tuple(shape)) if isinstance(shape, (tuple, torch.Size)) else str(shape)

@@ -1,0 +1,20 @@
+"""``Maximum``: tf.keras's ``layers.Maximum`` merge layer (see ``base_merge``)."""
+from __future__ import annotations
+
+import torch
+
+from ..._registry import LAYERS
+from ._extremum import extremum
+from .base_merge import Merge
+
+
+@LAYERS.register()
+class Maximum(Merge):
+    """Elementwise maximum of the inputs (``tf.maximum`` pairwise), inputs broadcast as in
+    tf.keras; at a tie the gradient goes to the earlier input, as TF's."""
+
+    def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = extremum(out, x, is_min=False)
+        return out

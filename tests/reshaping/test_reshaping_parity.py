@@ -1,0 +1,46 @@
+"""Flatten, Reshape, Permute, RepeatVector against cases recorded from real tf.keras 2.21
+(compat_fixtures/gen/reshaping.py): outputs, gradients, compute_output_shape, get_config; error parity;
+Keras 3's configs load through from_config; the Conv2D -> Flatten -> Dense model takes Keras weights unchanged."""
+from __future__ import annotations
+
+import pytest
+
+import torch
+
+from kt_testing import tolerance
+from layer_parity import Family
+
+
+def _tolerance(case: dict) -> float:
+    # a float32 layer (tf.keras's default dtype policy) computes float64 inputs in float32: compare at the
+    # recorded output's precision
+    return tolerance(torch.float32)[0] if case["output_dtype"] == "float32" else 0.0
+
+FAMILY = Family(["Flatten", "Reshape", "Permute", "RepeatVector"], tolerance=_tolerance)
+
+
+@pytest.mark.parametrize("case", FAMILY.cases, ids=FAMILY.id)
+def test_matches_tf_keras(case):
+    FAMILY.check_case(case)
+
+
+@pytest.mark.parametrize("case", FAMILY.keras3_cases, ids=FAMILY.id)
+def test_keras3_config_loads(case):
+    FAMILY.check_keras3_config(case)
+
+
+@pytest.mark.parametrize("case", FAMILY.errors, ids=FAMILY.id)
+def test_error_parity(case):
+    if case["keras_error_type"] is None:
+        FAMILY.check_accepted(case)
+    else:
+        FAMILY.check_error(case)
+
+
+@pytest.mark.parametrize("cls", FAMILY.classes)
+def test_fixture_coverage(cls):
+    """Every class is recorded in at least 10 configurations, float64 ones among them, with error cases."""
+    cases = [c for c in FAMILY.cases if c["class"] == cls]
+    assert len(cases) >= 10
+    assert any(c["dtype"] == "float64" for c in cases)
+    assert [e for e in FAMILY.errors if e["class"] == cls]
