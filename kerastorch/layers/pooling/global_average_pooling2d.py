@@ -1,0 +1,18 @@
+"""``GlobalAveragePooling2D``: tf.keras's global average pooling over 2 spatial dim(s) (see ``base_global_pooling``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..._registry import LAYERS
+from .base_global_pooling import GlobalAveragePooling
+
+
+@LAYERS.register("GlobalAvgPool2D")
+class GlobalAveragePooling2D(GlobalAveragePooling):
+    """tf.keras ``GlobalAveragePooling2D(data_format=None, keepdims=False)``."""
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any):
+        super().__init__(2, data_format=data_format, keepdims=keepdims, **kwargs)
+
+
+GlobalAvgPool2D = GlobalAveragePooling2D
