@@ -14,7 +14,8 @@ from .layers.layer import Layer
 
 
 def _layers(module: torch.nn.Module) -> list[Layer]:
-    return [m for m in module.modules() if isinstance(m, Layer)]
+    # models (kerastorch.models) are Layers whose losses are their layers': count each layer once
+    return [m for m in module.modules() if isinstance(m, Layer) and not getattr(m, "_kt_is_model", False)]
 
 
 def collect_losses(module: torch.nn.Module) -> list[torch.Tensor]:

@@ -151,6 +151,17 @@ def _wrap_build(build: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def _is_symbolic(x: Any) -> bool:
+    """A KerasTensor (``kerastorch.models``), or a list/tuple/dict holding one: duck-typed, no import."""
+    if isinstance(x, torch.Tensor):
+        return False
+    if isinstance(x, (list, tuple)):
+        return any(getattr(t, "_kt_symbolic", False) for t in x)
+    if isinstance(x, dict):
+        return any(getattr(t, "_kt_symbolic", False) for t in x.values())
+    return getattr(x, "_kt_symbolic", False)
+
+
 class Layer(LazyModuleMixin, torch.nn.Module):
     """Base for kerastorch layers.
 
@@ -318,6 +329,15 @@ class Layer(LazyModuleMixin, torch.nn.Module):
             self.build(config["input_shape"])
 
     # ----- the call pipeline -----
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Functional-model construction: a call on symbolic KerasTensors records a graph node instead
+        # (kerastorch.models.keras_tensor). Never taken while tracing.
+        if args and not torch.compiler.is_compiling() and _is_symbolic(args[0]):
+            from ..models.keras_tensor import symbolic_call
+
+            return symbolic_call(self, args, kwargs)
+        return super().__call__(*args, **kwargs)
+
     def forward(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
         """Check the input against the layer's spec, build, cast, ``call``, record the activity loss.
 

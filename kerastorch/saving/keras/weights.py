@@ -64,8 +64,20 @@ def load_keras_weights(
     ``skip_unsupported=True``. Unbuilt layers are built from the file's shapes. All checks run
     before anything is copied: on a ``ValueError`` the module is unchanged.
     """
-    source = repr(os.fspath(path))
     entries, ordered = read_keras_weights(path)
+    load_keras_entries(module, entries, ordered, repr(os.fspath(path)), by_name=by_name, skip_unsupported=skip_unsupported)
+
+
+def load_keras_entries(
+    module: torch.nn.Module,
+    entries: list[KerasLayerWeights],
+    ordered: bool,
+    source: str,
+    *,
+    by_name: bool = False,
+    skip_unsupported: bool = False,
+) -> None:
+    """``load_keras_weights`` for layers already read from a file (``reader``): match, check, copy."""
     pairs, problems = match(entries, ordered, module, by_name, skip_unsupported)
     for entry, prefix, layer in pairs:
         problems += pair_problems(entry, prefix, layer)

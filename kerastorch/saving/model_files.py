@@ -1,0 +1,375 @@
+"""Whole-model files: ``load_model`` / ``save_model`` (Keras's ``keras.models.load_model`` / ``model.save``).
+
+Read: Keras 3 ``.keras`` archives (a zip of ``config.json``, ``metadata.json``, ``model.weights.h5``;
+also tf.keras's own ``.keras`` writer), tf.keras full-model ``.h5`` files (root attribute
+``model_config`` + the ``model_weights`` group; ``training_config`` and optimizer state are ignored),
+and the kerastorch safetensors files ``save_model(model, 'x.safetensors')`` / ``kerastorch convert``
+write (the ``state_dict`` plus the Keras config in the metadata). The format is told by the file's
+content, not its name. The model is built by :func:`kerastorch.models.model_from_config` (``Lambda``
+layers are refused there: their config is code), then the weights are checked whole and copied
+(:func:`kerastorch.saving.keras.weights.load_keras_entries`, or the safetensors plan).
+
+A model file is untrusted input: archives are read in memory and never extracted, and every limit
+of :class:`~kerastorch.saving.untrusted.LoadLimits` is checked before the data it guards is read or
+allocated (see :mod:`kerastorch.saving.untrusted`). Loading is all-or-nothing: any failure raises
+(a ``ValueError`` naming the file, ``FileNotFoundError`` for a missing one) and nothing is returned.
+
+Write: ``save_model(model, 'x.keras')`` writes the archive Keras 3's ``model.save`` writes (the
+config in Keras 3's format, ``metadata.json``, ``model.weights.h5`` in Keras 3's nested layout),
+atomically; real Keras 3 loads it (``compat_fixtures/prove_save_model.py``).
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import zipfile
+from typing import Any
+
+import torch
+from torch.nn.parameter import is_lazy
+
+from . import plan
+from .atomic import atomic_write, resolve_target
+from .keras.names import keras3_snake, keras_class
+from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
+from .keras.weights import _keras_array, _unsupported_params, load_keras_entries
+from .untrusted import (
+    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_file, read_zip,
+)
+
+__all__ = ["LoadLimits", "keras_model_config", "load_model", "save_model"]
+
+_KERAS3_VERSION = "3.15.1"  # the Keras 3 whose .keras format save_model writes
+_CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+# What goes wrong inside h5py / zipfile / a malformed config, turned into one ValueError naming the file.
+_READ_ERRORS = (OSError, KeyError, TypeError, AttributeError, IndexError, RuntimeError, zipfile.BadZipFile, EOFError)
+
+
+# ----------------------------------------------------------------------------- loading
+def load_model(
+    filepath: str | os.PathLike,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+    *,
+    limits: LoadLimits | None = None,
+) -> torch.nn.Module:
+    """Keras's ``load_model``: the model of a ``.keras`` archive, a tf.keras ``.h5`` full-model file
+    or a kerastorch model ``.safetensors``, with its weights, as a torch module.
+
+    ``compile`` is accepted and ignored (there is no Keras training configuration in torch);
+    ``safe_mode`` is always on (``Lambda`` layers are refused whatever it says). ``custom_objects``
+    maps class names in the config to kerastorch ``Layer`` subclasses. ``limits`` bounds what the
+    file may make us read or allocate.
+    """
+    del compile, safe_mode
+    limits = limits or DEFAULT_LIMITS
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory; load_model reads a .keras, .h5 or .safetensors file")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    kind = _file_kind(path, head)
+    try:
+        if kind == "keras":
+            return _load_keras_archive(path, custom_objects, limits)
+        if kind == "h5":
+            return _load_h5(path, custom_objects, limits)
+        return _load_safetensors(path, custom_objects, limits)
+    except (ValueError, *_READ_ERRORS) as e:
+        if isinstance(e, (FileNotFoundError, ImportError)):
+            raise
+        message = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        raise ValueError(f"Cannot load a model from {path!r}: {message}") from None
+
+
+def _file_kind(path: str, head: bytes) -> str:
+    if head.startswith(b"PK"):
+        return "keras"
+    if head.startswith(_HDF5_SIGNATURE):
+        return "h5"
+    if len(head) > 8 and head[8:9] == b"{":
+        return "safetensors"
+    for ext, kind in ((".keras", "keras"), (".h5", "h5"), (".hdf5", "h5"), (".safetensors", "safetensors")):
+        if path.endswith(ext):
+            return kind  # the reader says what is wrong with it
+    raise ValueError(
+        f"Cannot load a model from {path!r}: it is neither a .keras archive, an HDF5 file nor a safetensors file"
+    )
+
+
+def _build(config: Any, custom_objects: dict[str, Any] | None, limits: LoadLimits, what: str) -> torch.nn.Module:
+    """The model of a Keras config, every tensor allocation bounded by ``limits``."""
+    from ..models import model_from_config  # kerastorch.models imports this module
+
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"{what} is not a Keras model config (expected an object with a 'class_name')")
+    with allocation_guard(limits, what):
+        try:
+            return model_from_config(config, custom_objects=custom_objects)
+        except RecursionError:
+            raise ValueError(f"{what} nests too deeply to build") from None
+
+
+def _load_keras_archive(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimits) -> torch.nn.Module:
+    data = read_file(path, limits)
+    wanted = {_CONFIG: limits.max_config_bytes, _METADATA: limits.max_metadata_bytes, _WEIGHTS: limits.max_weights_bytes}
+    members, names = read_zip(data, wanted, limits)
+    del data
+    if _CONFIG not in members:
+        raise ValueError(f"the archive has no {_CONFIG} (it holds {sorted(names)[:10]}); a .keras archive needs one")
+    config = parse_json(members.pop(_CONFIG), _CONFIG, limits.max_config_bytes, limits)
+    if _METADATA in members:
+        parse_json(members.pop(_METADATA), _METADATA, limits.max_metadata_bytes, limits)
+    if _WEIGHTS not in members:
+        other = [n for n in names if n.startswith("model.weights")]
+        raise ValueError(f"the archive has no {_WEIGHTS}" + (f" (only {other}, which kerastorch does not read)" if other else ""))
+    h5py = _import_h5py()
+    with h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r") as f:
+        check_h5(h5py, f, limits)
+        model = _build(config, custom_objects, limits, _CONFIG)
+        entries, ordered = _read_h5(h5py, f, config)
+    load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path))
+    return model
+
+
+def _load_h5(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimits) -> torch.nn.Module:
+    size = os.stat(path).st_size
+    if size > limits.max_file_bytes:
+        raise ValueError(f"it is {size} bytes, more than the limit of {limits.max_file_bytes} (LoadLimits.max_file_bytes)")
+    h5py = _import_h5py()
+    with h5py.File(path, "r") as f:
+        check_h5(h5py, f, limits)
+        raw = h5_string_attr(f, "model_config", limits)
+        if raw is None:
+            raise ValueError(
+                "it has no `model_config`: it is a weights-only file (load it into a model with load_keras_weights)"
+            )
+        config = parse_json(raw, "model_config", limits.max_config_bytes, limits)
+        model = _build(config, custom_objects, limits, "model_config")
+        entries, ordered = _read_h5(h5py, f, None)
+    load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path))
+    return model
+
+
+def _load_safetensors(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimits) -> torch.nn.Module:
+    from safetensors import SafetensorError
+    from safetensors.torch import load as _safetensors_load
+
+    data = read_file(path, limits)
+    if len(data) < 8:
+        raise ValueError("it is a truncated safetensors file")
+    n = int.from_bytes(data[:8], "little")
+    if n > limits.max_config_bytes or 8 + n > len(data):
+        raise ValueError(f"its safetensors header claims {n} bytes (file: {len(data)} bytes, limit {limits.max_config_bytes})")
+    header = parse_json(data[8 : 8 + n], "the safetensors header", limits.max_config_bytes, limits)
+    if not isinstance(header, dict):
+        raise ValueError("its safetensors header is not a JSON object")
+    metadata = header.pop("__metadata__", None) or {}
+    if "keras_config" not in metadata:
+        raise ValueError(
+            "it holds no Keras config (`keras_config` metadata, written by save_model / `kerastorch convert`); "
+            "a save_weights file loads into a model with load_weights"
+        )
+    config = parse_json(metadata["keras_config"], "the keras_config metadata", limits.max_config_bytes, limits)
+    total = 0
+    for key, info in header.items():
+        shape = info.get("shape") if isinstance(info, dict) else None
+        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise ValueError(f"tensor {key!r} has no valid shape in the header")
+        count = int(torch.Size(shape).numel())
+        if count > limits.max_weight_elements:
+            raise ValueError(f"tensor {key!r} has shape {tuple(shape)}, more than {limits.max_weight_elements} elements")
+        total += count
+    if total > limits.max_total_elements:
+        raise ValueError(f"its tensors hold {total} elements, more than the limit of {limits.max_total_elements}")
+    try:
+        tensors = _safetensors_load(data)
+    except (SafetensorError, RuntimeError, ValueError) as e:
+        raise ValueError(f"it is not a valid safetensors file ({e})") from None
+    del data
+    model = _build(config, custom_objects, limits, "the keras_config metadata")
+    plan.check(model, tensors, True, repr(path))
+    plan.apply(model, tensors, True)
+    return model
+
+
+# ----------------------------------------------------------------------------- saving
+def keras_model_config(model: torch.nn.Module, keras3: bool = True) -> dict[str, Any]:
+    """The model's config as Keras 3 writes it to ``config.json`` (``serialize_keras_object``):
+    ``module``, ``class_name``, ``config``, ``registered_name``, ``build_config``, ``compile_config``.
+
+    With ``keras3`` (for ``.keras`` files), layer configs are turned into Keras 3's spelling where
+    tf.keras's differs (a ``BatchNormalization`` ``axis`` ``[3]`` is ``3`` in Keras 3; ``ThresholdedReLU``,
+    gone from Keras 3, is its equal ``ReLU(threshold=theta)``), and what Keras 3 cannot load is refused
+    (:func:`_keras3_dialect`); kerastorch's ``.safetensors`` keeps every config.
+    """
+    from ..models import Functional, Sequential
+    from ..models.serialization import serialize
+
+    if not isinstance(model, (Functional, Sequential)):
+        raise ValueError(
+            f"save_model saves kerastorch models (Sequential, Functional / Model); received a {type(model).__name__}. "
+            "The weights of other modules save with save_weights or save_keras_weights."
+        )
+    out = json.loads(json.dumps(serialize(model)))  # a deep copy, and proof that it is JSON
+    out.setdefault("build_config", {"input_shape": None})
+    out["compile_config"] = {}
+    if keras3:
+        _keras3_dialect(out)
+    return out
+
+
+_TF_ONLY_CLASSES = ("TFOpLambda", "SlicingOpLambda")
+# Config keys of tf.keras layers that Keras 3's constructors refuse ("Unrecognized keyword arguments"),
+# each without effect: ``groups`` of the transposed and depthwise convolutions (always 1 / ignored), the
+# unused ``kernel_*`` a SeparableConv inherits from Conv in tf.keras, SpatialDropout's ``noise_shape``
+# (derived from the input) and ``trainable`` (no weights; Keras 3's signature takes neither). Found by
+# comparing tf.keras's and Keras 3's configs of the layer fixtures (``config`` / ``keras3_config`` of
+# ``compat_fixtures/*_cases.json``), and proven by ``compat_fixtures/prove_save_model.py``.
+_KERAS3_DROPPED = {
+    **{f"Conv{n}DTranspose": ("groups",) for n in (1, 2, 3)},
+    **{f"DepthwiseConv{n}D": ("groups",) for n in (1, 2)},
+    **{f"SeparableConv{n}D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint") for n in (1, 2)},
+    **{f"SpatialDropout{n}D": ("noise_shape", "trainable") for n in (1, 2, 3)},
+}
+
+
+def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
+    """In place: a layer entry (nested models included) as Keras 3 spells it; a ValueError naming the
+    layer for what Keras 3 cannot load (tf.* op layers, names containing '/'), unless ``refuse`` is
+    false (``compat_fixtures/prove_save_model.py`` writes such files to show Keras 3 refuses them)."""
+    cls = entry.get("class_name")
+    config = entry.get("config")
+    if not isinstance(config, dict):
+        return
+    name = config.get("name")
+    if cls in _TF_ONLY_CLASSES and refuse:
+        raise ValueError(
+            f"Cannot save layer {name!r} ({cls}, tf.{config.get('function')}) to a .keras file: it is a TensorFlow op "
+            "recorded by tf.keras, which Keras 3 cannot load. Save the model as .safetensors (kerastorch's format) instead."
+        )
+    if isinstance(name, str) and "/" in name and refuse:
+        raise ValueError(
+            f"Cannot save layer {name!r} ({cls}) to a .keras file: Keras 3 refuses layer names containing '/'. "
+            "Rename the layer, or save the model as .safetensors (kerastorch's format) instead."
+        )
+    if cls in _KERAS3_DROPPED:  # tf.keras arguments Keras 3's class does not take (and ignores in tf.keras)
+        for key in _KERAS3_DROPPED[cls]:
+            config.pop(key, None)
+    if cls == "LeakyReLU" and "alpha" in config:  # Keras 3 names it negative_slope (alpha: deprecated)
+        config["negative_slope"] = config.pop("alpha")
+    if cls == "ThresholdedReLU":  # not in Keras 3; its ReLU(threshold=t) computes x if x > t else 0 alike
+        entry.update(module="keras.layers", class_name="ReLU", registered_name=None)
+        theta = config.pop("theta", 1.0)
+        config.update(max_value=None, negative_slope=0.0, threshold=theta)
+    if cls == "BatchNormalization" and isinstance(config.get("axis"), list):  # Keras 3: one int
+        if len(config["axis"]) != 1:
+            raise ValueError(
+                f"Cannot save layer {name!r} (BatchNormalization over axes {config['axis']}) to a .keras file: "
+                "Keras 3's BatchNormalization normalizes over one axis."
+            )
+        config["axis"] = config["axis"][0]
+    for layer in config.get("layers") or []:
+        if isinstance(layer, dict):
+            _keras3_dialect(layer, refuse)
+
+
+def _sublayers(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """``model.layers`` as Keras 3 saves them: its ``keras.ops`` nodes are Operations, not Layers, and
+    have no group in ``model.weights.h5`` (nor a place in the per-class counters)."""
+    from ..models.ops import OpLayer
+
+    return [layer for layer in getattr(model, "layers") if not isinstance(layer, OpLayer)]
+
+
+def _is_model(layer: torch.nn.Module) -> bool:
+    return isinstance(getattr(layer, "layers", None), (list, tuple))
+
+
+def _write_keras3_model(group: Any, model: torch.nn.Module, written: set[int]) -> None:
+    """Keras 3 ``saving_lib._save_state`` for a Sequential / Functional model: ``layers/<c>[_<n>]``
+    per layer (``n`` counted per class in ``model.layers`` order), each with a ``vars`` group named
+    after the layer; nested models recurse. A shared layer is saved where it is first met."""
+    container = group.create_group("layers")
+    used: dict[str, int] = {}
+    for layer in _sublayers(model):
+        stem = keras3_snake(keras_class(layer))
+        key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
+        used[stem] = used.get(stem, -1) + 1
+        if id(layer) in written:
+            continue
+        written.add(id(layer))
+        sub = container.create_group(key)
+        if _is_model(layer):
+            _write_keras3_model(sub, layer, written)
+        variables = sub.create_group("vars")
+        variables.attrs["name"] = getattr(layer, "name", key)
+        for i, name in enumerate(getattr(layer, "weight_names", []) if not _is_model(layer) else []):
+            variables.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
+
+
+def _check_savable(model: torch.nn.Module) -> None:
+    lazy = [k for k, v in model.state_dict(keep_vars=True).items() if is_lazy(v)]
+    if lazy:
+        raise ValueError(f"Cannot save a model with unbuilt layers (call it once or build() first): {lazy}")
+
+
+def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+    """Keras's ``model.save``: a ``.keras`` archive Keras 3 loads (or, for a ``.safetensors`` name,
+    the ``state_dict`` with the Keras config in the metadata, which ``load_model`` reads back).
+
+    Written atomically: a crash leaves any old file intact. ``overwrite=False`` refuses an existing file.
+    """
+    path = os.fspath(filepath)
+    if not path.endswith((".keras", ".safetensors")):
+        raise ValueError(
+            f"Invalid filepath extension for saving. Please add either a `.keras` extension for the native Keras "
+            f"format or a `.safetensors` extension for kerastorch's. Received: filepath={path}"
+        )
+    resolve_target(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    _check_savable(model)
+    config = keras_model_config(model, keras3=path.endswith(".keras"))
+    if path.endswith(".safetensors"):
+        _save_safetensors(model, path, config)
+        return
+    extra = _unsupported_params(model)
+    if extra:
+        raise ValueError(f"Cannot save {type(model).__name__} as a .keras file: parameters {extra} are not in kerastorch layers")
+    from .. import __version__
+
+    h5py = _import_h5py()
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        _write_keras3_model(f, model, set())
+        f.create_group("vars").attrs["name"] = config["config"].get("name", keras3_snake(config["class_name"]))
+    metadata = {
+        "keras_version": _KERAS3_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "kerastorch_version": __version__,
+    }
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:  # Keras writes the members stored, in this order
+        zf.writestr(_METADATA, json.dumps(metadata))
+        zf.writestr(_CONFIG, json.dumps(config))
+        zf.writestr(_WEIGHTS, weights.getvalue())
+    with atomic_write(path) as out:
+        out.write(archive.getvalue())
+
+
+def _save_safetensors(model: torch.nn.Module, path: str, config: dict[str, Any]) -> None:
+    from safetensors.torch import save as _safetensors_bytes
+
+    from .. import __version__
+
+    tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": "pt", "kerastorch_version": __version__, "keras_config": json.dumps(config)}
+    payload = _safetensors_bytes(tensors, metadata=metadata)
+    with atomic_write(path) as f:
+        f.write(payload)

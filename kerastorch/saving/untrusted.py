@@ -1,0 +1,289 @@
+"""Reading model files as untrusted input: limits checked before anything big is read or allocated.
+
+A model file can be hostile. Everything here is checked before the bytes it guards are read or the
+memory it guards is allocated:
+
+* the file's size (``max_file_bytes``), read whole into memory only after that check;
+* zip archives (``.keras``): the entry count from the end-of-central-directory record before the
+  directory is parsed, every entry name (absolute paths, ``..``, drive letters, backslashes, NUL
+  and duplicates refuse the archive: nothing is ever extracted, but such an archive is not a Keras
+  one), each member's uncompressed size from its header, then a bounded read (a header that lies
+  about a decompression bomb cannot make it read more than the limit);
+* JSON (``config.json``, ``model_config``): its size, then its bracket nesting depth, scanned
+  before ``json.loads`` (which would raise ``RecursionError`` on very deep input);
+* HDF5 (``model.weights.h5``, tf.keras ``.h5``): the object count, external links, soft links,
+  external storage and virtual datasets (which would read other files), dataset dtypes, and the
+  element count of every dataset and of all of them together, before any dataset is read;
+* building the model: :func:`allocation_guard` refuses any tensor allocation larger than
+  ``max_weight_elements`` (and more than ``max_total_elements`` in all) before torch allocates it,
+  so a config asking for a ``Dense`` with ``10**12`` units fails at once.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import math
+import os
+import re
+import struct
+import zipfile
+import zlib
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadLimits:
+    """Bounds applied to a model file before reading it (pass your own to ``load_model(limits=...)``)."""
+
+    max_file_bytes: int = 16 * 2**30  # the model file (.keras archive, .h5, .safetensors)
+    max_config_bytes: int = 64 * 2**20  # config.json, a tf.keras model_config, safetensors metadata
+    max_metadata_bytes: int = 2**20  # metadata.json
+    max_weights_bytes: int = 16 * 2**30  # model.weights.h5 inside an archive (uncompressed)
+    max_entries: int = 4096  # zip entries; HDF5 objects
+    max_json_depth: int = 256  # nesting of [ and {
+    max_weight_elements: int = 2**31  # one weight (or any one tensor allocated while building)
+    max_total_elements: int = 2**33  # all weights of the file / all tensors allocated while building
+
+
+DEFAULT_LIMITS = LoadLimits()
+
+
+# ----------------------------------------------------------------------------- files
+def read_file(path: str, limits: LoadLimits) -> bytes:
+    """The whole file, refused before reading when it is larger than ``max_file_bytes``."""
+    size = os.stat(path).st_size
+    if size > limits.max_file_bytes:
+        raise ValueError(f"{path!r} is {size} bytes, more than the limit of {limits.max_file_bytes} (LoadLimits.max_file_bytes)")
+    with open(path, "rb") as f:
+        data = f.read(size + 1)  # read(n) reserves n bytes up front: never pass it the limit
+    if len(data) != size:
+        raise ValueError(f"{path!r} changed size while being read")
+    return data
+
+
+# ----------------------------------------------------------------------------- JSON
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON text (brackets inside strings do not count), in
+    C-speed passes: strings are blanked by a regex, the rest is a cumulative sum over brackets."""
+    stripped = np.frombuffer(_JSON_STRING.sub(b'""', data), dtype=np.uint8)
+    opens = (stripped == ord("[")) | (stripped == ord("{"))
+    closes = (stripped == ord("]")) | (stripped == ord("}"))
+    where = np.flatnonzero(opens | closes)
+    if where.size == 0:
+        return 0
+    steps = np.where(opens[where], 1, -1).astype(np.int64)
+    return int(np.cumsum(steps).max())
+
+
+def parse_json(data: bytes | str, what: str, limit_bytes: int, limits: LoadLimits) -> Any:
+    """``json.loads`` after the size and depth checks; a ValueError naming ``what`` otherwise."""
+    if isinstance(data, str):
+        data = data.encode("utf8")
+    if len(data) > limit_bytes:
+        raise ValueError(f"{what} is {len(data)} bytes, more than the limit of {limit_bytes}")
+    depth = json_depth(data)
+    if depth > limits.max_json_depth:
+        raise ValueError(f"{what} nests {depth} levels deep, more than the limit of {limits.max_json_depth} (LoadLimits.max_json_depth)")
+    try:
+        return json.loads(data.decode("utf8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as e:
+        raise ValueError(f"{what} is not valid JSON: {e}") from None
+
+
+# ----------------------------------------------------------------------------- zip archives
+def _zip_directory(data: bytes) -> tuple[int, int]:
+    """(entry count, central directory size) from the end-of-central-directory record (zip64 too)."""
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if pos < 0 or pos + 22 > len(data):
+        raise ValueError("it is a truncated or corrupt zip archive (no end of central directory record)")
+    total, size_cd = struct.unpack_from("<HI", data, pos + 10)
+    if total == 0xFFFF or size_cd == 0xFFFFFFFF:
+        loc = data.rfind(b"PK\x06\x07", max(0, pos - 20), pos)
+        if loc >= 0:
+            (offset,) = struct.unpack_from("<Q", data, loc + 8)
+            if offset + 56 <= len(data) and data[offset : offset + 4] == b"PK\x06\x06":
+                total, size_cd = struct.unpack_from("<QQ", data, offset + 32)
+    return total, size_cd
+
+
+def unsafe_member_name(name: str) -> str | None:
+    """Why a zip entry name could point outside an extraction folder (``None``: it could not)."""
+    if not name or "\x00" in name:
+        return "an empty name or a NUL byte"
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
+        return "an absolute path"
+    if "\\" in name:
+        return "a backslash"
+    if ".." in name.split("/"):
+        return "a parent directory reference ('..')"
+    return None
+
+
+def read_zip(data: bytes, members: dict[str, int], limits: LoadLimits) -> tuple[dict[str, bytes], list[str]]:
+    """Read ``members`` (name -> byte limit) of an in-memory zip, after the checks above.
+
+    Returns the members found and every entry name. Nothing touches the filesystem.
+    """
+    total, size_cd = _zip_directory(data)
+    if total > limits.max_entries or size_cd > limits.max_entries * 1024:
+        raise ValueError(
+            f"the archive has {total} entries ({size_cd} bytes of directory), more than the limit of "
+            f"{limits.max_entries} (LoadLimits.max_entries)"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError, NotImplementedError) as e:
+        raise ValueError(f"it is a truncated or corrupt zip archive ({e})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_entries:
+            raise ValueError(f"the archive has {len(infos)} entries, more than the limit of {limits.max_entries}")
+        names = [i.filename for i in infos]
+        for name in names:
+            why = unsafe_member_name(name)
+            if why:
+                raise ValueError(f"the archive has an entry named {name!r} ({why}); a Keras archive never has one")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"the archive has several entries named {dupes}: which one is meant is ambiguous")
+        out = {}
+        for info in infos:
+            limit = members.get(info.filename)
+            if limit is None:
+                continue
+            if info.file_size > limit:
+                raise ValueError(f"{info.filename} is {info.file_size} bytes uncompressed, more than the limit of {limit}")
+            if info.flag_bits & 0x1:
+                raise ValueError(f"{info.filename} is encrypted")
+            try:
+                with archive.open(info) as member:
+                    content = member.read(limit + 1)
+            except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError, struct.error) as e:
+                raise ValueError(f"it is a truncated or corrupt zip archive ({info.filename}: {e})") from None
+            if len(content) > limit:
+                raise ValueError(f"{info.filename} decompresses to more than the limit of {limit} bytes")
+            out[info.filename] = content
+    return out, names
+
+
+# ----------------------------------------------------------------------------- HDF5
+_NUMERIC_KINDS = "fiub"
+
+
+def check_h5(h5py: Any, f: Any, limits: LoadLimits) -> None:
+    """Refuse an HDF5 file that would read other files or allocate too much, before reading a dataset."""
+    problems: list[str] = []
+    names: list[str] = []
+
+    def visit(name: str, link: Any) -> Any:
+        if isinstance(link, h5py.ExternalLink):
+            problems.append(f"{name!r} is an external link (to {link.filename!r})")
+        elif isinstance(link, h5py.SoftLink):
+            problems.append(f"{name!r} is a soft link (to {link.path!r})")
+        else:
+            names.append(name)
+        if len(names) > limits.max_entries:
+            problems.append(f"more than {limits.max_entries} objects (LoadLimits.max_entries)")
+        return True if problems else None
+
+    f.visititems_links(visit)
+    total = 0
+    for name in names if not problems else []:
+        obj = f.get(name)
+        if not isinstance(obj, h5py.Dataset):
+            continue
+        if obj.is_virtual or obj.id.get_create_plist().get_external_count():
+            problems.append(f"dataset {name!r} keeps its data in other files")
+            continue
+        if obj.dtype.kind not in _NUMERIC_KINDS and not (obj.dtype.kind == "V" and obj.dtype.itemsize == 2):
+            problems.append(f"dataset {name!r} has dtype {obj.dtype}, not a numeric weight")
+            continue
+        count = math.prod(obj.shape or ())
+        if count > limits.max_weight_elements:
+            problems.append(
+                f"dataset {name!r} has shape {obj.shape} ({count} elements), more than the limit of "
+                f"{limits.max_weight_elements} (LoadLimits.max_weight_elements)"
+            )
+        total += count
+    if total > limits.max_total_elements:
+        problems.append(f"its datasets hold {total} elements, more than the limit of {limits.max_total_elements}")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def h5_string_attr(f: Any, name: str, limits: LoadLimits) -> bytes | None:
+    """A string attribute (tf.keras ``model_config``), its stored size checked before reading it."""
+    if name not in f.attrs:
+        return None
+    attr = f.attrs.get_id(name)
+    if attr.get_storage_size() > limits.max_config_bytes:
+        raise ValueError(f"attribute {name!r} is {attr.get_storage_size()} bytes, more than the limit of {limits.max_config_bytes}")
+    value = f.attrs[name]
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, str):
+        value = value.encode("utf8")
+    if not isinstance(value, (bytes, np.bytes_)):
+        raise ValueError(f"attribute {name!r} is not a string")
+    return bytes(value)
+
+
+# ----------------------------------------------------------------------------- allocations
+# Factory ops: their first list-of-ints argument is the size of the tensor they allocate.
+_FACTORIES = {
+    "empty", "empty_strided", "empty_permuted", "zeros", "ones", "full", "rand", "randn", "randint", "normal",
+    "new_empty", "new_empty_strided", "new_zeros", "new_ones", "new_full", "resize_",
+}
+
+
+class _AllocationGuard(TorchDispatchMode):
+    """Refuses, before allocating, a tensor larger than ``max_weight_elements`` and a running total
+    above ``max_total_elements`` (counted over every size-taking factory op while active)."""
+
+    def __init__(self, limits: LoadLimits, source: str):
+        super().__init__()
+        self.limits = limits
+        self.source = source
+        self.total = 0
+
+    @staticmethod
+    def _size(name: str, args: tuple) -> int | None:
+        if name == "eye":
+            return math.prod(a for a in args[:2] if isinstance(a, int))
+        if name in _FACTORIES:
+            for a in args:
+                if isinstance(a, (list, tuple, torch.Size)) and all(isinstance(d, int) for d in a):
+                    return math.prod(a)
+        return None
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        count = self._size(func.overloadpacket.__name__, args)
+        if count is not None:
+            if count > self.limits.max_weight_elements:
+                raise ValueError(
+                    f"{self.source}: the model asks for a tensor of {count} elements, more than the limit of "
+                    f"{self.limits.max_weight_elements} (LoadLimits.max_weight_elements); refused before allocating"
+                )
+            self.total += count
+            if self.total > self.limits.max_total_elements:
+                raise ValueError(
+                    f"{self.source}: building the model allocates more than {self.limits.max_total_elements} "
+                    "elements (LoadLimits.max_total_elements); refused before allocating"
+                )
+        return func(*args, **(kwargs or {}))
+
+
+@contextlib.contextmanager
+def allocation_guard(limits: LoadLimits, source: str) -> Iterator[None]:
+    """While active, tensors larger than the limits are refused with a ValueError before allocation."""
+    with _AllocationGuard(limits, source):
+        yield
