@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 
+import numpy as np
 import pytest
 import torch
 from torch.nn.parameter import is_lazy
@@ -42,7 +43,7 @@ def build(model: str, built: bool = True, named: bool = True, **overrides) -> to
     def make(spec):
         if spec["class"] in NESTED:
             return [torch.nn.Sequential(*[m for s in spec["layers"] for m in make(s)])]
-        if spec["class"] not in ("Conv1D", "Conv2D", "Conv3D"):  # pooling, Flatten, Dense: not kerastorch layers
+        if spec["class"] not in ("Conv1D", "Conv2D", "Conv3D"):  # the convolutions only (pooling, Flatten, Dense left out)
             return []
         args = dict(spec["args"])
         args.update(overrides.get(args["name"], {}))
@@ -78,3 +79,68 @@ def assert_fails_unchanged(module: torch.nn.Module, path, *fragments: str, **kwa
     for fragment in fragments:
         assert fragment in message, (fragment, message)
     return message
+
+
+def embedding_head(kind: str, directory) -> str:
+    """``cnn_nested_dense``'s real-Keras file of ``kind`` with its ``Dense`` head (kernel (54, 3), bias)
+    replaced by a Keras ``Embedding(54, 3)`` ('embeddings' (54, 3)), laid out as each writer stores one:
+    tf.keras ``head/head/embeddings:0`` + ``weight_names``, Keras 3 ``layers/embedding/vars/0``,
+    class ``Embedding`` in the configs. Embedding has no kerastorch counterpart (Dense now has one)."""
+    import io
+    import os
+    import shutil
+    import zipfile
+
+    import h5py
+
+    src = fixture("cnn_nested_dense", kind)
+    dst = os.path.join(str(directory), f"embedding_head.{kind}{'.keras' if kind == 'k3_keras' else '.h5'}")
+
+    def edit_h5(f) -> None:
+        if "model_config" in f.attrs:
+            f.attrs["model_config"] = _embedding_config(f.attrs["model_config"])
+        root = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" in root.attrs:  # tf.keras
+            head = root["head"]
+            head["head"].move("kernel:0", "embeddings:0")
+            del head["head"]["bias:0"]
+            head.attrs["weight_names"] = np.array([b"head/embeddings:0"], dtype=object)
+        else:  # Keras 3
+            f["layers"].move("dense", "embedding")
+            del f["layers/embedding/vars/1"]
+
+    if kind == "k3_keras":
+        with zipfile.ZipFile(src) as z:
+            members = {n: z.read(n) for n in z.namelist()}
+        weights = io.BytesIO(members["model.weights.h5"])
+        with h5py.File(weights, "r+") as f:
+            edit_h5(f)
+        members["model.weights.h5"] = weights.getvalue()
+        members["config.json"] = _embedding_config(members["config.json"]).encode()
+        with zipfile.ZipFile(dst, "w") as z:
+            for name, data in members.items():
+                z.writestr(name, data)
+    else:
+        shutil.copyfile(src, dst)
+        with h5py.File(dst, "r+") as f:
+            edit_h5(f)
+    return dst
+
+
+def _embedding_config(raw) -> str:
+    """A Keras model config (JSON text) with the layer ``head`` made an ``Embedding(54, 3)``."""
+    config = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "Dense" and (node.get("config") or {}).get("name") == "head":
+                node["class_name"] = "Embedding"
+                node["config"] = {"name": "head", "input_dim": 54, "output_dim": 3}
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(config)
+    return json.dumps(config)

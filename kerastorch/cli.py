@@ -1,0 +1,80 @@
+"""The ``kerastorch`` command line (also ``python -m kerastorch``).
+
+``kerastorch convert MODEL OUT``
+    Load a Keras model file (a ``.keras`` archive from Keras 3 or tf.keras, a tf.keras full-model
+    ``.h5``, or a kerastorch model ``.safetensors``) and write it as ``OUT``: a kerastorch
+    ``.safetensors`` (the ``state_dict`` with the Keras config in its metadata) or a ``.keras``
+    archive Keras 3 loads. ``OUT`` is written atomically; ``--no-overwrite`` keeps an existing file.
+
+``kerastorch summary MODEL``
+    Load a model file and print tf.keras's ``model.summary()`` table.
+
+The model file is untrusted input (see :mod:`kerastorch.saving.untrusted`): nothing in it is executed.
+A file that cannot be loaded or written is an error message on stderr and exit status 1 (2 for usage
+errors), never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+_SAVE_EXTENSIONS = (".safetensors", ".keras")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="kerastorch", description="Keras model files as torch modules.")
+    parser.add_argument("--version", action="version", version=f"kerastorch {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    convert = commands.add_parser(
+        "convert", help="convert a .keras / .h5 model file to .safetensors (or .keras)",
+        description="Load a Keras model file (.keras, tf.keras .h5, kerastorch .safetensors) and write it as "
+                    "OUT: .safetensors (weights + Keras config) or .keras (loads in Keras 3).",
+    )
+    convert.add_argument("model", metavar="MODEL", help="the model file to read (.keras, .h5 or .safetensors)")
+    convert.add_argument("out", metavar="OUT", help="the file to write (.safetensors or .keras)")
+    convert.add_argument("--no-overwrite", action="store_true", help="refuse to replace an existing OUT")
+    summary = commands.add_parser("summary", help="print a model file's summary table",
+                                  description="Load a model file and print tf.keras's model.summary() table.")
+    summary.add_argument("model", metavar="MODEL", help="the model file to read (.keras, .h5 or .safetensors)")
+    summary.add_argument("--expand-nested", action="store_true", help="show the layers of nested models")
+    summary.add_argument("--line-length", type=int, default=None, help="total width of the table")
+    return parser
+
+
+def _convert(args: argparse.Namespace) -> None:
+    from .models import load_model, save_model
+
+    if not args.out.endswith(_SAVE_EXTENSIONS):
+        raise ValueError(f"OUT must end with .safetensors or .keras; received {args.out!r}")
+    model = load_model(args.model)
+    save_model(model, args.out, overwrite=not args.no_overwrite)
+    count = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
+    print(f"Wrote {args.out} ({type(model).__name__} {getattr(model, 'name', '')!r}, {count} weight values)")
+
+
+def _summary(args: argparse.Namespace) -> None:
+    from .models import load_model
+
+    model = load_model(args.model)
+    summary = getattr(model, "summary", None)
+    if not callable(summary):  # pragma: no cover - load_model returns Keras models
+        raise ValueError(f"{args.model!r} holds a {type(model).__name__}, which has no summary")
+    summary(line_length=args.line_length, expand_nested=args.expand_nested)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        {"convert": _convert, "summary": _summary}[args.command](args)
+    except (ValueError, OSError, ImportError) as e:
+        print(f"kerastorch {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
