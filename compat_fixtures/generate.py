@@ -30,6 +30,10 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   configs, versions.
 * ``gen/keras_files.py`` -- real Keras weight files under ``keras_files/``; its proof step
   runs the kerastorch venv (``$KERASTORCH_PYTHON`` or ``.venv/bin/python``).
+* ``gen/applications.py`` -- ``keras.applications`` architectures (tf.keras + Keras 3, ``weights=None``):
+  configs + fill seeds + outputs under ``applications/`` (see its docstring).
+* ``gen/ops.py`` -- weight-free models of op nodes (tf.keras TFOpLambda / SlicingOpLambda, Keras 3
+  ``keras.ops``) under ``ops/``: configs, outputs and output dtypes.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -45,7 +49,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
-              "reshaping", "regularization", "models"]
+              "reshaping", "regularization", "models", "activation_layers", "preprocessing",
+              "applications", "ops"]
 
 
 def main(out_dir=HERE, only=None):

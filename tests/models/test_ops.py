@@ -1,0 +1,112 @@
+"""Operation nodes of functional models (``kerastorch.models.ops``) against real Keras.
+
+Fixtures: ``compat_fixtures/ops/`` (``gen/ops.py``): weight-free models whose nodes are tf.keras
+``TFOpLambda`` / ``SlicingOpLambda`` layers (TensorFlow functions on symbolic tensors) or Keras 3 ``keras.ops``
+classes, with the outputs Keras computed -- values, shapes and dtypes (TF's / Keras 3's broadcasting and
+dtype promotion). Each config is loaded with ``model_from_config`` and run on the recorded inputs.
+Tolerance: the float32 layer tolerance (one op, or a few chained, per output).
+"""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from kt_testing import assert_close, load_json, load_tensors
+
+CASES = load_json("ops/ops_cases.json")["cases"]
+RUN = [c for c in CASES if not c["refuse"]]
+REFUSED = [c for c in CASES if c["refuse"]]
+
+
+def _inputs() -> list[torch.Tensor]:
+    t = load_tensors("ops/ops_tensors.safetensors")
+    return [t["input.x"], t["input.y"], t["input.i"]]
+
+
+def _load(case: dict) -> torch.nn.Module:
+    from kerastorch.models import model_from_config
+
+    return model_from_config(copy.deepcopy(case["config"]))
+
+
+@pytest.mark.parametrize("case", RUN, ids=[c["name"] for c in RUN])
+def test_op_model_matches_keras(case):
+    model = _load(case)
+    model.eval()
+    with torch.no_grad():
+        outs = model(_inputs())
+    outs = [outs] if isinstance(outs, torch.Tensor) else list(outs)
+    tensors = load_tensors("ops/ops_tensors.safetensors")
+    assert len(outs) == len(case["outputs"])
+    for k, (got, rec) in enumerate(zip(outs, case["outputs"])):
+        want = tensors[rec["key"]]
+        assert got.dtype == want.dtype, f"{case['name']} output {k}: dtype {got.dtype}, Keras {want.dtype}"
+        assert tuple(got.shape) == tuple(rec["shape"]), f"{case['name']} output {k}: shape {tuple(got.shape)}"
+        # safetensors stores a 0-d output as shape (1,): compare in the recorded shape
+        assert_close(got, want.reshape(rec["shape"]), msg=f"{case['name']} output {k}")
+
+
+@pytest.mark.parametrize("case", RUN, ids=[c["name"] for c in RUN])
+def test_op_model_symbolic_shapes_and_dtypes(case):
+    """The graph's symbolic outputs (computed at load, before any data) have Keras's shapes and dtypes."""
+    model = _load(case)
+    specs = model.outputs
+    for k, (t, rec) in enumerate(zip(specs, case["outputs"])):
+        assert t.dtype == getattr(torch, rec["dtype"]), f"output {k}: symbolic dtype {t.dtype}, Keras {rec['dtype']}"
+        # unknown dims (the batch, wherever an op moved it) are None; every known dim is Keras's
+        assert len(t.shape) == len(rec["shape"]), f"output {k}: symbolic rank {t.shape} vs {rec['shape']}"
+        assert all(d is None or d == r for d, r in zip(t.shape, rec["shape"])), f"output {k}: {t.shape} vs {rec['shape']}"
+        assert t.shape.count(None) <= 1, f"output {k}: {t.shape}: only the batch dim is unknown"
+
+
+GRAD = [c for c in RUN if "int_dtypes" not in c["name"]]  # the int cases: mostly integer outputs
+
+
+@pytest.mark.parametrize("case", GRAD, ids=[c["name"] for c in GRAD])
+def test_op_model_gradients_flow(case):
+    """Float outputs are differentiable w.r.t. the float inputs (ops are plain torch ops)."""
+    model = _load(case)
+    x, y, i = _inputs()
+    x = x.clone().requires_grad_(True)
+    y = y.clone().requires_grad_(True)
+    outs = model([x, y, i])
+    outs = [outs] if isinstance(outs, torch.Tensor) else list(outs)
+    assert all(o.requires_grad for o in outs), "every output of these cases depends on x or y"
+    sum(o.sum() for o in outs).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c["name"] for c in REFUSED])
+def test_unmapped_op_is_refused_naming_op_and_layer(case):
+    layer_names = [l.get("name") or l["config"]["name"] for l in case["config"]["config"]["layers"]
+                   if l["class_name"] not in ("InputLayer",)]
+    with pytest.raises(ValueError) as info:
+        _load(case)
+    msg = str(info.value)
+    assert "cumsum" in msg.lower(), msg
+    assert any(n in msg for n in layer_names), msg
+
+
+def test_every_recorded_op_is_covered():
+    """Every op kind the fixtures use is in kerastorch's table (guards against silently dropped cases)."""
+    from kerastorch.models.ops import OPS
+
+    used = {op for c in RUN for op in c["ops"]}
+    keys = set()
+    for op in used:
+        keys.add("tf:" + op[3:] if op.startswith("tf.") else "k3:" + op.split(".")[-1])
+    missing = sorted(k for k in keys if k not in OPS)
+    assert not missing, missing
+
+
+def test_op_error_names_layer_and_op():
+    """A bad input to an op node is a ValueError naming the layer and the op (not a raw torch error)."""
+    from kerastorch.models import Input, Model, OpLayer
+
+    a = Input((4, 6), name="a")
+    b = Input((5, 6), name="b")
+    layer = OpLayer("tf:math.add", name="bad_add")
+    with pytest.raises(ValueError, match="bad_add.*tf.math.add"):
+        Model([a, b], layer(a, b))
