@@ -1,6 +1,7 @@
 """kerastorch: Keras layers with tf.keras's exact semantics, as plain ``torch.nn.Module``s."""
 from . import activations, config, constraints, initializers, layers, models, regularizers
 from ._naming import clear_session
+from .fuse import fuse_for_inference
 from .config import image_data_format, set_image_data_format
 from .layers import Conv1D, Conv2D, Conv3D
 from .saving import load_keras_weights, load_weights, save_keras_weights, save_weights
@@ -19,6 +20,7 @@ __all__ = [
     "collect_losses",
     "config",
     "constraints",
+    "fuse_for_inference",
     "image_data_format",
     "initializers",
     "layers",

@@ -30,6 +30,8 @@ def relu(
     """tf.keras ``relu`` with its ``alpha``, ``max_value`` and ``threshold`` arguments."""
     if alpha == 0.0 and max_value is None and threshold == 0.0:
         return F.relu(x)
+    if alpha == 0.0 and max_value == 6.0 and threshold == 0.0 and x.is_floating_point():
+        return F.hardtanh(x, 0.0, 6.0)  # tf.nn.relu6, as tf.keras: one op, zero gradient at 0 and at 6
     if threshold != 0.0:
         out = torch.where(x > threshold, x, torch.zeros_like(x))
     else:
@@ -128,6 +130,127 @@ def mish(x: torch.Tensor) -> torch.Tensor:
 def leaky_relu(x: torch.Tensor, alpha: float = 0.2) -> torch.Tensor:
     """``tf.nn.leaky_relu``: slope 0.2 by default."""
     return F.leaky_relu(x, negative_slope=alpha)
+
+
+# ----- Keras 3 activations -----
+# Keras 3 names that tf.keras lacks, or (``hard_sigmoid``) spells with another formula. They live in the
+# registry under ``'keras3>NAME'`` only, so that tf.keras configs and direct Python use keep tf.keras's
+# meaning (``get('hard_silu')`` is refused, as tf.keras refuses it); Keras 3 configs reach them through
+# :func:`from_keras3`, and :func:`to_keras3` writes their Keras 3 name back. ``threshold`` (no defaults)
+# and ``sparsemax`` are not implemented.
+KERAS3_PREFIX = "keras3>"
+# kerastorch's name, in a Keras 3 config, for tf.keras's own ``hard_sigmoid`` (Keras 3 has no such function).
+TF_KERAS_HARD_SIGMOID = "tf_keras>hard_sigmoid"
+
+
+def _keras3(name: str) -> Callable[[Callable[..., torch.Tensor]], Callable[..., torch.Tensor]]:
+    def wrap(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+        fn.__name__ = KERAS3_PREFIX + name  # the canonical registry name (``__qualname__`` keeps pickling working)
+        return register()(fn)
+
+    return wrap
+
+
+@_keras3("hard_sigmoid")
+def keras3_hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """Keras 3 ``hard_sigmoid``: ``relu6(x + 3) / 6``."""
+    return F.relu6(x + 3.0) / 6.0
+
+
+@_keras3("hard_silu")
+def keras3_hard_silu(x: torch.Tensor) -> torch.Tensor:
+    """Keras 3 ``hard_silu`` (alias ``hard_swish``): ``x * relu6(x + 3) / 6``."""
+    return x * (F.relu6(x + 3.0) / 6.0)
+
+
+@_keras3("celu")
+def keras3_celu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    """Keras 3 ``celu``: ``max(x, 0) + alpha * expm1(min(x, 0) / alpha)``."""
+    return x.clamp(min=0.0) + alpha * torch.expm1(x.clamp(max=0.0) / alpha)
+
+
+@_keras3("glu")
+def keras3_glu(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """Keras 3 ``glu``: halves ``a, b`` of ``axis``, ``a * sigmoid(b)``."""
+    if x.shape[axis] % 2 != 0:
+        raise ValueError(f"axis size must be divisible by 2. Received: x.shape={tuple(x.shape)} with axis={axis}")
+    a, b = x.chunk(2, dim=axis)
+    return a * torch.sigmoid(b)
+
+
+@_keras3("hard_tanh")
+def keras3_hard_tanh(x: torch.Tensor) -> torch.Tensor:
+    return x.clamp(-1.0, 1.0)
+
+
+@_keras3("hard_shrink")
+def keras3_hard_shrink(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    return torch.where(x.abs() > threshold, x, torch.zeros_like(x))
+
+
+@_keras3("soft_shrink")
+def keras3_soft_shrink(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    zero = torch.zeros_like(x)
+    return torch.where(x > threshold, x - threshold, torch.where(x < -threshold, x + threshold, zero))
+
+
+@_keras3("tanh_shrink")
+def keras3_tanh_shrink(x: torch.Tensor) -> torch.Tensor:
+    return x - torch.tanh(x)
+
+
+@_keras3("sparse_plus")
+def keras3_sparse_plus(x: torch.Tensor) -> torch.Tensor:
+    """0 for ``x <= -1``, ``(x + 1)^2 / 4`` for ``-1 < x < 1``, ``x`` above."""
+    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x < 1, 0.25 * (x + 1) ** 2, x))
+
+
+@_keras3("sparse_sigmoid")
+def keras3_sparse_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """0 for ``x <= -1``, 1 for ``x >= 1``, ``(x + 1) / 2`` between."""
+    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, torch.ones_like(x), 0.5 * (x + 1)))
+
+
+@_keras3("squareplus")
+def keras3_squareplus(x: torch.Tensor, b: float = 4.0) -> torch.Tensor:
+    return (x + torch.sqrt(x * x + b)) / 2
+
+
+@_keras3("log_sigmoid")
+def keras3_log_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return F.logsigmoid(x)
+
+
+_KERAS3_ONLY = ("hard_sigmoid", "hard_silu", "celu", "glu", "hard_tanh", "hard_shrink", "soft_shrink", "tanh_shrink",
+                "sparse_plus", "sparse_sigmoid", "squareplus", "log_sigmoid")
+# Keras 3 name -> registry name, where they differ.
+_FROM_KERAS3 = {
+    **{n: KERAS3_PREFIX + n for n in _KERAS3_ONLY},
+    "hard_swish": KERAS3_PREFIX + "hard_silu",
+    TF_KERAS_HARD_SIGMOID: "hard_sigmoid",
+}
+_TO_KERAS3 = {KERAS3_PREFIX + n: n for n in _KERAS3_ONLY} | {"hard_sigmoid": TF_KERAS_HARD_SIGMOID}
+
+
+def _translate(identifier: Any, table: dict[str, str]) -> Any:
+    if isinstance(identifier, str):
+        return table.get(identifier, identifier)
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function" and isinstance(identifier.get("config"), str):
+        return {**identifier, "config": table.get(identifier["config"], identifier["config"])}
+    return identifier
+
+
+def from_keras3(identifier: Any) -> Any:
+    """An activation identifier of a Keras 3 config (name or ``{'class_name': 'function', ...}``) as
+    kerastorch's registry names it: Keras 3's ``hard_sigmoid``, ``hard_silu`` / ``hard_swish`` ... get their
+    Keras 3 formulas. Anything else is returned unchanged. Apply once per config."""
+    return _translate(identifier, _FROM_KERAS3)
+
+
+def to_keras3(identifier: Any) -> Any:
+    """Inverse of :func:`from_keras3`: the name a Keras 3 config gives a serialized activation. tf.keras's
+    ``hard_sigmoid`` (no Keras 3 equivalent) becomes ``'tf_keras>hard_sigmoid'``, which only kerastorch reads."""
+    return _translate(identifier, _TO_KERAS3)
 
 
 # tf.keras activation *layers* that ``activations.get`` accepts by class name; PReLU has weights.
