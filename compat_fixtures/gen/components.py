@@ -1122,6 +1122,46 @@ def gen_versions(out_dir):
 
 
 # ----------------------------------------------------------------------------
+# Keras 3 activation names kerastorch maps onto its own ``keras3>NAME`` functions (kerastorch/activations.py),
+# with Keras 3's formulas (``hard_sigmoid`` differs from tf.keras's; the others tf.keras lacks).
+KERAS3_ACTIVATIONS = ("hard_sigmoid", "hard_silu", "hard_swish", "celu", "glu", "hard_tanh", "hard_shrink",
+                      "soft_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "squareplus", "log_sigmoid")
+
+
+def gen_keras3_activations(out_dir):
+    """``keras3_activations.json`` + ``.safetensors``: Keras 3 ``keras.activations.get(name)`` on ``input``
+    (float32 [2,3,4,6]: last axis even for glu; it holds the kink points -3, -1, -0.5, 0, 0.5, 1, 3),
+    ``<name>.output`` and ``<name>.grad`` (d/d input of sum(output * upstream), tf.GradientTape), and
+    ``keras.activations.serialize`` of the function."""
+    tf, _, keras = imports()
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-4.0, 4.0, size=(2, 3, 4, 6)).astype(F32)
+    flat = x.reshape(-1)
+    flat[:9] = [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, -4.0, 4.0]
+    u = rng.uniform(0.5, 1.5, size=x.shape).astype(F32)
+    tensors = {"input": x, "upstream": u}
+    entries = {}
+    for name in KERAS3_ACTIVATIONS:
+        fn = keras.activations.get(name)
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = fn(xt)
+            loss = tf.reduce_sum(y * tf.constant(u if y.shape == x.shape else u[..., : y.shape[-1]]))
+        tensors[name + ".output"] = y.numpy()
+        tensors[name + ".grad"] = tape.gradient(loss, xt).numpy()
+        entries[name] = {"serialized": keras.activations.serialize(fn), "output_shape": list(y.shape)}
+    doc = {
+        "description": gen_keras3_activations.__doc__.strip(),
+        "keras_version": keras.__version__,
+        "upstream_note": "for glu (output half as wide) the upstream is upstream[..., :3]",
+        "entries": entries,
+    }
+    write_json(os.path.join(out_dir, "keras3_activations.json"), doc)
+    save_safetensors(tensors, os.path.join(out_dir, "keras3_activations.safetensors"), metadata={"generator": GENERATOR})
+    return {"keras3_activations": len(entries)}
+
+
 def main(out_dir):
     out_dir = os.path.abspath(str(out_dir))
     os.makedirs(out_dir, exist_ok=True)
@@ -1137,6 +1177,7 @@ def main(out_dir):
         summary = {}
         comp = {}
         summary.update(gen_activations(out_dir))
+        summary.update(gen_keras3_activations(out_dir))
         summary.update(gen_regularizers(out_dir, comp))
         summary.update(gen_constraints(out_dir, comp))
         summary.update(gen_initializers(out_dir, comp))

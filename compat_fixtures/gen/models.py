@@ -19,11 +19,9 @@ one ``entry`` per (model, source library)::
 
     {"name": "cnn_seq.tf_keras",      # <model>.<source>
      "model": "cnn_seq", "source": "tf_keras" | "keras3", "keras_version": "2.21.0" | "3.15.1",
-     "kind": "file" | "config" | "refusal",
+     "kind": "file" | "refusal",
      "files": {"h5": "cnn_seq.tf.h5", "keras": "cnn_seq.tf.keras"}   # kind file / refusal: the
                                       # saved models, each loads with load_model(path) in its library
-            | {"config": "resnet50.k3.config.json.gz"},              # kind config: to_json() text
-                                      # (gzip when large), built with model_from_config + the fill
      "file_errors": {"keras": "Type: message"},   # a format the library could not write (if any)
      "tensors": "cnn_seq.safetensors" | null,     # null for refusal fixtures (nothing to execute)
      "inputs": [{"name": "image", "shape": [2, 8, 8, 3], "dtype": "float32",
@@ -90,7 +88,6 @@ Concatenate); ``tf_ops`` tf.keras TFOpLambda / SlicingOpLambda nodes; ``k3_ops``
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -452,106 +449,6 @@ def record_handmade(out_dir, tf, tfk, k3):
     return entries
 
 
-# ----------------------------------------------------------------------------- keras.applications
-#: name -> (application function, kwargs, input shape (no batch), input kind, save files too).
-#: All: ``weights=None, classes=10, classifier_activation=None`` (logits), ``include_top=True``.
-#: Input kind "normal" N(0, 1); "pixels" U(0, 255) for models that rescale inside (preprocessing layers).
-APPLICATIONS = {
-    "resnet50": ("ResNet50", {}, (32, 32, 3), "normal", False),
-    "resnet50v2": ("ResNet50V2", {}, (32, 32, 3), "normal", False),
-    "mobilenet": ("MobileNet", {"alpha": 0.25}, (32, 32, 3), "normal", True),
-    "mobilenetv2": ("MobileNetV2", {"alpha": 0.35}, (32, 32, 3), "normal", False),
-    "mobilenetv3small": ("MobileNetV3Small", {"alpha": 0.75, "minimalistic": False}, (32, 32, 3), "pixels", False),
-    "densenet121": ("DenseNet121", {}, (32, 32, 3), "normal", False),
-    "inceptionv3": ("InceptionV3", {}, (75, 75, 3), "normal", False),
-    "xception": ("Xception", {}, (71, 71, 3), "normal", False),
-    "efficientnetb0": ("EfficientNetB0", {}, (32, 32, 3), "pixels", False),
-    "efficientnetv2b0": ("EfficientNetV2B0", {}, (32, 32, 3), "pixels", False),
-    "nasnetmobile": ("NASNetMobile", {}, (32, 32, 3), "normal", False),
-    "convnexttiny": ("ConvNeXtTiny", {}, (32, 32, 3), "pixels", False),
-    "vgg16": ("VGG16", {}, (32, 32, 3), "normal", False),
-}
-
-
-def _app_tolerance(n_layers, cross):
-    rtol = max(1e-4, 20 * (cross or 0.0))
-    return {"rtol": float("%.2g" % rtol),
-            "why": "deep net (%d layers): float32 sums in different orders accumulate over the layers "
-                   "(kt_testing 'graph' tolerance 1e-4); tf.keras vs Keras 3 on the same weights differ by "
-                   "%s relative, the bound is max(1e-4, 20x that)" % (n_layers, "%.2g" % cross if cross is not None else "n/a")}
-
-
-def record_applications(out_dir, tf, tfk, k3):
-    entries = []
-    for idx, (mname, (fn, kwargs, in_shape, in_kind, save_files)) in enumerate(APPLICATIONS.items()):
-        seed = 2000 + idx
-        rng = np.random.default_rng(seed + 500)
-        shape = [BATCH] + list(in_shape)
-        x = (rng.uniform(0.0, 255.0, shape) if in_kind == "pixels" else rng.standard_normal(shape)).astype("float32")
-        tensors = {}
-        recs = {}
-        for src, lib in (("tf_keras", tfk), ("keras3", k3)):
-            tag = "tf" if src == "tf_keras" else "k3"
-            fresh_session(lib, seed=seed)
-            try:
-                model = getattr(lib.applications, fn)(weights=None, classes=10, classifier_activation=None,
-                                                      input_shape=in_shape, **kwargs)
-            except Exception as e:  # noqa: BLE001
-                print(f"[models] {mname} {src}: {error_text(e)}")
-                continue
-            wl, sums = apply_fill(model, seed)
-            out = np.asarray(_run(tf, model, [x]))
-            tensors[f"{tag}.out.0"] = out
-            cfg_name = f"{mname}.{tag}.config.json.gz"
-            with gzip.GzipFile(os.path.join(out_dir, cfg_name), "wb", mtime=0) as f:
-                f.write(model.to_json().encode())
-            files = {"config": cfg_name}
-            errs = {}
-            if save_files:
-                kinds = [("h5", ".h5"), ("keras", ".keras")] if src == "tf_keras" else [("keras", ".keras")]
-                for kind, ext in kinds:
-                    fname = f"{mname}.{tag}{ext}"
-                    err = _try_save(model, os.path.join(out_dir, fname))
-                    if err is None:
-                        files[kind] = fname
-                    else:
-                        errs[kind] = err
-            classes, ops = _layer_classes(model)
-            name = model.inputs[0].name.split(":")[0]
-            entry = {
-                "name": f"{mname}.{src}", "model": mname, "source": src, "keras_version": lib.__version__,
-                "kind": "config", "application": fn, "application_kwargs": dict(
-                    kwargs, weights=None, classes=10, classifier_activation=None, input_shape=list(in_shape)),
-                "files": files, "tensors": f"{mname}.safetensors",
-                "inputs": [{"name": name, "shape": shape, "dtype": "float32", "key": "input"}],
-                "outputs": {"structure": "single", "names": list(model.output_names),
-                            "keys": [f"{tag}.out.0"], "shapes": [list(out.shape)]},
-                "output_abs_max": float(np.abs(out).max()),
-                "fill_seed": seed, "weights": wl, "weight_sums": sums, "n_layers": len(model.layers),
-                "layer_classes": classes, "ops": ops, "refuse": False,
-                "notes": "keras.applications.%s, weights by the fill; input %s" % (fn, in_kind),
-            }
-            if errs:
-                entry["file_errors"] = errs
-            if src == "keras3":
-                entry["keras3_config"] = jsonable(model.get_config())
-            recs[src] = (entry, out, [w for w, _, _ in wl], [s for _, s, _ in wl])
-            del model
-        tensors["input"] = x
-        cross = None
-        if len(recs) == 2 and recs["tf_keras"][3] == recs["keras3"][3]:
-            a, b = recs["tf_keras"][1], recs["keras3"][1]
-            cross = float(np.abs(a - b).max() / max(np.abs(a).max(), 1e-30))
-        for entry, _, _, _ in recs.values():
-            entry["cross_max_rel_diff"] = cross
-            entry["tolerance"] = _app_tolerance(entry["n_layers"], cross)
-            entries.append(entry)
-        save_safetensors(tensors, os.path.join(out_dir, f"{mname}.safetensors"))
-        print(f"[models] {mname}: {list(recs)} cross={cross} |out|max="
-              f"{[round(r[0]['output_abs_max'], 3) for r in recs.values()]}", flush=True)
-    return entries
-
-
 # ----------------------------------------------------------------------------- summary() texts
 def _s_mlp(L, lib):
     return lib.Sequential([L.InputLayer(input_shape=(8,), name="x"), L.Dense(4, activation="relu", name="d1"),
@@ -606,17 +503,15 @@ def record_summaries(out, tfk):
     print(f"[models] summaries.json: {len(cases)} summaries")
 
 
-def main(out_dir, applications=False):
-    """The hand-made models (and, with ``applications=True``, configs of keras.applications; these are
-    now recorded by ``gen/applications.py`` into ``applications/``)."""
+def main(out_dir):
+    """The hand-made models (keras.applications are recorded by ``gen/applications.py`` into
+    ``applications/``)."""
     out = os.path.join(out_dir, "models")
     os.makedirs(out, exist_ok=True)
     tf, tfk = import_tf()
     k3 = import_keras3()
     record_summaries(out, tfk)
     entries = record_handmade(out, tf, tfk, k3)
-    if applications:
-        entries += record_applications(out, tf, tfk, k3)
     total = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out) if f != "MANIFEST.json")
     write_json(os.path.join(out, "MANIFEST.json"), {
         "versions": versions("tensorflow", "tf_keras", "keras", "keras_backend", "numpy", "h5py"),

@@ -363,6 +363,18 @@ class OpLayer(Layer):
         self._finish_init()
         self.built = True
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The table's functions are mostly lambdas, which pickle cannot name: keep the key, not the function.
+        state = super().__getstate__()
+        state.pop("_fn", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if self.op not in OPS:
+            raise ValueError(f'Layer "{self.name}": unknown operation {_display(self.op)!r} in the pickled state.')
+        self._fn = OPS[self.op]
+
     def forward(self, *args: Any, training: Any = None, **kwargs: Any) -> Any:
         return self._fn(*args, **self.op_config, **kwargs)
 

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .. import activations
 from .._registry import LAYERS
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
@@ -144,6 +145,24 @@ class _building:
         return False
 
 
+_ACTIVATION_KEYS = ("activation", "recurrent_activation")
+
+
+def _map_activations(config: Any, fn: Callable[[Any], Any]) -> Any:
+    """A copy of a layer config with ``fn`` applied to its activation identifiers, nested layer configs
+    (wrappers, RNN cells) included. The one place where Keras 3's activation names are translated."""
+    if isinstance(config, dict):
+        return {k: fn(v) if k in _ACTIVATION_KEYS else _map_activations(v, fn) for k, v in config.items()}
+    if isinstance(config, list):
+        return [_map_activations(v, fn) for v in config]
+    return config
+
+
+def _is_keras3_entry(entry: dict[str, Any]) -> bool:
+    """Keras 3 writes ``module`` and ``registered_name`` in every layer entry; tf.keras writes neither."""
+    return "module" in entry or "registered_name" in entry
+
+
 def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any]) -> torch.nn.Module:
     """One layer (or nested model) from its config entry; resolution by name only, never by ``module``."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
@@ -168,6 +187,8 @@ def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any]) -> 
             "decodes or runs. Re-implement it as a torch module and pass it in `custom_objects` under the layer's "
             "class name, or replace the Lambda in Keras."
         )
+    if _is_keras3_entry(entry):  # Keras 3 names (hard_silu, its hard_sigmoid, ...) -> kerastorch's registry names
+        config = _map_activations(config, activations.from_keras3)
     if isinstance(module, str) and module.startswith(("keras.src.ops", "keras.ops")):
         return ops.keras3_op(cls_name, config)
     if cls_name in ("TFOpLambda", "SlicingOpLambda"):
@@ -459,7 +480,7 @@ def serialize(layer: torch.nn.Module) -> dict[str, Any]:
             out["build_config"] = layer.get_build_config()
         return out
     if isinstance(layer, Layer):
-        return LAYERS.serialize(layer)
+        return _map_activations(LAYERS.serialize(layer), activations.to_keras3)
     raise ValueError(f"Cannot serialize {type(layer).__name__}: a torch module without a Keras config.")
 
 

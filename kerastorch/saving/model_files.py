@@ -239,6 +239,20 @@ _KERAS3_DROPPED = {
 }
 
 
+def _uses_tf_keras_hard_sigmoid(config: Any) -> bool:
+    """Whether a serialized config (activation names already in Keras 3's spelling, see
+    ``models.serialization.serialize``) holds tf.keras's hard_sigmoid, which Keras 3 cannot name."""
+    from ..activations import TF_KERAS_HARD_SIGMOID
+
+    if isinstance(config, dict):
+        return any(v == TF_KERAS_HARD_SIGMOID or (isinstance(v, dict) and v.get("config") == TF_KERAS_HARD_SIGMOID)
+                   if k in ("activation", "recurrent_activation") else _uses_tf_keras_hard_sigmoid(v)
+                   for k, v in config.items())
+    if isinstance(config, list):
+        return any(_uses_tf_keras_hard_sigmoid(v) for v in config)
+    return False
+
+
 def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
     """In place: a layer entry (nested models included) as Keras 3 spells it; a ValueError naming the
     layer for what Keras 3 cannot load (tf.* op layers, names containing '/'), unless ``refuse`` is
@@ -257,6 +271,12 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
         raise ValueError(
             f"Cannot save layer {name!r} ({cls}) to a .keras file: Keras 3 refuses layer names containing '/'. "
             "Rename the layer, or save the model as .safetensors (kerastorch's format) instead."
+        )
+    if refuse and _uses_tf_keras_hard_sigmoid({k: v for k, v in config.items() if k != "layers"}):
+        raise ValueError(
+            f"Cannot save layer {name!r} ({cls}) to a .keras file: its activation is tf.keras's hard_sigmoid "
+            "(clip(0.2 * x + 0.5, 0, 1)); Keras 3's hard_sigmoid is relu6(x + 3) / 6, and Keras 3 has no function "
+            "computing tf.keras's. Save the model as .safetensors (kerastorch's format) instead."
         )
     if cls in _KERAS3_DROPPED:  # tf.keras arguments Keras 3's class does not take (and ignores in tf.keras)
         for key in _KERAS3_DROPPED[cls]:

@@ -37,25 +37,8 @@ REQUESTED = ["ResNet50", "ResNet50V2", "VGG16", "MobileNet", "MobileNetV2", "Mob
 _LOADED: dict[str, torch.nn.Module] = {}
 
 
-def _known_gap(entry: dict) -> str | None:
-    """Why kerastorch cannot load this config yet (None: it must load)."""
-    with gzip.open(APP_DIR / entry["config"], "rt") as f:
-        text = f.read()
-    if '"activation": "hard_silu"' in text:
-        # Keras 3 MobileNetV3 writes Activation("hard_silu"); kerastorch's activation names are tf.keras's, which
-        # rejects "hard_silu" (compat_fixtures/activations.json "tf_keras_rejected"), and a layer config does not
-        # say which library wrote it. Needs source-aware activation names (reported to the lead).
-        return "Keras 3-only activation 'hard_silu' (tf.keras rejects it; kerastorch follows tf.keras)"
-    return None
-
-
 def _params(entries: list) -> list:
-    out = []
-    for e in entries:
-        gap = _known_gap(e)
-        marks = [pytest.mark.xfail(raises=ValueError, strict=True, reason=gap)] if gap else []
-        out.append(pytest.param(e, id=e["name"], marks=marks))
-    return out
+    return [pytest.param(e, id=e["name"]) for e in entries]
 
 
 def _kinds(entry: dict) -> frozenset:

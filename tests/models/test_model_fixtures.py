@@ -5,7 +5,7 @@ For every fixture of ``MANIFEST.json``:
 * ``kind == "file"``: ``kerastorch.models.load_model(path)`` for each saved file (tf.keras ``.h5``, tf.keras
   ``.keras``, Keras 3 ``.keras``) -> ``.eval()`` -> outputs equal the recorded Keras outputs (same structure);
 * ``kind == "config"`` (and every Keras 3 model through its recorded ``get_config()``):
-  ``kerastorch.models.model_from_config(config)`` + the seeded fill (below, no TensorFlow)
+  ``kerastorch.models.model_from_config(config)`` + the seeded fill (``tests/model_fill.py``, no TensorFlow)
   -> the same comparison;
 * ``kind == "refusal"``: a ``Lambda`` layer holds arbitrary Python (bytecode in ``.h5``): loading must raise a
   ``ValueError``; nothing is executed.
@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
+from model_fill import fill_model, fill_values
 
 MODELS_DIR = FIXTURES / "models"
 MANIFEST = load_json("models/MANIFEST.json")
@@ -41,41 +42,10 @@ def _ids(cases):
 
 
 # ----------------------------------------------------------------------------- the seeded fill (no TensorFlow)
-def fill_values(weights: list, seed: int) -> list[np.ndarray | None]:
-    """The fill of ``gen/models.py`` (its docstring) for ``[[keras name, shape, dtype], ...]`` in Keras order;
-    ``None`` = leave the weight as it is (integer weights: no draw)."""
-    rng = np.random.default_rng(seed)
-    out: list[np.ndarray | None] = []
-    for name, shape, dtype in weights:
-        shape = tuple(int(d) for d in shape)
-        leaf = name.split("/")[-1].split(":")[0]
-        if not np.issubdtype(np.dtype(dtype), np.floating):
-            out.append(None)
-            continue
-        if leaf == "gamma":
-            v = 1.0 + 0.1 * rng.standard_normal(shape)
-        elif leaf in ("beta", "moving_mean", "mean"):
-            v = 0.1 * rng.standard_normal(shape)
-        elif leaf in ("moving_variance", "variance"):
-            v = rng.uniform(0.5, 1.5, shape)
-        elif len(shape) >= 2:
-            fan_in = int(np.prod(shape[:-2])) if leaf == "depthwise_kernel" else int(np.prod(shape[:-1]))
-            v = rng.standard_normal(shape) * np.sqrt(1.0 / max(fan_in, 1))
-        else:
-            v = 0.1 * rng.standard_normal(shape)
-        out.append(v.astype(dtype))
-    return out
-
-
 def apply_fill(model, entry: dict) -> None:
-    """Set ``model``'s weights (``get_weights`` / ``set_weights``, Keras order) to the entry's seeded fill,
-    after checking the model's weights have Keras's shapes in Keras's order."""
-    current = model.get_weights()
-    recorded = entry["weights"]
-    assert [list(np.shape(w)) for w in current] == [s for _, s, _ in recorded], (
-        f"{entry['name']}: weight shapes/order differ from Keras's model.weights")
-    values = fill_values(recorded, entry["fill_seed"])
-    model.set_weights([cur if v is None else v for cur, v in zip(current, values)])
+    """Set ``model``'s weights to the entry's seeded fill (``tests/model_fill.py``), in its source library's
+    ``model.weights`` order, after checking our weights have Keras's leaf names and shapes in that order."""
+    fill_model(model, entry["weights"], entry["fill_seed"], entry["source"])
 
 
 # ----------------------------------------------------------------------------- running
@@ -137,7 +107,7 @@ def test_manifest_is_complete():
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
 def test_fill_reproduces_keras_weights(entry):
-    """The fill re-implemented here (numpy only) gives the weights Keras held (their recorded sums)."""
+    """The fill of ``tests/model_fill.py`` (numpy only) gives the weights Keras held (their recorded sums)."""
     values = fill_values(entry["weights"], entry["fill_seed"])
     for (name, shape, _), v, s in zip(entry["weights"], values, entry["weight_sums"]):
         if v is None:

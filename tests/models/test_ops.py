@@ -110,3 +110,26 @@ def test_op_error_names_layer_and_op():
     layer = OpLayer("tf:math.add", name="bad_add")
     with pytest.raises(ValueError, match="bad_add.*tf.math.add"):
         Model([a, b], layer(a, b))
+
+
+def test_op_models_deepcopy_and_pickle():
+    """Op nodes hold table functions (lambdas): deepcopy and torch.save / torch.load (full pickle) keep the
+    model and its outputs, every RUN case in one model file each."""
+    import io
+
+    x = _inputs()
+    for case in RUN:
+        model = _load(case).eval()
+        with torch.no_grad():
+            want = model(x)
+        want = [want] if isinstance(want, torch.Tensor) else list(want)
+        buf = io.BytesIO()
+        torch.save(model, buf)
+        buf.seek(0)
+        for again in (copy.deepcopy(model), torch.load(buf, weights_only=False)):
+            with torch.no_grad():
+                got = again(x)
+            got = [got] if isinstance(got, torch.Tensor) else list(got)
+            assert len(got) == len(want), case["name"]
+            for g, w in zip(got, want):
+                torch.testing.assert_close(g, w, rtol=0, atol=0, msg=case["name"])
