@@ -130,7 +130,10 @@ class DepthwiseConv(Conv):
     def _depthwise(self, x: torch.Tensor, conv_args: tuple[Any, ...], bias: torch.Tensor | None) -> torch.Tensor:
         kernel = self._weight("depthwise_kernel")  # stored (in, M, *k) = torch's (in * M, 1, *k)
         channels = kernel.shape[0]
-        weight = kernel.reshape(channels * self.depth_multiplier, 1, *self._t_kernel)
+        if self._channels_first or self.rank == 1:
+            weight = kernel.reshape(channels * self.depth_multiplier, 1, *self._t_kernel)
+        else:  # the same memory with channels_last strides (the size-1 dim strided 1), which torch.compile keeps
+            weight = kernel.reshape(channels * self.depth_multiplier, *self._t_kernel, 1).movedim(-1, 1)
         stride, padding, dilation, _ = conv_args
         return self._conv(x, weight, bias, stride, padding, dilation, channels)
 
