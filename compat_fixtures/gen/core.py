@@ -47,6 +47,7 @@ def dense():
              [2, 4], group="constraints"),
         Case(dict(units=3, kernel_initializer="he_normal", bias_initializer="ones"), [2, 4], group="initializers"),
         Case(dict(units=3), [2, 4], inputs="int", dtype="int32", group="int_input"),
+        Case(dict(units=3, trainable=False), [2, 4], group="trainable"),
         Case(dict(units=2), [0, 4], group="empty_batch", grads=False),
     ]
     errors = [
@@ -84,6 +85,9 @@ def identity():
         Case({}, [2, 3], inputs="int", dtype="int32", group="int"),
         Case({}, [3], group="rank1"),
         Case({"dtype": "float64"}, [2, 3], group="dtype"),
+        Case({}, [1, 2, 2, 2, 3], group="rank5"),
+        Case({"name": "skip"}, [2, 3], group="config"),
+        Case({"trainable": False}, [2, 2, 3], group="config"),
     ]
     return cases, []
 
