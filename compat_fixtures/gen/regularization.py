@@ -187,6 +187,7 @@ def _activity_regularization():
     errors = [
         Err("init", dict(l1="a")),
         Err("init", dict(l2=None, l1="0.1")),
+        Err("init", dict(l2=float("inf"))),
         Err("init", dict(l1=0.1, foo=1)),
         Err("init", dict(l1=0.1, activity_regularizer="l2")),
         Err("call", dict(l1=0.1), [2, 3], dtype="int32"),
