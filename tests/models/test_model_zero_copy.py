@@ -242,3 +242,27 @@ def test_loaded_and_fused_models_compile_without_graph_breaks(kind, tmp_path):
     torch._dynamo.reset()
     with torch.no_grad():
         assert_close(torch.compile(fused, fullgraph=True, backend="eager")(x), model(x), kind="graph")
+
+
+@pytest.mark.slow
+def test_inductor_keeps_depthwise_inputs_channels_last() -> None:
+    """Compiled with inductor, a MobileNetV2 block copies no activation: the depthwise kernel reaches the
+    convolution with channels_last strides (with the contiguous ``(C*M, 1, kh, kw)`` view, inductor converted
+    every depthwise input to NCHW: one activation copy per DepthwiseConv2D)."""
+    inp = Input((12, 12, 8))
+    x = L.Conv2D(16, 1, use_bias=False)(inp)
+    x = L.ReLU(6.0)(L.BatchNormalization()(x))
+    x = L.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+    x = L.ReLU(6.0)(L.BatchNormalization()(x))
+    x = L.BatchNormalization()(L.Conv2D(8, 1, use_bias=False)(x))
+    model = Model(inp, L.Add()([inp, x])).eval()
+    compiled = torch.compile(model, fullgraph=True)
+    x_in = torch.randn(1, 12, 12, 8)
+    with torch.no_grad():
+        for _ in range(2):
+            compiled(x_in)
+        with torch.profiler.profile() as prof:
+            out = compiled(x_in)
+        copies = [e.name for e in prof.events() if e.name in ("aten::copy_", "aten::clone", "aten::contiguous")]
+        assert copies == []
+        assert_close(out, model(x_in), kind="graph")
