@@ -110,6 +110,9 @@ class Conv(Layer):
         # NHWC <-> NCHW views for channels_last.
         self._to_channels_first = (0, t_rank + 1, *range(1, t_rank + 1))
         self._to_channels_last = (0, *range(2, t_rank + 2), 1)
+        # torch 2.13's CPU conv2d computes garbage for a one-channel input with channels_last strides when the
+        # output is one column wide at a column stride > 1: such calls get NCHW-strided views (_on_new_input)
+        self._restride_one_channel = False
         self._conv = self._functions[t_rank]
         self._has_activation = self.activation is not activations.linear
         self._mixed = self._dtype_policy.is_mixed
@@ -303,6 +306,10 @@ class Conv(Layer):
         ):
             raise self._too_small(inputs.shape)
         spatial = self._torch_spatial(spatial)
+        if not self._channels_first and len(spatial) == 2:
+            width = conv_utils.conv_output_length(
+                spatial[-1], self._t_kernel[-1], self.padding, self._t_strides[-1], self._t_dilation[-1])
+            self._restride_one_channel = shape[-1] == 1 and width == 1 and self._t_strides[-1] > 1
         if self._plan_varies and spatial != self._plan_spatial and not torch.compiler.is_compiling():
             self._plan, self._plan_spatial = self._make_plan(spatial), spatial
 
@@ -314,7 +321,9 @@ class Conv(Layer):
             return out.reshape(*batch, *out.shape[1:])
         x = self._to_torch(inputs)
         plan = self._plan
-        if self._plan_varies and (torch.compiler.is_compiling() or tuple(x.shape[2:]) != self._plan_spatial):
+        # (eager: ``_on_new_input`` re-planned for this size already; the compare, a torch.Size slice against
+        # a tuple, only guards a direct ``call``)
+        if self._plan_varies and (torch.compiler.is_compiling() or x.shape[2:] != self._plan_spatial):
             plan = self._make_plan(tuple(x.shape[2:]))
         pad, conv_args = plan
         if pad is not None:
@@ -331,7 +340,10 @@ class Conv(Layer):
 
     def _convolve(self, x: torch.Tensor, conv_args: tuple[Any, ...]) -> torch.Tensor:
         """The torch kernel on the channels-first view ``x`` (already padded)."""
-        return self._conv(x, self._torch_weight(self._weight("kernel")), self._weight("bias"), *conv_args)
+        weight = self._torch_weight(self._weight("kernel"))
+        if self._restride_one_channel:  # (N, 1, H, W) views with NCHW strides: the same memory
+            x, weight = x.squeeze(1).unsqueeze(1), weight.squeeze(1).unsqueeze(1)
+        return self._conv(x, weight, self._weight("bias"), *conv_args)
 
     # ----- config / repr -----
     def get_config(self) -> dict[str, Any]:

@@ -134,6 +134,8 @@ class DepthwiseConv(Conv):
             weight = kernel.reshape(channels * self.depth_multiplier, 1, *self._t_kernel)
         else:  # the same memory with channels_last strides (the size-1 dim strided 1), which torch.compile keeps
             weight = kernel.reshape(channels * self.depth_multiplier, *self._t_kernel, 1).movedim(-1, 1)
+        if self._restride_one_channel:  # the torch bug of ``Conv._convolve``: NCHW-strided views
+            x, weight = x.squeeze(1).unsqueeze(1), weight.squeeze(1).unsqueeze(1)
         stride, padding, dilation, _ = conv_args
         return self._conv(x, weight, bias, stride, padding, dilation, channels)
 
