@@ -162,6 +162,19 @@ def _is_symbolic(x: Any) -> bool:
     return getattr(x, "_kt_symbolic", False)
 
 
+def _same_tensors(inputs: Any, key: tuple) -> bool:
+    """Whether ``inputs`` (a list/tuple) are tensors of exactly the (shape, dtype) pairs of ``key``."""
+    if len(inputs) != len(key):
+        return False
+    for t, (shape, dtype) in zip(inputs, key):
+        if not isinstance(t, torch.Tensor) or t.dtype is not dtype or t.shape != shape:
+            return False
+    return True
+
+
+_module_call = torch.nn.Module.__call__
+
+
 class Layer(LazyModuleMixin, torch.nn.Module):
     """Base for kerastorch layers.
 
@@ -209,7 +222,9 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         self._activity_losses: list[torch.Tensor] = []
         self._specs: dict[str, WeightSpec] = {}
         self._build_shape: Any = None
-        self._call_key: tuple[torch.Size, torch.dtype] | None = None
+        # the eager fast path's key: (full shape, non-batch shape, dtype) of the last checked input, or
+        # (list/tuple type, ((shape, dtype), ...), None) for a list of tensors; None: check the next call
+        self._call_key: tuple | None = None
         self._batch_input_shape = self._batch_shape_from_kwargs(kwargs)
         self._initial_weights = kwargs.get("weights")
 
@@ -262,6 +277,10 @@ class Layer(LazyModuleMixin, torch.nn.Module):
     def _on_new_input(self, inputs: torch.Tensor) -> None:
         """Subclass hook on the checked path, for each input shape not seen just before."""
 
+    def _on_new_inputs(self, inputs: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> None:
+        """Subclass hook on the checked path for a list of inputs (after the casts), for each list of input
+        shapes/dtypes not seen just before (the fast path skips it for the same full shapes and dtypes)."""
+
     def call(self, inputs: Any) -> Any:
         return inputs
 
@@ -278,13 +297,14 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         declared = [n for n in self._specs]
         if [s.name for s in sorted(specs, key=lambda s: not s.trainable)] != declared:
             raise ValueError(f'Layer "{self.name}": weights {[s.name for s in specs]} differ from the declared {declared}.')
+        deferral = initializers.active_deferral()  # a load that overwrites every weight from a file
         values = []
         for spec in specs:
             if any(d is None for d in spec.shape):
                 raise ValueError(f'Layer "{self.name}": the shape of weight `{spec.name}` is not fully known: {spec.shape}.')
             slot = self._stored(spec.name)
             try:
-                values.append(spec.initial_value(slot.dtype, slot.device))
+                values.append(None if deferral is not None else spec.initial_value(slot.dtype, slot.device))
             except ValueError as e:
                 raise ValueError(f'Layer "{self.name}": {e}') from None
         with torch.no_grad():
@@ -292,8 +312,21 @@ class Layer(LazyModuleMixin, torch.nn.Module):
                 slot = self._stored(spec.name)
                 if is_lazy(slot):
                     slot.materialize(spec.storage_shape)
-                slot.copy_(spec.to_storage(value))
                 self._specs[spec.name] = spec
+                if value is None:
+                    deferral.record(self._stored(spec.name), functools.partial(self._initialize_weight, spec.name))
+                else:
+                    slot.copy_(spec.to_storage(value))
+
+    def _initialize_weight(self, name: str) -> None:
+        """Fill the weight ``name`` from its initializer (a weight whose initialization was deferred)."""
+        slot, spec = self._stored(name), self._specs[name]
+        try:
+            value = spec.initial_value(slot.dtype, slot.device)
+        except ValueError as e:
+            raise ValueError(f'Layer "{self.name}": {e}') from None
+        with torch.no_grad():
+            slot.copy_(spec.to_storage(value))
 
     def add_weight(
         self,
@@ -308,12 +341,15 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         """Keras ``add_weight`` for custom layers' ``build``: a parameter (buffer if not trainable), now."""
         spec = WeightSpec(name, tuple(int(d) for d in shape), initializer, regularizer, constraint, _check_trainable(trainable))
         dtype = dtype_policy.get(dtype).variable_dtype if dtype is not None else self._dtype_policy.variable_dtype
-        value = spec.initial_value(dtype, None)
+        deferral = initializers.active_deferral()
+        value = spec.initial_value(dtype, None) if deferral is None else torch.empty(spec.shape, dtype=dtype)
         if trainable:
             self.register_parameter(name, torch.nn.Parameter(value, requires_grad=self._trainable))
         else:
             self.register_buffer(name, value)
         self._specs[name] = spec
+        if deferral is not None:
+            deferral.record(self._stored(name), functools.partial(self._initialize_weight, name))
         self._specs = {n: self._specs[n] for n in sorted(self._specs, key=lambda n: not self._specs[n].trainable)}
         return getattr(self, name)
 
@@ -331,12 +367,13 @@ class Layer(LazyModuleMixin, torch.nn.Module):
     # ----- the call pipeline -----
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Functional-model construction: a call on symbolic KerasTensors records a graph node instead
-        # (kerastorch.models.keras_tensor). Never taken while tracing.
-        if args and not torch.compiler.is_compiling() and _is_symbolic(args[0]):
+        # (kerastorch.models.keras_tensor). Never taken while tracing. A tensor is answered first (the
+        # cheapest test), so that eager calls pay one isinstance here.
+        if args and not isinstance(args[0], torch.Tensor) and _is_symbolic(args[0]) and not torch.compiler.is_compiling():
             from ..models.keras_tensor import symbolic_call
 
             return symbolic_call(self, args, kwargs)
-        return super().__call__(*args, **kwargs)
+        return _module_call(self, *args, **kwargs)
 
     def forward(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
         """Check the input against the layer's spec, build, cast, ``call``, record the activity loss.
@@ -350,8 +387,14 @@ class Layer(LazyModuleMixin, torch.nn.Module):
             inputs = self._prepare(inputs)
         else:
             key = self._call_key
-            shape = getattr(inputs, "shape", None)
-            if key is None or shape is None or shape[1:] != key[0] or inputs.dtype is not key[1]:
+            if key is None:
+                inputs = self._prepare(inputs)
+            elif isinstance(inputs, torch.Tensor):
+                # key: (full shape, non-batch shape, dtype); the full shape is compared first (no slice)
+                shape = inputs.shape
+                if inputs.dtype is not key[2] or (shape != key[0] and shape[1:] != key[1]):
+                    inputs = self._prepare(inputs)
+            elif type(inputs) is not key[0] or not _same_tensors(inputs, key[1]):  # a list/tuple of tensors
                 inputs = self._prepare(inputs)
         if self._call_takes_training:
             kwargs["training"] = self.training if training is None else bool(training)
@@ -366,11 +409,17 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         if not self.built and self._weights_state() == "lazy":
             self.build([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple)) else tuple(inputs.shape))
         if isinstance(inputs, (list, tuple)):
-            return type(inputs)(self._cast(t) for t in inputs)
+            cast = type(inputs)(self._cast(t) for t in inputs)
+            self._on_new_inputs(cast)
+            # Fast-path key for a list of tensors: every full shape and dtype, only when no cast happened.
+            if not torch.compiler.is_compiling():
+                same = self.built and all(isinstance(t, torch.Tensor) and c is t for c, t in zip(cast, inputs))
+                self._call_key = (type(inputs), tuple((t.shape, t.dtype) for t in inputs), None) if same else None
+            return cast
         inputs = self._cast(inputs)
         self._on_new_input(inputs)
         if self.built and not torch.compiler.is_compiling():
-            self._call_key = (inputs.shape[1:], inputs.dtype)
+            self._call_key = (inputs.shape, inputs.shape[1:], inputs.dtype)
         return inputs
 
     def _cast(self, x: torch.Tensor) -> torch.Tensor:

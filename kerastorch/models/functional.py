@@ -254,7 +254,7 @@ def _plain_weight(module: torch.nn.Module, name: str) -> torch.Tensor:
 class _Step:
     """One node of the plan: call ``module`` with arguments gathered from value slots, store its outputs."""
 
-    __slots__ = ("key", "gather", "outputs", "flat_out", "free", "pass_training")
+    __slots__ = ("key", "gather", "outputs", "flat_out", "free", "pass_training", "one")
 
     def __init__(self, key: str, gather: Callable[[list, Any], tuple], outputs: list[int], flat_out: Callable[[Any], list],
                  free: list[int], pass_training: bool):
@@ -264,6 +264,13 @@ class _Step:
         self.flat_out = flat_out
         self.free = free
         self.pass_training = pass_training
+        # The common node, one tensor in and one out, no other argument: (argument slot, output slot), which
+        # the run loop handles without gathering or flattening; None for any other node.
+        simple = (
+            isinstance(gather, _Gather) and gather.kind == "one" and not gather.consts
+            and isinstance(flat_out, _FlatOut) and flat_out.kind == "one" and len(outputs) == 1
+        )
+        self.one = (gather.index, outputs[0]) if simple else None
 
 
 class _FlatOut:
@@ -449,12 +456,16 @@ class Functional(_Model):
         for key, s in self._input_steps:
             values[s] = modules[key](values[s])
         for step in self._steps:
-            args, kwargs = step.gather(values)
-            if training is not None and step.pass_training:
-                kwargs = {**kwargs, "training": training}
-            out = modules[step.key](*args, **kwargs)
-            for s, o in zip(step.outputs, step.flat_out(out)):
-                values[s] = o
+            one = step.one
+            if one is not None and (training is None or not step.pass_training):  # one tensor in, one out
+                values[one[1]] = modules[step.key](values[one[0]])
+            else:
+                args, kwargs = step.gather(values)
+                if training is not None and step.pass_training:
+                    kwargs = {**kwargs, "training": training}
+                out = modules[step.key](*args, **kwargs)
+                for s, o in zip(step.outputs, step.flat_out(out)):
+                    values[s] = o
             for s in step.free:
                 values[s] = None
         return self._pack_outputs(values)

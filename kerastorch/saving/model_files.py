@@ -7,7 +7,10 @@ and the kerastorch safetensors files ``save_model(model, 'x.safetensors')`` / ``
 write (the ``state_dict`` plus the Keras config in the metadata). The format is told by the file's
 content, not its name. The model is built by :func:`kerastorch.models.model_from_config` (``Lambda``
 layers are refused there: their config is code), then the weights are checked whole and copied
-(:func:`kerastorch.saving.keras.weights.load_keras_entries`, or the safetensors plan).
+(:func:`kerastorch.saving.keras.weights.load_keras_entries`, or the safetensors plan). The layers are
+built without running their initializers (:func:`kerastorch.initializers.deferred_initialization`):
+the file overwrites every weight, and a file missing one is refused by those checks; a weight nothing
+wrote (one a layer fills from its config) is initialized after the copy, so none is left uninitialized.
 
 A model file is untrusted input: archives are read in memory and never extracted, and every limit
 of :class:`~kerastorch.saving.untrusted.LoadLimits` is checked before the data it guards is read or
@@ -30,6 +33,7 @@ from typing import Any
 import torch
 from torch.nn.parameter import is_lazy
 
+from .. import initializers
 from . import plan
 from .atomic import atomic_write, resolve_target
 from .keras.names import keras3_snake, keras_class
@@ -74,12 +78,16 @@ def load_model(
     with open(path, "rb") as f:
         head = f.read(16)
     kind = _file_kind(path, head)
+    loader = {"keras": _load_keras_archive, "h5": _load_h5, "safetensors": _load_safetensors}[kind]
     try:
-        if kind == "keras":
-            return _load_keras_archive(path, custom_objects, limits)
-        if kind == "h5":
-            return _load_h5(path, custom_objects, limits)
-        return _load_safetensors(path, custom_objects, limits)
+        # The file overwrites the weights: layers allocate them without running their initializers
+        # (most of the build time: a random draw per weight); whatever the file did not write (a
+        # weight the load's checks let through, e.g. one a layer computes from its config) is
+        # initialized afterwards, so nothing uninitialized is ever returned.
+        with initializers.deferred_initialization() as deferral:
+            model = loader(path, custom_objects, limits)
+        deferral.finish()
+        return model
     except (ValueError, *_READ_ERRORS) as e:
         if isinstance(e, (FileNotFoundError, ImportError)):
             raise

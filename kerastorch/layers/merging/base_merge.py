@@ -120,18 +120,29 @@ class Merge(Layer):
         """The build checks again for inputs shaped differently from the last checked ones."""
         if not isinstance(inputs, (list, tuple)):
             raise self._named_error(self._not_a_list(tuple(getattr(inputs, "shape", ()))))
+        checked = self._checked_shapes
+        if checked is not None and len(checked) == len(inputs) and all(t.shape == s for t, s in zip(inputs, checked)):
+            return
         shapes = tuple(tuple(t.shape) for t in inputs)
-        if shapes != self._checked_shapes:
-            self._named(self._check_shapes, list(shapes))
-            self._checked_shapes = shapes
+        self._named(self._check_shapes, list(shapes))
+        self._checked_shapes = shapes
+
+    def _on_new_inputs(self, inputs: Any) -> None:
+        # the checked path (new input shapes, and always while tracing): tf.keras's build checks again
+        self._check_inputs(inputs)
 
     def call(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
-        self._check_inputs(inputs)
-        ranks = [t.dim() for t in inputs]
-        top = max(ranks)
-        if min(ranks) != top:  # tf.keras: expand_dims(x, 1) until every input has the top rank
-            inputs = [t.reshape(*t.shape[:1], *(1,) * (top - t.dim()), *t.shape[1:]) if t.dim() else t for t in inputs]
-        return self._merge_function(list(inputs))
+        # The shapes were checked on the layer's checked path (``_on_new_inputs``: the eager fast path only
+        # skips it for the same shapes and dtypes as the last checked ones); here only what costs nothing.
+        if not isinstance(inputs, (list, tuple)):
+            raise self._named_error(self._not_a_list(tuple(getattr(inputs, "shape", ()))))
+        top = inputs[0].dim() if inputs else 0
+        for t in inputs:
+            if t.dim() != top:  # tf.keras: expand_dims(x, 1) until every input has the top rank
+                top = max(t.dim() for t in inputs)
+                inputs = [t.reshape(*t.shape[:1], *(1,) * (top - t.dim()), *t.shape[1:]) if t.dim() else t for t in inputs]
+                break
+        return self._merge_function(inputs if type(inputs) is list else list(inputs))
 
     def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError

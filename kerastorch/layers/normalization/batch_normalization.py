@@ -147,6 +147,7 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
             raise ValueError(f'BatchNormalization layer "{self.name}": {e}') from None
         self._rank_known = True
         self._param_shape: tuple[int, ...] | None = None
+        self._perm: tuple | None = None  # set per input shape (``_on_new_input``)
         self.input_spec = self._spec()
         self._finish_init()
 
@@ -279,20 +280,29 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
         axes = self.axis
         self._unbiased = self._fused and not self.synchronized
         self._single = len(axes) == 1
+        self._perm = None
         if self._single:
             self._channels = int(inputs.shape[axes[0]])
             self._view = _view_plan(axes[0], inputs.shape)
+            if self._view[0] == "last" and self._view[1] in _TO_FIRST:  # channels_last 4-D/5-D: two permuted views
+                self._perm = (_TO_FIRST[rank], _TO_LAST[rank])
         self._reduce = tuple(i for i in range(rank) if i not in axes)
         self._bshape = tuple(int(inputs.shape[i]) if i in axes else 1 for i in range(rank))
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        training = training and self.trainable  # tf.keras: a frozen BatchNormalization runs in inference mode
+        if training:
+            training = self.trainable  # tf.keras: a frozen BatchNormalization runs in inference mode
         gamma = self.gamma if self.scale else None  # attribute access: a parametrization applies
         beta = self.beta if self.center else None
         mean, var = self.moving_mean, self.moving_variance
-        if inputs.dtype != mean.dtype:  # mixed precision: float32 statistics
+        if inputs.dtype is not mean.dtype:  # mixed precision: float32 statistics
             gamma = None if gamma is None else gamma.to(inputs.dtype)
             beta = None if beta is None else beta.to(inputs.dtype)
+        if not training and self._perm is not None:  # inference on a channels_last 4-D/5-D input: the common case
+            to_first, to_last = self._perm
+            return torch.batch_norm(
+                inputs.permute(to_first), gamma, beta, mean, var, False, 0.0, self.epsilon, torch.backends.cudnn.enabled
+            ).permute(to_last)
         n = inputs.numel() // max(mean.numel(), 1)
         if not self._single or (training and (n < 2 or self._distributed())):
             return self._call_general(inputs, training, gamma, beta, n)
