@@ -49,3 +49,12 @@ def test_one_channel_depthwise_matches_float64(width, kernel, strides) -> None:
     layer = DepthwiseConv2D(kernel, strides=strides, depth_multiplier=2)
     x = torch.randn(2, 5, width, 1)
     assert_close(layer(x).double(), layer.double()(x.double()), rtol=1e-5, atol=1e-5)
+
+
+def test_one_channel_separable_matches_float64() -> None:
+    from kerastorch.layers import SeparableConv2D
+
+    torch.manual_seed(0)
+    layer = SeparableConv2D(3, (1, 5), strides=(1, 2))
+    x = torch.randn(2, 5, 5, 1)
+    assert_close(layer(x).double(), layer.double()(x.double()), rtol=1e-5, atol=1e-5)
