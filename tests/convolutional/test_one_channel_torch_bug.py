@@ -58,3 +58,12 @@ def test_one_channel_separable_matches_float64() -> None:
     layer = SeparableConv2D(3, (1, 5), strides=(1, 2))
     x = torch.randn(2, 5, 5, 1)
     assert_close(layer(x).double(), layer.double()(x.double()), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("width,kernel,strides", [(4, (2, 3), (1, 2)), (5, (1, 5), (1, 2))])
+def test_one_channel_channels_first_on_a_permuted_input(width, kernel, strides) -> None:
+    """A channels_first layer given an NHWC tensor's permuted view: the same torch bug."""
+    torch.manual_seed(0)
+    layer = Conv2D(1, kernel, strides=strides, data_format="channels_first", use_bias=False)
+    x = torch.randn(2, 5, width, 1).permute(0, 3, 1, 2)
+    assert_close(layer(x).double(), layer.double()(x.double()), rtol=1e-5, atol=1e-5)

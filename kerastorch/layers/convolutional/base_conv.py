@@ -110,8 +110,9 @@ class Conv(Layer):
         # NHWC <-> NCHW views for channels_last.
         self._to_channels_first = (0, t_rank + 1, *range(1, t_rank + 1))
         self._to_channels_last = (0, *range(2, t_rank + 2), 1)
-        # torch 2.13's CPU conv2d computes garbage for a one-channel input with channels_last strides when the
-        # output is one column wide at a column stride > 1: such calls get NCHW-strided views (_on_new_input)
+        # torch 2.13's CPU conv2d computes garbage for a one-channel input with channels_last strides (an NHWC
+        # tensor's view, or a permuted one given to a channels_first layer) when the output is one column wide at
+        # a column stride > 1: such calls get NCHW-strided views (_on_new_input)
         self._restride_one_channel = False
         self._conv = self._functions[t_rank]
         self._has_activation = self.activation is not activations.linear
@@ -306,10 +307,10 @@ class Conv(Layer):
         ):
             raise self._too_small(inputs.shape)
         spatial = self._torch_spatial(spatial)
-        if not self._channels_first and len(spatial) == 2:
+        if len(spatial) == 2:
             width = conv_utils.conv_output_length(
                 spatial[-1], self._t_kernel[-1], self.padding, self._t_strides[-1], self._t_dilation[-1])
-            self._restride_one_channel = shape[-1] == 1 and width == 1 and self._t_strides[-1] > 1
+            self._restride_one_channel = shape[self._channel_axis] == 1 and width == 1 and self._t_strides[-1] > 1
         if self._plan_varies and spatial != self._plan_spatial and not torch.compiler.is_compiling():
             self._plan, self._plan_spatial = self._make_plan(spatial), spatial
 
