@@ -328,6 +328,15 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         with torch.no_grad():
             slot.copy_(spec.to_storage(value))
 
+    def _components_config(self, *weights: str) -> dict[str, Any]:
+        """The ``<w>_initializer``, ``<w>_regularizer``, ``activity_regularizer`` and ``<w>_constraint`` config
+        entries of the named weights, serialized, in Keras's key order."""
+        config = {f"{w}_initializer": initializers.serialize(getattr(self, f"{w}_initializer")) for w in weights}
+        config.update({f"{w}_regularizer": regularizers.serialize(getattr(self, f"{w}_regularizer")) for w in weights})
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        config.update({f"{w}_constraint": constraints.serialize(getattr(self, f"{w}_constraint")) for w in weights})
+        return config
+
     def add_weight(
         self,
         name: str,
