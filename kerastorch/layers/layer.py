@@ -337,6 +337,23 @@ class Layer(LazyModuleMixin, torch.nn.Module):
         config.update({f"{w}_constraint": constraints.serialize(getattr(self, f"{w}_constraint")) for w in weights})
         return config
 
+    def _components_repr(self, *weights: str) -> list[str]:
+        """``extra_repr`` parts for ``activation``, ``use_bias`` and the named weights' set regularizers/constraints."""
+        from .. import activations
+
+        parts = []
+        if not isinstance(self.activation, torch.nn.Module):  # a module activation prints as a child
+            try:
+                parts.append(f"activation={activations.serialize(self.activation)!r}")
+            except ValueError:
+                parts.append(f"activation={describe(self.activation)}")
+        parts.append(f"use_bias={self.use_bias}")
+        for label in [f"{w}_{kind}" for kind in ("regularizer", "constraint") for w in weights]:
+            value = getattr(self, label)
+            if value is not None:
+                parts.append(f"{label}={describe(value)}")
+        return parts
+
     def add_weight(
         self,
         name: str,

@@ -20,7 +20,6 @@ import torch
 import torch.nn.functional as F
 
 from ... import activations, constraints, initializers, regularizers
-from ..._registry import describe
 from ..input_spec import InputSpec, check_shape, shape_str
 from ..layer import Layer, WeightSpec
 from ..utils import conv_utils
@@ -378,16 +377,7 @@ class Conv(Layer):
             parts.append(f"dilation_rate={self.dilation_rate}")
         if self.groups != 1:
             parts.append(f"groups={self.groups}")
-        if not isinstance(self.activation, torch.nn.Module):  # a module activation prints as a child
-            try:
-                parts.append(f"activation={activations.serialize(self.activation)!r}")
-            except ValueError:
-                parts.append(f"activation={describe(self.activation)}")
-        parts.append(f"use_bias={self.use_bias}")
-        for label in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
-            value = getattr(self, label)
-            if value is not None:
-                parts.append(f"{label}={describe(value)}")
+        parts += self._components_repr("kernel", "bias")
         if self.built:
             parts.append(f"input_channels={self.input_spec.axes[self._channel_axis]}")
         return ", ".join(parts + self._repr_common())

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ... import activations, constraints, initializers, regularizers
-from ..._registry import LAYERS, describe
+from ..._registry import LAYERS
 from ..input_spec import InputSpec, shape_str
 from ..layer import Layer, WeightSpec
 
@@ -158,16 +158,7 @@ class Dense(Layer):
 
     def extra_repr(self) -> str:
         parts = [f"name={self.name!r}", f"units={self.units}"]
-        if not isinstance(self.activation, torch.nn.Module):  # a module activation prints as a child
-            try:
-                parts.append(f"activation={activations.serialize(self.activation)!r}")
-            except ValueError:
-                parts.append(f"activation={describe(self.activation)}")
-        parts.append(f"use_bias={self.use_bias}")
-        for label in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
-            value = getattr(self, label)
-            if value is not None:
-                parts.append(f"{label}={describe(value)}")
+        parts += self._components_repr("kernel", "bias")
         if self.built:
             parts.append(f"input_dim={self.input_spec.axes[-1]}")
         return ", ".join(parts + self._repr_common())
