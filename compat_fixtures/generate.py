@@ -34,6 +34,9 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   configs + fill seeds + outputs under ``applications/`` (see its docstring).
 * ``gen/ops.py`` -- weight-free models of op nodes (tf.keras TFOpLambda / SlicingOpLambda, Keras 3
   ``keras.ops``) under ``ops/``: configs, outputs and output dtypes.
+* ``gen/user_files.py`` -- model files as users have them (issue 26: tf.keras ``.keras`` with hard_sigmoid,
+  Keras 3 legacy ``.h5``, saved after ``fit``, normalization weights, mixed precision, nested, Keras 2.0
+  list configs, broken configs) under ``user_files/``; ``prove_user_files.py`` reads back what kerastorch writes.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -50,7 +53,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops"]
+              "applications", "ops", "user_files"]
 
 
 def main(out_dir=HERE, only=None):
