@@ -14,12 +14,18 @@ from typing import IO, Iterator
 
 
 def resolve_target(path: str | os.PathLike) -> str:
-    """The file a write to ``path`` lands in: symlinks resolved; a directory is an IsADirectoryError."""
+    """The file a write to ``path`` lands in: symlinks resolved; a directory is an IsADirectoryError,
+    a missing folder a FileNotFoundError naming ``path`` (not the temporary file written beside it)."""
     path = os.fspath(path)
     target = os.path.realpath(path)
     if os.path.isdir(target):
         raise IsADirectoryError(
             errno.EISDIR, f"Cannot save to {path!r}: it is a directory, expected a file path"
+        )
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            errno.ENOENT, f"Cannot save to {path!r}: the folder {os.path.dirname(path) or folder!r} does not exist"
         )
     return target
 
