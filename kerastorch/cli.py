@@ -10,8 +10,8 @@
     Load a model file and print tf.keras's ``model.summary()`` table.
 
 The model file is untrusted input (see :mod:`kerastorch.saving.untrusted`): nothing in it is executed.
-A file that cannot be loaded or written is an error message on stderr and exit status 1 (2 for usage
-errors), never a traceback.
+A file that cannot be loaded or written is one line on stderr and exit status 2 (as for usage errors),
+never a traceback.
 """
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ import argparse
 import sys
 from typing import Sequence
 
+from ._version import __version__
+from .saving.model_files import load_model, save_model
+
 _SAVE_EXTENSIONS = (".safetensors", ".keras")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
 
     parser = argparse.ArgumentParser(prog="kerastorch", description="Keras model files as torch modules.")
     parser.add_argument("--version", action="version", version=f"kerastorch {__version__}")
@@ -45,7 +47,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _convert(args: argparse.Namespace) -> None:
-    from .models import load_model, save_model
 
     if not args.out.endswith(_SAVE_EXTENSIONS):
         raise ValueError(f"OUT must end with .safetensors or .keras; received {args.out!r}")
@@ -56,7 +57,6 @@ def _convert(args: argparse.Namespace) -> None:
 
 
 def _summary(args: argparse.Namespace) -> None:
-    from .models import load_model
 
     model = load_model(args.model)
     summary = getattr(model, "summary", None)
@@ -71,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         {"convert": _convert, "summary": _summary}[args.command](args)
     except (ValueError, OSError, ImportError) as e:
-        print(f"kerastorch {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        message = " ".join(str(e).split())  # one line, whatever the message holds
+        print(f"kerastorch {args.command}: error: {message}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -28,9 +28,10 @@ import math
 import os
 import re
 import struct
+import tempfile
 import zipfile
 import zlib
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -49,6 +50,8 @@ class LoadLimits:
     max_json_depth: int = 256  # nesting of [ and {
     max_weight_elements: int = 2**31  # one weight (or any one tensor allocated while building)
     max_total_elements: int = 2**33  # all weights of the file / all tensors allocated while building
+    max_compression_ratio: int = 200  # an archive member may inflate to this many times its stored size ...
+    min_ratio_checked_bytes: int = 64 * 2**20  # ... once it is larger than this (small members may be all zeros)
 
 
 DEFAULT_LIMITS = LoadLimits()
@@ -128,51 +131,125 @@ def unsafe_member_name(name: str) -> str | None:
     return None
 
 
-def read_zip(data: bytes, members: dict[str, int], limits: LoadLimits) -> tuple[dict[str, bytes], list[str]]:
-    """Read ``members`` (name -> byte limit) of an in-memory zip, after the checks above.
+_CHUNK = 1 << 20
 
-    Returns the members found and every entry name. Nothing touches the filesystem.
+
+def _zip_directory_of(source: bytes | str) -> tuple[int, int]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _zip_directory(bytes(source))
+    size = os.stat(source).st_size
+    with open(source, "rb") as f:
+        f.seek(max(0, size - 65557 - 20))
+        tail = f.read()
+        total, size_cd = _zip_directory(tail) if tail.rfind(b"PK\x05\x06") >= 0 else (None, None)
+        if total is None:
+            raise ValueError("it is a truncated or corrupt zip archive (no end of central directory record)")
+        pos = tail.rfind(b"PK\x05\x06")
+        loc = tail.rfind(b"PK\x06\x07", max(0, pos - 20), pos)
+        if (total == 0xFFFF or size_cd == 0xFFFFFFFF) and loc >= 0:  # zip64: the record may be far before the tail
+            (offset,) = struct.unpack_from("<Q", tail, loc + 8)
+            if offset + 56 <= size:
+                f.seek(offset)
+                record = f.read(56)
+                if record[:4] == b"PK\x06\x06":
+                    total, size_cd = struct.unpack_from("<QQ", record, 32)
+    return total, size_cd
+
+
+def read_zip(
+    data: bytes | str,
+    members: dict[str, int],
+    limits: LoadLimits,
+    spill: Iterable[str] = (),
+) -> tuple[dict[str, Any], list[str]]:
+    """Read ``members`` (name -> byte limit) of a zip (its bytes, or its path: read lazily), after the
+    checks above.
+
+    Returns the members found and every entry name. Members named in ``spill`` are streamed into a
+    private anonymous temporary file (returned open, positioned at 0; the caller closes it) instead of
+    memory: a multi-GB weights member costs disk, not memory. Every member's decompression stops at
+    its limit and at ``max_compression_ratio`` times its stored size (past ``min_ratio_checked_bytes``),
+    whatever its header says. Nothing touches the filesystem but those temporary files.
     """
-    total, size_cd = _zip_directory(data)
+    spill = set(spill)
+    total, size_cd = _zip_directory_of(data)
     if total > limits.max_entries or size_cd > limits.max_entries * 1024:
         raise ValueError(
             f"the archive has {total} entries ({size_cd} bytes of directory), more than the limit of "
             f"{limits.max_entries} (LoadLimits.max_entries)"
         )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError, NotImplementedError) as e:
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError, NotImplementedError, OSError) as e:
         raise ValueError(f"it is a truncated or corrupt zip archive ({e})") from None
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > limits.max_entries:
-            raise ValueError(f"the archive has {len(infos)} entries, more than the limit of {limits.max_entries}")
-        names = [i.filename for i in infos]
-        for name in names:
-            why = unsafe_member_name(name)
-            if why:
-                raise ValueError(f"the archive has an entry named {name!r} ({why}); a Keras archive never has one")
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"the archive has several entries named {dupes}: which one is meant is ambiguous")
-        out = {}
-        for info in infos:
-            limit = members.get(info.filename)
-            if limit is None:
-                continue
-            if info.file_size > limit:
-                raise ValueError(f"{info.filename} is {info.file_size} bytes uncompressed, more than the limit of {limit}")
-            if info.flag_bits & 0x1:
-                raise ValueError(f"{info.filename} is encrypted")
-            try:
-                with archive.open(info) as member:
-                    content = member.read(limit + 1)
-            except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError, struct.error) as e:
-                raise ValueError(f"it is a truncated or corrupt zip archive ({info.filename}: {e})") from None
-            if len(content) > limit:
-                raise ValueError(f"{info.filename} decompresses to more than the limit of {limit} bytes")
-            out[info.filename] = content
+    out: dict[str, Any] = {}
+    try:
+        with archive:
+            infos = archive.infolist()
+            if len(infos) > limits.max_entries:
+                raise ValueError(f"the archive has {len(infos)} entries, more than the limit of {limits.max_entries}")
+            names = [i.filename for i in infos]
+            for name in names:
+                why = unsafe_member_name(name)
+                if why:
+                    raise ValueError(f"the archive has an entry named {name!r} ({why}); a Keras archive never has one")
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"the archive has several entries named {dupes}: which one is meant is ambiguous")
+            for info in infos:
+                limit = members.get(info.filename)
+                if limit is None:
+                    continue
+                if info.file_size > limit:
+                    raise ValueError(f"{info.filename} is {info.file_size} bytes uncompressed, more than the limit of {limit}")
+                if info.flag_bits & 0x1:
+                    raise ValueError(f"{info.filename} is encrypted")
+                ratio_limit = max(info.compress_size * limits.max_compression_ratio, limits.min_ratio_checked_bytes)
+                out[info.filename] = _read_member(archive, info, min(limit, ratio_limit), info.filename in spill, limit)
+    except BaseException:
+        for value in out.values():
+            if not isinstance(value, bytes):
+                value.close()
+        raise
     return out, names
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, bound: int, spill: bool, limit: int) -> Any:
+    """A member's content (bytes, or a temporary file when ``spill``), read in chunks up to ``bound``."""
+    sink: Any = tempfile.TemporaryFile() if spill else io.BytesIO()
+    written = 0
+    try:
+        with archive.open(info) as member:
+            while True:
+                chunk = member.read(min(_CHUNK, bound + 1 - written))
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > bound:
+                    why = (f"the limit of {limit} bytes" if bound == limit else
+                           f"{bound} bytes, {bound // max(info.compress_size, 1)} times its stored size of "
+                           f"{info.compress_size} bytes (LoadLimits.max_compression_ratio)")
+                    raise ValueError(f"{info.filename} decompresses to more than {why}")
+                sink.write(chunk)
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError, struct.error,
+            lzma_error(), ValueError) as e:
+        sink.close()
+        if isinstance(e, ValueError) and str(e).startswith(info.filename):
+            raise
+        raise ValueError(f"it is a truncated or corrupt zip archive ({info.filename}: {e})") from None
+    if not spill:
+        return sink.getvalue()
+    sink.seek(0)
+    return sink
+
+
+def lzma_error() -> type:
+    try:
+        import lzma
+
+        return lzma.LZMAError
+    except ImportError:  # pragma: no cover - Python built without lzma
+        return zlib.error
 
 
 # ----------------------------------------------------------------------------- HDF5
@@ -180,7 +257,25 @@ _NUMERIC_KINDS = "fiub"
 
 
 def check_h5(h5py: Any, f: Any, limits: LoadLimits) -> None:
-    """Refuse an HDF5 file that would read other files or allocate too much, before reading a dataset."""
+    """Refuse an HDF5 file that would read other files or allocate too much, before reading a dataset.
+    What h5py raises on damaged metadata (``KeyError``, ``RuntimeError``, even ``SystemError``) is an
+    ``OSError`` saying which part could not be read."""
+    with h5_errors("its HDF5 structure"):
+        _check_h5(h5py, f, limits)
+
+
+@contextlib.contextmanager
+def h5_errors(part: str) -> Iterator[None]:
+    """Turn whatever h5py raises on a damaged file into an ``OSError`` naming ``part``."""
+    try:
+        yield
+    except (ValueError, OSError, MemoryError):
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, RuntimeError, SystemError, UnicodeError, OverflowError) as e:
+        raise OSError(f"{part} cannot be read ({type(e).__name__}: {e})") from None
+
+
+def _check_h5(h5py: Any, f: Any, limits: LoadLimits) -> None:
     problems: list[str] = []
     names: list[str] = []
 
@@ -222,6 +317,11 @@ def check_h5(h5py: Any, f: Any, limits: LoadLimits) -> None:
 
 def h5_string_attr(f: Any, name: str, limits: LoadLimits) -> bytes | None:
     """A string attribute (tf.keras ``model_config``), its stored size checked before reading it."""
+    with h5_errors(f"attribute {name!r}"):
+        return _h5_string_attr(f, name, limits)
+
+
+def _h5_string_attr(f: Any, name: str, limits: LoadLimits) -> bytes | None:
     if name not in f.attrs:
         return None
     attr = f.attrs.get_id(name)

@@ -63,15 +63,15 @@ def test_summary_prints_tf_keras_text(tmp_path, capsys, case):
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     lam = str(MODELS_DIR / "lambda_k3.k3.keras")
     out = tmp_path / "x.safetensors"
-    assert main(["convert", lam, str(out)]) == 1
+    assert main(["convert", lam, str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("kerastorch convert: error: ") and 'Layer "lam" is a Lambda layer' in err
     assert "Traceback" not in err and not out.exists()
-    assert main(["summary", str(tmp_path / "missing.keras")]) == 1
+    assert main(["summary", str(tmp_path / "missing.keras")]) == 2
     assert "No such file" in capsys.readouterr().err
-    assert main(["convert", str(MODELS_DIR / "cnn_seq.tf.h5"), str(tmp_path / "x.h5")]) == 1
+    assert main(["convert", str(MODELS_DIR / "cnn_seq.tf.h5"), str(tmp_path / "x.h5")]) == 2
     assert "OUT must end with .safetensors or .keras" in capsys.readouterr().err
-    assert main(["convert", str(MODELS_DIR / "tf_ops.tf.h5"), str(tmp_path / "x.keras")]) == 1
+    assert main(["convert", str(MODELS_DIR / "tf_ops.tf.h5"), str(tmp_path / "x.keras")]) == 2
     assert "TFOpLambda" in capsys.readouterr().err  # Keras 3 cannot load tf.* op layers
     assert os.listdir(tmp_path) == []
     with pytest.raises(SystemExit) as usage:
@@ -82,7 +82,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
 def test_no_overwrite_keeps_the_existing_file(tmp_path, capsys):
     out = tmp_path / "m.safetensors"
     out.write_bytes(b"precious")
-    assert main(["convert", "--no-overwrite", str(MODELS_DIR / "cnn_seq.tf.h5"), str(out)]) == 1
+    assert main(["convert", "--no-overwrite", str(MODELS_DIR / "cnn_seq.tf.h5"), str(out)]) == 2
     assert "overwrite=False" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
     assert main(["convert", str(MODELS_DIR / "cnn_seq.tf.h5"), str(out)]) == 0
