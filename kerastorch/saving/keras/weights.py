@@ -39,7 +39,7 @@ from .. import plan
 from ..atomic import atomic_write, resolve_target
 from .match import match, pair_problems, weighted_layers
 from .names import keras3_snake, keras_class
-from .reader import KerasLayerWeights, _import_h5py, read_keras_weights
+from .reader import KerasLayerWeights, _import_h5py, as_array, open_keras_weights, read_keras_weights
 
 __all__ = ["KerasLayerWeights", "load_keras_weights", "read_keras_weights", "save_keras_weights"]
 
@@ -64,8 +64,8 @@ def load_keras_weights(
     ``skip_unsupported=True``. Unbuilt layers are built from the file's shapes. All checks run
     before anything is copied: on a ``ValueError`` the module is unchanged.
     """
-    entries, ordered = read_keras_weights(path)
-    load_keras_entries(module, entries, ordered, repr(os.fspath(path)), by_name=by_name, skip_unsupported=skip_unsupported)
+    with open_keras_weights(path) as (entries, ordered):  # shapes are checked before a weight is read
+        load_keras_entries(module, entries, ordered, repr(os.fspath(path)), by_name=by_name, skip_unsupported=skip_unsupported)
 
 
 def load_keras_entries(
@@ -83,11 +83,17 @@ def load_keras_entries(
         problems += pair_problems(entry, prefix, layer)
     if problems:
         raise ValueError(f"Cannot load Keras weights {source} into {type(module).__name__}: " + "; ".join(problems))
+    # Only now are the weights read (lazy ``H5Weight``s): every declared shape fits its variable, so
+    # no dataset can make the reader allocate more than the model's own weights.
     tensors: dict[str, torch.Tensor] = {}
-    for entry, prefix, layer in pairs:
-        dot = prefix + "." if prefix else ""
-        for name, array in zip(layer.weight_names, entry.arrays):
-            tensors[dot + name] = layer.weight_spec(name).to_storage(torch.from_numpy(array)).contiguous()
+    try:
+        for entry, prefix, layer in pairs:
+            dot = prefix + "." if prefix else ""
+            for name, array in zip(layer.weight_names, entry.arrays):
+                value = torch.from_numpy(as_array(array))
+                tensors[dot + name] = layer.weight_spec(name).to_storage(value).contiguous()
+    except (OSError, ValueError) as e:
+        raise ValueError(f"Cannot load Keras weights {source} into {type(module).__name__}: {e}") from None
     plan.check(module, tensors, False, f"Keras weights {source}")
     plan.apply(module, tensors, False)
 
