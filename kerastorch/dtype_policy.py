@@ -46,6 +46,42 @@ class DTypePolicy:
             return self.name
         return {"module": "keras.mixed_precision", "class_name": "Policy", "config": {"name": self.name}, "registered_name": None}
 
+    def serialize_keras3(self) -> Any:
+        """Keras 3 form: the plain name for a single dtype, a ``DTypePolicy`` dict for a mixed one (Keras 3
+        cannot read tf.keras's ``Policy`` dict)."""
+        if not self.is_mixed:
+            return self.name
+        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name}, "registered_name": None}
+
+
+def to_keras3(identifier: Any) -> Any:
+    """A serialized dtype (a layer config's ``dtype``) as a Keras 3 config writes it; a name or
+    ``None`` is returned unchanged."""
+    if isinstance(identifier, dict):
+        return get(identifier).serialize_keras3()
+    return identifier
+
+
+# Keras 3's quantized policies (``layer.quantize('int8')``, ``'float8'``, ``'int4'``): the layer holds
+# integer weights and scales and computes in another way; kerastorch has no such layers.
+_QUANTIZED = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "GPTQDTypePolicy", "AWQDTypePolicy")
+
+
+def _refuse_quantized(identifier: Any) -> None:
+    if isinstance(identifier, dict):
+        cls, config = identifier.get("class_name"), identifier.get("config") or {}
+        quantized = cls in _QUANTIZED or (isinstance(config, dict) and "mode" in config)
+        mode = config.get("mode") if isinstance(config, dict) else None
+        name = f"{cls} (mode {mode!r})"
+    else:
+        mode = identifier.split("_from_")[0] if "_from_" in identifier else None
+        quantized, name = mode is not None, repr(identifier)
+    if quantized:
+        raise ValueError(
+            f"Unsupported dtype policy {name}: a Keras 3 quantized layer (layer.quantize({mode!r})) holds quantized "
+            "weights that kerastorch's layers cannot compute with. Save the model from Keras before quantizing it."
+        )
+
 
 def get(identifier: Any) -> DTypePolicy:
     """Resolve ``None`` (floatx), a name, a torch dtype, a policy, or a serialized policy dict."""
@@ -58,11 +94,13 @@ def get(identifier: Any) -> DTypePolicy:
             raise ValueError(f"Unsupported layer dtype {identifier}: expected a floating dtype.")
         return DTypePolicy(_NAMES[identifier])
     if isinstance(identifier, dict):
+        _refuse_quantized(identifier)
         name = (identifier.get("config") or {}).get("name")
-        if name is None:
+        if not isinstance(name, str):
             raise ValueError(f"Could not interpret dtype policy config: {identifier}")
         return DTypePolicy(name)
     if isinstance(identifier, str):
+        _refuse_quantized(identifier)
         return DTypePolicy(identifier)
     raise ValueError(f"Could not interpret dtype: {identifier!r}")
 

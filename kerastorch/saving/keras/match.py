@@ -114,20 +114,36 @@ def pair_problems(entry: KerasLayerWeights, prefix: str, layer: Layer) -> list[s
 
 # ----------------------------------------------------------------------------- matching
 def match(
-    entries: list[KerasLayerWeights], ordered: bool, module: torch.nn.Module, by_name: bool, skip_unsupported: bool
+    entries: list[KerasLayerWeights], ordered: bool, module: torch.nn.Module, by_name: bool, skip_unsupported: bool | None
 ) -> tuple[list[Pair], list[str]]:
-    """Pair file layers with kerastorch layers (module docstring); problems instead of guesses."""
+    """Pair file layers with kerastorch layers (module docstring); problems instead of guesses.
+
+    ``skip_unsupported=None``: the caller offers no such option (``load_model``), and messages don't suggest it.
+    """
     layers = weighted_layers(module)
     if by_name:
         return _match_by_name(entries, layers)
     supported = set(LAYERS.names())
+    # A tf.keras weights-only .h5 records no classes, only the layers' order and weight names: a layer
+    # whose class its weights don't tell (BatchNormalization's gamma, beta, moving_mean, ...) pairs by
+    # that order when its weight names are those of one of the module's own layers (checked per pair).
+    own = {tuple(n) for _, layer in layers for n in keras_weight_names(layer)}
     problems: list[str] = []
     usable = []
     for e in entries:
         if any(c in supported for c in infer_classes(e)):
             usable.append(e)
+        elif ordered and not (e.class_name or e.class_stem) and e.weight_names is not None and tuple(e.weight_names) in own:
+            usable.append(e)
         elif not skip_unsupported:
-            problems.append(f"{describe(e)} has no kerastorch counterpart (pass skip_unsupported=True to ignore such layers)")
+            hint = "" if skip_unsupported is None else " (pass skip_unsupported=True to ignore such layers)"
+            if ordered and e.weight_names is not None and not (e.class_name or e.class_stem):
+                problems.append(
+                    f"{describe(e)} has no kerastorch counterpart in the module (none of its layers has weights "
+                    f"named {e.weight_names}){hint}"
+                )
+            else:
+                problems.append(f"{describe(e)} has no kerastorch counterpart{hint}")
     pairs = _pair_by_names(usable, layers)
     if pairs is not None:
         return pairs, problems
