@@ -37,6 +37,8 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
 * ``gen/user_files.py`` -- model files as users have them (issue 26: tf.keras ``.keras`` with hard_sigmoid,
   Keras 3 legacy ``.h5``, saved after ``fit``, normalization weights, mixed precision, nested, Keras 2.0
   list configs, broken configs) under ``user_files/``; ``prove_user_files.py`` reads back what kerastorch writes.
+* ``gen/keras3_configs.py`` -- ``layer_configs.json``: every layer class's default config as Keras 3 and
+  tf.keras write it (plus the 1-D ``data_format`` variants, with outputs).
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -53,7 +55,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "user_files"]
+              "applications", "ops", "keras3_configs", "user_files"]
 
 
 def main(out_dir=HERE, only=None):

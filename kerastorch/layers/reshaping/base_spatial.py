@@ -41,16 +41,19 @@ class SpatialLayer(Layer):
     """A weight-free layer over the ``rank`` spatial dims of channels_last or channels_first data.
 
     tf.keras's 1-D layers (``UpSampling1D``, ``ZeroPadding1D``, ``Cropping1D``) are channels_last and take
-    no ``data_format``.
+    no ``data_format``; Keras 3's ``ZeroPadding1D`` takes one (``_data_format_1d``) and writes it in its config.
     """
+
+    _data_format_1d = False
 
     def __init__(self, rank: int, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.rank = rank
         try:
-            if rank == 1 and data_format is not None:
+            if rank == 1 and data_format is not None and not self._data_format_1d:
                 raise ValueError(f"Keyword argument not understood: 'data_format' ({type(self).__name__} is channels_last).")
-            self.data_format = conv_utils.normalize_data_format("channels_last" if rank == 1 else data_format)
+            self.data_format = conv_utils.normalize_data_format(
+                "channels_last" if rank == 1 and data_format is None else data_format)
         except ValueError as e:
             raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
         self._channels_first = self.data_format == "channels_first"

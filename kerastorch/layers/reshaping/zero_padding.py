@@ -37,7 +37,9 @@ class ZeroPadding(SpatialLayer):
 
     def get_config(self) -> dict[str, Any]:
         padding = self.padding[0] if self.rank == 1 else self.padding
-        extra = {"padding": padding} if self.rank == 1 else {"padding": padding, "data_format": self.data_format}
+        extra: dict[str, Any] = {"padding": padding}
+        if self.rank > 1 or self._channels_first:  # tf.keras's 1-D config has no data_format
+            extra["data_format"] = self.data_format
         return self._config_with(**extra)
 
     def extra_repr(self) -> str:
