@@ -152,11 +152,14 @@ def _attr_list(group: Any, name: str) -> list[str]:
 
 
 def _config_classes(config: Any) -> dict[str, Any]:
-    """``{layer name: class name or nested mapping}`` from a tf.keras model config."""
+    """``{layer name: class name or nested mapping}`` from a tf.keras model config (also Keras 2.0's
+    Sequential, whose ``config`` is the list of its layers)."""
     out: dict[str, Any] = {}
-    for layer in ((config or {}).get("config") or {}).get("layers") or []:
-        name = (layer.get("config") or {}).get("name", layer.get("name"))
-        if isinstance((layer.get("config") or {}).get("layers"), list):
+    inner = (config or {}).get("config")
+    for layer in (inner if isinstance(inner, list) else (inner or {}).get("layers")) or []:
+        cfg = layer.get("config")
+        name = cfg.get("name", layer.get("name")) if isinstance(cfg, dict) else layer.get("name")
+        if isinstance(cfg, list) or (isinstance(cfg, dict) and isinstance(cfg.get("layers"), list)):
             out[name] = _config_classes(layer)
         else:
             out[name] = layer.get("class_name")
