@@ -81,6 +81,8 @@ class LayerCase:
     ``float_only``: integer inputs must be refused with a ValueError.
     ``accepts_complex``: complex inputs are legitimate (else a ValueError is required).
     ``training_invariant``: the output does not depend on ``training`` (no dropout/batch statistics).
+    ``input_ids``: the input is integer ids in ``[0, input_ids)`` (int64 whatever dtype is asked; no input
+    gradient), as an Embedding takes.
     """
 
     layer_cls: type
@@ -94,6 +96,7 @@ class LayerCase:
     float_only: bool = True
     accepts_complex: bool = False
     training_invariant: bool = True
+    input_ids: int | None = None
 
     def __post_init__(self) -> None:
         if self.id is None:
@@ -116,6 +119,8 @@ class LayerCase:
         g = torch.Generator().manual_seed(seed)
 
         def one(shape):
+            if self.input_ids is not None:
+                return torch.randint(0, self.input_ids, tuple(shape), generator=g).to(device=device)
             return torch.randn(tuple(shape), generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
 
         return [one(s) for s in self.input_shape] if self.multi_input else one(self.input_shape)
@@ -178,11 +183,15 @@ def loss_of(y: Any, seed: int = 1) -> torch.Tensor:
 
 
 def with_grad(x: Any) -> Any:
-    return [t.clone().requires_grad_() for t in x] if isinstance(x, list) else x.clone().requires_grad_()
+    """A copy that requires grad (integer tensors, e.g. ids, are copied as they are)."""
+    def one(t):
+        return t.clone().requires_grad_(t.is_floating_point() or t.is_complex())
+
+    return [one(t) for t in x] if isinstance(x, list) else one(x)
 
 
 def input_grads(x: Any) -> list[torch.Tensor]:
-    return [t.grad for t in (x if isinstance(x, list) else [x])]
+    return [t.grad for t in (x if isinstance(x, list) else [x]) if t.requires_grad]
 
 
 def lazy_state(layer: Any) -> list[bool]:
@@ -776,7 +785,7 @@ def check_zero_copy(case: LayerCase) -> None:
     x0 = case.input()
     grads = [torch.randn_like(t) for t in tensors_of(layer(x0))]  # warm: plans cached, lazy state settled
     x = with_grad(x0)
-    xs = x if isinstance(x, list) else [x]
+    xs = [t for t in (x if isinstance(x, list) else [x]) if t.requires_grad]
     params = [p for p in layer.parameters() if p.requires_grad]
     weight_numels = {p.numel() for p in params}
     # autograd.grad, not backward: the grads come back as the kernels produced them, with no

@@ -1,0 +1,171 @@
+"""``TimeDistributed``: tf.keras's wrapper that applies a layer to every timestep of its input.
+
+Reproduces ``tf_keras/layers/rnn/time_distributed.py`` / Keras 3's: the input ``(batch, time, ...)`` is
+viewed as ``(batch * time, ...)`` (no copy for a contiguous input), the inner layer runs once on it and the
+output is viewed back as ``(batch, time, ...)``. Any inner layer works: Dense, Conv2D, a nested model.
+
+Masks: a ``(batch, time, ...)`` mask is handed to an inner layer whose ``call`` takes one (reshaped the
+same way); the output mask is the inner layer's ``compute_mask`` reshaped back when it has one (tf.keras:
+``TimeDistributed(Embedding(mask_zero=True))`` gives ``(batch, time, steps)``), else the input mask. Where
+tf.keras raises for an inner layer that does not support masks (Conv2D, Flatten), the input mask passes
+through, as Keras 3 does. The weights are the inner layer's (``weights``, ``get_weights``, ``set_weights``).
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..._registry import LAYERS
+from ..input_spec import InputSpec, check_shape
+from ..layer import Layer
+
+
+def _takes(module: Any, name: str) -> bool:
+    call = getattr(module, "call", None) or module.forward
+    try:
+        return name in inspect.signature(call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@LAYERS.register()
+class TimeDistributed(Layer):
+    """tf.keras ``TimeDistributed(layer)``: ``layer`` applied to each ``inputs[:, t]``."""
+
+    supports_masking = True
+
+    def __init__(self, layer: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not isinstance(layer, torch.nn.Module):
+            raise ValueError(
+                f'TimeDistributed layer "{self.name}": Please initialize `TimeDistributed` layer with a '
+                f"`tf.keras.layers.Layer` instance. Received: {layer!r}"
+            )
+        self.layer = layer
+        self._inner_mask = _takes(layer, "mask")
+        self._inner_is_layer = isinstance(layer, Layer)
+        self.input_spec = InputSpec(min_ndim=3, float_only=False)
+        self._finish_init()
+
+    # ----- build / shapes -----
+    def _child_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        shape = tuple(None if d is None else int(d) for d in input_shape)
+        if len(shape) < 3:
+            raise ValueError(
+                f'TimeDistributed layer "{self.name}": `TimeDistributed` Layer should be passed an `input_shape` '
+                f"with at least 3 dimensions, received: {shape}"
+            )
+        return (None, *shape[2:])
+
+    def build(self, input_shape: Any) -> None:
+        child = self._child_shape(input_shape)
+        check_shape(self.input_spec, input_shape, self.name)
+        inner = self.layer
+        if isinstance(inner, Layer) and not inner.built and getattr(inner, "_weights_state", lambda: "lazy")() == "lazy":
+            inner.build(child)
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        child = self._child_shape(input_shape)
+        out = tuple(self.layer.compute_output_shape(child))
+        return (input_shape[0], input_shape[1], *out[1:])
+
+    # ----- call -----
+    def call(self, inputs: torch.Tensor, mask: Any = None, training: bool = False) -> Any:
+        b, t = inputs.shape[0], inputs.shape[1]
+        kwargs: dict[str, Any] = {}
+        if mask is not None:
+            mask = self._check_mask(inputs, mask)
+            if self._inner_mask:
+                kwargs["mask"] = mask.reshape(b * t, *mask.shape[2:])
+        if self._inner_is_layer:
+            kwargs["training"] = training
+        if self._fixed_batch is not None and self._fixed_batch != b * t:
+            # an inner model built for a fixed batch (Keras 3 configs record one): one call per timestep,
+            # as Keras 3's TimeDistributed runs
+            steps = []
+            for i in range(t):
+                step_kwargs = dict(kwargs)
+                if "mask" in step_kwargs:
+                    step_kwargs["mask"] = mask[:, i]
+                steps.append(self.layer(inputs[:, i], **step_kwargs))
+            return torch.stack(steps, 1)
+        y = self.layer(inputs.reshape(b * t, *inputs.shape[2:]), **kwargs)
+        return y.reshape(b, t, *y.shape[1:])
+
+    @property
+    def _fixed_batch(self) -> int | None:
+        """The batch size an inner model's input layer fixes (``None``: any batch)."""
+        shape = getattr(self.layer, "input_shape", None) if getattr(self.layer, "_kt_is_model", False) else None
+        if shape is None and getattr(self.layer, "_kt_is_model", False) and getattr(self.layer, "inputs", None):
+            shape = getattr(self.layer.inputs[0], "shape", None)
+        return shape[0] if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], int) else None
+
+    def _check_mask(self, inputs: torch.Tensor, mask: Any) -> torch.Tensor:
+        if not isinstance(mask, torch.Tensor):
+            mask = torch.as_tensor(mask, device=inputs.device)
+        if mask.dim() < 2 or tuple(mask.shape[:2]) != tuple(inputs.shape[:2]):
+            raise ValueError(
+                f'TimeDistributed layer "{self.name}": the mask must start with the input\'s (batch, timesteps) = '
+                f"{tuple(inputs.shape[:2])}. Received: mask.shape={tuple(mask.shape)}"
+            )
+        return mask
+
+    def compute_mask(self, inputs: torch.Tensor, mask: Any = None) -> torch.Tensor | None:
+        """The inner layer's mask reshaped to ``(batch, time, ...)`` if it has one, else the input mask."""
+        inner_compute = getattr(self.layer, "compute_mask", None)
+        if inner_compute is not None:
+            b, t = inputs.shape[0], inputs.shape[1]
+            inner_mask = None if mask is None else mask.reshape(b * t, *mask.shape[2:])
+            out = inner_compute(inputs.reshape(b * t, *inputs.shape[2:]), inner_mask)
+            if out is not None:
+                return out.reshape(b, t, *out.shape[1:])
+        return mask
+
+    # ----- the inner layer's weights -----
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        return list(self.layer.weights) if hasattr(self.layer, "weights") else list(self.layer.parameters())
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if w.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if not w.requires_grad]
+
+    def get_weights(self) -> list[np.ndarray]:
+        return self.layer.get_weights()
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        self.layer.set_weights(weights)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        return list(self._activity_losses) + list(getattr(self.layer, "losses", []))
+
+    def apply_constraints(self) -> None:
+        if hasattr(self.layer, "apply_constraints"):
+            self.layer.apply_constraints()
+
+    def _first_weight(self) -> torch.Tensor | None:
+        return None  # the inner layer casts its own input
+
+    # ----- config -----
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "layer": LAYERS.serialize(self.layer)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "TimeDistributed":
+        config = dict(config)
+        inner = config.pop("layer")
+        layer = LAYERS.deserialize(inner)
+        if isinstance(inner, dict) and isinstance(inner.get("build_config"), dict) and hasattr(layer, "build_from_config"):
+            layer.build_from_config(inner["build_config"])
+        return cls(layer, **config)
+
+    def extra_repr(self) -> str:
+        return ", ".join([f"name={self.name!r}"] + self._repr_common())
