@@ -29,6 +29,7 @@ from ..layer import Layer, WeightSpec
 from ._axes import AffineArgs, CastsEveryInput, axis_arg, validate_axis
 
 _FUSED_AXES = (-4, -3, -1, 1, 3, 4)
+_HALF = (torch.float16, torch.bfloat16)
 
 
 def _view_plan(axis: int, shape: torch.Size) -> tuple:
@@ -81,6 +82,8 @@ def _from_torch(y: torch.Tensor, plan: tuple, shape: torch.Size) -> torch.Tensor
 @LAYERS.register()
 class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
     """tf.keras ``BatchNormalization`` (see the module docstring)."""
+
+    supports_masking = True  # tf.keras passes the input mask through
 
     _call_takes_training = True
 
@@ -295,9 +298,11 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
         gamma = self.gamma if self.scale else None  # attribute access: a parametrization applies
         beta = self.beta if self.center else None
         mean, var = self.moving_mean, self.moving_variance
-        if inputs.dtype is not mean.dtype:  # mixed precision: float32 statistics
+        if inputs.dtype is not mean.dtype and not (inputs.dtype in _HALF and mean.dtype is torch.float32):
             gamma = None if gamma is None else gamma.to(inputs.dtype)
             beta = None if beta is None else beta.to(inputs.dtype)
+        # else a float16/bfloat16 input (mixed policy, torch.autocast) with float32 weights: torch's mixed-type
+        # kernel computes in float32 and returns the input's dtype, as Keras (float32 statistics, output cast)
         if not training and self._perm is not None:  # inference on a channels_last 4-D/5-D input: the common case
             to_first, to_last = self._perm
             return torch.batch_norm(
@@ -348,14 +353,14 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
                 self.moving_mean.sub_((self.moving_mean - mean.reshape(self._param_shape)) * decay)
                 self.moving_variance.sub_((self.moving_variance - moving_var.reshape(self._param_shape)) * decay)
         else:
-            x = inputs
+            x = inputs if inputs.dtype not in _HALF else inputs.float()
             mean, var = self.moving_mean.reshape(bshape), self.moving_variance.reshape(bshape)
         inv = torch.rsqrt(var.to(x.dtype) + self.epsilon)
         if gamma is not None:
-            inv = inv * gamma.reshape(bshape)
+            inv = inv * gamma.reshape(bshape).to(x.dtype)
         y = (x - mean.to(x.dtype)) * inv
         if beta is not None:
-            y = y + beta.reshape(bshape)
+            y = y + beta.reshape(bshape).to(x.dtype)
         return y.to(inputs.dtype)
 
     # ----- config / repr -----
