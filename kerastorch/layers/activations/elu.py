@@ -16,6 +16,8 @@ from .relu import float32_arg
 class ELU(Layer):
     """tf.keras ``ELU``: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, alpha: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.alpha = float32_arg(

@@ -19,6 +19,8 @@ class LeakyReLU(Layer):
     Keras 3 names the slope ``negative_slope`` (its configs say so); either name is accepted, not both.
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, alpha: float = 0.3, **kwargs: Any):
         if "negative_slope" in kwargs:
             negative_slope = kwargs.pop("negative_slope")

@@ -21,6 +21,8 @@ class PReLU(Layer):
     axes are then fixed by the input spec, as tf.keras's build does.
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(
         self,
         alpha_initializer: Any = "zeros",

@@ -43,6 +43,8 @@ def float32_arg(
 class ReLU(Layer):
     """tf.keras ``ReLU``: ``x`` above ``threshold`` (clipped at ``max_value``), ``negative_slope * (x - threshold)`` below."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.max_value = float32_arg(max_value, "max_value", "ReLU", allow_none=True)

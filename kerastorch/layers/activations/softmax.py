@@ -25,6 +25,8 @@ class Softmax(Layer):
     large negative number first: added (``(1 - mask) * -1e9``) or, with ``robust_masking``, substituted.
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, axis: int | list[int] = -1, robust_masking: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]

@@ -17,6 +17,8 @@ class ThresholdedReLU(Layer):
     """tf.keras ``ThresholdedReLU``: ``x`` above ``theta``, 0 elsewhere; NaN stays NaN as in tf.keras (``-inf``
     gives 0 where tf.keras's ``x * (x > theta)`` gives NaN)."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, theta: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.theta = float32_arg(

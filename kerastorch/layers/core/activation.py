@@ -24,6 +24,8 @@ class Activation(Layer):
     Keras activations they are refused with a ValueError (tf.keras fails inside TensorFlow).
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
         try:

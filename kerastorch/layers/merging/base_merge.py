@@ -38,6 +38,19 @@ class Merge(Layer):
 
     _min_inputs = 1
     _exact_inputs: int | None = None  # Subtract: 2
+    supports_masking = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> torch.Tensor | None:
+        """tf.keras: the AND of the inputs' masks that exist (Keras 3 instead drops the mask unless every input
+        has one; its files record the masks it passes on, see the graph runner)."""
+        masks = [m for m in (mask or []) if m is not None] if isinstance(mask, (list, tuple)) else \
+            ([] if mask is None else [mask])
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = torch.logical_and(out, m)
+        return out
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

@@ -62,6 +62,21 @@ class Concatenate(Merge):
         self._check_inputs(inputs)
         return torch.cat(list(inputs), dim=self.axis)
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> torch.Tensor | None:
+        """tf.keras: each input's mask (all-true where an input has none, broadcast over the input's trailing
+        axes) concatenated along ``axis``, then ANDed over the last axis."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                full.append(torch.ones(x.shape, dtype=torch.bool, device=x.device))
+            else:
+                while m.dim() < x.dim():
+                    m = m.unsqueeze(-1)
+                full.append(m.expand(x.shape))
+        return torch.cat(full, dim=self.axis).all(dim=-1)
+
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
         shapes = shapes_of(input_shape)
         if not shapes:

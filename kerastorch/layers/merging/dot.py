@@ -72,6 +72,10 @@ class Dot(Merge):
 
     _exact_inputs = 2
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        """tf.keras's Dot drops the mask (Keras 3 too)."""
+        return None
+
     def __init__(self, axes: int | tuple[int, int] | list[int], normalize: bool = False, **kwargs: Any):
         self.axes = axes
         self.normalize = bool(normalize)

@@ -27,6 +27,8 @@ _TO_LAST = {3: (0, 2, 1), 4: (0, 2, 3, 1), 5: (0, 2, 3, 4, 1)}
 class GroupNormalization(AffineArgs, Layer):
     """tf.keras ``GroupNormalization`` (see the module docstring)."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(
         self,
         groups: int = 32,

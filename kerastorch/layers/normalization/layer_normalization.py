@@ -23,6 +23,8 @@ from ._axes import AffineArgs, CastsEveryInput, axis_arg, validate_axis
 class LayerNormalization(CastsEveryInput, AffineArgs, Layer):
     """tf.keras ``LayerNormalization`` (see the module docstring)."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(
         self,
         axis: int | list[int] = -1,

@@ -18,6 +18,8 @@ from ._axes import CastsEveryInput, axis_arg, validate_axis
 class UnitNormalization(CastsEveryInput, Layer):
     """tf.keras ``UnitNormalization`` (see the module docstring)."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, axis: int | list[int] = -1, **kwargs: Any):
         super().__init__(**kwargs)
         try:

@@ -17,6 +17,8 @@ class ActivityRegularization(Layer):
     """tf.keras ``ActivityRegularization(l1=0.0, l2=0.0)``: its activity regularizer is ``L1L2(l1, l2)``, so the
     loss is recorded by ``Layer`` like any layer's activity loss (in training and in inference, as tf.keras)."""
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any):
         if "activity_regularizer" in kwargs:
             raise TypeError("ActivityRegularization got multiple values for keyword argument 'activity_regularizer'")

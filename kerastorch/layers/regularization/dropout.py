@@ -94,6 +94,8 @@ class NoiseShaped(Layer):
     layer is about to draw (training), as tf.keras fails only then.
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     _call_takes_training = True
 
     def _init_noise(self, noise_shape: Any) -> None:

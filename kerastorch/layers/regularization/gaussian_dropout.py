@@ -21,6 +21,8 @@ class GaussianDropout(Layer):
     ``[0, 1]`` with Keras 3's message.
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         try:

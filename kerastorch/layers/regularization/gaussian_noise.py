@@ -18,6 +18,8 @@ class GaussianNoise(Layer):
     tf.keras accepts a negative ``stddev`` (and Keras 3 refuses ``stddev > 1``); kerastorch refuses negatives only.
     """
 
+    supports_masking = True  # tf.keras passes the input mask through
+
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         try:
