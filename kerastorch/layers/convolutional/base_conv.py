@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from ... import activations, constraints, initializers, regularizers
 from ..input_spec import InputSpec, check_shape, shape_str
 from ..layer import Layer, WeightSpec
-from ..utils import conv_utils
+from ..utils import bounds, conv_utils
 
 _CONV_FUNCTIONS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
@@ -38,6 +38,8 @@ def check_positive_int(value: Any, name: str) -> int:
         raise ValueError(
             f"Invalid value for argument `{name}`. Expected a strictly positive value. Received {name}={value!r}."
         )
+    if bounds.over_max([int(value)]):
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a value {bounds.requirement()}. Received {name}={value!r}.")
     return int(value)
 
 

@@ -21,6 +21,7 @@ from ... import activations, constraints, initializers, regularizers
 from ..._registry import LAYERS
 from ..input_spec import InputSpec, shape_str
 from ..layer import Layer, WeightSpec
+from ..utils import bounds
 
 
 def _units(units: Any) -> int:
@@ -31,6 +32,8 @@ def _units(units: Any) -> int:
         raise ValueError(
             f"Received an invalid value for `units`, expected a positive integer. Received: units={units}"
         )
+    if bounds.over_max([int(units)]):
+        raise ValueError(f"Received an invalid value for `units`, expected an integer {bounds.requirement()}. Received: units={units}")
     return int(units)
 
 
@@ -44,6 +47,8 @@ class Dense(Layer):
     plus ``name``, ``trainable``, ``dtype`` and ``input_shape``/``input_dim`` (which build the layer at once).
     Keras 3's ``lora_rank``/``lora_alpha``/``quantization_config`` are accepted when unset.
     """
+
+    supports_masking = True  # tf.keras passes the input mask through
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ import numbers
 from typing import Any, Sequence
 
 from ... import config
+from . import bounds
 
 
 def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
@@ -31,6 +32,9 @@ def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> 
     if bad:
         requirement = ">= 0" if allow_zero else "> 0"
         raise ValueError(error_msg + f" including {bad} that does not satisfy the requirement `{requirement}`.")
+    huge = bounds.over_max(value_tuple)
+    if huge:
+        raise ValueError(error_msg + f" including {huge} that does not satisfy the requirement `{bounds.requirement()}`.")
     return value_tuple
 
 

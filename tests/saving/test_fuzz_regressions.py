@@ -1,0 +1,127 @@
+"""Every kind of defect the model-file fuzzer (``model_fuzzer.py``) found, as a named regression test.
+
+Each file here is a valid fixture written by real Keras with one thing changed, the way the fuzzer
+changed it; the expected outcome is a ``ValueError``/``OSError`` at load naming the file and the part
+at fault (or a model that runs), never another exception, a MemoryError or an error at the first call.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+import kerastorch as kt
+from kerastorch.cli import main as cli_main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "..", "compat_fixtures", "models")
+
+
+def copy(tmp_path, name: str) -> str:
+    out = str(tmp_path / name)
+    shutil.copy(os.path.join(MODELS, name), out)
+    return out
+
+
+def refused(path: str, *fragments: str) -> str:
+    """load_model refuses the file with a ValueError naming it and every fragment."""
+    with pytest.raises((ValueError, OSError)) as info:
+        kt.models.load_model(path)
+    message = str(info.value)
+    assert os.path.basename(path) in message, message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message
+
+
+def edit_keras(path: str, config_edit=None, weights_edit=None) -> None:
+    """Rewrite a .keras archive with its config and/or weights member edited."""
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    if config_edit:
+        config = json.loads(members["config.json"])
+        config_edit(config)
+        members["config.json"] = json.dumps(config).encode()
+    if weights_edit:
+        buf = io.BytesIO(members["model.weights.h5"])
+        with h5py.File(buf, "r+") as f:
+            weights_edit(f)
+        members["model.weights.h5"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+
+
+def sparse_huge(f, name: str) -> None:
+    """Replace a dataset by a (32768, 32768) float32 one that stores nothing (a 4 GiB declaration)."""
+    parent, key = f[name].parent, name.rsplit("/", 1)[-1]
+    del parent[key]
+    parent.create_dataset(key, shape=(32768, 32768), dtype="f4")
+
+
+# ----------------------------------------------------------------------------- item 3: declared shapes
+def test_h5_dataset_declared_huge_without_data_is_refused_not_allocated(tmp_path):
+    path = copy(tmp_path, "cnn_nchw.tf.h5")
+    with h5py.File(path, "r+") as f:
+        sparse_huge(f, "model_weights/c2/c2/bias:0")
+    assert os.path.getsize(path) < 100_000
+    refused(path, "c2/bias:0", "(32768, 32768)")
+
+
+def test_keras_weights_dataset_declared_huge_is_refused(tmp_path):
+    path = copy(tmp_path, "cnn_seq.k3.keras")
+    edit_keras(path, weights_edit=lambda f: sparse_huge(f, "layers/batch_normalization/vars/3"))
+    refused(path, "(32768, 32768)")
+
+
+def test_load_keras_weights_compares_declared_shapes_before_reading(tmp_path, monkeypatch):
+    from kerastorch.saving.keras import reader
+
+    path = copy(tmp_path, "cnn_nchw.tf.h5")
+    with h5py.File(path, "r+") as f:
+        sparse_huge(f, "model_weights/c2/c2/kernel:0")
+    model = kt.models.load_model(os.path.join(MODELS, "cnn_nchw.tf.h5"))
+    reads = []
+    real = reader._array
+    monkeypatch.setattr(reader, "_array", lambda ds: reads.append(ds.name) or real(ds))
+    with pytest.raises(ValueError, match=r"'c2'.*expected shape .* found shape \(32768, 32768\)"):
+        kt.load_keras_weights(model, path)
+    assert reads == []  # refused on the declared shapes alone
+
+
+# ----------------------------------------------------------------------------- item 5: library errors
+def test_flipped_h5_metadata_byte_is_an_oserror_not_a_systemerror(tmp_path):
+    path = copy(tmp_path, "nested.tf.h5")
+    data = bytearray(open(path, "rb").read())
+    data[11626] ^= 16  # h5py raised SystemError (FastRLock.__exit__ returned a result with an exception set)
+    open(path, "wb").write(bytes(data))
+    refused(path, "HDF5 structure cannot be read")
+    with pytest.raises(ValueError, match="nested.tf.h5"):
+        kt.load_keras_weights(kt.models.load_model(os.path.join(MODELS, "nested.tf.h5")), path)
+
+
+def test_renamed_weight_dataset_names_the_missing_dataset(tmp_path):
+    path = copy(tmp_path, "nested.tf.h5")
+    with h5py.File(path, "r+") as f:
+        f["model_weights/inner_seq/s1"].move("bias:0", "bias:0_x")
+    refused(path, "bias:0")
+
+
+# ----------------------------------------------------------------------------- the CLI
+def test_cli_refuses_a_broken_file_with_status_2_and_one_line(tmp_path):
+    path = copy(tmp_path, "cnn_nchw.tf.h5")
+    with h5py.File(path, "r+") as f:
+        sparse_huge(f, "model_weights/c2/c2/bias:0")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli_main(["summary", path]) == 2
+    text = err.getvalue()
+    assert text.count("\n") == 1 and "Traceback" not in text and "cnn_nchw.tf.h5" in text
