@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import LAYERS
-from . import activations, convolutional, core, merging, normalization, pooling, preprocessing, regularization, reshaping
+from . import activations, convolutional, core, merging, normalization, pooling, preprocessing, regularization, reshaping, rnn
 from .activations import *  # noqa: F401,F403
 from .convolutional import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
@@ -17,6 +17,7 @@ from .pooling import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from .reshaping import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
 from .input_spec import InputSpec
 from .layer import Layer, WeightSpec
 
@@ -44,5 +45,5 @@ def deserialize(config: Any) -> Layer:
 __all__ = sorted(
     ["InputSpec", "Layer", "WeightSpec", "deserialize", "get", "serialize"]
     + [name for family in (activations, convolutional, core, merging, normalization, pooling, preprocessing,
-                           regularization, reshaping) for name in family.__all__]
+                           regularization, reshaping, rnn) for name in family.__all__]
 )

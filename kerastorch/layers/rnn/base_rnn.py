@@ -1,0 +1,522 @@
+"""The recurrent layer machinery: ``RNN(cell)`` and the base of ``SimpleRNN``/``LSTM``/``GRU``.
+
+Reproduces ``tf_keras/layers/rnn/base_rnn.py`` and ``backend.rnn`` (and Keras 3's ``RNN``):
+``return_sequences``, ``return_state`` (``[output, *states]``), ``go_backwards`` (outputs stay in processing
+order), ``stateful`` (states kept between calls, a fixed batch, ``reset_states``), ``unroll`` (accepted: the
+same computation), tf.keras's ``time_major``, ``initial_state`` as a call argument or as extra list inputs,
+masks (a masked step carries the states and repeats the previous output, or outputs zeros with
+``zero_output_for_mask``, as inside ``Bidirectional``), Keras's per-sequence ``dropout`` /
+``recurrent_dropout`` masks in training, and ``compute_mask``.
+
+Speed: a built-in cell with torch's activations (LSTM/GRU ``tanh``/``sigmoid``, GRU ``reset_after=True``,
+SimpleRNN ``tanh``/``relu``) and no recurrent dropout runs torch's fused kernel (``torch._VF.lstm``/``gru``/
+``rnn_tanh``, the ones behind ``torch.nn.LSTM``), on the Keras-layout weights (stored as torch reads them:
+no copy for LSTM and SimpleRNN; GRU's gate blocks are reordered, one small copy); a right-padded mask runs
+it on packed sequences (eager mode). Anything else (other activations, recurrent dropout, other masks,
+masks under ``torch.compile``) runs one step loop over the same cell's math, which ``torch.compile`` traces.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from ... import _naming, regularizers
+from ..._registry import LAYERS
+from ..input_spec import shape_str
+from ..layer import Layer, WeightSpec
+from .cells import RecurrentCell, StackedRNNCells, _as_list, dropout_mask
+from .nested import NestedWeights
+
+
+def _flat_states(states: Any) -> list[Any]:
+    if isinstance(states, (list, tuple)):
+        return [t for s in states for t in _flat_states(s)]
+    return [states]
+
+
+def _state_sizes(cell: Any) -> list[int]:
+    return cell.state_sizes if hasattr(cell, "state_sizes") else _as_list(cell.state_size)
+
+
+class BaseRNN(Layer):
+    """Everything an RNN layer does around its cell's math (see the module docstring).
+
+    Subclasses provide ``_cell`` (the cell whose math runs) and ``_step_weights()``.
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        time_major: bool = False,
+        zero_output_for_mask: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.time_major = bool(time_major)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.input_spec = None  # checked in build/call: the call also takes [inputs, *initial_state]
+        self._states: list[torch.Tensor] | None = None
+        self._stateful_batch: int | None = None
+
+    # ----- what subclasses provide -----
+    @property
+    def cell(self) -> Any:
+        return self._cell
+
+    def _step_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        raise NotImplementedError
+
+    @property
+    def state_sizes(self) -> list[int]:
+        return _state_sizes(self.cell)
+
+    # ----- shapes -----
+    def _check_rank(self, shape: Sequence[Any]) -> None:
+        if len(shape) != 3:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim=3, found '
+                f"ndim={len(shape)}. Full shape received: {shape_str(shape)}"
+            )
+
+    def _sequence_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        """The (batch, time, features) shape of the first input (list inputs: ``[inputs, *states]``)."""
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
+        shape = tuple(input_shape)
+        self._check_rank(shape)
+        return (shape[1], shape[0], shape[2]) if self.time_major else shape
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        batch, time, _ = self._sequence_shape(input_shape)
+        units = self._output_size()
+        if self.return_sequences:
+            out = (time, batch, units) if self.time_major else (batch, time, units)
+        else:
+            out = (batch, units)
+        if self.return_state:
+            return [out] + [(batch, s) for s in self.state_sizes]
+        return out
+
+    def _output_size(self) -> int:
+        cell = self.cell
+        return getattr(cell, "output_size", None) or _state_sizes(cell)[0]
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras: the time mask passes through with ``return_sequences`` (``[mask, None, ...]`` with states)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * len(self._nest_states(self.state_sizes))
+        return out
+
+    def _on_stateful_build(self, batch: Any) -> None:
+        if self.stateful:
+            if batch is None:
+                raise ValueError(
+                    f'Layer "{self.name}": if a RNN is stateful, it needs to know its batch size. Specify the batch '
+                    "size of your input tensors (`batch_input_shape`/`batch_size`, or build it with a known batch)."
+                )
+            self._stateful_batch = int(batch)
+
+    # ----- states -----
+    def reset_states(self, states: Any = None) -> None:
+        """Keras's ``reset_states``: zeros (or the given values) for a stateful layer's states."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        if self._stateful_batch is None:
+            raise ValueError(f'Layer "{self.name}": a stateful RNN resets its states once built (its batch size known).')
+        if states is None:
+            self._states = None
+            return
+        states = [torch.as_tensor(s) for s in _as_list(states)]
+        self._validate_states(states, self._stateful_batch, "reset_states")
+        self._states = [s.detach().clone() for s in states]
+
+    @property
+    def states(self) -> list[torch.Tensor] | None:
+        return self._states
+
+    def _validate_states(self, states: list[torch.Tensor], batch: int, what: str) -> None:
+        sizes = self.state_sizes
+        expected = [(batch, s) for s in sizes]
+        received = [tuple(s.shape) for s in states]
+        if len(states) != len(sizes) or any(r != e for r, e in zip(received, expected)):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): an `{what}` was passed that is not compatible with '
+                f"`cell.state_size` {sizes}: expected {len(sizes)} state tensor(s) of shapes {expected}, received "
+                f"{len(states)} of shapes {received}."
+            )
+
+    def _nest_states(self, states: list[torch.Tensor]) -> list[Any]:
+        """Keras's nesting of a stack's states: per cell, a list when the cell has several, else the tensor."""
+        cell = self.cell
+        if not isinstance(cell, StackedRNNCells):
+            return states
+        out, i = [], 0
+        for c in cell.cells:
+            n = len(_state_sizes(c))
+            out.append(list(states[i:i + n]) if n > 1 else states[i])
+            i += n
+        return out
+
+    def _initial_states(self, x: torch.Tensor, initial_state: Any) -> list[torch.Tensor]:
+        batch = x.shape[0]
+        if initial_state is not None:
+            states = _flat_states(initial_state)
+            if not all(isinstance(s, torch.Tensor) for s in states):
+                raise ValueError(f'Layer "{self.name}": `initial_state` must be tensors, received {initial_state!r}.')
+            self._validate_states(states, batch, "initial_state")
+            return [s.to(x.dtype) for s in states]
+        if self.stateful and self._states is not None:
+            return self._states
+        return [x.new_zeros(batch, s) for s in self.state_sizes]
+
+    # ----- the call -----
+    def _record_activity(self, outputs: Any) -> None:
+        total = None
+        for y in _as_list(outputs):
+            loss = self.activity_regularizer(y).to(y.dtype) / max(y.shape[0] if y.dim() else 1, 1)
+            total = loss if total is None else total + loss
+        self._activity_losses = [total]
+
+    def call(self, inputs: Any, mask: Any = None, training: bool = False, initial_state: Any = None) -> Any:
+        if isinstance(inputs, (list, tuple)):
+            if initial_state is not None:
+                raise ValueError(f'Layer "{self.name}": `initial_state` given both as extra inputs and as an argument.')
+            inputs, initial_state = inputs[0], (list(inputs[1:]) or None)
+        x = inputs
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f'Layer "{self.name}" expects a tensor input, received {type(x).__name__}.')
+        self._check_rank(tuple(x.shape))
+        if not x.is_floating_point():
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) expects a floating-point input, received {x.dtype}.'
+            )
+        if self.time_major:
+            x = x.transpose(0, 1)
+        batch, steps = x.shape[0], x.shape[1]
+        if self.stateful and self._stateful_batch is not None and batch != self._stateful_batch:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected shape='
+                f"{shape_str((self._stateful_batch, None, x.shape[-1]))}, found shape={shape_str(tuple(inputs.shape))} "
+                f"(a stateful RNN keeps its batch size, {self._stateful_batch})"
+            )
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is not None:
+            if self.time_major:
+                mask = mask.transpose(0, 1)
+            if tuple(mask.shape) != (batch, steps):
+                raise ValueError(
+                    f'Layer "{self.name}": the mask must have shape (batch, timesteps) = {(batch, steps)}, '
+                    f"received {tuple(mask.shape)}."
+                )
+            mask = mask.to(torch.bool)
+        states = self._initial_states(x, initial_state)
+        if self.go_backwards:
+            x = x.flip(1)
+            mask = mask.flip(1) if mask is not None else None
+        last, seq, states = self._run(x, states, mask, bool(training))
+        if self.stateful:
+            self._states = [s.detach() for s in states]
+        if self.return_sequences:
+            output = seq.transpose(0, 1) if self.time_major else seq
+        else:
+            output = last
+        return [output, *self._nest_states(states)] if self.return_state else output
+
+    def _run(self, x: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor | None, training: bool):
+        """``(last output, sequence of outputs or None, final states)`` over batch-major ``x``."""
+        cell = self.cell
+        if not isinstance(cell, RecurrentCell):
+            return self._generic_loop(x, states, mask, training)
+        kernel, rk, bias = self._step_weights()
+        if training and cell.dropout > 0:
+            x = x * dropout_mask(x[:, 0], cell.dropout).unsqueeze(1)
+        rec_mask = None
+        if training and cell.recurrent_dropout > 0:
+            rec_mask = dropout_mask(states[0], cell.recurrent_dropout)
+        kind = cell.fused_kind() if rec_mask is None else None
+        if kind is not None:
+            if mask is not None and not torch.compiler.is_compiling():
+                lengths = mask.sum(1)
+                if bool((lengths == x.shape[1]).all()):
+                    mask = None
+                elif not self.go_backwards and bool((lengths > 0).all()) and torch.equal(
+                        mask, torch.arange(x.shape[1], device=mask.device) < lengths[:, None]):
+                    return self._fused_packed(kind, x, states, kernel, rk, bias, lengths, training)
+            if mask is None:
+                return self._fused(kind, x, states, kernel, rk, bias, training)
+        return self._loop(cell, x, states, kernel, rk, bias, mask, rec_mask)
+
+    # ----- fused torch kernels -----
+    def _fused_params(self, kind: str, kernel: torch.Tensor, rk: torch.Tensor, bias: torch.Tensor | None) -> list[torch.Tensor]:
+        if kind == "gru":  # Keras gate blocks [z, r, h] -> torch's [r, z, n]
+            u = self.cell.units
+
+            def perm(w: torch.Tensor) -> torch.Tensor:
+                return torch.cat([w[u:2 * u], w[:u], w[2 * u:]])
+
+            params = [perm(kernel), perm(rk)]
+            if bias is not None:
+                params += [perm(bias[0]), perm(bias[1])]
+            return params
+        params = [kernel, rk]
+        if bias is not None:
+            params += [bias, torch.zeros_like(bias)]
+        return params
+
+    def _fused(self, kind, x, states, kernel, rk, bias, training):
+        params = self._fused_params(kind, kernel, rk, bias)
+        has_bias = bias is not None
+        if kind == "lstm":
+            seq, h, c = torch._VF.lstm(x, (states[0].unsqueeze(0), states[1].unsqueeze(0)), params, has_bias, 1, 0.0,
+                                       training, False, True)
+            new = [h[0], c[0]]
+        else:
+            fn = getattr(torch._VF, kind)
+            seq, h = fn(x, states[0].unsqueeze(0), params, has_bias, 1, 0.0, training, False, True)
+            new = [h[0]]
+        return new[0], seq, new
+
+    def _fused_packed(self, kind, x, states, kernel, rk, bias, lengths, training):
+        steps = x.shape[1]
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        order, unorder = packed.sorted_indices, packed.unsorted_indices
+        params = self._fused_params(kind, kernel, rk, bias)
+        has_bias = bias is not None
+        hx = [s.index_select(0, order).unsqueeze(0) for s in states]
+        if kind == "lstm":
+            data, h, c = torch._VF.lstm(packed.data, packed.batch_sizes, (hx[0], hx[1]), params, has_bias, 1, 0.0,
+                                        training, False)
+            new = [h[0].index_select(0, unorder), c[0].index_select(0, unorder)]
+        else:
+            data, h = getattr(torch._VF, kind)(packed.data, packed.batch_sizes, hx[0], params, has_bias, 1, 0.0,
+                                               training, False)
+            new = [h[0].index_select(0, unorder)]
+        seq = None
+        if self.return_sequences:
+            seq, _ = pad_packed_sequence(PackedSequence(data, packed.batch_sizes, order, unorder), batch_first=True,
+                                         total_length=steps)
+            if not self.zero_output_for_mask:  # Keras repeats the last output over the padding
+                idx = torch.minimum(torch.arange(steps, device=x.device)[None, :], (lengths - 1).to(x.device)[:, None])
+                seq = seq.gather(1, idx.unsqueeze(-1).expand(-1, -1, seq.shape[-1]))
+        return new[0], seq, new
+
+    # ----- the step loops -----
+    def _loop(self, cell, x, states, kernel, rk, bias, mask, rec_mask):
+        xp = cell.project_inputs(x, kernel, bias)
+        outs = []
+        out = prev = None
+        for t in range(x.shape[1]):
+            out, new = cell.step(xp[:, t], states, rk, bias, rec_mask)
+            if mask is not None:
+                m = mask[:, t].unsqueeze(-1)
+                new = [torch.where(m, n, s) for n, s in zip(new, states)]
+                if prev is None:
+                    prev = torch.zeros_like(out)
+                out = torch.where(m, out, torch.zeros_like(out) if self.zero_output_for_mask else prev)
+                prev = out
+            states = new
+            if self.return_sequences:
+                outs.append(out)
+        seq = torch.stack(outs, 1) if self.return_sequences else None
+        return out, seq, states
+
+    def _generic_loop(self, x, states, mask, training):
+        cell = self.cell
+        outs = []
+        out = prev = None
+        for t in range(x.shape[1]):
+            out, new = cell(x[:, t], list(states), training=training) if isinstance(cell, Layer) else cell(x[:, t], list(states))
+            new = _as_list(new)
+            if mask is not None:
+                m = mask[:, t].unsqueeze(-1)
+                new = [torch.where(m, n, s) for n, s in zip(new, states)]
+                if prev is None:
+                    prev = torch.zeros_like(out)
+                out = torch.where(m, out, torch.zeros_like(out) if self.zero_output_for_mask else prev)
+                prev = out
+            states = new
+            if self.return_sequences:
+                outs.append(out)
+        seq = torch.stack(outs, 1) if self.return_sequences else None
+        return out, seq, states
+
+    # ----- config -----
+    def _rnn_config(self) -> dict[str, Any]:
+        return {
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "time_major": self.time_major,
+        }
+
+    def _rnn_repr(self) -> list[str]:
+        parts = []
+        for key in ("return_sequences", "return_state", "go_backwards", "stateful", "time_major"):
+            if getattr(self, key):
+                parts.append(f"{key}=True")
+        return parts
+
+
+@LAYERS.register()
+class RNN(NestedWeights, BaseRNN):
+    """Keras's ``RNN(cell)``: any kerastorch cell, a list of cells (a ``StackedRNNCells``) or a cell object
+    with ``state_size`` and ``call(inputs, states)``; the cell's weights are this layer's Keras weights."""
+
+    def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False, time_major: bool = False,
+                 **kwargs: Any):
+        from ... import layers as _layers
+
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells([c if isinstance(c, torch.nn.Module) else _layers.deserialize(c) for c in cell])
+        elif isinstance(cell, dict):
+            cell = _layers.deserialize(cell)
+        if not hasattr(cell, "state_size") or not callable(cell):
+            raise ValueError(
+                "Argument `cell` should have a `call` method and a `state_size` attribute. "
+                f"Received: cell={cell!r}"
+            )
+        zero = kwargs.pop("zero_output_for_mask", False)
+        super().__init__(return_sequences, return_state, go_backwards, stateful, unroll, time_major, zero, **kwargs)
+        if isinstance(cell, torch.nn.Module):
+            self._modules["cell"] = cell  # `cell` is a read-only property of the base class
+        else:
+            self.__dict__["_plain_cell"] = cell
+        self._finish_init()
+        if self._batch_input_shape is not None and not self.built:
+            self.build(self._batch_input_shape)
+
+    @property
+    def cell(self) -> Any:
+        return self._modules["cell"] if "cell" in self._modules else self.__dict__["_plain_cell"]
+
+    def _weight_owners(self) -> list[tuple[str, Layer]]:
+        cell = self.cell
+        return [("cell", cell)] if isinstance(cell, Layer) and cell.weight_names else []
+
+    def keras_sublayer_paths(self) -> list[tuple[str, Layer]]:
+        return [("cell", self.cell)]
+
+    def build(self, input_shape: Any) -> None:
+        batch, _, features = self._sequence_shape(input_shape)
+        cell = self.cell
+        if isinstance(cell, Layer) and not cell.built:
+            cell.build((batch, features))
+        self._on_stateful_build(batch)
+
+    def _input_shape_from_sublayer(self, shape: Any) -> Any:
+        shape = tuple(shape)
+        return (shape[0], None, shape[-1]) if not self.time_major else (None, shape[0], shape[-1])
+
+    def _step_weights(self):
+        return self.cell.step_weights()
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(self._rnn_config())
+        config["cell"] = LAYERS.serialize(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "RNN":
+        from ... import layers as _layers
+
+        config = dict(config)
+        cell = config.pop("cell")
+        cell = [_layers.deserialize(c) for c in cell] if isinstance(cell, list) else _layers.deserialize(cell)
+        return cls(cell, **config)
+
+    def extra_repr(self) -> str:
+        return ", ".join([f"name={self.name!r}"] + self._rnn_repr() + self._repr_common())
+
+
+class OwnCellRNN(BaseRNN):
+    """``SimpleRNN``/``LSTM``/``GRU``: the layer owns its cell's weights (``lstm.kernel``, ...), so that it is an
+    ordinary kerastorch layer for torch (parametrizations, pruning, state_dict); ``layer.cell`` is the cell
+    that holds the configuration and the math."""
+
+    _cell_class: type = RecurrentCell
+    _cell_args: tuple[str, ...] = ()
+
+    def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False, time_major: bool = False,
+                 **kwargs: Any):
+        cell_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in self._cell_args}
+        zero = kwargs.pop("zero_output_for_mask", False)
+        if "implementation" in kwargs:
+            cell_kwargs["implementation"] = kwargs.pop("implementation")
+        super().__init__(return_sequences, return_state, go_backwards, stateful, unroll, time_major, zero, **kwargs)
+        dtype = self._dtype_policy.name if self._explicit_dtype else None
+        try:
+            cell = self._cell_class(units, name=_naming.to_snake_case(self._cell_class.__name__), dtype=dtype, **cell_kwargs)
+        except ValueError as e:
+            raise ValueError(str(e).replace(f'layer "{_naming.to_snake_case(self._cell_class.__name__)}"', f'layer "{self.name}"')) from None
+        self.__dict__["_cell"] = cell  # not a submodule: this layer owns the weights
+        if not cell.use_bias:
+            self.register_parameter("bias", None)
+        self._finish_init()
+
+    def __getattr__(self, name: str) -> Any:
+        # Keras exposes the cell's arguments on the layer (lstm.units, lstm.recurrent_dropout, ...)
+        if name in type(self)._cell_args or name in ("units", "state_size"):
+            return getattr(self.__dict__["_cell"], name)
+        return super().__getattr__(name)
+
+    def weight_specs(self, input_shape: Any) -> list[WeightSpec]:
+        if input_shape is None:
+            return self._cell.weight_specs(None)
+        batch, _, features = self._sequence_shape(input_shape)
+        return self._cell.weight_specs((batch, features))
+
+    def input_shape_from_weights(self, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int | None, ...]:
+        _, features = self._cell.input_shape_from_weights(shapes)
+        return (None, None, features)
+
+    def build(self, input_shape: Any) -> None:
+        batch, _, _ = self._sequence_shape(input_shape)
+        self._create_weights(self.weight_specs(input_shape))
+        self._on_stateful_build(batch)
+
+    def _step_weights(self):
+        return self.kernel, self.recurrent_kernel, self.bias
+
+    def keras_sublayer_paths(self) -> list[tuple[str, Layer]]:
+        return [("cell", self)]
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(self._rnn_config())
+        cell = self._cell.get_config()
+        for key in ("name", "trainable", "dtype"):
+            cell.pop(key, None)
+        out = {}
+        for k, v in {**config, **cell}.items():  # Keras's key order: activity_regularizer after the bias's
+            out[k] = v
+            if k == "bias_regularizer":
+                out["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return out
+
+    def extra_repr(self) -> str:
+        parts = [f"name={self.name!r}", f"units={self._cell.units}"] + self._rnn_repr()
+        if self._cell.fused_kind() is None:
+            parts.append("fused=False")
+        return ", ".join(parts + self._repr_common())
