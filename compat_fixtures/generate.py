@@ -39,6 +39,8 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   list configs, broken configs) under ``user_files/``; ``prove_user_files.py`` reads back what kerastorch writes.
 * ``gen/keras3_configs.py`` -- ``layer_configs.json``: every layer class's default config as Keras 3 and
   tf.keras write it (plus the 1-D ``data_format`` variants, with outputs).
+* ``gen/rnn.py`` -- the recurrent family (SimpleRNN/LSTM/GRU, cells, RNN, StackedRNNCells, Bidirectional):
+  cases with masks, states and gradients, stateful runs, cells, errors and whole models under ``rnn/``.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -55,7 +57,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn"]
 
 
 def main(out_dir=HERE, only=None):
