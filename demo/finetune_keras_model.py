@@ -8,16 +8,16 @@ This script, with no TensorFlow anywhere:
 2. checks its predictions on the held-out digits against those tf.keras recorded for the same images,
 3. fine-tunes it a few epochs with a torch optimizer (Keras's loss on the softmax output; BatchNormalization
    updates its moving statistics as Keras does in training mode),
-4. saves it as safetensors (weights + the Keras config) and as a Keras 3 ``.keras`` archive, reloads both and
-   checks the predictions are unchanged.
+4. saves it as safetensors (weights + the Keras config) and as a Keras 3 ``.keras`` archive in ``--out``
+   (default ``./demo_out``), reloads both and checks the predictions are unchanged.
 
-Run: ``.venv/bin/python demo/finetune_keras_model.py``.
+Run: ``.venv/bin/python demo/finetune_keras_model.py [--epochs 8] [--out demo_out]``.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -50,7 +50,7 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predict(model, x).argmax(dim=1) == y).float().mean().item()
 
 
-def main(epochs: int = 8, seed: int = 0) -> float:
+def main(epochs: int = 8, seed: int = 0, out_dir: str = "demo_out") -> float:
     torch.manual_seed(seed)
     x_train, x_test, y_train, y_test = digits_split()
 
@@ -83,20 +83,22 @@ def main(epochs: int = 8, seed: int = 0) -> float:
     print(f"fine-tuned in {time.perf_counter() - start:.1f}s")
 
     final = predict(model, x_test)
-    with tempfile.TemporaryDirectory() as tmp:
-        st_path, keras_path = os.path.join(tmp, "digits_cnn.safetensors"), os.path.join(tmp, "digits_cnn.keras")
-        kt.models.save_model(model, st_path)
-        kt.models.save_model(model, keras_path)
-        for path in (st_path, keras_path):
-            reloaded = kt.models.load_model(path)
-            same = torch.allclose(predict(reloaded, x_test), final, rtol=0, atol=1e-6)
-            print(f"saved {os.path.basename(path)} ({os.path.getsize(path)} bytes), reloaded: same predictions = {same}")
-            if not same:
-                sys.exit(f"{path} reloaded differently")
+    os.makedirs(out_dir, exist_ok=True)
+    for path in (os.path.join(out_dir, "digits_cnn.safetensors"), os.path.join(out_dir, "digits_cnn.keras")):
+        kt.models.save_model(model, path)
+        reloaded = kt.models.load_model(path)
+        same = torch.allclose(predict(reloaded, x_test), final, rtol=0, atol=1e-6)
+        print(f"wrote {path} ({os.path.getsize(path)} bytes), reloaded: same predictions = {same}")
+        if not same:
+            sys.exit(f"{path} reloaded differently")
     result = accuracy(model, x_test, y_test)
     print(f"final test accuracy {result:.4f}")
     return result
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--out", default="demo_out", help="folder for the saved model files (created if missing)")
+    options = parser.parse_args()
+    main(epochs=options.epochs, out_dir=options.out)

@@ -2,14 +2,15 @@
 
 Trains on scikit-learn's digits (8x8 images, shipped inside the package, no download) with L2
 weight regularization and MaxNorm constraints in effect, prints accuracy per epoch, then saves the
-weights to safetensors, reloads them into a fresh, unbuilt model and checks the predictions match.
-Run: ``.venv/bin/python demo/train_digits.py``.
+weights to safetensors (and the conv weights as a Keras 3 ``.weights.h5``) in ``--out`` (default
+``./demo_out``), reloads them into a fresh, unbuilt model and checks the predictions match.
+Run: ``.venv/bin/python demo/train_digits.py [--epochs 12] [--out demo_out]``.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -45,7 +46,7 @@ class DigitsCNN(torch.nn.Module):
         return self.head(x.flatten(1))
 
 
-def main(epochs: int = 12, seed: int = 0) -> float:
+def main(epochs: int = 12, seed: int = 0, out_dir: str = "demo_out") -> float:
     torch.manual_seed(seed)
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)[..., None]  # NHWC, values in [0, 1]
@@ -85,21 +86,21 @@ def main(epochs: int = 12, seed: int = 0) -> float:
     if norms.max() > MAX_NORM + 1e-5:
         sys.exit("constraint violated")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "digits.safetensors")
-        kt.save_weights(model, path)
-        fresh = DigitsCNN(input_shape=None)  # every conv unbuilt: shapes come from the file
-        kt.load_weights(fresh, path)
-        same = torch.equal(predict(model, x_test), predict(fresh, x_test))
-        print(f"saved {os.path.getsize(path)} bytes, reloaded into an unbuilt model: predictions identical = {same}")
-        if not same:
-            sys.exit("reloaded model disagrees")
-        try:  # the same weights as a Keras 3 .weights.h5 (needs the optional h5py)
-            keras_path = os.path.join(tmp, "digits_convs.weights.h5")
-            kt.save_keras_weights(model, keras_path, skip_unsupported=True)
-            print(f"conv weights also written for Keras 3: {os.path.basename(keras_path)} ({os.path.getsize(keras_path)} bytes)")
-        except ImportError as e:
-            print(f"(skipping the Keras file: {e})")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "digits.safetensors")
+    kt.save_weights(model, path)
+    fresh = DigitsCNN(input_shape=None)  # every conv unbuilt: shapes come from the file
+    kt.load_weights(fresh, path)
+    same = torch.equal(predict(model, x_test), predict(fresh, x_test))
+    print(f"wrote {path} ({os.path.getsize(path)} bytes); reloaded into an unbuilt model: predictions identical = {same}")
+    if not same:
+        sys.exit("reloaded model disagrees")
+    try:  # the same conv weights as a Keras 3 .weights.h5 (needs the optional h5py)
+        keras_path = os.path.join(out_dir, "digits_convs.weights.h5")
+        kt.save_keras_weights(model, keras_path, skip_unsupported=True)
+        print(f"wrote {keras_path} ({os.path.getsize(keras_path)} bytes): the conv weights in Keras 3's format")
+    except ImportError as e:
+        print(f"(no Keras file: {e})")
     final = evaluate(model, x_test, y_test)
     print(f"final test accuracy {final:.4f}")
     return final
@@ -116,4 +117,8 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--out", default="demo_out", help="folder for the weight files (created if missing)")
+    options = parser.parse_args()
+    main(epochs=options.epochs, out_dir=options.out)
