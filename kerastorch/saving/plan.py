@@ -7,7 +7,7 @@ offending key and leaves the module as it was.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from torch.nn.parameter import is_lazy
@@ -75,6 +75,28 @@ def check(
             problems.append(f"{key!r}: expected a {_kind(target.dtype)} tensor ({target.dtype}), found {value.dtype}")
     if problems:
         raise ValueError(f"Cannot load {source} into {type(module).__name__}: " + "; ".join(problems))
+
+
+def build_unbuilt(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    """Build the unbuilt layers from the (already checked) storage shapes of their weights."""
+    for prefix, layer in unbuilt_layers(module).items():
+        dot = prefix + "." if prefix else ""
+        found = {n: tuple(shapes[dot + n]) for n in layer.weight_names if dot + n in shapes}
+        if found:
+            layer.build_from_weight_shapes(found, layout="storage")
+
+
+def apply_each(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...]], produce: Callable[[str], torch.Tensor]) -> None:
+    """:func:`apply` for values made one at a time by ``produce(key)`` (read from a file), each copied
+    into its weight and released before the next is made: a load needs the finished model plus one
+    weight, not a second copy of every weight. ``shapes`` has passed :func:`check` (as meta tensors)."""
+    with torch.no_grad():
+        build_unbuilt(module, shapes)
+        state = module.state_dict(keep_vars=True)
+        for key in shapes:
+            value = produce(key)
+            state[key].copy_(value)
+            del value
 
 
 def apply(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], strict: bool) -> None:

@@ -7,14 +7,12 @@ weights-only (``save_weights('x.h5')``) or full model (``save('x.h5')``, weights
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import io
 import json
 import os
 import re
-import zipfile
-import zlib
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -62,20 +60,82 @@ def _natural_key(key: str) -> tuple[Any, ...]:
     return (key.startswith("_"), *parts)
 
 
+class H5Weight:
+    """One weight dataset of a Keras file, not read yet: its declared shape and dtype come from the
+    HDF5 header, so they can be compared with the variable the weight is meant for before a byte of
+    it is read (a file may declare a ``(32768, 32768)`` float32 dataset and store nothing).
+    ``read()`` (or ``np.asarray``) reads it; the file must still be open."""
+
+    def __init__(self, dataset: Any):
+        self.dataset = dataset
+        self.name = str(dataset.name)
+        self.shape = tuple(int(d) for d in dataset.shape)
+        self.bfloat16 = str(dataset.attrs.get("dtype", "")) == "bfloat16"  # Keras 3: 2-byte opaque
+        self.dtype = np.dtype(np.float32) if self.bfloat16 else dataset.dtype
+
+    def __repr__(self) -> str:
+        return f"H5Weight({self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+    def read(self) -> np.ndarray:
+        """The values, after checking that the file stores what the header declares."""
+        return _array(self.dataset)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        value = self.read()
+        return value if dtype is None else value.astype(dtype)
+
+
+def as_array(value: Any) -> np.ndarray:
+    """A weight of a :class:`KerasLayerWeights` as a numpy array (reading an :class:`H5Weight`)."""
+    return value.read() if isinstance(value, H5Weight) else np.asarray(value)
+
+
+def _check_storage(dataset: Any) -> None:
+    """Refuse a dataset whose stored bytes cannot hold what its header declares (a sparse or
+    truncated dataset: reading it would allocate the declared size and fill it with the fill value)."""
+    declared = dataset.size * dataset.dtype.itemsize
+    if declared == 0:
+        return
+    stored = dataset.id.get_storage_size()
+    plist = dataset.id.get_create_plist()
+    filtered = plist.get_layout() == 2 and plist.get_nfilters() > 0  # chunked and compressed
+    limit = stored * 1100 + 4096 if filtered else stored  # deflate cannot inflate more than ~1032x
+    if declared > limit:
+        raise ValueError(
+            f"dataset {dataset.name!r} declares shape {tuple(dataset.shape)} {dataset.dtype} ({declared} bytes) "
+            f"but stores {stored} bytes"
+        )
+
+
 def _array(dataset: Any) -> np.ndarray:
-    value = dataset[()]
+    try:
+        _check_storage(dataset)
+        value = dataset[()]
+    except ValueError:
+        raise
+    except Exception as e:  # h5py raises OSError, KeyError, SystemError, ... on a damaged file
+        raise OSError(f"dataset {dataset.name!r} cannot be read: {type(e).__name__}: {e}") from None
     if str(dataset.attrs.get("dtype", "")) == "bfloat16":  # Keras 3 stores bfloat16 as 2-byte opaque
         raw = np.frombuffer(np.ascontiguousarray(value).tobytes(), dtype=np.uint16).reshape(dataset.shape)
         return torch.from_numpy(raw.astype(np.int16)).view(torch.bfloat16).float().numpy()
-    value = np.asarray(value)
+    value = np.asarray(value)  # h5py returns a fresh array: no second copy (it would double the peak)
     if value.dtype.byteorder not in ("=", "|"):
         value = value.astype(value.dtype.newbyteorder("="))
-    return np.array(value, copy=True)
+    return value if value.flags.writeable and value.flags.c_contiguous else np.array(value, copy=True)
 
 
-def _vars(group: Any) -> list[np.ndarray]:
+def _weight(dataset: Any, lazy: bool) -> Any:
+    """The dataset as an :class:`H5Weight` (``lazy``) or read now."""
+    import h5py
+
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(f"{dataset.name!r} is a {type(dataset).__name__}, not a weight dataset")
+    return H5Weight(dataset) if lazy else _array(dataset)
+
+
+def _vars(group: Any, lazy: bool = False) -> list[Any]:
     keys = sorted(group.keys(), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
-    return [_array(group[k]) for k in keys]
+    return [_weight(group[k], lazy) for k in keys]
 
 
 def _attr_str(value: Any) -> str:
@@ -97,7 +157,7 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
         stem = re.sub(r"_\d+$", "", key)
         name = _attr_str(vars_group.attrs.get("name", key))
         where = f"/{path}/vars" if path else "/vars"
-        out.append(KerasLayerWeights(name, where, None, class_stem=stem if in_container else None, arrays=_vars(vars_group)))
+        out.append(KerasLayerWeights(name, where, None, class_stem=stem if in_container else None, arrays=_vars(vars_group, True)))
     for child_key in sorted(group.keys(), key=_natural_key):
         child = group[child_key]
         if child_key == "vars" or not isinstance(child, h5py.Group):
@@ -125,7 +185,7 @@ def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) ->
         if isinstance(config.get("layers"), list):
             out += _walk_keras3_config(h5py, f, config["layers"], group_path + "/")
         elif group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
-            arrays = _vars(f[group_path]["vars"])
+            arrays = _vars(f[group_path]["vars"], True)
             out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, arrays=arrays))
     return out
 
@@ -183,7 +243,7 @@ def _read_tf_keras(h5py: Any, group: Any, classes: dict[str, Any] | None) -> lis
                 class_name = _find_class(scope, name)
             else:
                 class_name = scope
-            arrays = [_array(g[w]) for w in names]
+            arrays = [_weight(g[w], True) for w in names]
             base = [re.sub(r":\d+$", "", w.rsplit("/", 1)[-1]) for w in names]
             where = f"{g.name}/{owner}" if nested else g.name
             out.append(KerasLayerWeights(name, where, class_name, weight_names=base, arrays=arrays))
@@ -201,7 +261,23 @@ def _find_class(scope: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _read_h5(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
+def _read_h5(h5py: Any, f: Any, config: dict | None, lazy: bool = False) -> tuple[list[KerasLayerWeights], bool]:
+    """The layers of an open Keras weights file and whether their order is exact. With ``lazy`` their
+    weights are :class:`H5Weight` (read later, while ``f`` is open, after the shapes were checked);
+    otherwise they are read now. Whatever h5py raises on a damaged file is an ``OSError`` naming the part."""
+    try:
+        entries, ordered = _read_layout(h5py, f, config)
+        if not lazy:
+            for entry in entries:
+                entry.arrays = [as_array(a) for a in entry.arrays]
+    except (ValueError, OSError):
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, RuntimeError, SystemError, UnicodeError) as e:
+        raise OSError(f"its weights cannot be read ({type(e).__name__}: {e})") from None
+    return entries, ordered
+
+
+def _read_layout(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
     if "layer_names" in f.attrs or "layer_names0" in f.attrs:
         return _read_tf_keras(h5py, f, None), True
     if "model_weights" in f:
@@ -215,39 +291,66 @@ def _read_h5(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWei
     raise ValueError("it holds no Keras weights (no `layer_names`, `model_weights`, `layers` or `vars`)")
 
 
+@contextlib.contextmanager
+def open_keras_weights(path: str | os.PathLike, limits: Any = None) -> Iterator[tuple[list[KerasLayerWeights], bool]]:
+    """The Keras layers with weights of a Keras file, as :class:`H5Weight` (not read yet), and whether
+    the file records their order; the file stays open inside the ``with``. The untrusted-file limits
+    (:class:`~kerastorch.saving.untrusted.LoadLimits`) are checked first; an archive's weights member is
+    streamed into a temporary file within them, never held in memory whole."""
+    from ..untrusted import DEFAULT_LIMITS, check_h5, parse_json, read_zip
+
+    limits = limits or DEFAULT_LIMITS
+    h5py = _import_h5py()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    with contextlib.ExitStack() as stack:
+        try:
+            size = os.stat(path).st_size
+            if size > limits.max_file_bytes:
+                raise ValueError(f"it is {size} bytes, more than the limit of {limits.max_file_bytes} (LoadLimits.max_file_bytes)")
+            with open(path, "rb") as head_file:
+                head = head_file.read(8)
+            if head.startswith(b"PK"):
+                wanted = {"config.json": limits.max_config_bytes, "model.weights.h5": limits.max_weights_bytes}
+                try:
+                    members, names = read_zip(path, wanted, limits, spill=("model.weights.h5",))
+                except ValueError as e:
+                    raise ValueError(str(e).replace("zip archive", ".keras archive")) from None
+                if "model.weights.h5" not in members:
+                    raise ValueError(f"the archive has no model.weights.h5 (it holds {sorted(names)[:10]})")
+                weights = stack.enter_context(members["model.weights.h5"])
+                config = members.get("config.json")
+                if config is not None:
+                    config = parse_json(config, "config.json", limits.max_config_bytes, limits)
+                    config = config if isinstance(config, dict) else None
+                f = stack.enter_context(h5py.File(weights, "r"))
+            elif path.endswith(".keras") and not head.startswith(_HDF5_SIGNATURE):
+                raise ValueError("it is a truncated or corrupt .keras archive (not a complete zip file)")
+            else:
+                config = None
+                f = stack.enter_context(h5py.File(path, "r"))
+            check_h5(h5py, f, limits)
+            entries, ordered = _read_h5(h5py, f, config, lazy=True)
+        except (OSError, ValueError) as e:
+            if isinstance(e, FileNotFoundError):
+                raise
+            raise ValueError(f"{path!r} is not a readable Keras weights file: {e}") from None
+        yield [e for e in entries if e.arrays], ordered
+
+
 def read_keras_weights(path: str | os.PathLike) -> tuple[list[KerasLayerWeights], bool]:
     """Every Keras layer with weights in a Keras file, and whether the file records their order.
 
     A bare Keras 3 ``.weights.h5`` records only paths (``layers/conv2d_1``): the order among
     layers of one class is known, the order between classes is not (Keras 3 itself matches by
     path). tf.keras files (``layer_names``) and ``.keras`` archives (``config.json``) record it.
+    Every weight is read (see :func:`open_keras_weights` to compare shapes before reading).
     """
-    h5py = _import_h5py()
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path!r}")
-    try:
-        with open(path, "rb") as head_file:
-            head = head_file.read(8)
-        if zipfile.is_zipfile(path):
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    names = archive.namelist()
-                    if "model.weights.h5" not in names:
-                        raise ValueError(f"the archive has no model.weights.h5 (it holds {sorted(names)})")
-                    config = json.loads(archive.read("config.json")) if "config.json" in names else None
-                    data = archive.read("model.weights.h5")
-            except (zipfile.BadZipFile, EOFError, zlib.error) as e:
-                raise ValueError(f"it is a truncated or corrupt .keras archive ({e})") from None
-            with h5py.File(io.BytesIO(data), "r") as f:
-                entries, ordered = _read_h5(h5py, f, config)
-        elif head.startswith(b"PK") or (path.endswith(".keras") and not head.startswith(_HDF5_SIGNATURE)):
-            raise ValueError("it is a truncated or corrupt .keras archive (not a complete zip file)")
-        else:
-            with h5py.File(path, "r") as f:
-                entries, ordered = _read_h5(h5py, f, None)
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, zipfile.BadZipFile, EOFError, zlib.error) as e:
-        raise ValueError(f"{path!r} is not a readable Keras weights file: {e}") from None
-    return [e for e in entries if e.arrays], ordered
-
-
+    with open_keras_weights(path) as (entries, ordered):
+        try:
+            for entry in entries:
+                entry.arrays = [as_array(a) for a in entry.arrays]
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{os.fspath(path)!r} is not a readable Keras weights file: {e}") from None
+    return entries, ordered
