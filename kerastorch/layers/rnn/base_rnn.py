@@ -13,7 +13,8 @@ SimpleRNN ``tanh``/``relu``) and no recurrent dropout runs torch's fused kernel 
 ``rnn_tanh``, the ones behind ``torch.nn.LSTM``), on the Keras-layout weights (stored as torch reads them:
 no copy for LSTM and SimpleRNN; GRU's gate blocks are reordered, one small copy); a right-padded mask runs
 it on packed sequences (eager mode). Anything else (other activations, recurrent dropout, other masks,
-masks under ``torch.compile``) runs one step loop over the same cell's math, which ``torch.compile`` traces.
+masks under ``torch.compile``, an LSTM traced for training by ``torch.compile``, whose AOT autograd cannot
+trace the CPU LSTM kernel's backward in torch 2.13) runs one step loop over the same cell's math, which ``torch.compile`` traces.
 """
 from __future__ import annotations
 
@@ -251,6 +252,8 @@ class BaseRNN(Layer):
         if training and cell.recurrent_dropout > 0:
             rec_mask = dropout_mask(states[0], cell.recurrent_dropout)
         kind = cell.fused_kind() if rec_mask is None else None
+        if kind == "lstm" and torch.compiler.is_compiling() and torch.is_grad_enabled():
+            kind = None  # torch 2.13's AOT autograd cannot trace the CPU LSTM kernel's backward (mkldnn_rnn_layer)
         if kind is not None:
             if mask is not None and not torch.compiler.is_compiling():
                 lengths = mask.sum(1)
