@@ -75,7 +75,7 @@ def load_keras_entries(
     source: str,
     *,
     by_name: bool = False,
-    skip_unsupported: bool = False,
+    skip_unsupported: bool | None = None,
     fresh: bool = False,
 ) -> None:
     """``load_keras_weights`` for layers already read from a file (``reader``): match, check, copy.
@@ -128,10 +128,12 @@ def _torch_dtype(dtype: np.dtype, where: str, source: str, module: torch.nn.Modu
 
 
 def _keras_array(param: torch.Tensor) -> np.ndarray:
+    """A weight as Keras stores it: C-contiguous, its shape kept (a 0-d ``count`` stays 0-d, which
+    ``np.ascontiguousarray`` would make 1-d and Keras's ``load_weights`` refuse)."""
     t = param.detach().cpu()
     if t.dtype == torch.bfloat16:  # Keras casts on assignment; float32 holds every bfloat16
         t = t.float()
-    return np.ascontiguousarray(t.numpy())
+    return np.array(t.numpy(), order="C", copy=True)
 
 
 def _unsupported_params(module: torch.nn.Module) -> list[str]:
@@ -162,9 +164,11 @@ def keras_weights_format(path: str | os.PathLike) -> str:
 def save_keras_weights(module: torch.nn.Module, path: str | os.PathLike, *, skip_unsupported: bool = False) -> None:
     """Write the module's kerastorch layers as a Keras weights file, atomically.
 
-    The layout is what Keras writes for the equivalent flat ``Sequential`` or functional model
-    (the module's kerastorch layers with weights, in ``module.modules()`` order), chosen by the
-    name as Keras chooses it: ``x.weights.h5`` is Keras 3's ``model.save_weights`` layout
+    The layout is what Keras writes for the model: a kerastorch ``Sequential`` / ``Functional``
+    keeps its nested models nested, as Keras's ``model.save_weights`` does; another module is
+    written as the equivalent flat model (its kerastorch layers with weights, in
+    ``module.modules()`` order). The layout is chosen by the name as Keras chooses it:
+    ``x.weights.h5`` is Keras 3's ``model.save_weights`` layout
     (``layers/<class>[_<n>]/vars/<i>``, the layer name in the ``vars`` group's ``name``
     attribute); ``x.h5`` is tf.keras 2.21's ``model.save_weights('x.h5')`` layout (``layer_names``,
     per layer ``weight_names`` such as ``conv2d/kernel:0``), which tf.keras and Keras 3
@@ -187,11 +191,16 @@ def save_keras_weights(module: torch.nn.Module, path: str | os.PathLike, *, skip
     layers = [layer for _, layer in weighted_layers(module)]
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        if layout == "keras3":
+        if layout == "keras3" and is_model(module):
+            write_keras3_model(f, module, set())
+            f.create_group("vars").attrs["name"] = getattr(module, "name", None) or keras3_snake(type(module).__name__)
+        elif layout == "keras3":
             _write_keras3(f, layers)
             f.create_group("vars").attrs["name"] = keras3_snake(type(module).__name__)
+        elif is_model(module):
+            _write_tf_keras(f, [(layer, _legacy_weights(layer)) for layer in model_layers(module)])
         else:
-            _write_tf_keras(f, layers)
+            _write_tf_keras(f, [(layer, [(layer, n) for n in layer.weight_names]) for layer in layers])
     with atomic_write(path) as out:
         out.write(buffer.getvalue())
 
@@ -210,11 +219,58 @@ def _write_keras3(f: Any, layers: Iterable[Layer]) -> None:
             group.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
 
 
-def _write_tf_keras(f: Any, layers: Sequence[Layer]) -> None:
+def is_model(module: torch.nn.Module) -> bool:
+    """A kerastorch ``Sequential`` / ``Functional`` (a Keras model: its ``layers`` are saved as such)."""
+    return isinstance(getattr(module, "layers", None), (list, tuple))
+
+
+def model_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """``model.layers`` as Keras saves them: its Keras 3 ``keras.ops`` nodes are Operations, not Layers,
+    and have no group in a weights file (nor a place in the per-class counters)."""
+    from ...layers.ops.op_layer import OpLayer
+
+    return [layer for layer in getattr(model, "layers") if not isinstance(layer, OpLayer)]
+
+
+def write_keras3_model(group: Any, model: torch.nn.Module, written: set[int]) -> None:
+    """Keras 3 ``saving_lib._save_state`` for a Sequential / Functional model: ``layers/<c>[_<n>]``
+    per layer (``n`` counted per class in ``model.layers`` order), each with a ``vars`` group named
+    after the layer; nested models recurse. A shared layer is saved where it is first met."""
+    container = group.create_group("layers")
+    used: dict[str, int] = {}
+    for layer in model_layers(model):
+        stem = keras3_snake(keras_class(layer))
+        key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
+        used[stem] = used.get(stem, -1) + 1
+        if id(layer) in written:
+            continue
+        written.add(id(layer))
+        sub = container.create_group(key)
+        if is_model(layer):
+            write_keras3_model(sub, layer, written)
+        variables = sub.create_group("vars")
+        variables.attrs["name"] = getattr(layer, "name", key)
+        for i, name in enumerate(getattr(layer, "weight_names", []) if not is_model(layer) else []):
+            variables.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
+
+
+def _legacy_weights(layer: torch.nn.Module) -> list[tuple[Layer, str]]:
+    """tf.keras ``_legacy_weights(layer)``: ``(owner layer, weight name)`` of ``trainable_weights +
+    non_trainable_weights`` -- for a nested model, every trainable weight of its layers first."""
+    if not is_model(layer):
+        return [(layer, n) for n in getattr(layer, "weight_names", [])]
+    leaves = [leaf for _, leaf in weighted_layers(layer)]
+    pairs = [(leaf, n) for leaf in leaves for n in leaf.weight_names]
+    trainable = [p for p in pairs if getattr(p[0], p[1]).requires_grad]
+    return trainable + [p for p in pairs if not getattr(p[0], p[1]).requires_grad]
+
+
+def _write_tf_keras(f: Any, layers: Sequence[tuple[torch.nn.Module, list[tuple[Layer, str]]]]) -> None:
     """tf.keras 2.21 ``save_weights_to_hdf5_group``: ``layer_names`` in model order, a group per
-    layer (created in name order) with ``weight_names`` and datasets ``<layer>/<weight>:0``, then an
-    empty ``top_level_model_weights``."""
-    names = [layer.name for layer in layers]
+    layer (created in name order) with ``weight_names`` and datasets ``<layer>/<weight>:0`` (a nested
+    model's group holds its layers' weights), then an empty ``top_level_model_weights``. ``layers``:
+    each layer with its ``(owner, weight name)`` list."""
+    names = [layer.name for layer, _ in layers]
     bad = sorted({n for n in names if names.count(n) > 1 or "/" in n or n == "top_level_model_weights"})
     if bad:
         raise ValueError(
@@ -224,12 +280,12 @@ def _write_tf_keras(f: Any, layers: Sequence[Layer]) -> None:
     _save_attributes(f, "layer_names", [n.encode("utf8") for n in names])
     f.attrs["backend"] = b"tensorflow"
     f.attrs["keras_version"] = _TF_KERAS_VERSION.encode("utf8")
-    for layer in sorted(layers, key=lambda layer: layer.name):
+    for layer, weights in sorted(layers, key=lambda item: item[0].name):
         group = f.create_group(layer.name)
-        weight_names = [f"{layer.name}/{w}:0".encode("utf8") for w in layer.weight_names]
+        weight_names = [f"{owner.name}/{w}:0".encode("utf8") for owner, w in weights]
         _save_attributes(group, "weight_names", weight_names)
-        for key, w in zip(weight_names, layer.weight_names):
-            value = _keras_array(layer.keras_weight(w))
+        for key, (owner, w) in zip(weight_names, weights):
+            value = _keras_array(owner.keras_weight(w))
             dataset = group.create_dataset(key, value.shape, dtype=value.dtype)
             dataset[()] = value
     _save_attributes(f.create_group("top_level_model_weights"), "weight_names", [])
