@@ -188,7 +188,10 @@ def test_time_distributed_matches_keras(rec):
     """Outputs (both libraries agree) and the output mask: tf.keras's where it computes one, Keras 3's where
     tf.keras raises (a Conv2D / Flatten inside, given a mask)."""
     cid = rec["id"]
-    for config in [c for c in (rec.get("tf_config"), rec.get("k3_config")) if c is not None]:
+    for tag in ("tf", "k3"):
+        config = rec.get(f"{tag}_config")
+        if config is None:
+            continue
         layer = TimeDistributed.from_config(config)
         x = _t(f"{cid}.input")
         layer.build(tuple(x.shape))
@@ -198,7 +201,7 @@ def test_time_distributed_matches_keras(rec):
         mask = T.get(f"{cid}.mask")
         y = layer(x, mask=mask)
         assert_close(y, _t(f"{cid}.k3.output"))
-        expected = f"{cid}.tf.mask" if rec.get("tf_error") is None else f"{cid}.k3.mask"
+        expected = f"{cid}.k3.mask" if tag == "k3" or rec.get("tf_error") is not None else f"{cid}.tf.mask"
         got = layer.compute_mask(x, mask)
         if expected in T:
             assert got is not None and torch.equal(got, _t(expected))

@@ -166,6 +166,9 @@ class Embedding(Layer):
             f"Received id {int(ids[where])} at index {list(where)} (ids range from {int(ids.min())} to {int(ids.max())})."
         )
 
+    def produces_mask(self, input_masked: Any) -> bool:
+        return self.mask_zero
+
     def compute_mask(self, inputs: torch.Tensor, mask: Any = None) -> torch.Tensor | None:
         """tf.keras: ``inputs != 0`` with ``mask_zero``, else ``None`` (an input mask is not passed on)."""
         if not self.mask_zero:

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..._registry import LAYERS
 from ..layer import Layer
+from ..utils.mask_rules import keras3_config
 
 
 @LAYERS.register()
@@ -13,6 +14,7 @@ class Identity(Layer):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
+        self.supports_masking = keras3_config(kwargs)  # tf.keras drops the mask, Keras 3 passes it (mask_rules)
         self._finish_init()
 
     def call(self, inputs: Any) -> Any:

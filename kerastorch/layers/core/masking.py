@@ -35,6 +35,9 @@ class Masking(Layer):
         keep = (inputs != self.mask_value).any(dim=-1, keepdim=True)
         return torch.where(keep, inputs, 0)  # tf.keras: inputs * mask
 
+    def produces_mask(self, input_masked: Any) -> bool:
+        return True
+
     def compute_mask(self, inputs: torch.Tensor, mask: Any = None) -> torch.Tensor:
         return (inputs != self.mask_value).any(dim=-1)
 

@@ -8,7 +8,7 @@ Masks: a ``(batch, time, ...)`` mask is handed to an inner layer whose ``call`` 
 same way); the output mask is the inner layer's ``compute_mask`` reshaped back when it has one (tf.keras:
 ``TimeDistributed(Embedding(mask_zero=True))`` gives ``(batch, time, steps)``), else the input mask. Where
 tf.keras raises for an inner layer that does not support masks (Conv2D, Flatten), the input mask passes
-through, as Keras 3 does. The weights are the inner layer's (``weights``, ``get_weights``, ``set_weights``).
+through, as Keras 3 does (which always passes the input mask: a layer from a Keras 3 config does that). The weights are the inner layer's (``weights``, ``get_weights``, ``set_weights``).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import torch
 from ..._registry import LAYERS
 from ..input_spec import InputSpec, check_shape
 from ..layer import Layer
+from ..utils.mask_rules import keras3_config
 
 
 def _takes(module: Any, name: str) -> bool:
@@ -38,6 +39,7 @@ class TimeDistributed(Layer):
     supports_masking = True
 
     def __init__(self, layer: Any, **kwargs: Any):
+        self._keras3_masks = keras3_config(kwargs)
         super().__init__(**kwargs)
         if not isinstance(layer, torch.nn.Module):
             raise ValueError(
@@ -113,10 +115,15 @@ class TimeDistributed(Layer):
             )
         return mask
 
+    def produces_mask(self, input_masked: Any) -> bool:
+        inner = getattr(self.layer, "produces_mask", None)
+        return bool(input_masked) or (not self._keras3_masks and inner is not None and bool(inner(False)))
+
     def compute_mask(self, inputs: torch.Tensor, mask: Any = None) -> torch.Tensor | None:
-        """The inner layer's mask reshaped to ``(batch, time, ...)`` if it has one, else the input mask."""
+        """The inner layer's mask reshaped to ``(batch, time, ...)`` if it has one, else the input mask (Keras 3
+        configs: always the input mask, as Keras 3's TimeDistributed)."""
         inner_compute = getattr(self.layer, "compute_mask", None)
-        if inner_compute is not None:
+        if inner_compute is not None and not self._keras3_masks:
             b, t = inputs.shape[0], inputs.shape[1]
             inner_mask = None if mask is None else mask.reshape(b * t, *mask.shape[2:])
             out = inner_compute(inputs.reshape(b * t, *inputs.shape[2:]), inner_mask)

@@ -17,6 +17,7 @@ import torch
 
 from ..input_spec import InputSpec
 from ..layer import Layer
+from ..utils.mask_rules import keras3_config
 
 Shape = tuple  # ints / None
 _NOT_A_LIST = "A merge layer should be called on a list of inputs."
@@ -40,19 +41,27 @@ class Merge(Layer):
     _exact_inputs: int | None = None  # Subtract: 2
     supports_masking = True
 
+    def produces_mask(self, input_masked: Any) -> bool:
+        flags = list(input_masked) if isinstance(input_masked, (list, tuple)) else [bool(input_masked)]
+        return all(flags) if self._keras3_masks else any(flags)
+
     def compute_mask(self, inputs: Any, mask: Any = None) -> torch.Tensor | None:
-        """tf.keras: the AND of the inputs' masks that exist (Keras 3 instead drops the mask unless every input
-        has one; its files record the masks it passes on, see the graph runner)."""
-        masks = [m for m in (mask or []) if m is not None] if isinstance(mask, (list, tuple)) else \
-            ([] if mask is None else [mask])
+        """tf.keras: the AND of the inputs' masks that exist. A layer from a Keras 3 config: the OR of the masks
+        when every input has one, else none (``utils/mask_rules.py``)."""
+        given = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+        if self._keras3_masks and any(m is None for m in given):
+            return None
+        masks = [m for m in given if m is not None]
         if not masks:
             return None
+        combine = torch.logical_or if self._keras3_masks else torch.logical_and
         out = masks[0]
         for m in masks[1:]:
-            out = torch.logical_and(out, m)
+            out = combine(out, m)
         return out
 
     def __init__(self, **kwargs: Any):
+        self._keras3_masks = keras3_config(kwargs)
         super().__init__(**kwargs)
         self._named(self._validate_args)
         # tf.keras merges integer tensors too (no autocast for them); complex is refused.
@@ -136,7 +145,7 @@ class Merge(Layer):
         checked = self._checked_shapes
         if checked is not None and len(checked) == len(inputs) and all(t.shape == s for t, s in zip(inputs, checked)):
             return
-        shapes = tuple(tuple(t.shape) for t in inputs)
+        shapes = tuple(tuple(int(d) for d in t.shape) for t in inputs)  # ints, also while tracing (sizes are tensors)
         self._named(self._check_shapes, list(shapes))
         self._checked_shapes = shapes
 
@@ -144,7 +153,7 @@ class Merge(Layer):
         # the checked path (new input shapes, and always while tracing): tf.keras's build checks again
         self._check_inputs(inputs)
 
-    def call(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    def call(self, inputs: Sequence[torch.Tensor], mask: Any = None) -> torch.Tensor:
         # The shapes were checked on the layer's checked path (``_on_new_inputs``: the eager fast path only
         # skips it for the same shapes and dtypes as the last checked ones); here only what costs nothing.
         if not isinstance(inputs, (list, tuple)):
@@ -155,7 +164,29 @@ class Merge(Layer):
                 top = max(t.dim() for t in inputs)
                 inputs = [t.reshape(*t.shape[:1], *(1,) * (top - t.dim()), *t.shape[1:]) if t.dim() else t for t in inputs]
                 break
+        if mask is not None and self._keras3_masks and type(self)._merge_masked is not Merge._merge_masked:
+            masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+            if any(m is not None for m in masks):
+                return self._merge_masked(list(inputs), masks)
         return self._merge_function(inputs if type(inputs) is list else list(inputs))
+
+    def _merge_masked(self, inputs: list[torch.Tensor], masks: list[torch.Tensor | None]) -> torch.Tensor:
+        """Keras 3's masked merge (``Maximum``/``Minimum``/``Multiply`` read the input masks); only for layers
+        from a Keras 3 config: tf.keras's merge ignores masks."""
+        raise NotImplementedError
+
+    def _extremum_masked(self, inputs: list[torch.Tensor], masks: list, op: Any) -> torch.Tensor:
+        """Keras 3 ``_apply_merge_op_and_or_mask``: a masked-out element takes the other operand's value."""
+        output, output_mask = inputs[0], None if masks[0] is None else masks[0][..., None].expand(inputs[0].shape)
+        for x, m in zip(inputs[1:], masks[1:]):
+            m = None if m is None else m[..., None].expand(x.shape)
+            if m is not None:
+                x = torch.where(m, x, output)
+            if output_mask is not None:
+                output = torch.where(output_mask, output, x)
+            output_mask = torch.logical_or(output_mask, m) if m is not None and output_mask is not None else None
+            output = op(output, x)
+        return output
 
     def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError

@@ -64,7 +64,7 @@ class Concatenate(Merge):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> torch.Tensor | None:
         """tf.keras: each input's mask (all-true where an input has none, broadcast over the input's trailing
-        axes) concatenated along ``axis``, then ANDed over the last axis."""
+        axes) concatenated along ``axis``, then ANDed over the last axis (ORed for a Keras 3 config)."""
         if mask is None or all(m is None for m in mask):
             return None
         full = []
@@ -75,7 +75,8 @@ class Concatenate(Merge):
                 while m.dim() < x.dim():
                     m = m.unsqueeze(-1)
                 full.append(m.expand(x.shape))
-        return torch.cat(full, dim=self.axis).all(dim=-1)
+        joined = torch.cat(full, dim=self.axis)
+        return joined.any(dim=-1) if self._keras3_masks else joined.all(dim=-1)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
         shapes = shapes_of(input_shape)

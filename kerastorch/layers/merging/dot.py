@@ -72,6 +72,9 @@ class Dot(Merge):
 
     _exact_inputs = 2
 
+    def produces_mask(self, input_masked: Any) -> bool:
+        return False
+
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         """tf.keras's Dot drops the mask (Keras 3 too)."""
         return None

@@ -13,6 +13,9 @@ class Maximum(Merge):
     """Elementwise maximum of the inputs (``tf.maximum`` pairwise), inputs broadcast as in
     tf.keras; at a tie the gradient goes to the earlier input, as TF's."""
 
+    def _merge_masked(self, inputs: list[torch.Tensor], masks: list) -> torch.Tensor:
+        return self._extremum_masked(inputs, masks, lambda a, b: extremum(a, b, is_min=False))
+
     def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         out = inputs[0]
         for x in inputs[1:]:

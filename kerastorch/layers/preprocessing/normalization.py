@@ -18,6 +18,7 @@ from ... import config as kt_config
 from ..._registry import LAYERS
 from ..input_spec import InputSpec
 from ..layer import Layer, WeightSpec
+from ..utils.mask_rules import keras3_config
 
 
 def _zeros_count(shape: Sequence[int], dtype: torch.dtype | None = None, device: Any = None) -> torch.Tensor:
@@ -45,6 +46,7 @@ class Normalization(Layer):
     def __init__(self, axis: int | Sequence[int] | None = -1, mean: Any = None, variance: Any = None,
                  invert: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
+        self.supports_masking = keras3_config(kwargs)  # tf.keras drops the mask, Keras 3 passes it (mask_rules)
         if axis is None:
             axes: tuple = ()
         elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):

@@ -9,6 +9,7 @@ import torch
 from ..._registry import LAYERS
 from ..input_spec import InputSpec
 from ..layer import Layer
+from ..utils.mask_rules import keras3_config
 
 
 def _numbers(value: Any, what: str, layer: str) -> Any:
@@ -39,6 +40,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any):
         super().__init__(**kwargs)
+        self.supports_masking = keras3_config(kwargs)  # tf.keras drops the mask, Keras 3 passes it (mask_rules)
         self.scale = _numbers(scale, "scale", self.name)
         self.offset = _numbers(offset, "offset", self.name)
         # a scalar zero offset (the common ``scale=1/255``) is not added: one pass over the data instead of two
