@@ -187,6 +187,26 @@ class BaseRNN(Layer):
         return [x.new_zeros(batch, s) for s in self.state_sizes]
 
     # ----- the call -----
+    def _check_input(self, inputs: Any) -> None:
+        """Keras's rank check and a floating dtype, before anything is built (list inputs: the sequence first)."""
+        x = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f'Layer "{self.name}" expects a tensor input, received {type(x).__name__}.')
+        self._check_rank(tuple(x.shape))
+        if not x.is_floating_point():
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) expects a floating-point input, received {x.dtype}.'
+            )
+
+    def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
+        if not self.built and args:
+            self._check_input(args[0])
+        super().initialize_parameters(*args, **kwargs)
+
+    def _prepare(self, inputs: Any) -> Any:
+        self._check_input(inputs)
+        return super()._prepare(inputs)
+
     def _record_activity(self, outputs: Any) -> None:
         total = None
         for y in _as_list(outputs):
@@ -200,13 +220,7 @@ class BaseRNN(Layer):
                 raise ValueError(f'Layer "{self.name}": `initial_state` given both as extra inputs and as an argument.')
             inputs, initial_state = inputs[0], (list(inputs[1:]) or None)
         x = inputs
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f'Layer "{self.name}" expects a tensor input, received {type(x).__name__}.')
-        self._check_rank(tuple(x.shape))
-        if not x.is_floating_point():
-            raise ValueError(
-                f'Layer "{self.name}" ({type(self).__name__}) expects a floating-point input, received {x.dtype}.'
-            )
+        self._check_input(x)
         if self.time_major:
             x = x.transpose(0, 1)
         batch, steps = x.shape[0], x.shape[1]
