@@ -40,9 +40,12 @@ from .layers.regularization.alpha_dropout import AlphaDropout
 from .layers.regularization.dropout import Dropout
 from .layers.regularization.gaussian_dropout import GaussianDropout
 from .layers.regularization.gaussian_noise import GaussianNoise
-from .models.applications_layers import StochasticDepth
-from .models.functional import Functional, Sequential
-from .models.keras_tensor import KerasTensor, flatten, map_structure, symbolic_call
+from .layers.applications_layers import StochasticDepth
+from .engine.functional import Functional
+from .engine.sequential import Sequential
+from .graph.keras_tensor import KerasTensor
+from .graph.node import flatten, map_structure
+from .graph.symbolic import symbolic_call
 
 __all__ = ["fuse_for_inference"]
 

@@ -1,15 +1,11 @@
-"""Model configs: ``model_from_config``/``model_from_json`` (tf.keras and Keras 3 formats) and ``get_config``.
-
-Both formats are read (see tf_keras/engine/functional.py ``reconstruct_from_config`` and Keras 3
-keras/src/models/functional.py ``functional_from_config``): layers are created first, then their nodes
-are processed in config order, deferring a node whose inputs do not exist yet, until nothing is left
-(or nothing moves: a loop or a disconnected graph is a ``ValueError``). Layers build from the known input
-shapes; weights are loaded later (``kerastorch.load_keras_weights``).
+"""Layer entries of model configs: ``deserialize_layer`` (tf.keras and Keras 3 formats) and ``serialize``.
 
 Safety: the config's nesting depth and size are checked iteratively before anything recurses (a deep
 config is a prompt ``ValueError``, never a ``RecursionError``); ``Lambda`` layers are refused (their
 function is never decoded); classes resolve only through ``custom_objects``, the classes registered with
 :func:`register_torch_layer`, and kerastorch's layer registry; a config's ``module`` field is never imported.
+The untrusted entry points (``model_from_config``/``model_from_json``, with allocation bounds) are in
+``kerastorch.saving.model_configs``; the model formats in ``functional_config.py`` and ``sequential.py``.
 """
 from __future__ import annotations
 
@@ -24,9 +20,8 @@ from .. import activations
 from .._registry import LAYERS
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
-from . import ops
-from .functional import Functional, Sequential, input_tensor_of
-from .keras_tensor import KerasTensor, flatten
+from ..layers import ops
+from .base_model import _Model
 
 MAX_DEPTH = 256  # nesting levels of lists/dicts in a model config (a 10-deep nested model uses ~70)
 MAX_ITEMS = 5_000_000  # lists/dicts/values in one config
@@ -80,46 +75,6 @@ def _check_json_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
     steps[(codes == ord("]")) | (codes == ord("}"))] = -1
     if len(steps) and int(np.cumsum(steps).max()) > max_depth:
         raise ValueError(f"Model config nested too deeply: more than {max_depth} levels of lists/dicts.")
-
-
-# ----- entry points -----
-def model_from_json(json_str: str | bytes, custom_objects: dict[str, Any] | None = None) -> torch.nn.Module:
-    """Keras ``model_from_json``: a model from ``model.to_json()`` text (tf.keras or Keras 3)."""
-    if isinstance(json_str, bytes):
-        json_str = json_str.decode("utf-8")
-    if not isinstance(json_str, str):
-        raise ValueError(f"model_from_json expects a JSON string, received {type(json_str).__name__}.")
-    _check_json_depth(json_str)
-    try:
-        config = json.loads(json_str)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"Invalid model JSON: {e}") from None
-    return model_from_config(config, custom_objects)
-
-
-def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> torch.nn.Module:
-    """Keras ``model_from_config``: a ``{"class_name": ..., "config": ...}`` dict (tf.keras or Keras 3 format)."""
-    if not isinstance(config, dict):
-        raise ValueError(f"`model_from_config` expects a config dict. Received: {type(config).__name__}")
-    check_config_size(config)
-    if "class_name" not in config or not isinstance(config.get("config"), dict):
-        raise ValueError(f"Improper model config: expected keys 'class_name' and 'config', got {sorted(config)}.")
-    with _allocation_bounds():
-        return deserialize_layer(config, dict(custom_objects or {}))
-
-
-def _allocation_bounds() -> Any:
-    """Bound every tensor allocated while building (``kerastorch.saving.untrusted.allocation_guard`` with
-    the default ``LoadLimits``), unless a caller (``load_model``) already set its own bounds."""
-    import contextlib
-
-    from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
-
-    from ..saving.untrusted import DEFAULT_LIMITS, _AllocationGuard, allocation_guard
-
-    if any(isinstance(m, _AllocationGuard) for m in _get_current_dispatch_mode_stack()):
-        return contextlib.nullcontext()
-    return allocation_guard(DEFAULT_LIMITS, "model config")
 
 
 class _building:
@@ -177,10 +132,8 @@ def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any]) -> 
     user = _user_class(cls_name, registered, custom_objects)
     if user is not None:
         return _build_user(user, dict(config), entry, name)
-    if cls_name in ("Functional", "Model"):
-        return functional_from_config(config, custom_objects)
-    if cls_name == "Sequential":
-        return sequential_from_config(config, custom_objects)
+    if cls_name in ("Functional", "Model", "Sequential"):  # Functional.from_config / Sequential.from_config
+        return LAYERS.lookup(cls_name).from_config(config, custom_objects)
     if cls_name == "Lambda":
         raise ValueError(
             f'Layer "{name}" is a Lambda layer: its function is Python bytecode or source, which kerastorch never '
@@ -243,227 +196,6 @@ def _build_user(cls: Any, config: dict[str, Any], entry: dict[str, Any], name: A
 
 
 # ----- functional graphs -----
-def _is_ref(x: Any) -> bool:
-    return isinstance(x, list) and len(x) in (3, 4) and isinstance(x[0], str) and (len(x) == 3 or isinstance(x[3], dict))
-
-
-class _NotYet(Exception):
-    pass
-
-
-def functional_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Functional:
-    """A Functional model from its config (tf.keras or Keras 3 format)."""
-    custom_objects = dict(custom_objects or {})
-    check_config_size(config)
-    layer_entries = config.get("layers")
-    if not isinstance(layer_entries, list):
-        raise ValueError("Invalid Functional model configuration: 'layers' must be a list.")
-    created: dict[str, torch.nn.Module] = {}
-    outputs_of: dict[str, list[Any]] = {}  # layer name -> output structures of its nodes in this model
-    offsets: dict[str, int] = {}
-    pending: dict[str, list[Any]] = {}
-    order: list[str] = []
-    for entry in layer_entries:
-        if not isinstance(entry, dict):
-            raise ValueError(f"Invalid Functional model configuration: layer entry {str(entry)[:100]}")
-        name = entry.get("name") or (entry.get("config") or {}).get("name")
-        if not isinstance(name, str):
-            raise ValueError("Invalid Functional model configuration: a layer has no name.")
-        if name in created:
-            raise ValueError(f'Invalid Functional model configuration: the layer name "{name}" is used twice.')
-        layer = deserialize_layer(entry, custom_objects)
-        created[name] = layer
-        order.append(name)
-        nodes = entry.get("inbound_nodes") or []
-        if not isinstance(nodes, list):
-            raise ValueError(f'Invalid Functional model configuration: inbound_nodes of "{name}" must be a list.')
-        legacy = any(not isinstance(n, dict) for n in nodes)
-        offsets[name] = _node_offset(layer, entry, legacy)
-        outputs_of[name] = []
-        if isinstance(layer, InputLayer):
-            outputs_of[name].append(input_tensor_of(layer))
-        pending[name] = list(nodes)
-
-    def tensor(ref: list, in_node_args: bool = False) -> KerasTensor:
-        lname, node_index, tensor_index = ref[0], ref[1], ref[2]
-        if lname not in created:
-            raise ValueError(f"Invalid Functional model configuration. Missing node: {lname}")
-        layer = created[lname]
-        if not isinstance(node_index, int) or not isinstance(tensor_index, int):
-            raise ValueError(f"Invalid Functional model configuration: bad tensor reference {ref!r}.")
-        made = outputs_of[lname]
-        # Keras 3 counts only this model's nodes in node args (a nested model's own node is not counted),
-        # but counts it in input_layers/output_layers; tf.keras counts it everywhere.
-        idx = 0 if isinstance(layer, InputLayer) else node_index - (0 if in_node_args else offsets[lname])
-        if idx < 0:
-            raise ValueError(f"Invalid Functional model configuration: node index {node_index} of {lname!r}.")
-        if idx >= len(made):
-            raise _NotYet
-        flat = flatten(made[idx])
-        if not 0 <= tensor_index < len(flat):
-            raise ValueError(f"Invalid Functional model configuration: tensor index {tensor_index} of {lname!r}.")
-        return flat[tensor_index]
-
-    def k3_value(x: Any) -> Any:
-        if isinstance(x, dict):
-            cls = x.get("class_name")
-            if cls == "__keras_tensor__":
-                history = (x.get("config") or {}).get("keras_history")
-                if not (isinstance(history, list) and len(history) == 3):
-                    raise ValueError(f"Invalid Functional model configuration: bad keras_history in {str(x)[:100]}")
-                return tensor(history, in_node_args=True)
-            if cls == "__tuple__":
-                return tuple(k3_value(v) for v in (x.get("config") or {}).get("value", []))
-            if cls == "__numpy__" or cls == "__tensor__":
-                c = x.get("config") or {}
-                return torch.as_tensor(np.asarray(c.get("value"), dtype=c.get("dtype")))
-            if cls in ("__slice__", "__ellipsis__"):
-                return ops._index(x)
-            return {k: k3_value(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [k3_value(v) for v in x]
-        return x
-
-    def legacy_call(node: Any) -> tuple[tuple, dict]:
-        entries: list[list] = []
-        stack = [node]
-        while stack:  # the flattened entries, in order
-            x = stack.pop()
-            if _is_ref(x):
-                entries.append(x)
-            elif isinstance(x, list):
-                stack.extend(reversed(x))
-            elif isinstance(x, dict):
-                stack.extend(reversed(list(x.values())))
-            else:
-                raise ValueError(f"Invalid Functional model configuration: node data {str(node)[:200]}")
-        inputs = []
-        kwargs: dict[str, Any] = {}
-        for e in entries:
-            kwargs = e[3] if len(e) == 4 else {}
-            if e[0] == "_CONSTANT_VALUE":
-                inputs.append(e[2])
-            else:
-                inputs.append(tensor(e))
-        kwargs = _legacy_kwargs(kwargs, tensor)
-        first = inputs[0] if len(inputs) == 1 else _repack(node, iter(inputs))
-        return (first,), kwargs
-
-    def process(layer: torch.nn.Module, node: Any) -> Any:
-        if isinstance(node, dict):
-            args = tuple(k3_value(node.get("args") or []))
-            kwargs = k3_value(node.get("kwargs") or {})
-        else:
-            args, kwargs = legacy_call(node)
-        if isinstance(layer, ops.OpLayer):
-            if layer.op.startswith("tf:"):
-                kwargs = {k: v for k, v in kwargs.items() if k != "name"}
-            from .keras_tensor import symbolic_call
-
-            return symbolic_call(layer, args, kwargs)
-        if not args or not flatten(args):
-            raise ValueError(f'Invalid Functional model configuration: node of "{layer.name}" has no input tensors.')
-        kwargs = {k: v for k, v in kwargs.items() if k not in ("mask",) or v is not None}
-        if isinstance(layer, Layer):
-            return layer(*args, **kwargs)
-        from .keras_tensor import symbolic_call
-
-        return symbolic_call(layer, args, kwargs)
-
-    while any(pending.values()):
-        progressed = False
-        for name in order:
-            queue = pending[name]
-            while queue:
-                try:
-                    with _building(name, type(created[name]).__name__):
-                        out = process(created[name], queue[0])
-                except _NotYet:
-                    break
-                outputs_of[name].append(out)
-                queue.pop(0)
-                progressed = True
-        if not progressed:
-            stuck = [n for n in order if pending[n]]
-            raise ValueError(
-                "Invalid Functional model configuration. The graph of the Functional model either has loops or "
-                f"disconnected nodes. The following nodes failed to be resolved: {stuck}"
-            )
-
-    def structure(spec: Any) -> Any:
-        if _is_ref(spec) and len(spec) == 3:
-            try:
-                return tensor(spec)
-            except _NotYet:
-                raise ValueError(f"Invalid Functional model configuration: {spec!r} refers to a missing node.") from None
-        if isinstance(spec, dict):
-            return {k: structure(v) for k, v in spec.items()}
-        if isinstance(spec, list):
-            return [structure(v) for v in spec]
-        raise ValueError(f"Invalid Functional model configuration: bad input/output spec {str(spec)[:100]}")
-
-    inputs = structure(config.get("input_layers"))
-    outputs = structure(config.get("output_layers"))
-    if isinstance(inputs, list) and len(inputs) == 1:
-        inputs = inputs[0]
-    if isinstance(outputs, list) and len(outputs) == 1:
-        outputs = outputs[0]
-    return Functional(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True) is not False)
-
-
-def _repack(node: Any, it: Any) -> Any:
-    """The node's inputs in the node data's own structure (lists / dicts of entries)."""
-    if _is_ref(node):
-        return next(it)
-    if isinstance(node, dict):
-        return {k: _repack(v, it) for k, v in node.items()}
-    out = [_repack(v, it) for v in node]
-    return out[0] if len(out) == 1 else out
-
-
-def _legacy_kwargs(kwargs: Any, tensor: Callable[[list], KerasTensor]) -> dict[str, Any]:
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"Invalid Functional model configuration: call kwargs {str(kwargs)[:100]}")
-
-    def conv(x: Any) -> Any:
-        if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str) and isinstance(x[1], int) and isinstance(x[2], int):
-            return tensor(x)
-        if isinstance(x, dict):
-            return {k: conv(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [conv(v) for v in x]
-        return x
-
-    return {k: conv(v) for k, v in kwargs.items()}
-
-
-def _node_offset(layer: torch.nn.Module, entry: dict[str, Any], legacy: bool) -> int:
-    """Functional models start with a node of their own, which configs count (tf.keras: also a Sequential
-    with an input layer, which is a graph network there)."""
-    if isinstance(layer, Functional):
-        return 1
-    if isinstance(layer, Sequential) and legacy and layer.input_shape is not None:
-        return 1
-    return 0
-
-
-def sequential_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Sequential:
-    """A Sequential model from its config (tf.keras: ``layers`` may start with an InputLayer; Keras 3 too)."""
-    custom_objects = dict(custom_objects or {})
-    check_config_size(config)
-    entries = config.get("layers")
-    if not isinstance(entries, list):
-        raise ValueError("Invalid Sequential model configuration: 'layers' must be a list.")
-    model = Sequential(name=config.get("name"))
-    for entry in entries:
-        layer = deserialize_layer(entry, custom_objects)
-        with _building(getattr(layer, "name", None), type(layer).__name__):
-            model.add(layer)
-    if config.get("build_input_shape") is not None and model.input_shape is None:
-        model.build(tuple(config["build_input_shape"]))
-    if config.get("trainable") is False:
-        model.trainable = False
-    return model
 
 
 # ----- writing Keras 3 configs -----
@@ -471,14 +203,8 @@ def serialize(layer: torch.nn.Module) -> dict[str, Any]:
     """A layer's entry in a Keras 3 config (models included)."""
     if isinstance(layer, ops.OpLayer):
         return layer.serialize()
-    if isinstance(layer, Functional):
-        return {"module": "keras.src.models.functional", "class_name": "Functional", "config": functional_config(layer),
-                "registered_name": "Functional", "build_config": {"input_shape": None}}
-    if isinstance(layer, Sequential):
-        out = {"module": "keras", "class_name": "Sequential", "config": sequential_config(layer), "registered_name": None}
-        if layer.get_build_config() is not None:
-            out["build_config"] = layer.get_build_config()
-        return out
+    if isinstance(layer, _Model):
+        return layer._keras3_entry()
     if isinstance(layer, Layer):
         return _map_activations(LAYERS.serialize(layer), activations.to_keras3)
     raise ValueError(f"Cannot serialize {type(layer).__name__}: a torch module without a Keras config.")
@@ -490,70 +216,4 @@ def _keras3_layer_config(layer: torch.nn.Module) -> dict[str, Any]:
         cfg = dict(out["config"])
         cfg["batch_shape"] = list(cfg.pop("batch_input_shape") or [])
         out["config"] = cfg
-    return out
-
-
-def functional_config(model: Functional) -> dict[str, Any]:
-    """Keras 3's config of a Functional model (what ``keras.Model.get_config()`` writes)."""
-    node_pos: dict[int, int] = {}  # node id -> index among its layer's nodes in this model
-    per_layer: dict[int, int] = {}
-    for node in model._nodes:
-        k = per_layer.get(id(node.layer), 0)
-        node_pos[node.id] = k
-        per_layer[id(node.layer)] = k + 1
-
-    def history(t: KerasTensor, in_node_args: bool = True) -> list:
-        layer = t.node.layer
-        own = 1 if isinstance(layer, Functional) and not in_node_args else 0
-        index = 0 if isinstance(layer, InputLayer) else node_pos[t.node.id] + own
-        return [layer.name, index, t.index]
-
-    def ser(x: Any) -> Any:
-        if isinstance(x, KerasTensor):
-            return {"class_name": "__keras_tensor__",
-                    "config": {"shape": None if x.shape is None else list(x.shape),
-                               "dtype": str(x.dtype).replace("torch.", ""), "keras_history": history(x)}}
-        if isinstance(x, slice):
-            return {"class_name": "__slice__", "config": {"start": x.start, "stop": x.stop, "step": x.step}}
-        if x is Ellipsis:
-            return {"class_name": "__ellipsis__", "config": {}}
-        if isinstance(x, dict):
-            return {k: ser(v) for k, v in x.items()}
-        if isinstance(x, tuple):
-            return {"class_name": "__tuple__", "config": {"value": [ser(v) for v in x]}}
-        if isinstance(x, list):
-            return [ser(v) for v in x]
-        return x
-
-    layers = []
-    for layer in model.layers:
-        entry = _keras3_layer_config(layer)
-        entry["name"] = layer.name
-        entry["inbound_nodes"] = [
-            {"args": [ser(a) for a in n.args], "kwargs": ser(dict(n.kwargs))} for n in model._nodes if n.layer is layer
-        ] if not isinstance(layer, InputLayer) else []
-        layers.append(entry)
-
-    def spec(x: Any) -> Any:
-        if isinstance(x, KerasTensor):
-            return history(x, in_node_args=False)
-        if isinstance(x, dict):
-            return {k: spec(v) for k, v in x.items()}
-        return [spec(v) for v in x]
-
-    return {"name": model.name, "trainable": model.trainable, "layers": layers,
-            "input_layers": spec(model._inputs), "output_layers": spec(model._outputs)}
-
-
-def sequential_config(model: Sequential) -> dict[str, Any]:
-    """Keras 3's config of a Sequential model."""
-    layers = []
-    inp = model.__dict__["_input_layer"]
-    if inp is not None:
-        layers.append(_keras3_layer_config(inp))
-    layers += [_keras3_layer_config(l) for l in model.layers]
-    out: dict[str, Any] = {"name": model.name, "trainable": model.trainable, "dtype": None, "layers": layers}
-    out["dtype"] = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
-    if model.input_shape is not None:
-        out["build_input_shape"] = list(model.input_shape)
     return out

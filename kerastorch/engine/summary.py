@@ -13,14 +13,24 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from ..graph.keras_tensor import KerasTensor
+from ..graph.node import Node, map_structure
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
-from .keras_tensor import KerasTensor, Node, map_structure
+from ..layers.ops import OpLayer
+from .shapes import out_shape as _out_shape
+
+
+def _is_functional(model: Any) -> bool:
+    """A Functional model (its class says so: this module sits below the model classes, which use it)."""
+    return getattr(type(model), "_kt_model_kind", None) == "functional"
+
+
+def _is_sequential(model: Any) -> bool:
+    return getattr(type(model), "_kt_model_kind", None) == "sequential"
 
 
 def _class_name(layer: torch.nn.Module) -> str:
-    from .ops import OpLayer
-
     if isinstance(layer, OpLayer):  # tf.keras prints TFOpLambda / SlicingOpLambda (or the Keras 3 op)
         return str(layer.serialize().get("class_name", type(layer).__name__))
     return type(layer).__name__
@@ -83,9 +93,7 @@ def _is_built(layer: torch.nn.Module) -> bool:
 
 
 def _sequential_like(model: torch.nn.Module) -> bool:
-    from .functional import Functional
-
-    if not isinstance(model, Functional):
+    if not _is_functional(model):
         return True
     chain: set[int] = set()
     for nodes in model._nodes_by_depth.values():
@@ -107,9 +115,7 @@ def print_summary(
     show_trainable: bool = False,
 ) -> str:
     """tf.keras ``print_summary``: ``print_fn`` is called on each line (default ``print``); the text is returned."""
-    from .functional import Functional, Sequential
-
-    if isinstance(model, Sequential) and model.input_shape is None:
+    if _is_sequential(model) and model.input_shape is None:
         raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
                          "calling the model on a batch of data.")
     lines: list[str] = []
@@ -164,9 +170,7 @@ def print_summary(
 
     def layer_rows(m: torch.nn.Module) -> list[tuple[torch.nn.Module, Any]]:
         """(layer, output shape) of each layer of ``m`` (a Sequential's from its chain of shapes)."""
-        if isinstance(m, Sequential):
-            from .functional import _out_shape
-
+        if _is_sequential(m):
             out, shape = [], m.input_shape
             for layer in m.layers:
                 shape = _out_shape(layer, shape)
@@ -177,7 +181,7 @@ def print_summary(
     def print_layer_row(layer: torch.nn.Module, shape: Any, nested_level: int) -> None:
         name = f"{getattr(layer, 'name', type(layer).__name__)} ({_class_name(layer)})"
         if sequential_like:
-            params: Any = "0 (unused)" if not _is_built(layer) and not isinstance(layer, Functional) else \
+            params: Any = "0 (unused)" if not _is_built(layer) and not _is_functional(layer) else \
                 _count(_layer_weights(layer))
             fields = [name, shape, params]
         else:

@@ -13,8 +13,8 @@ import torch
 
 from .. import initializers
 from .._registry import LAYERS
-from ..layers.input_spec import InputSpec
-from ..layers.layer import Layer, WeightSpec
+from .input_spec import InputSpec
+from .layer import Layer, WeightSpec
 
 
 @LAYERS.register()

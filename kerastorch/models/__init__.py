@@ -1,15 +1,18 @@
-"""Whole Keras models as torch modules: ``Sequential``, ``Functional`` (``Model``), ``Input``, model configs.
+"""Whole Keras models as torch modules (public API): ``Sequential``, ``Functional`` (``Model``), ``Input``,
+model configs and model files.
 
-``Model(inputs, outputs)`` over symbolic tensors from ``Input``; ``model_from_config``/``model_from_json``
-read tf.keras and Keras 3 configs; ``get_config`` writes Keras 3's. See ``functional.py`` for the
-state_dict naming (``<layer>.<weight>``; ``'.'`` in a Keras layer name becomes ``'__'``).
+A public API module, as Keras 3's ``keras/api/models``: it re-exports the implementation
+(``kerastorch.engine``: models and configs; ``kerastorch.graph``: symbolic tensors; ``kerastorch.layers.ops``:
+op layers) and the file readers and untrusted-config entry points (``kerastorch.saving``), so that no
+implementation module ever imports upward. See ``kerastorch.engine.base_model`` for the state_dict naming
+(``<layer>.<weight>``; ``'.'`` in a Keras layer name becomes ``'__'``).
 """
-from .applications_layers import LayerScale, StochasticDepth
-from .functional import Functional, Input, Model, Sequential, module_name
-from .keras_tensor import KerasTensor
-from .ops import OPS, OpLayer, register_op
-from .serialization import model_from_config, model_from_json, register_torch_layer, serialize
-from ..saving.model_files import load_model, save_model  # the file readers live in saving/
+from ..engine import Functional, Input, Model, Sequential, module_name, register_torch_layer, serialize
+from ..graph import KerasTensor
+from ..layers.ops import OPS, OpLayer, register_op
+from ..saving.model_configs import model_from_config, model_from_json
+from ..saving.model_files import load_model, save_model
+from ..layers.applications_layers import LayerScale, StochasticDepth
 
 __all__ = [
     "Functional", "Input", "KerasTensor", "LayerScale", "Model", "OPS", "OpLayer", "Sequential", "StochasticDepth",

@@ -34,11 +34,18 @@ import torch
 from torch.nn.parameter import is_lazy
 
 from .. import initializers
+from .._version import __version__
+from ..activations import TF_KERAS_HARD_SIGMOID
+from ..engine.functional import Functional
+from ..engine.sequential import Sequential
+from ..engine.serialization import serialize
+from ..layers.ops import OpLayer
 from . import plan
 from .atomic import atomic_write, resolve_target
 from .keras.names import keras3_snake, keras_class
 from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _keras_array, _unsupported_params, load_keras_entries
+from .model_configs import model_from_config
 from .untrusted import (
     DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_file, read_zip,
 )
@@ -112,7 +119,6 @@ def _file_kind(path: str, head: bytes) -> str:
 
 def _build(config: Any, custom_objects: dict[str, Any] | None, limits: LoadLimits, what: str) -> torch.nn.Module:
     """The model of a Keras config, every tensor allocation bounded by ``limits``."""
-    from ..models import model_from_config  # kerastorch.models imports this module
 
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise ValueError(f"{what} is not a Keras model config (expected an object with a 'class_name')")
@@ -216,8 +222,6 @@ def keras_model_config(model: torch.nn.Module, keras3: bool = True) -> dict[str,
     gone from Keras 3, is its equal ``ReLU(threshold=theta)``), and what Keras 3 cannot load is refused
     (:func:`_keras3_dialect`); kerastorch's ``.safetensors`` keeps every config.
     """
-    from ..models import Functional, Sequential
-    from ..models.serialization import serialize
 
     if not isinstance(model, (Functional, Sequential)):
         raise ValueError(
@@ -250,7 +254,6 @@ _KERAS3_DROPPED = {
 def _uses_tf_keras_hard_sigmoid(config: Any) -> bool:
     """Whether a serialized config (activation names already in Keras 3's spelling, see
     ``models.serialization.serialize``) holds tf.keras's hard_sigmoid, which Keras 3 cannot name."""
-    from ..activations import TF_KERAS_HARD_SIGMOID
 
     if isinstance(config, dict):
         return any(v == TF_KERAS_HARD_SIGMOID or (isinstance(v, dict) and v.get("config") == TF_KERAS_HARD_SIGMOID)
@@ -310,7 +313,6 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
 def _sublayers(model: torch.nn.Module) -> list[torch.nn.Module]:
     """``model.layers`` as Keras 3 saves them: its ``keras.ops`` nodes are Operations, not Layers, and
     have no group in ``model.weights.h5`` (nor a place in the per-class counters)."""
-    from ..models.ops import OpLayer
 
     return [layer for layer in getattr(model, "layers") if not isinstance(layer, OpLayer)]
 
@@ -370,7 +372,6 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
     extra = _unsupported_params(model)
     if extra:
         raise ValueError(f"Cannot save {type(model).__name__} as a .keras file: parameters {extra} are not in kerastorch layers")
-    from .. import __version__
 
     h5py = _import_h5py()
     weights = io.BytesIO()
@@ -394,7 +395,6 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
 def _save_safetensors(model: torch.nn.Module, path: str, config: dict[str, Any]) -> None:
     from safetensors.torch import save as _safetensors_bytes
 
-    from .. import __version__
 
     tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
     metadata = {"format": "pt", "kerastorch_version": __version__, "keras_config": json.dumps(config)}

@@ -14,6 +14,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as _safetensors_bytes
 from torch.nn.parameter import is_lazy
 
+from .._version import __version__
 from ..layers.layer import Layer
 from . import plan
 from .atomic import atomic_write, resolve_target
@@ -36,7 +37,6 @@ def _layer_configs(module: torch.nn.Module) -> dict[str, Any]:
 def save_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
     """Write ``module.state_dict()`` to ``path`` atomically (a crash leaves any old file intact; an
     existing file keeps its permissions, a symlink is written through, a directory is refused)."""
-    from .. import __version__
 
     resolve_target(path)  # a directory: say so before serializing
     state = module.state_dict()

@@ -1,318 +1,21 @@
-"""Operation nodes of functional models: Keras 3 ``keras.ops`` and tf.keras ``TFOpLambda``/``SlicingOpLambda``.
+"""Op layers: one ``keras.ops``/``TFOpLambda`` operation of a functional graph as a weight-free layer.
 
-A Keras 3 functional config names an op by its class (``{"module": "keras.src.ops.numpy", "class_name":
-"Add", "config": {"name": "add"}}``, constructor arguments such as ``axis`` in the config, tensors and
-constants in the node's ``args``). A tf.keras config names a TensorFlow function (``TFOpLambda`` with
-``"function": "math.reduce_mean"``), the first positional argument in the node's inbound tensors and the
-rest in the node's kwargs; ``SlicingOpLambda`` is ``x[slice_spec]``.
-
-:data:`OPS` maps each op name (``"k3:Add"``, ``"tf:math.reduce_mean"``) to a torch implementation taking
-the TensorFlow/Keras argument names. :class:`OpLayer` runs one op as a weight-free layer, so the graph runs
-ops like layers. An op not in the table is refused with a ``ValueError`` naming it and the layer.
-
-Broadcasting is numpy's (TF, Keras 3 and torch agree). Dtypes follow the recorded Keras results
-(``compat_fixtures/ops``): a python number takes the tensor's dtype (a float with an int tensor gives float32,
-Keras 3); integer ``sum``/``prod`` keep the integer dtype (torch would widen to int64); Keras 3 ``mean`` and
-``divide`` of integers are float32, TF ``reduce_mean`` of integers is the truncated integer mean and TF
-``truediv`` of int32/int64 is float64.
+:class:`OpLayer` runs an entry of the op table (``table.OPS``); ``keras3_op`` reads a Keras 3 op config;
+``apply`` records a python operator on KerasTensors (installed into ``kerastorch.graph`` on import).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from .._registry import LAYERS
-from ..layers.layer import Layer
-from .keras_tensor import KerasTensor, _Spec, flatten, map_structure
-
-OPS: dict[str, Callable[..., Any]] = {}
-
-_DTYPES = {
-    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64,
-    "int8": torch.int8, "int16": torch.int16, "int32": torch.int32, "int64": torch.int64, "uint8": torch.uint8,
-    "bool": torch.bool, "half": torch.float16, "float": torch.float32, "double": torch.float64,
-}
-
-
-def register_op(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: register a torch implementation under op names (``"k3:<Class>"``, ``"tf:<function>"``)."""
-
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        for n in names:
-            OPS[n] = fn
-        return fn
-
-    return wrap
-
-
-def _axis(axis: Any) -> Any:
-    if isinstance(axis, (list, tuple)):
-        return tuple(int(a) for a in axis)
-    return axis
-
-
-def _dtype(dtype: Any) -> torch.dtype:
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if isinstance(dtype, dict):  # a serialized DType / policy
-        dtype = (dtype.get("config") or {}).get("name", dtype.get("class_name"))
-    try:
-        return _DTYPES[str(dtype)]
-    except KeyError:
-        raise ValueError(f"Unsupported dtype for a cast op: {dtype!r}") from None
-
-
-def _reduce(fn: Callable[..., torch.Tensor], keras3_mean: bool = False, keep_int: bool = False) -> Callable[..., torch.Tensor]:
-    """A Keras/TF reduction: ``axis`` None (all), an int or a list; ``keepdims``. ``keep_int``: integer inputs
-    keep their dtype (TF and Keras 3 ``sum``/``prod`` of int32 is int32; torch would give int64).
-    ``keras3_mean``: Keras 3 ``mean`` of integers is float32; TF ``reduce_mean`` of integers is the truncated
-    integer mean (both recorded in the fixtures)."""
-
-    def op(x: torch.Tensor, axis: Any = None, keepdims: bool = False, **_: Any) -> torch.Tensor:
-        axis = _axis(axis)
-        dims = tuple(range(x.dim())) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
-        if not x.is_floating_point() and fn is torch.mean:
-            if keras3_mean:
-                x = x.to(torch.float32)
-            else:
-                count = 1
-                for d in dims:
-                    count *= x.shape[d]
-                total = torch.sum(x, dim=dims, keepdim=bool(keepdims), dtype=x.dtype)
-                return torch.div(total, max(count, 1), rounding_mode="trunc")
-        if keep_int and not x.is_floating_point() and x.dtype != torch.bool:
-            return fn(x, dim=dims, keepdim=bool(keepdims), dtype=x.dtype)
-        return fn(x, dim=dims, keepdim=bool(keepdims))
-
-    return op
-
-
-def _amax(x: torch.Tensor, dim: tuple, keepdim: bool) -> torch.Tensor:
-    return torch.amax(x, dim=dim, keepdim=keepdim)
-
-
-def _amin(x: torch.Tensor, dim: tuple, keepdim: bool) -> torch.Tensor:
-    return torch.amin(x, dim=dim, keepdim=keepdim)
-
-
-def _prod(x: torch.Tensor, dim: tuple, keepdim: bool, dtype: Any = None) -> torch.Tensor:
-    for d in sorted((d % x.dim() for d in dim), reverse=True):
-        x = torch.prod(x, dim=d, keepdim=keepdim, dtype=dtype)
-    return x
-
-
-# ----- elementwise binary (python scalars adopt the tensor dtype) -----
-register_op("k3:Add", "tf:__operators__.add", "tf:math.add", "tf:add")(lambda x, y, name=None: x + y)
-register_op("k3:Subtract", "tf:math.subtract", "tf:subtract")(lambda x, y, name=None: x - y)
-register_op("k3:Multiply", "tf:math.multiply", "tf:multiply")(lambda x, y, name=None: x * y)
-register_op("k3:Divide", "k3:TrueDivide")(lambda x, y, name=None: x / y)  # int / int -> float32 (Keras 3)
-
-
-@register_op("tf:math.truediv", "tf:math.divide", "tf:truediv", "tf:divide", "tf:__operators__.truediv")
-def _tf_truediv(x: Any, y: Any, name: Any = None) -> Any:
-    """TF ``truediv``: integers are divided in float32 (8/16-bit) or float64 (32/64-bit), like TF."""
-    ref = x if isinstance(x, torch.Tensor) else y
-    if isinstance(ref, torch.Tensor) and not ref.is_floating_point():
-        wide = ref.dtype in (torch.int32, torch.int64, torch.uint32, torch.uint64)
-        ft = torch.float64 if wide else torch.float32
-        x, y = _tensors(x, y)
-        return x.to(ft) / y.to(ft)
-    return x / y
-
-
-register_op("k3:Power", "tf:math.pow", "tf:pow")(lambda x, y, name=None: torch.pow(x, y))
-register_op("k3:Maximum", "tf:math.maximum", "tf:maximum")(
-    lambda x, y, name=None: torch.maximum(*_tensors(x, y)))
-register_op("k3:Minimum", "tf:math.minimum", "tf:minimum")(
-    lambda x, y, name=None: torch.minimum(*_tensors(x, y)))
-
-
-def _tensors(x: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """Both operands as tensors. A python number is weakly typed (TF, Keras 3 and torch agree): it takes the
-    tensor's dtype, except a float with an integer tensor, which gives float32 (Keras 3; TF refuses it)."""
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(x, dtype=torch.result_type(y, x), device=y.device)
-    if not isinstance(y, torch.Tensor):
-        y = torch.as_tensor(y, dtype=torch.result_type(x, y), device=x.device)
-    return x, y
-
-
-@register_op("k3:Matmul", "tf:linalg.matmul", "tf:matmul")
-def _matmul(x: Any = None, y: Any = None, transpose_a: bool = False, transpose_b: bool = False,
-            adjoint_a: bool = False, adjoint_b: bool = False, *, a: Any = None, b: Any = None, x1: Any = None,
-            x2: Any = None, name: Any = None, **_: Any) -> torch.Tensor:
-    """``keras.ops.matmul(x1, x2)`` / ``tf.linalg.matmul(a, b, transpose_a, transpose_b, adjoint_a, ...)``."""
-    x = next(v for v in (x, a, x1) if v is not None)
-    y = next(v for v in (y, b, x2) if v is not None)
-    if transpose_a or adjoint_a:
-        x = x.transpose(-1, -2)
-    if transpose_b or adjoint_b:
-        y = y.transpose(-1, -2)
-    return torch.matmul(x, y)
-
-
-# ----- elementwise unary -----
-for _names, _fn in [
-    (("k3:Negative", "tf:math.negative", "tf:negative"), torch.neg),
-    (("k3:Absolute", "k3:Abs", "tf:math.abs", "tf:abs"), torch.abs),
-    (("k3:Sqrt", "tf:math.sqrt", "tf:sqrt"), torch.sqrt),
-    (("k3:Square", "tf:math.square", "tf:square"), torch.square),
-    (("k3:Exp", "tf:math.exp", "tf:exp"), torch.exp),
-    (("k3:Log", "tf:math.log", "tf:log"), torch.log),
-    (("tf:math.rsqrt",), torch.rsqrt),
-    (("k3:Relu", "tf:nn.relu"), torch.relu),
-    (("k3:Relu6", "tf:nn.relu6"), F.relu6),
-    (("k3:Sigmoid", "tf:math.sigmoid", "tf:nn.sigmoid", "tf:sigmoid"), torch.sigmoid),
-    (("k3:Tanh", "tf:math.tanh", "tf:nn.tanh", "tf:tanh"), torch.tanh),
-    (("k3:Silu", "k3:Swish", "tf:nn.silu", "tf:nn.swish"), F.silu),
-    (("tf:identity",), lambda x: x),
-    (("k3:Softplus", "tf:nn.softplus", "tf:math.softplus"), F.softplus),
-    (("k3:Softsign", "tf:nn.softsign", "tf:math.softsign"), F.softsign),
-    (("k3:Selu", "tf:nn.selu"), torch.selu),
-    (("tf:nn.elu",), F.elu),
-    (("k3:HardSigmoid",), lambda x: F.relu6(x + 3.0) / 6.0),  # Keras 3's (keras/src/backend/tensorflow/nn.py)
-    (("k3:HardSilu",), lambda x: x * (F.relu6(x + 3.0) / 6.0)),
-    (("k3:Floor", "tf:math.floor", "tf:floor"), torch.floor),
-    (("k3:Ceil", "tf:math.ceil", "tf:ceil"), torch.ceil),
-    (("k3:Sign", "tf:math.sign", "tf:sign"), torch.sign),
-    (("k3:Reciprocal", "tf:math.reciprocal"), torch.reciprocal),
-    (("k3:Erf", "tf:math.erf"), torch.erf),
-    (("k3:Rsqrt",), torch.rsqrt),
-    (("tf:math.round", "tf:round"), torch.round),  # half to even, as tf.round
-]:
-    register_op(*_names)(lambda x, name=None, _f=_fn: _f(x))
-
-register_op("k3:Elu")(lambda x, alpha=1.0, name=None: F.elu(x, alpha=float(alpha)))
-register_op("k3:LeakyRelu")(lambda x, negative_slope=0.2, name=None: F.leaky_relu(x, float(negative_slope)))
-register_op("tf:nn.leaky_relu")(lambda features, alpha=0.2, name=None: F.leaky_relu(features, float(alpha)))
-register_op("k3:LogSoftmax", "tf:nn.log_softmax", "tf:math.log_softmax")(
-    lambda x, axis=-1, name=None: torch.log_softmax(x, dim=-1 if axis is None else int(axis)))
-register_op("k3:Round")(lambda x, decimals=0, name=None: torch.round(x, decimals=int(decimals)))
-register_op("k3:Gelu", "tf:nn.gelu")(
-    lambda x, approximate=False, name=None: F.gelu(x, approximate="tanh" if approximate else "none"))
-register_op("k3:Softmax", "tf:nn.softmax", "tf:math.softmax")(
-    lambda x, axis=-1, name=None: torch.softmax(x, dim=-1 if axis is None else int(axis)))
-register_op("k3:Clip")(lambda x, x_min, x_max, name=None: torch.clamp(x, x_min, x_max))
-register_op("tf:clip_by_value")(
-    lambda t, clip_value_min, clip_value_max, name=None: torch.clamp(t, clip_value_min, clip_value_max))
-register_op("k3:Cast", "tf:cast")(lambda x, dtype, name=None: x.to(_dtype(dtype)))
-
-
-@register_op("tf:math.l2_normalize", "tf:nn.l2_normalize", "tf:linalg.l2_normalize")
-def _l2_normalize(x: torch.Tensor, axis: Any = None, epsilon: float = 1e-12, name: Any = None, dim: Any = None) -> torch.Tensor:
-    axis = _axis(axis if axis is not None else dim)
-    dims = tuple(range(x.dim())) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
-    return x * torch.rsqrt(torch.clamp(torch.sum(torch.square(x), dim=dims, keepdim=True), min=epsilon))
-
-
-# ----- reductions -----
-register_op("k3:Mean")(_reduce(torch.mean, keras3_mean=True))
-register_op("tf:math.reduce_mean", "tf:reduce_mean")(_reduce(torch.mean))
-for _names, _fn in [
-    (("k3:Sum", "tf:math.reduce_sum", "tf:reduce_sum"), torch.sum),
-    (("k3:Prod", "tf:math.reduce_prod", "tf:reduce_prod"), _prod),
-]:
-    register_op(*_names)(_reduce(_fn, keep_int=True))
-for _names, _fn in [
-    (("k3:Max", "tf:math.reduce_max", "tf:reduce_max"), _amax),
-    (("k3:Min", "tf:math.reduce_min", "tf:reduce_min"), _amin),
-]:
-    register_op(*_names)(_reduce(_fn))
-
-
-# ----- shapes -----
-@register_op("k3:Reshape", "tf:reshape")
-def _reshape(x: torch.Tensor, newshape: Any = None, shape: Any = None, name: Any = None) -> torch.Tensor:
-    target = [int(d) if d is not None else -1 for d in (newshape if newshape is not None else shape)]
-    return x.reshape(target)
-
-
-@register_op("k3:Transpose", "tf:transpose", "tf:compat.v1.transpose", "tf:linalg.matrix_transpose")
-def _transpose(x: torch.Tensor, axes: Any = None, perm: Any = None, conjugate: bool = False, name: Any = None) -> torch.Tensor:
-    order = axes if axes is not None else perm
-    if order is None:
-        return x.permute(*reversed(range(x.dim())))
-    return x.permute(*[int(a) for a in order])
-
-
-@register_op("k3:Concatenate", "tf:concat")
-def _concat(xs: Any, axis: int = 0, name: Any = None) -> torch.Tensor:
-    return torch.cat(list(xs), dim=int(axis))
-
-
-@register_op("k3:Stack", "tf:stack")
-def _stack(xs: Any, axis: int = 0, name: Any = None) -> torch.Tensor:
-    return torch.stack(list(xs), dim=int(axis))
-
-
-@register_op("k3:ExpandDims", "tf:expand_dims")
-def _expand_dims(x: torch.Tensor, axis: int, name: Any = None) -> torch.Tensor:
-    return torch.unsqueeze(x, int(axis))
-
-
-@register_op("k3:Squeeze", "tf:squeeze", "tf:compat.v1.squeeze")
-def _squeeze(x: torch.Tensor, axis: Any = None, name: Any = None, squeeze_dims: Any = None) -> torch.Tensor:
-    axis = _axis(axis if axis is not None else squeeze_dims)
-    if axis is None:
-        return torch.squeeze(x)
-    return torch.squeeze(x, axis if isinstance(axis, tuple) else (int(axis),))
-
-
-@register_op("k3:GetItem", "tf:__operators__.getitem")
-def _getitem(x: torch.Tensor, key: Any = None, slice_spec: Any = None, var: Any = None) -> torch.Tensor:
-    """``x[key]`` with numpy/TF semantics, including negative slice steps (torch has none: flip + slice)."""
-    index = _index(key if key is not None else slice_spec)
-    if not isinstance(index, tuple):
-        index = (index,)
-    if not any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in index):
-        return x[index]
-    dim = 0
-    for pos, i in enumerate(index):
-        if i is Ellipsis:  # the entries after it address the last dims
-            dim = x.dim() - sum(1 for j in index[pos + 1:] if j is not None and j is not Ellipsis)
-            continue
-        if i is None:
-            x = x.unsqueeze(dim)
-            dim += 1
-        elif isinstance(i, int):
-            x = x.select(dim, i)
-        elif i.step is not None and i.step < 0:
-            picked = range(*i.indices(x.shape[dim]))
-            x = x.flip(dim)
-            last = x.shape[dim] - 1
-            start = last - picked[0] if len(picked) else 0
-            stop = last - picked[-1] + 1 if len(picked) else 0
-            x = x[(slice(None),) * dim + (slice(start, stop, -i.step),)]
-            dim += 1
-        else:
-            x = x[(slice(None),) * dim + (i,)]
-            dim += 1
-    return x
-
-
-def _index(spec: Any) -> Any:
-    """A TF/Keras slice spec (dicts with start/stop/step, ints, None, Ellipsis; nested in lists) as a torch index."""
-    if isinstance(spec, dict):
-        cls = spec.get("class_name")
-        if cls == "__slice__":
-            spec = spec.get("config") or {}
-        elif cls == "__ellipsis__":
-            return Ellipsis
-        elif cls == "__tuple__":
-            return tuple(_index(s) for s in (spec.get("config") or {}).get("value", []))
-        if set(spec) <= {"start", "stop", "step"}:
-            return slice(spec.get("start"), spec.get("stop"), spec.get("step"))
-        raise ValueError(f"Unsupported slice in a getitem op: {spec!r}")
-    if isinstance(spec, (list, tuple)):
-        return tuple(_index(s) for s in spec)
-    if spec in ("...", "Ellipsis") or spec is Ellipsis:
-        return Ellipsis
-    if spec is None or isinstance(spec, (int, slice)):
-        return spec
-    raise ValueError(f"Unsupported slice in a getitem op: {spec!r}")
-
+from ... import _naming
+from ..._registry import LAYERS
+from ...graph.keras_tensor import KerasTensor, set_operator_recorder
+from ...graph.node import _Spec, flatten, map_structure
+from ...graph.symbolic import symbolic_call
+from ..layer import Layer
+from .table import OPS
 
 # Keras 3 op classes: (module, constructor arguments kept in the config) for writing configs.
 _K3_MODULES = {
@@ -425,8 +128,6 @@ def _display(op: str) -> str:
 
 
 def _default_name(op: str) -> str:
-    from .. import _naming
-
     return _naming.unique_name(_naming.to_snake_case(op[3:]) if op.startswith("k3:") else "tf." + op[3:])
 
 
@@ -447,10 +148,11 @@ def keras3_op(class_name: str, config: dict[str, Any]) -> OpLayer:
 
 def apply(operator: str, *args: Any) -> Any:
     """A python operator applied to KerasTensors: record the Keras 3 op Keras records for it."""
-    from .keras_tensor import symbolic_call
-
     return symbolic_call(OpLayer("k3:" + _OPERATORS[operator]), args, {})
 
 
 def is_op_class(class_name: str) -> bool:
     return "k3:" + class_name in OPS
+
+
+set_operator_recorder(apply)  # python operators on KerasTensors (kerastorch.graph) record these op layers

@@ -1,0 +1,195 @@
+"""``Sequential``: layers called one after the other, and its Keras 3 config (read and written)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .._registry import LAYERS
+from ..graph.keras_tensor import KerasTensor
+from ..layers.core.input_layer import InputLayer
+from ..layers.layer import Layer
+from .base_model import _Model
+from .construction import _auto_name
+from .serialization import _building, _keras3_layer_config, check_config_size, deserialize_layer
+from .shapes import out_shape as _out_shape
+
+
+@LAYERS.register()
+class Sequential(_Model):
+    """Keras ``Sequential(layers=None, name=None, trainable=True)``: layers called one after the other.
+
+    The input shape comes from a leading ``InputLayer``/``Input``, a first layer's ``input_shape``, or the
+    first call; layers build then, as in Keras.
+    """
+
+    _kt_model_kind = "sequential"  # summary.py tells the kinds apart by it
+
+    def __init__(self, layers: Sequence[Any] | None = None, name: str | None = None, trainable: bool = True, **kwargs: Any):
+        kwargs.pop("dtype", None)
+        build_shape = kwargs.pop("build_input_shape", None)
+        super().__init__(name=name or _auto_name("sequential"), trainable=trainable, **kwargs)
+        self.__dict__["_input_layer"] = None
+        self._chain: list[str] = []
+        for layer in layers or []:
+            self.add(layer)
+        if build_shape is not None and self.__dict__["_input_layer"] is None:
+            self._set_input_shape(tuple(build_shape))
+        self.built = True
+        self._drop_lazy_hooks()
+        if not trainable:
+            self.trainable = False
+
+    def add(self, layer: Any) -> None:
+        """Keras ``add``: append a layer (an ``Input`` tensor or ``InputLayer`` sets the input shape)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._chain or self.__dict__["_input_layer"] is not None:
+                raise ValueError("Sequential model: an InputLayer can only be the first layer.")
+            self.__dict__["_input_layer"] = layer
+            self._build_chain(layer.batch_shape)
+            return
+        if not isinstance(layer, torch.nn.Module):
+            raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential model. Received: {layer!r} "
+                             f"(of type {type(layer)})")
+        if any(getattr(l, "name", None) == getattr(layer, "name", None) for l in self.layers):
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f'"{layer.name}" is already the name of a layer in this model. Update the `name` argument to pass a '
+                "unique name."
+            )
+        keys = self._register_layers([layer])
+        self._chain.append(keys[id(layer)])
+        shape = self._output_shape_before(len(self._chain) - 1)
+        if shape is None and len(self._chain) == 1 and getattr(layer, "_batch_input_shape", None) is not None:
+            shape = layer._batch_input_shape
+            self.__dict__["_input_layer"] = InputLayer(batch_input_shape=shape, name=layer.name + "_input")
+        if shape is not None and isinstance(layer, Layer) and not layer.built and layer._weights_state() == "lazy":
+            layer.build(shape)
+
+    def _build_chain(self, shape: Any) -> None:
+        for key in self._chain:
+            layer = self._modules[key]
+            if isinstance(layer, Layer) and not layer.built and shape is not None:
+                layer.build(shape)
+            shape = _out_shape(layer, shape)
+
+    def _output_shape_before(self, index: int) -> Any:
+        inp = self.__dict__["_input_layer"]
+        shape = inp.batch_shape if inp is not None else None
+        if shape is None:
+            return None
+        for key in self._chain[:index]:
+            shape = _out_shape(self._modules[key], shape)
+        return shape
+
+    def build(self, input_shape: Any = None) -> None:
+        """Keras ``build(input_shape)``: set the input shape (batch dim included) and build the layers."""
+        self._set_input_shape(input_shape)
+
+    def _set_input_shape(self, input_shape: Any) -> None:
+        # not under the Layer build wrapper: a Sequential is "built" (a container) from construction on
+        if input_shape is not None and self.__dict__["_input_layer"] is None:
+            self.__dict__["_input_layer"] = InputLayer(batch_input_shape=tuple(input_shape), name=_auto_name("input_layer"))
+            self._build_chain(tuple(input_shape))
+
+    def pop(self) -> torch.nn.Module:
+        if not self._chain:
+            raise ValueError("There are no layers in the model.")
+        key = self._chain.pop()
+        return self._modules.pop(key)
+
+    @property
+    def layers(self) -> list[torch.nn.Module]:
+        return [self._modules[k] for k in self._chain]
+
+    @property
+    def input_shape(self) -> Any:
+        inp = self.__dict__["_input_layer"]
+        return None if inp is None else inp.batch_shape
+
+    def forward(self, inputs: Any, training: bool | None = None) -> Any:
+        x = inputs
+        inp = self.__dict__["_input_layer"]
+        if inp is None and isinstance(x, torch.Tensor):  # first call of a model without an input shape
+            self._set_input_shape((None,) + tuple(x.shape[1:]))  # as Keras: the batch dimension stays free
+            inp = self.__dict__["_input_layer"]
+        if inp is not None:
+            x = inp(x)
+        modules = self._modules
+        if training is None:
+            for key in self._chain:
+                x = modules[key](x)
+        else:
+            for key in self._chain:
+                m = modules[key]
+                x = m(x, training=training) if isinstance(m, Layer) else m(x)
+        return x
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = _out_shape(layer, shape)
+        return shape
+
+    def get_config(self) -> dict[str, Any]:
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Sequential":
+        return sequential_from_config(config, custom_objects, cls)
+
+    def _config_node_offset(self, legacy: bool) -> int:
+        return 1 if legacy and self.input_shape is not None else 0
+
+    def _keras3_entry(self) -> dict[str, Any]:
+        out = {"module": "keras", "class_name": "Sequential", "config": sequential_config(self), "registered_name": None}
+        if self.get_build_config() is not None:
+            out["build_config"] = self.get_build_config()
+        return out
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        shape = self.input_shape
+        return None if shape is None else {"input_shape": list(shape)}
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        if config and config.get("input_shape") is not None:
+            self._set_input_shape(tuple(config["input_shape"]))
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+
+def sequential_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None,
+                           cls: type | None = None) -> "Sequential":
+    """A Sequential model from its config (tf.keras: ``layers`` may start with an InputLayer; Keras 3 too)."""
+    custom_objects = dict(custom_objects or {})
+    check_config_size(config)
+    entries = config.get("layers")
+    if not isinstance(entries, list):
+        raise ValueError("Invalid Sequential model configuration: 'layers' must be a list.")
+    model = (cls or Sequential)(name=config.get("name"))
+    for entry in entries:
+        layer = deserialize_layer(entry, custom_objects)
+        with _building(getattr(layer, "name", None), type(layer).__name__):
+            model.add(layer)
+    if config.get("build_input_shape") is not None and model.input_shape is None:
+        model.build(tuple(config["build_input_shape"]))
+    if config.get("trainable") is False:
+        model.trainable = False
+    return model
+
+
+def sequential_config(model: "Sequential") -> dict[str, Any]:
+    """Keras 3's config of a Sequential model."""
+    layers = []
+    inp = model.__dict__["_input_layer"]
+    if inp is not None:
+        layers.append(_keras3_layer_config(inp))
+    layers += [_keras3_layer_config(l) for l in model.layers]
+    out: dict[str, Any] = {"name": model.name, "trainable": model.trainable, "dtype": None, "layers": layers}
+    out["dtype"] = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+    if model.input_shape is not None:
+        out["build_input_shape"] = list(model.input_shape)
+    return out

@@ -1,0 +1,134 @@
+"""The Layer call pipeline: ``__call__`` (symbolic inputs record a graph node), ``forward`` with the eager fast
+path, the checked path (input spec, build, autocast, per-shape hooks) and the activity regularizer
+(a mixin of :class:`kerastorch.layers.layer.Layer`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..graph.keras_tensor import KerasTensor
+from ..graph.symbolic import symbolic_call
+from .input_spec import InputSpec, assert_input_compatibility, check_shape
+
+
+def _is_symbolic(x: Any) -> bool:
+    """A KerasTensor (``kerastorch.graph``), or a list/tuple/dict holding one: duck-typed, one attribute read."""
+    if isinstance(x, torch.Tensor):
+        return False
+    if isinstance(x, (list, tuple)):
+        return any(getattr(t, "_kt_symbolic", False) for t in x)
+    if isinstance(x, dict):
+        return any(getattr(t, "_kt_symbolic", False) for t in x.values())
+    return getattr(x, "_kt_symbolic", False)
+
+
+def _same_tensors(inputs: Any, key: tuple) -> bool:
+    """Whether ``inputs`` (a list/tuple) are tensors of exactly the (shape, dtype) pairs of ``key``."""
+    if len(inputs) != len(key):
+        return False
+    for t, (shape, dtype) in zip(inputs, key):
+        if not isinstance(t, torch.Tensor) or t.dtype is not dtype or t.shape != shape:
+            return False
+    return True
+
+
+_module_call = torch.nn.Module.__call__
+
+
+class CallPipeline:
+    """``__call__``/``forward`` of every kerastorch layer."""
+
+    # ----- the call pipeline -----
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Functional-model construction: a call on symbolic KerasTensors records a graph node instead
+        # (kerastorch.graph). Never taken while tracing. A tensor is answered first (the
+        # cheapest test), so that eager calls pay one isinstance here.
+        if args and not isinstance(args[0], torch.Tensor) and _is_symbolic(args[0]) and not torch.compiler.is_compiling():
+            return symbolic_call(self, args, kwargs)
+        return _module_call(self, *args, **kwargs)
+
+    def forward(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        """Check the input against the layer's spec, build, cast, ``call``, record the activity loss.
+
+        An input shaped and typed like the previous one skips the checks (the fast path).
+        ``training`` defaults to ``self.training`` (torch's train and eval modes).
+        """
+        # While tracing, always take the checked path (it costs nothing at run time) and never read
+        # the key, so that no guard depends on what eager calls did.
+        if torch.compiler.is_compiling():
+            inputs = self._prepare(inputs)
+        else:
+            key = self._call_key
+            if key is None:
+                inputs = self._prepare(inputs)
+            elif isinstance(inputs, torch.Tensor):
+                # key: (full shape, non-batch shape, dtype); the full shape is compared first (no slice)
+                shape = inputs.shape
+                if inputs.dtype is not key[2] or (shape != key[0] and shape[1:] != key[1]):
+                    inputs = self._prepare(inputs)
+            elif type(inputs) is not key[0] or not _same_tensors(inputs, key[1]):  # a list/tuple of tensors
+                inputs = self._prepare(inputs)
+        if self._call_takes_training:
+            kwargs["training"] = self.training if training is None else bool(training)
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            self._record_activity(outputs)
+        return outputs
+
+    def _prepare(self, inputs: Any) -> Any:
+        """The checked path: input spec, build, cast to the compute dtype, per-shape hook."""
+        assert_input_compatibility(self.input_spec, inputs, self.name)
+        if not self.built and self._weights_state() == "lazy":
+            self.build([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple)) else tuple(inputs.shape))
+        if isinstance(inputs, (list, tuple)):
+            cast = type(inputs)(self._cast(t) for t in inputs)
+            self._on_new_inputs(cast)
+            # Fast-path key for a list of tensors: every full shape and dtype, only when no cast happened.
+            if not torch.compiler.is_compiling():
+                same = self.built and all(isinstance(t, torch.Tensor) and c is t for c, t in zip(cast, inputs))
+                self._call_key = (type(inputs), tuple((t.shape, t.dtype) for t in inputs), None) if same else None
+            return cast
+        inputs = self._cast(inputs)
+        self._on_new_input(inputs)
+        if self.built and not torch.compiler.is_compiling():
+            self._call_key = (inputs.shape, inputs.shape[1:], inputs.dtype)
+        return inputs
+
+    def _cast(self, x: torch.Tensor) -> torch.Tensor:
+        """Keras autocast: floating inputs go to the compute dtype (torch's autocast decides when on).
+
+        A weight-free layer without an explicit ``dtype`` keeps its input's dtype (it follows the
+        model around it, as torch modules do, instead of casting a float64 model's data to float32).
+        """
+        if not (self._explicit_dtype or self._first_weight() is not None):
+            return x
+        dtype = self.compute_dtype
+        if x.dtype.is_floating_point and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
+            return x.to(dtype)
+        return x
+
+    def _record_activity(self, outputs: torch.Tensor) -> None:
+        """tf.keras ``_handle_activity_regularization``: ``reg(outputs) / batch_size`` (0 for an empty batch)."""
+        loss = self.activity_regularizer(outputs)
+        batch = outputs.shape[0] if outputs.dim() else 1
+        self._activity_losses = [loss.to(outputs.dtype) / max(batch, 1)]
+
+    def __prepare_scriptable__(self) -> "Layer":
+        raise RuntimeError(
+            f"{type(self).__name__} (a kerastorch layer) cannot be compiled by torch.jit.script: TorchScript "
+            "cannot express Keras layers. Use torch.compile(model) or torch.export.export(model, args) instead "
+            "(torch.jit.trace also works)."
+        )
+
+    def _symbolic_build(self, inputs: Any, shapes: Any) -> None:
+        """``symbolic_call``'s hook: Keras's checks as on real inputs (input spec, build from the known
+        ``shapes``, ``None`` when not all known), so that a wrong wiring fails at construction."""
+        if getattr(self, "_kt_is_model", False):
+            return
+        spec = self.input_spec
+        if isinstance(inputs, KerasTensor) and inputs.shape is not None and isinstance(spec, InputSpec):
+            check_shape(spec, inputs.shape, self.name)
+        if not self.built and shapes is not None and self._weights_state() == "lazy":
+            self.build(shapes)
