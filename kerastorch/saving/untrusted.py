@@ -161,6 +161,7 @@ def read_zip(
     members: dict[str, int],
     limits: LoadLimits,
     spill: Iterable[str] = (),
+    header_only: Iterable[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """Read ``members`` (name -> byte limit) of a zip (its bytes, or its path: read lazily), after the
     checks above.
@@ -169,9 +170,11 @@ def read_zip(
     private anonymous temporary file (returned open, positioned at 0; the caller closes it) instead of
     memory: a multi-GB weights member costs disk, not memory. Every member's decompression stops at
     its limit and at ``max_compression_ratio`` times its stored size (past ``min_ratio_checked_bytes``),
-    whatever its header says. Nothing touches the filesystem but those temporary files.
+    whatever its header says. Members named in ``header_only`` have their header's size checked against
+    their limit, and are not read. Nothing touches the filesystem but those temporary files.
     """
     spill = set(spill)
+    header_only = set(header_only)
     total, size_cd = _zip_directory_of(data)
     if total > limits.max_entries or size_cd > limits.max_entries * 1024:
         raise ValueError(
@@ -204,6 +207,8 @@ def read_zip(
                     raise ValueError(f"{info.filename} is {info.file_size} bytes uncompressed, more than the limit of {limit}")
                 if info.flag_bits & 0x1:
                     raise ValueError(f"{info.filename} is encrypted")
+                if info.filename in header_only:
+                    continue
                 ratio_limit = max(info.compress_size * limits.max_compression_ratio, limits.min_ratio_checked_bytes)
                 out[info.filename] = _read_member(archive, info, min(limit, ratio_limit), info.filename in spill, limit)
     except BaseException:
@@ -250,6 +255,25 @@ def lzma_error() -> type:
         return lzma.LZMAError
     except ImportError:  # pragma: no cover - Python built without lzma
         return zlib.error
+
+
+# What a weights member may hold beyond the model's weights: Keras 3 saves the optimizer's state with
+# the model (Adam: two slots per weight, plus its iterations), HDF5 adds its own structure.
+_WEIGHT_COPIES = 4
+_WEIGHTS_SLACK = 64 * 2**20
+
+
+def weights_member_bound(model: torch.nn.Module, limits: LoadLimits) -> int:
+    """How many bytes a ``.keras`` archive's ``model.weights.h5`` may decompress to for ``model`` (built
+    from its config): its weights at 8 bytes each, times the optimizer's copies, plus slack; at most
+    ``max_weights_bytes``. A member inflating past it (a few MB of deflated zeros appended) is refused
+    while it is being streamed, whatever its header says."""
+    elements = 0
+    for t in model.state_dict(keep_vars=True).values():
+        if isinstance(t, torch.nn.parameter.UninitializedTensorMixin):
+            return limits.max_weights_bytes  # unbuilt: the config does not say
+        elements += t.numel()
+    return min(limits.max_weights_bytes, elements * 8 * _WEIGHT_COPIES + _WEIGHTS_SLACK)
 
 
 # ----------------------------------------------------------------------------- HDF5
