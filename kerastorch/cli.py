@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from ._version import __version__
 from .saving.model_files import load_model, save_model
@@ -25,9 +25,26 @@ from .saving.model_files import load_model, save_model
 _SAVE_EXTENSIONS = (".safetensors", ".keras")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr (exit status 2), like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
 
-    parser = argparse.ArgumentParser(prog="kerastorch", description="Keras model files as torch modules.")
+    parser = _Parser(prog="kerastorch", description="Keras model files as torch modules.")
     parser.add_argument("--version", action="version", version=f"kerastorch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     convert = commands.add_parser(
@@ -42,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                                   description="Load a model file and print tf.keras's model.summary() table.")
     summary.add_argument("model", metavar="MODEL", help="the model file to read (.keras, .h5 or .safetensors)")
     summary.add_argument("--expand-nested", action="store_true", help="show the layers of nested models")
-    summary.add_argument("--line-length", type=int, default=None, help="total width of the table")
+    summary.add_argument("--line-length", type=_positive_int, default=None, metavar="N",
+                         help="total width of the table (each column needs room for one character)")
     return parser
 
 

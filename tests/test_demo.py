@@ -4,7 +4,6 @@ weights (train_digits.py). Both write their files into ``--out`` (default ``./de
 import importlib.util
 import os
 
-
 DEMOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo")
 
 
