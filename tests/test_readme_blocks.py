@@ -92,6 +92,8 @@ def _check_command(words: list[str], comment: str) -> None:
                 m = re.fullmatch(r"\.\[(\w+)\]", arg)
             if m and m.groups() and m.group(1):
                 assert m.group(1) in extras, f"pip extra [{m.group(1)}] is not in pyproject.toml"
+    elif program.endswith("/lint-imports"):  # import-linter's CLI, from the test extra (contracts: pyproject.toml)
+        assert any(d.startswith("import-linter") for d in extras["test"]), "import-linter is not in the [test] extra"
     elif program.endswith("/python"):
         if args[:2] == ["-m", "pytest"]:
             return
