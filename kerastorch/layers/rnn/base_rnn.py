@@ -430,8 +430,9 @@ class RNN(NestedWeights, BaseRNN):
         cell = self.cell
         return [("cell", cell)] if isinstance(cell, Layer) and cell.weight_names else []
 
-    def keras_sublayer_paths(self) -> list[tuple[str, Layer]]:
-        return [("cell", self.cell)]
+    def keras_sublayer_paths(self) -> list[tuple[str, str, Any]]:
+        """Where Keras keeps the weights: ``(Keras 3 group, state_dict prefix, sublayer)``."""
+        return [("cell", "cell", self.cell)]
 
     def build(self, input_shape: Any) -> None:
         batch, _, features = self._sequence_shape(input_shape)
@@ -516,8 +517,9 @@ class OwnCellRNN(BaseRNN):
     def _step_weights(self):
         return self.kernel, self.recurrent_kernel, self.bias
 
-    def keras_sublayer_paths(self) -> list[tuple[str, Layer]]:
-        return [("cell", self)]
+    def keras_sublayer_paths(self) -> list[tuple[str, str, Any]]:
+        """Keras keeps this layer's weights in its cell (Keras 3 group ``cell``, tf.keras scope ``lstm_cell``)."""
+        return [("cell", "", self)]
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

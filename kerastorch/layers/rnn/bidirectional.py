@@ -90,8 +90,9 @@ class Bidirectional(NestedWeights, Layer):
     def _weight_owners(self) -> list[tuple[str, Layer]]:
         return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
 
-    def keras_sublayer_paths(self) -> list[tuple[str, Layer]]:
-        return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
+    def keras_sublayer_paths(self) -> list[tuple[str, str, Layer]]:
+        return [("forward_layer", "forward_layer", self.forward_layer),
+                ("backward_layer", "backward_layer", self.backward_layer)]
 
     def build(self, input_shape: Any) -> None:
         for sub in (self.forward_layer, self.backward_layer):

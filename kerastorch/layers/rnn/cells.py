@@ -430,8 +430,8 @@ class StackedRNNCells(NestedWeights, Layer):
     def _weight_owners(self) -> list[tuple[str, Layer]]:
         return [(f"cells.{i}", c) for i, c in enumerate(self.cells) if isinstance(c, Layer)]
 
-    def keras_sublayer_paths(self) -> list[tuple[str, Layer]]:
-        """Keras 3's groups of the cells (``cells/<snake class>[_n]``) and tf.keras's scopes (cell names)."""
+    def keras_sublayer_paths(self) -> list[tuple[str, str, Layer]]:
+        """Keras 3's groups of the cells (``cells/<snake class>[_n]``), their state_dict prefixes, the cells."""
         from ...saving.keras.names import keras3_snake, keras_class
 
         used: dict[str, int] = {}
@@ -440,7 +440,7 @@ class StackedRNNCells(NestedWeights, Layer):
             stem = keras3_snake(keras_class(c))
             key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
             used[stem] = used.get(stem, -1) + 1
-            out.append((f"cells/{key}", c))
+            out.append((f"cells/{key}", f"cells.{len(out)}", c))
         return out
 
     def call(self, inputs: torch.Tensor, states: Any = None, training: bool = False):

@@ -41,7 +41,12 @@ def weighted_layers(module: torch.nn.Module) -> list[tuple[str, Layer]]:
     """``(prefix, layer)`` of every kerastorch layer with weights, in ``module.modules()`` order, once each."""
     seen: set[int] = set()
     out = []
+    wrappers: list[str] = []  # layers whose weights are their sublayers' (RNN(cell), Bidirectional): one Keras layer
     for prefix, m in module.named_modules():
+        if any(prefix.startswith(w + ".") if w else prefix for w in wrappers):
+            continue
+        if isinstance(m, Layer) and getattr(m, "_kt_nested_weights", False):
+            wrappers.append(prefix)
         if isinstance(m, Layer) and id(m) not in seen and m.weight_names:
             seen.add(id(m))
             out.append((prefix, m))

@@ -141,8 +141,45 @@ def classes_from_weights(weight_names: Sequence[str] | None, arrays: Sequence[np
 def keras_weight_names(layer: object) -> list[list[str]]:
     """The weight-name lists a Keras file may record for ``layer``: tf.keras's (kerastorch's own), and
     Keras 3's where they differ (Keras 3 names a ``DepthwiseConv*D``'s kernel ``kernel``)."""
-    names = list(layer.weight_names)  # type: ignore[attr-defined]
+    # a wrapper's weights are its sublayers' (``forward_layer.kernel``): the file names the last part
+    names = [n.rsplit(".", 1)[-1] for n in layer.weight_names]  # type: ignore[attr-defined]
     out = [names]
     if keras_class(layer) in ("DepthwiseConv1D", "DepthwiseConv2D"):
         out.append(["kernel" if n == "depthwise_kernel" else n for n in names])
+    return out
+
+
+def keras3_var_groups(layer: object) -> list[tuple[str, str, list[str]]]:
+    """Keras 3's variable groups of a layer, relative to the layer's own group: ``(path, name, weight
+    names)``. A plain layer keeps its weights in ``vars``; a recurrent layer in its cell's group
+    (``cell/vars``, ``cell/cells/lstm_cell/vars``), ``Bidirectional`` in ``forward_layer/cell/vars`` and
+    ``backward_layer/cell/vars``, with an empty ``vars`` group for the wrapper itself, as Keras 3 writes
+    them. ``weight names`` are the layer's ``weight_names`` stored in that group, in order."""
+    subs = getattr(layer, "keras_sublayer_paths", None)
+    if subs is None:
+        return [("", str(getattr(layer, "name", "")), list(layer.weight_names))]  # type: ignore[attr-defined]
+    out: list[tuple[str, str, list[str]]] = [("", str(layer.name), [])]  # type: ignore[attr-defined]
+    for path, prefix, sub in subs():
+        if sub is layer:  # the layer owns the weights Keras keeps in its cell
+            out.append((path, str(layer.cell.name), list(layer.weight_names)))  # type: ignore[attr-defined]
+            continue
+        dot = prefix + "." if prefix else ""
+        for p2, name, names in keras3_var_groups(sub):
+            out.append((f"{path}/{p2}" if p2 else path, name, [dot + n for n in names]))
+    return out
+
+
+def tf_keras_weight_names(layer: object) -> list[str]:
+    """tf.keras's full weight names of a layer (``lstm/lstm_cell/kernel:0``,
+    ``bidirectional/forward_lstm/lstm_cell/kernel:0``, ``rnn/stacked_rnn_cells/gru_cell/bias:0``)."""
+    name = layer.name  # type: ignore[attr-defined]
+    subs = getattr(layer, "keras_sublayer_paths", None)
+    if subs is None:
+        return [f"{name}/{w}:0" for w in layer.weight_names]  # type: ignore[attr-defined]
+    out: list[str] = []
+    for _, _, sub in subs():
+        if sub is layer:
+            out += [f"{name}/{layer.cell.name}/{w}:0" for w in layer.weight_names]  # type: ignore[attr-defined]
+        else:
+            out += [f"{name}/{n}" for n in tf_keras_weight_names(sub)]
     return out

@@ -50,6 +50,7 @@ class KerasLayerWeights:
     class_stem: str | None = None  # Keras 3 container path stem (``conv2d`` for ``layers/conv2d_1``)
     weight_names: list[str] | None = None  # 'kernel', 'bias', ... when the file records them (tf.keras)
     arrays: list[np.ndarray] = dataclasses.field(default_factory=list)
+    problem: str | None = None  # why the weights cannot be read without the model's config (bare files)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -153,6 +154,16 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
     out = []
     key = path.rsplit("/", 1)[-1]
     vars_group = group.get("vars")
+    stem = re.sub(r"_\d+$", "", key)
+    if in_container and stem in _WRAPPER_STEMS:  # a recurrent layer or wrapper: one Keras layer, weights in sublayers
+        name = _attr_str(vars_group.attrs.get("name", key)) if isinstance(vars_group, h5py.Group) else key
+        try:
+            arrays, problem = _nested_vars(h5py, group), None
+        except ValueError as e:
+            arrays, problem = [None], str(e)
+        if arrays:
+            out.append(KerasLayerWeights(name, f"/{path}/vars", None, class_stem=stem, arrays=arrays, problem=problem))
+        return out
     if isinstance(vars_group, h5py.Group) and len(vars_group):
         stem = re.sub(r"_\d+$", "", key)
         name = _attr_str(vars_group.attrs.get("name", key))
@@ -167,6 +178,27 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
         child_path = f"{path}/{child_key}" if path else child_key
         out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS)
     return out
+
+
+_WRAPPER_STEMS = ("simple_rnn", "lstm", "gru", "rnn", "bidirectional", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
+_SUBLAYER_ORDER = {"forward_layer": 0, "backward_layer": 1}
+
+
+def _nested_vars(h5py: Any, group: Any) -> list[Any]:
+    """A wrapper's weights without a config: its own ``vars``, then its sublayers' groups (``forward_layer``
+    before ``backward_layer``, stacked cells in Keras's per-class counter order)."""
+    arrays: list[Any] = []
+    if isinstance(group.get("vars"), h5py.Group) and len(group["vars"]):
+        arrays += _vars(group["vars"], True)
+    keys = [k for k in group.keys() if k != "vars" and isinstance(group[k], h5py.Group)]
+    if group.name.endswith("/cells") and len({re.sub(r"_\d+$", "", k) for k in keys}) > 1:
+        raise ValueError(
+            f"{group.name} holds stacked RNN cells of several classes {sorted(keys)}: a bare Keras 3 .weights.h5 "
+            "does not record their order (Keras 3 reads it from the model). Load the model's .keras file instead"
+        )
+    for k in sorted(keys, key=lambda k: (_SUBLAYER_ORDER.get(k, 2), _natural_key(k))):
+        arrays += _nested_vars(h5py, group[k])
+    return arrays
 
 
 def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) -> list[KerasLayerWeights]:
@@ -184,19 +216,63 @@ def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) ->
         )
         if isinstance(config.get("layers"), list):
             out += _walk_keras3_config(h5py, f, config["layers"], group_path + "/")
-        elif group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
-            arrays = _vars(f[group_path]["vars"], True)
-            out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, arrays=arrays))
+        else:
+            arrays = _layer_vars(f, group_path, class_name, config)
+            if arrays:
+                out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, arrays=arrays))
     return out
+
+
+_CELL_LAYERS = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+
+
+def _sublayer_groups(class_name: str, config: dict) -> list[tuple[str, str, dict]]:
+    """Keras 3's groups of a layer's sublayers, in the order of its weights (``layer.weights``): a
+    recurrent layer's ``cell``; ``RNN``'s cell (a ``StackedRNNCells`` keeps its cells at
+    ``cells/<snake class>[_n]``); ``Bidirectional``'s ``forward_layer`` then ``backward_layer``."""
+    if class_name in _CELL_LAYERS:
+        return [("cell", "", {})]
+    if class_name == "RNN" and isinstance(config.get("cell"), dict):
+        cell = config["cell"]
+        return [("cell", str(cell.get("class_name")), cell.get("config") or {})]
+    if class_name == "StackedRNNCells" and isinstance(config.get("cells"), list):
+        out, used = [], {}
+        for cell in config["cells"]:
+            stem = keras3_snake(str(cell.get("class_name")))
+            key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
+            used[stem] = used.get(stem, -1) + 1
+            out.append((f"cells/{key}", str(cell.get("class_name")), cell.get("config") or {}))
+        return out
+    if class_name == "Bidirectional" and isinstance(config.get("layer"), dict):
+        forward = config["layer"]
+        backward = config.get("backward_layer") if isinstance(config.get("backward_layer"), dict) else forward
+        return [("forward_layer", str(forward.get("class_name")), forward.get("config") or {}),
+                ("backward_layer", str(backward.get("class_name")), backward.get("config") or {})]
+    return []
+
+
+def _layer_vars(f: Any, group_path: str, class_name: str, config: dict) -> list[Any]:
+    """A layer's weights in Keras order: its own ``vars``, then its sublayers' (``_sublayer_groups``)."""
+    arrays: list[Any] = []
+    if group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
+        arrays += _vars(f[group_path]["vars"], True)
+    for sub, sub_class, sub_config in _sublayer_groups(class_name, config):
+        arrays += _layer_vars(f, f"{group_path}/{sub}", sub_class, sub_config)
+    return arrays
 
 
 def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
     """Layers of a Keras 3 weights file, and whether their order is exact (known from a config)."""
     if config is not None and isinstance((config.get("config") or {}).get("layers"), list):
         entries = _walk_keras3_config(h5py, f, config["config"]["layers"], "")
-        if {e.path for e in _walk_keras3(h5py, f, "", False)} <= {e.path for e in entries}:
+        groups = [e.path[: -len("vars")] for e in entries]  # a wrapper's entry covers its sublayers' groups
+        if all(any(p.startswith(g) for g in groups) for p in (e.path for e in _walk_keras3(h5py, f, "", False))):
             return entries, True
-    return _walk_keras3(h5py, f, "", False), False
+    entries = _walk_keras3(h5py, f, "", False)
+    problems = [e.problem for e in entries if e.problem]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return entries, False
 
 
 def _attr_list(group: Any, name: str) -> list[str]:
@@ -232,10 +308,13 @@ def _read_tf_keras(h5py: Any, group: Any, classes: dict[str, Any] | None) -> lis
     for layer_name in _attr_list(group, "layer_names"):
         g = group[layer_name]
         weight_names = _attr_list(g, "weight_names")
+        scope = classes.get(layer_name) if classes else None
         by_owner: dict[str, list[str]] = {}
         for w in weight_names:  # a nested model's group holds its sublayers' weights
-            by_owner.setdefault(w.rsplit("/", 1)[0] if "/" in w else layer_name, []).append(w)
-        nested = len(by_owner) > 1 or isinstance((classes or {}).get(layer_name), dict)
+            by_owner.setdefault(_owner(w, layer_name, scope), []).append(w)
+        nested = isinstance(scope, dict) or (scope is None and len(by_owner) > 1 and not _one_wrapper(layer_name, by_owner))
+        if not nested and len(by_owner) > 1:  # one layer whose sublayers hold the weights (Bidirectional, RNN)
+            by_owner = {layer_name: [w for names in by_owner.values() for w in names]}
         for owner, names in by_owner.items():
             name = owner.rsplit("/", 1)[-1] if nested else layer_name
             scope = classes.get(layer_name) if classes else None
@@ -248,6 +327,37 @@ def _read_tf_keras(h5py: Any, group: Any, classes: dict[str, Any] | None) -> lis
             where = f"{g.name}/{owner}" if nested else g.name
             out.append(KerasLayerWeights(name, where, class_name, weight_names=base, arrays=arrays))
     return out
+
+
+def _leaf_names(scope: dict[str, Any]) -> set[str]:
+    out = set()
+    for key, value in scope.items():
+        out |= _leaf_names(value) if isinstance(value, dict) else {key}
+    return out
+
+
+def _owner(weight: str, layer_name: str, scope: Any) -> str:
+    """The scope of the layer owning ``weight`` (``model/dense/kernel:0`` -> ``model/dense``). In a
+    nested model's group, the scope ends at the last part naming one of its layers, so that an LSTM's
+    cell scope (``sequential/lstm/lstm_cell/kernel:0``) belongs to ``sequential/lstm``."""
+    if "/" not in weight:
+        return layer_name
+    parts = weight.split("/")[:-1]
+    if isinstance(scope, dict):
+        leaves = _leaf_names(scope)
+        for i in range(len(parts) - 1, -1, -1):
+            if parts[i] in leaves:
+                return "/".join(parts[: i + 1])
+    return "/".join(parts)
+
+
+def _one_wrapper(layer_name: str, by_owner: dict[str, list[str]]) -> bool:
+    """Whether the scopes of a weights-only file's layer group are one recurrent wrapper's sublayers
+    (``bidirectional/forward_lstm/lstm_cell``, ``rnn/stacked_rnn_cells/gru_cell``) rather than a nested model's."""
+    def inner(owner: str) -> str:
+        return owner[len(layer_name) + 1:] if owner.startswith(layer_name + "/") else owner
+
+    return all(inner(o).startswith(("forward_", "backward_")) or "cell" in inner(o).split("/")[-1] for o in by_owner)
 
 
 def _find_class(scope: dict[str, Any], name: str) -> str | None:

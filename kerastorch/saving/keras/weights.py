@@ -38,7 +38,7 @@ from ...layers.layer import Layer
 from .. import plan
 from ..atomic import atomic_write, resolve_target
 from .match import match, pair_problems, weighted_layers
-from .names import keras3_snake, keras_class
+from .names import keras3_snake, keras3_var_groups, keras_class, tf_keras_weight_names
 from .reader import KerasLayerWeights, _import_h5py, as_array, open_keras_weights, read_keras_weights
 
 __all__ = ["KerasLayerWeights", "load_keras_weights", "read_keras_weights", "save_keras_weights"]
@@ -213,10 +213,18 @@ def _write_keras3(f: Any, layers: Iterable[Layer]) -> None:
         stem = keras3_snake(keras_class(layer))
         key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
         used[stem] = used.get(stem, -1) + 1
-        group = container.create_group(key).create_group("vars")
-        group.attrs["name"] = layer.name
-        for i, name in enumerate(layer.weight_names):
-            group.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
+        _write_keras3_vars(container.create_group(key), layer)
+
+
+def _write_keras3_vars(group: Any, layer: Any) -> None:
+    """A layer's ``vars`` group(s) under its group: ``vars/<i>``, or, for a layer whose weights Keras keeps
+    in sublayers (recurrent cells, ``Bidirectional``), its empty ``vars`` and the sublayers' groups
+    (``cell/vars``, ``forward_layer/cell/vars``, ...; see ``names.keras3_var_groups``)."""
+    for rel, name, names in keras3_var_groups(layer):
+        variables = (group.require_group(rel) if rel else group).create_group("vars")
+        variables.attrs["name"] = name
+        for i, w in enumerate(names):
+            variables.create_dataset(str(i), data=_keras_array(layer.keras_weight(w)))
 
 
 def is_model(module: torch.nn.Module) -> bool:
@@ -248,10 +256,10 @@ def write_keras3_model(group: Any, model: torch.nn.Module, written: set[int]) ->
         sub = container.create_group(key)
         if is_model(layer):
             write_keras3_model(sub, layer, written)
-        variables = sub.create_group("vars")
-        variables.attrs["name"] = getattr(layer, "name", key)
-        for i, name in enumerate(getattr(layer, "weight_names", []) if not is_model(layer) else []):
-            variables.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
+        if is_model(layer) or not getattr(layer, "weight_names", None):
+            sub.create_group("vars").attrs["name"] = getattr(layer, "name", key)
+        else:
+            _write_keras3_vars(sub, layer)
 
 
 def _legacy_weights(layer: torch.nn.Module) -> list[tuple[Layer, str]]:
@@ -261,8 +269,8 @@ def _legacy_weights(layer: torch.nn.Module) -> list[tuple[Layer, str]]:
         return [(layer, n) for n in getattr(layer, "weight_names", [])]
     leaves = [leaf for _, leaf in weighted_layers(layer)]
     pairs = [(leaf, n) for leaf in leaves for n in leaf.weight_names]
-    trainable = [p for p in pairs if getattr(p[0], p[1]).requires_grad]
-    return trainable + [p for p in pairs if not getattr(p[0], p[1]).requires_grad]
+    trainable = [p for p in pairs if p[0]._stored(p[1]).requires_grad]
+    return trainable + [p for p in pairs if not p[0]._stored(p[1]).requires_grad]
 
 
 def _write_tf_keras(f: Any, layers: Sequence[tuple[torch.nn.Module, list[tuple[Layer, str]]]]) -> None:
@@ -282,13 +290,18 @@ def _write_tf_keras(f: Any, layers: Sequence[tuple[torch.nn.Module, list[tuple[L
     f.attrs["keras_version"] = _TF_KERAS_VERSION.encode("utf8")
     for layer, weights in sorted(layers, key=lambda item: item[0].name):
         group = f.create_group(layer.name)
-        weight_names = [f"{owner.name}/{w}:0".encode("utf8") for owner, w in weights]
+        weight_names = [_tf_keras_name(owner, w).encode("utf8") for owner, w in weights]
         _save_attributes(group, "weight_names", weight_names)
         for key, (owner, w) in zip(weight_names, weights):
             value = _keras_array(owner.keras_weight(w))
             dataset = group.create_dataset(key, value.shape, dtype=value.dtype)
             dataset[()] = value
     _save_attributes(f.create_group("top_level_model_weights"), "weight_names", [])
+
+
+def _tf_keras_name(owner: Layer, weight: str) -> str:
+    """tf.keras's full name of one weight (``conv2d/kernel:0``, ``lstm/lstm_cell/kernel:0``)."""
+    return tf_keras_weight_names(owner)[list(owner.weight_names).index(weight)]
 
 
 def _save_attributes(group: Any, name: str, data: list[bytes]) -> None:

@@ -1,0 +1,113 @@
+"""Whole recurrent models saved by real tf.keras 2.21 (.h5) and Keras 3.15.1 (.keras) load with Keras's outputs
+(compat_fixtures/rnn/models/, gen/rnn.py): a stacked GRU forecaster, a seq2seq encoder-decoder whose decoder
+takes the encoder's states as ``initial_state``, and a mixed model (SimpleRNN, RNN over stacked LSTM/GRU cells,
+Bidirectional GRU ``ave``, LSTM ``go_backwards``). Their weights written back by ``save_keras_weights`` carry
+tf.keras's weight names (``bidirectional/forward_gru/gru_cell/kernel:0``) and Keras 3's variable paths
+(``layers/bidirectional/forward_layer/cell/vars/0``), exactly those of Keras's own files, and load back."""
+from __future__ import annotations
+
+import h5py
+import pytest
+import torch
+
+import kerastorch as kt
+from kt_testing import FIXTURES, assert_close, load_json, load_tensors
+from rnn_fixtures import flat
+
+MODELS = {m["name"]: m for m in load_json("rnn/models.json")}
+T = load_tensors("rnn/models.safetensors")
+UNMASKED = ["gru_forecaster", "seq2seq", "mixed"]
+
+
+def _inputs(name):
+    xs = [T[f"{name}.input.{i}"] for i in range(MODELS[name]["n_inputs"])]
+    return xs if len(xs) > 1 else xs[0]
+
+
+def _load(name, tag):
+    model = kt.models.load_model(FIXTURES / "rnn" / MODELS[name]["files"][tag])
+    model.eval()
+    return model
+
+
+@pytest.mark.parametrize("tag", ["tf", "k3"])
+@pytest.mark.parametrize("name", UNMASKED)
+def test_model_file_gives_keras_outputs(name, tag):
+    outs = flat(_load(name, tag)(_inputs(name)))
+    for j, y in enumerate(outs):
+        assert_close(y, T[f"{name}.{tag}.out.{j}"], msg=f"{name} {tag} output {j}")
+
+
+def _h5_weight_names(path):
+    with h5py.File(path, "r") as f:
+        root = f["model_weights"] if "model_weights" in f else f
+        return {n.decode() if isinstance(n, bytes) else n: [w.decode() if isinstance(w, bytes) else w
+                                                           for w in root[n].attrs["weight_names"]]
+                for n in root.attrs["layer_names"]}
+
+
+def _keras3_datasets(path_or_file):
+    out = {}
+    with h5py.File(path_or_file, "r") as f:
+        f.visititems(lambda k, v: out.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset) else None)
+    return out
+
+
+def test_saved_weights_use_keras_names_and_paths(tmp_path):
+    import io
+    import zipfile
+
+    model = _load("mixed", "tf")
+    kt.save_keras_weights(model, tmp_path / "w.h5")
+    ours = {k: v for k, v in _h5_weight_names(tmp_path / "w.h5").items() if v}
+    keras = {k: v for k, v in _h5_weight_names(FIXTURES / "rnn" / MODELS["mixed"]["files"]["tf"]).items() if v}
+    assert ours == keras
+    kt.save_keras_weights(model, tmp_path / "w.weights.h5")
+    with zipfile.ZipFile(FIXTURES / "rnn" / MODELS["mixed"]["files"]["k3"]) as z:
+        keras3 = _keras3_datasets(io.BytesIO(z.read("model.weights.h5")))
+    mine = _keras3_datasets(tmp_path / "w.weights.h5")
+    assert set(mine) == set(keras3)
+    for k in keras3:
+        assert (mine[k] == keras3[k]).all(), k
+
+
+@pytest.mark.parametrize("name,suffix", [("mixed", ".h5"), ("seq2seq", ".weights.h5"), ("gru_forecaster", ".weights.h5")])
+def test_saved_weights_load_back(tmp_path, name, suffix):
+    model = _load(name, "k3")
+    path = tmp_path / f"w{suffix}"
+    kt.save_keras_weights(model, path)
+    fresh = _load(name, "tf")
+    with torch.no_grad():
+        for p in fresh.parameters():
+            p.zero_()
+    kt.load_keras_weights(fresh, path)
+    fresh.eval()
+    for j, y in enumerate(flat(fresh(_inputs(name)))):
+        assert_close(y, T[f"{name}.k3.out.{j}"])
+
+
+def test_bare_keras3_weights_refuse_stacked_cells_of_several_classes(tmp_path):
+    """Keras 3 keeps stacked cells at cells/<class>[_n]: without the model config the order of an LSTM and a
+    GRU cell is unknown, and kerastorch says so instead of guessing."""
+    model = _load("mixed", "k3")
+    kt.save_keras_weights(model, tmp_path / "w.weights.h5")
+    with pytest.raises(ValueError, match=r"stacked RNN cells of several classes \['gru_cell', 'lstm_cell'\]"):
+        kt.load_keras_weights(_load("mixed", "tf"), tmp_path / "w.weights.h5")
+
+
+def test_weights_only_bidirectional_file_pairs_with_a_torch_module(tmp_path):
+    """A weights-only tf.keras file (no config) of a Bidirectional layer: its sublayer scopes
+    (``forward_lstm/lstm_cell``) are one Keras layer, not a nested model."""
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(kt.layers.Bidirectional(kt.layers.LSTM(3, return_sequences=True)),
+                                 kt.layers.RNN([kt.layers.LSTMCell(2), kt.layers.GRUCell(2)]))
+    x = torch.randn(2, 4, 5)
+    want = module(x)
+    kt.save_keras_weights(module, tmp_path / "w.h5")
+    names = _h5_weight_names(tmp_path / "w.h5")
+    assert names["bidirectional"][0] == "bidirectional/forward_lstm/lstm_cell/kernel:0"
+    assert names["rnn"][3] == "rnn/stacked_rnn_cells/gru_cell/kernel:0"
+    twin = torch.nn.Sequential(kt.layers.Bidirectional(kt.layers.LSTM(3, return_sequences=True)),
+                               kt.layers.RNN([kt.layers.LSTMCell(2), kt.layers.GRUCell(2)]))
+    kt.load_keras_weights(twin, tmp_path / "w.h5")  # unbuilt: built from the file's shapes
+    assert_close(twin(x), want)
