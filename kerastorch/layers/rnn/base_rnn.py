@@ -28,7 +28,7 @@ from ..._registry import LAYERS
 from ..input_spec import shape_str
 from ..layer import Layer, WeightSpec
 from .cells import RecurrentCell, StackedRNNCells, _as_list, dropout_mask
-from .nested import NestedWeights
+from .nested import NestedWeights, deserialize
 
 
 def _flat_states(states: Any) -> list[Any]:
@@ -401,12 +401,10 @@ class RNN(NestedWeights, BaseRNN):
     def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False, time_major: bool = False,
                  **kwargs: Any):
-        from ... import layers as _layers
-
         if isinstance(cell, (list, tuple)):
-            cell = StackedRNNCells([c if isinstance(c, torch.nn.Module) else _layers.deserialize(c) for c in cell])
+            cell = StackedRNNCells([deserialize(c) for c in cell])
         elif isinstance(cell, dict):
-            cell = _layers.deserialize(cell)
+            cell = deserialize(cell)
         if not hasattr(cell, "state_size") or not callable(cell):
             raise ValueError(
                 "Argument `cell` should have a `call` method and a `state_size` attribute. "
@@ -456,11 +454,9 @@ class RNN(NestedWeights, BaseRNN):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "RNN":
-        from ... import layers as _layers
-
         config = dict(config)
         cell = config.pop("cell")
-        cell = [_layers.deserialize(c) for c in cell] if isinstance(cell, list) else _layers.deserialize(cell)
+        cell = [deserialize(c) for c in cell] if isinstance(cell, list) else deserialize(cell)
         return cls(cell, **config)
 
     def extra_repr(self) -> str:

@@ -17,7 +17,7 @@ import torch
 from ..._registry import LAYERS
 from ..layer import Layer
 from .base_rnn import BaseRNN
-from .nested import NestedWeights
+from .nested import NestedWeights, deserialize
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -31,12 +31,10 @@ class Bidirectional(NestedWeights, Layer):
 
     def __init__(self, layer: Any, merge_mode: str | None = "concat", weights: Any = None,
                  backward_layer: Any = None, **kwargs: Any):
-        from ... import layers as _layers
-
         if isinstance(layer, dict):
-            layer = _layers.deserialize(layer)
+            layer = deserialize(layer)
         if isinstance(backward_layer, dict):
-            backward_layer = _layers.deserialize(backward_layer)
+            backward_layer = deserialize(backward_layer)
         if not isinstance(layer, BaseRNN):
             raise ValueError(
                 "Please initialize `Bidirectional` layer with a `tf.keras.layers.Layer` instance (an RNN layer). "
@@ -194,12 +192,10 @@ class Bidirectional(NestedWeights, Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Bidirectional":
-        from ... import layers as _layers
-
         config = dict(config)
-        config["layer"] = _layers.deserialize(config["layer"])
+        config["layer"] = deserialize(config["layer"])
         if config.get("backward_layer") is not None:
-            config["backward_layer"] = _layers.deserialize(config["backward_layer"])
+            config["backward_layer"] = deserialize(config["backward_layer"])
         return cls(**config)
 
     def extra_repr(self) -> str:

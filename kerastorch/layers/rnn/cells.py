@@ -22,7 +22,7 @@ from ... import activations, constraints, initializers, regularizers
 from ..._registry import LAYERS
 from ..input_spec import shape_str
 from ..layer import Layer, WeightSpec
-from .nested import NestedWeights
+from .nested import NestedWeights, deserialize
 
 
 def _positive_units(cls: str, units: Any) -> int:
@@ -393,9 +393,7 @@ class StackedRNNCells(NestedWeights, Layer):
 
     def __init__(self, cells: Sequence[Any], **kwargs: Any):
         super().__init__(**kwargs)
-        from ... import layers as _layers
-
-        cells = [c if isinstance(c, torch.nn.Module) else _layers.deserialize(c) for c in cells]
+        cells = [deserialize(c) for c in cells]
         for c in cells:
             if not hasattr(c, "state_size"):
                 raise ValueError(
@@ -431,17 +429,9 @@ class StackedRNNCells(NestedWeights, Layer):
         return [(f"cells.{i}", c) for i, c in enumerate(self.cells) if isinstance(c, Layer)]
 
     def keras_sublayer_paths(self) -> list[tuple[str, str, Layer]]:
-        """Keras 3's groups of the cells (``cells/<snake class>[_n]``), their state_dict prefixes, the cells."""
-        from ...saving.keras.names import keras3_snake, keras_class
-
-        used: dict[str, int] = {}
-        out = []
-        for c in self.cells:
-            stem = keras3_snake(keras_class(c))
-            key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
-            used[stem] = used.get(stem, -1) + 1
-            out.append((f"cells/{key}", f"cells.{len(out)}", c))
-        return out
+        """Where Keras keeps the cells' weights: Keras 3 groups ``cells/<snake class>[_n]`` (``*``: the saving code's
+        per-class counter), state_dict prefixes ``cells.<i>``."""
+        return [("cells/*", f"cells.{i}", c) for i, c in enumerate(self.cells)]
 
     def call(self, inputs: torch.Tensor, states: Any = None, training: bool = False):
         states = list(states) if isinstance(states, (list, tuple)) else ([] if states is None else [states])
@@ -462,10 +452,8 @@ class StackedRNNCells(NestedWeights, Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "StackedRNNCells":
-        from ... import layers as _layers
-
         config = dict(config)
-        config["cells"] = [_layers.deserialize(c) for c in config.get("cells", [])]
+        config["cells"] = [deserialize(c) for c in config.get("cells", [])]
         return cls(**config)
 
 

@@ -13,7 +13,19 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from ..._registry import LAYERS
 from ..layer import Layer, WeightSpec
+
+
+def deserialize(config: Any) -> Any:
+    """A layer from a serialized config (registry lookup by class name); a Keras 3 ``build_config`` builds it."""
+    if isinstance(config, torch.nn.Module):
+        return config
+    layer = LAYERS.deserialize(config)
+    build = config.get("build_config") if isinstance(config, dict) else None
+    if isinstance(build, dict) and isinstance(layer, Layer):
+        layer.build_from_config(build)
+    return layer
 
 
 class NestedWeights:

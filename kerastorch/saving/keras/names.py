@@ -159,7 +159,12 @@ def keras3_var_groups(layer: object) -> list[tuple[str, str, list[str]]]:
     if subs is None:
         return [("", str(getattr(layer, "name", "")), list(layer.weight_names))]  # type: ignore[attr-defined]
     out: list[tuple[str, str, list[str]]] = [("", str(layer.name), [])]  # type: ignore[attr-defined]
+    used: dict[str, int] = {}
     for path, prefix, sub in subs():
+        if path.endswith("*"):  # a list of sublayers: Keras 3 names each <snake class>[_n], counted per class
+            stem = keras3_snake(keras_class(sub))
+            path = path[:-1] + (stem if stem not in used else f"{stem}_{used[stem] + 1}")
+            used[stem] = used.get(stem, -1) + 1
         if sub is layer:  # the layer owns the weights Keras keeps in its cell
             out.append((path, str(layer.cell.name), list(layer.weight_names)))  # type: ignore[attr-defined]
             continue
