@@ -9,9 +9,11 @@ The untrusted entry points (``model_from_config``/``model_from_json``, with allo
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -79,7 +81,8 @@ def _check_json_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
 
 class _building:
     """Errors while building layer ``name`` from a config become a ValueError naming it: torch's
-    RuntimeError/OverflowError/MemoryError on absurd sizes, and the allocation bound's refusal."""
+    RuntimeError/OverflowError/MemoryError on absurd sizes, the allocation bound's refusal, and a layer's
+    own ValueError on an invalid argument (a BatchNormalization ``axis`` out of range, a dtype ``'float33'``)."""
 
     def __init__(self, name: Any, cls_name: str):
         self.name, self.cls_name = name, cls_name
@@ -91,13 +94,39 @@ class _building:
         if err is None:
             return False
         what = f'layer "{self.name}" ({self.cls_name})'
-        if isinstance(err, ValueError) and "refused before allocating" in str(err) and f'"{self.name}"' not in str(err):
+        if isinstance(err, ValueError) and f'"{self.name}"' not in str(err):  # an invalid argument: say whose
             raise ValueError(f"Cannot build {what} from the config: {err}") from None
         if isinstance(err, (RuntimeError, OverflowError, MemoryError)) or (
                 isinstance(err, TypeError) and "Overflow" in str(err)):
             first = str(err).strip().split("\n")[0][:300]
             raise ValueError(f"Cannot build {what} from the config: its sizes are invalid or too large ({first}).") from None
         return False
+
+
+# The Keras major version of the file being read (``keras_dialect``): True for Keras 3, False for tf.keras /
+# Keras 2, None when the file does not say (each entry is then read by its own form, ``_is_keras3_entry``).
+_KERAS3_FILE: contextvars.ContextVar[bool | None] = contextvars.ContextVar("kerastorch_keras3_file", default=None)
+
+
+def is_keras3_version(version: Any) -> bool | None:
+    """Whether a file's ``keras_version`` (``'3.15.1'``, ``b'2.21.0'``) is Keras 3; None if it says nothing."""
+    if isinstance(version, bytes):
+        version = version.decode("utf-8", "replace")
+    match = re.match(r"\s*(\d+)\.", version) if isinstance(version, str) else None
+    return None if match is None else int(match.group(1)) >= 3
+
+
+@contextlib.contextmanager
+def keras_dialect(keras_version: Any) -> Iterator[None]:
+    """Read the configs built in this block as the Keras version that wrote the file does: Keras 3 names and
+    formulas (its ``hard_sigmoid``, ``hard_silu``, ...) for a Keras 3 file, tf.keras's for a tf.keras / Keras 2
+    file, whatever keys each entry carries (tf.keras 2.13+ writes ``module``/``registered_name`` too, and Keras 3's
+    legacy ``.h5`` writer omits them). ``keras_version`` ``None`` or unreadable: each entry by its own form."""
+    token = _KERAS3_FILE.set(is_keras3_version(keras_version))
+    try:
+        yield
+    finally:
+        _KERAS3_FILE.reset(token)
 
 
 _ACTIVATION_KEYS = ("activation", "recurrent_activation")
@@ -124,6 +153,8 @@ def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any]) -> 
         raise ValueError(f"Improper layer config: {str(entry)[:200]}")
     cls_name = entry["class_name"]
     config = entry.get("config")
+    if cls_name == "Sequential" and isinstance(config, list):  # Keras 2.0-2.2: the config is the list of layers
+        config = {"layers": config}
     if not isinstance(config, dict):
         raise ValueError(f"Improper config for layer class {cls_name!r}: expected a dict, got {type(config).__name__}.")
     name = config.get("name", entry.get("name"))
@@ -140,7 +171,8 @@ def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any]) -> 
             "decodes or runs. Re-implement it as a torch module and pass it in `custom_objects` under the layer's "
             "class name, or replace the Lambda in Keras."
         )
-    if _is_keras3_entry(entry):  # Keras 3 names (hard_silu, its hard_sigmoid, ...) -> kerastorch's registry names
+    keras3 = _KERAS3_FILE.get()
+    if keras3 if keras3 is not None else _is_keras3_entry(entry):  # Keras 3 names (hard_silu, ...) -> the registry's
         config = _map_activations(config, activations.from_keras3)
     if isinstance(module, str) and module.startswith(("keras.src.ops", "keras.ops")):
         return ops.keras3_op(cls_name, config)

@@ -37,7 +37,8 @@ def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
     if not isinstance(config, dict):
         raise ValueError(f"`model_from_config` expects a config dict. Received: {type(config).__name__}")
     check_config_size(config)
-    if "class_name" not in config or not isinstance(config.get("config"), dict):
+    if "class_name" not in config or not (isinstance(config.get("config"), dict) or (
+            config.get("class_name") == "Sequential" and isinstance(config.get("config"), list))):  # Keras 2.0's list
         raise ValueError(f"Improper model config: expected keys 'class_name' and 'config', got {sorted(config)}.")
     with _allocation_bounds():
         return deserialize_layer(config, dict(custom_objects or {}))

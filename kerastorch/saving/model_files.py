@@ -33,18 +33,17 @@ from typing import Any
 import torch
 from torch.nn.parameter import is_lazy
 
-from .. import initializers
+from .. import dtype_policy, initializers
 from .._version import __version__
 from ..activations import TF_KERAS_HARD_SIGMOID
 from ..engine.functional import Functional
 from ..engine.sequential import Sequential
-from ..engine.serialization import serialize
-from ..layers.ops import OpLayer
+from ..engine.serialization import keras_dialect, serialize
 from . import plan
 from .atomic import atomic_write, resolve_target
-from .keras.names import keras3_snake, keras_class
+from .keras.names import keras3_snake
 from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
-from .keras.weights import _keras_array, _unsupported_params, load_keras_entries
+from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
 from .untrusted import (
     DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_file, read_zip,
@@ -117,12 +116,15 @@ def _file_kind(path: str, head: bytes) -> str:
     )
 
 
-def _build(config: Any, custom_objects: dict[str, Any] | None, limits: LoadLimits, what: str) -> torch.nn.Module:
-    """The model of a Keras config, every tensor allocation bounded by ``limits``."""
+def _build(
+    config: Any, custom_objects: dict[str, Any] | None, limits: LoadLimits, what: str, keras_version: Any = None
+) -> torch.nn.Module:
+    """The model of a Keras config, every tensor allocation bounded by ``limits``, read in the dialect of
+    the Keras that wrote the file (``keras_version``: what the file says; None: each entry by its form)."""
 
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise ValueError(f"{what} is not a Keras model config (expected an object with a 'class_name')")
-    with allocation_guard(limits, what):
+    with allocation_guard(limits, what), keras_dialect(keras_version):
         try:
             return model_from_config(config, custom_objects=custom_objects)
         except RecursionError:
@@ -137,15 +139,17 @@ def _load_keras_archive(path: str, custom_objects: dict[str, Any] | None, limits
     if _CONFIG not in members:
         raise ValueError(f"the archive has no {_CONFIG} (it holds {sorted(names)[:10]}); a .keras archive needs one")
     config = parse_json(members.pop(_CONFIG), _CONFIG, limits.max_config_bytes, limits)
+    metadata = None
     if _METADATA in members:
-        parse_json(members.pop(_METADATA), _METADATA, limits.max_metadata_bytes, limits)
+        metadata = parse_json(members.pop(_METADATA), _METADATA, limits.max_metadata_bytes, limits)
+    keras_version = metadata.get("keras_version") if isinstance(metadata, dict) else None
     if _WEIGHTS not in members:
         other = [n for n in names if n.startswith("model.weights")]
         raise ValueError(f"the archive has no {_WEIGHTS}" + (f" (only {other}, which kerastorch does not read)" if other else ""))
     h5py = _import_h5py()
     with h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r") as f:
         check_h5(h5py, f, limits)
-        model = _build(config, custom_objects, limits, _CONFIG)
+        model = _build(config, custom_objects, limits, _CONFIG, keras_version)
         entries, ordered = _read_h5(h5py, f, config)
     load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path))
     return model
@@ -164,7 +168,7 @@ def _load_h5(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimit
                 "it has no `model_config`: it is a weights-only file (load it into a model with load_keras_weights)"
             )
         config = parse_json(raw, "model_config", limits.max_config_bytes, limits)
-        model = _build(config, custom_objects, limits, "model_config")
+        model = _build(config, custom_objects, limits, "model_config", f.attrs.get("keras_version"))
         entries, ordered = _read_h5(h5py, f, None)
     load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path))
     return model
@@ -289,6 +293,12 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
             "(clip(0.2 * x + 0.5, 0, 1)); Keras 3's hard_sigmoid is relu6(x + 3) / 6, and Keras 3 has no function "
             "computing tf.keras's. Save the model as .safetensors (kerastorch's format) instead."
         )
+    if "dtype" in config:  # a mixed policy: Keras 3's DTypePolicy, not tf.keras's Policy
+        config["dtype"] = dtype_policy.to_keras3(config["dtype"])
+    if cls == "Sequential":  # Keras 3 keeps the input shape in an InputLayer (tf.keras: in the first layer too)
+        _sequential_input_layer(config)
+    if cls != "InputLayer":  # Keras 3's layers refuse batch_input_shape (tf.keras's input_shape=...)
+        config.pop("batch_input_shape", None)
     if cls in _KERAS3_DROPPED:  # tf.keras arguments Keras 3's class does not take (and ignores in tf.keras)
         for key in _KERAS3_DROPPED[cls]:
             config.pop(key, None)
@@ -310,37 +320,23 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
             _keras3_dialect(layer, refuse)
 
 
-def _sublayers(model: torch.nn.Module) -> list[torch.nn.Module]:
-    """``model.layers`` as Keras 3 saves them: its ``keras.ops`` nodes are Operations, not Layers, and
-    have no group in ``model.weights.h5`` (nor a place in the per-class counters)."""
-
-    return [layer for layer in getattr(model, "layers") if not isinstance(layer, OpLayer)]
-
-
-def _is_model(layer: torch.nn.Module) -> bool:
-    return isinstance(getattr(layer, "layers", None), (list, tuple))
-
-
-def _write_keras3_model(group: Any, model: torch.nn.Module, written: set[int]) -> None:
-    """Keras 3 ``saving_lib._save_state`` for a Sequential / Functional model: ``layers/<c>[_<n>]``
-    per layer (``n`` counted per class in ``model.layers`` order), each with a ``vars`` group named
-    after the layer; nested models recurse. A shared layer is saved where it is first met."""
-    container = group.create_group("layers")
-    used: dict[str, int] = {}
-    for layer in _sublayers(model):
-        stem = keras3_snake(keras_class(layer))
-        key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
-        used[stem] = used.get(stem, -1) + 1
-        if id(layer) in written:
-            continue
-        written.add(id(layer))
-        sub = container.create_group(key)
-        if _is_model(layer):
-            _write_keras3_model(sub, layer, written)
-        variables = sub.create_group("vars")
-        variables.attrs["name"] = getattr(layer, "name", key)
-        for i, name in enumerate(getattr(layer, "weight_names", []) if not _is_model(layer) else []):
-            variables.create_dataset(str(i), data=_keras_array(layer.keras_weight(name)))
+def _sequential_input_layer(config: dict[str, Any]) -> None:
+    """In place: a Sequential config whose first layer carries ``batch_input_shape`` (tf.keras's
+    ``Sequential([Dense(3, input_shape=(4,))])``, Keras 2.0's list configs) starts with the InputLayer
+    Keras 3 writes for it, which holds the shape as ``batch_shape``."""
+    layers = config.get("layers")
+    if not isinstance(layers, list) or not layers or not isinstance(layers[0], dict):
+        return
+    first = layers[0].get("config")
+    if layers[0].get("class_name") == "InputLayer" or not isinstance(first, dict):
+        return
+    shape = first.get("batch_input_shape")
+    if not isinstance(shape, list):
+        return
+    dtype = first.get("dtype") if isinstance(first.get("dtype"), str) else "float32"
+    name = f"{config.get('name') or 'sequential'}_input"
+    layers.insert(0, {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None, "config": {
+        "batch_shape": shape, "dtype": dtype, "sparse": False, "ragged": False, "name": name}})
 
 
 def _check_savable(model: torch.nn.Module) -> None:
@@ -376,7 +372,7 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
     h5py = _import_h5py()
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
-        _write_keras3_model(f, model, set())
+        write_keras3_model(f, model, set())
         f.create_group("vars").attrs["name"] = config["config"].get("name", keras3_snake(config["class_name"]))
     metadata = {
         "keras_version": _KERAS3_VERSION,

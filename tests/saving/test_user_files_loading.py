@@ -61,3 +61,40 @@ def test_weights_only_h5_still_refuses_a_layer_of_another_kind():
     model = kt.models.model_from_config(config)
     with pytest.raises(ValueError, match="'bn'.*none of its layers has weights named .'gamma', 'beta', 'moving_mean'"):
         kt.load_keras_weights(model, path("tf_norms", "tf_weights"))
+
+
+@pytest.mark.parametrize("case, kind", [("tf_hard_sigmoid", "tf_keras"), ("tf_hard_sigmoid", "tf_h5"),
+                                        ("k3_hard", "k3_h5"), ("k3_hard", "k3_keras")])
+def test_the_keras_version_of_the_file_decides_the_activations(case, kind):
+    """Item 1: ``hard_sigmoid`` is tf.keras's ``clip(0.2x + 0.5, 0, 1)`` in any tf.keras file -- also a
+    tf.keras ``.keras`` archive, whose entries carry ``module``/``registered_name`` like Keras 3's -- and
+    Keras 3's ``relu6(x + 3) / 6`` in any Keras 3 file -- also its legacy ``.h5``, whose entries carry
+    neither -- where ``hard_silu`` exists. The file says which: ``metadata.json`` / the h5 ``keras_version``."""
+    assert_predicts(load(case, kind), case)
+
+
+def test_keras_2_0_list_sequential_config_loads():
+    """Item 9: a Keras 2.0/2.1 Sequential config is the list of its layers (the first with
+    ``batch_input_shape``); tf.keras 2.21 loads it, and so does kerastorch, with tf.keras's prediction."""
+    assert cases()["k2_list_seq"]["tf_keras_loads"]
+    model = load("k2_list_seq", "tf_h5")
+    assert isinstance(model, kt.models.Sequential)
+    assert_predicts(model, "k2_list_seq")
+
+
+@pytest.mark.parametrize("case, fragment", [
+    ("bad_bn_axis", "Invalid value for `axis`"),
+    ("bad_dtype", "Invalid dtype policy 'float33'"),
+    ("k3_int8", "QuantizedDTypePolicy (mode 'int8')"),
+])
+def test_errors_building_a_model_from_a_file_name_the_layer_and_the_file(case, fragment):
+    """Item 15: what tf.keras / Keras 3 itself refuses or kerastorch cannot compute is a ValueError naming the
+    file, the layer and the reason."""
+    record = cases()[case]
+    kind = next(iter(record["files"]))
+    with pytest.raises(ValueError) as info:
+        load(case, kind)
+    message = str(info.value)
+    assert repr(path(case, kind)) in message and f'"{record["layer"]}"' in message and fragment in message, message
+    if "tf_keras_error" in record:  # tf.keras refuses the same file
+        assert record["tf_keras_error"]
