@@ -32,7 +32,8 @@ Cases (``CASES`` order):
 * ``tf_mixed`` -- tf.keras under ``mixed_float16``: Dense(3) -> Dense(2, dtype="float32"), ``.keras``
   and ``.h5`` (outputs computed in float16: compare loosely).
 * ``nested_sub`` -- the same model in tf.keras and Keras 3, same weights: Dense(3) "pre" -> a nested
-  Sequential "inner" (Dense(3), Dense(3)) -> Dense(2) "post"; tf.keras ``.h5`` and Keras 3 ``.keras``
+  Sequential "inner" (Dense(3), BatchNormalization, Dense(3): tf.keras lists a nested model's trainable
+  weights first) -> Dense(2) "post"; tf.keras ``.h5`` and Keras 3 ``.keras``
   (what ``save_keras_weights`` files are loaded into by ``prove_user_files.py``).
 * ``k2_list_seq`` -- a Keras 2.0/2.1-style Sequential: tf.keras saves ``Sequential([Dense(3,
   input_shape=(4,)), Dense(2)])`` as ``.h5`` and the generator rewrites the ``model_config`` attribute to
@@ -217,13 +218,16 @@ def main(out_dir: str = FIXTURES) -> dict:
     fresh_session(tk, k3)
     models = {}
     for K in (tk, k3):
-        inner = K.Sequential([K.Input((3,)), K.layers.Dense(3, activation="relu", name="i1"), K.layers.Dense(3, name="i2")],
-                             name="inner")
+        inner = K.Sequential([K.Input((3,)), K.layers.Dense(3, activation="relu", name="i1"),
+                              K.layers.BatchNormalization(name="ibn"), K.layers.Dense(3, name="i2")], name="inner")
         inp = K.Input((4,), name="x")
         out = K.layers.Dense(2, name="post")(inner(K.layers.Dense(3, name="pre")(inp)))
         models[K] = K.Model(inp, out, name="nested_sub")
     _fill(models[tk], rng)
-    models[k3].set_weights(models[tk].get_weights())  # the same order in both here (pre, i1, i2, post)
+    for name in ("pre", "post"):
+        models[k3].get_layer(name).set_weights(models[tk].get_layer(name).get_weights())
+    for name in ("i1", "ibn", "i2"):
+        models[k3].get_layer("inner").get_layer(name).set_weights(models[tk].get_layer("inner").get_layer(name).get_weights())
     models[tk].save(path("nested_sub.tf.h5"))
     models[k3].save(path("nested_sub.k3.keras"))
     record("nested_sub", models[tk], x, {"tf_h5": "nested_sub.tf.h5", "k3_keras": "nested_sub.k3.keras"})
