@@ -55,9 +55,9 @@ class DTypePolicy:
 
 
 def to_keras3(identifier: Any) -> Any:
-    """A serialized dtype (a layer config's ``dtype``) as a Keras 3 config writes it; a name or
-    ``None`` is returned unchanged."""
-    if isinstance(identifier, dict):
+    """A serialized dtype (a layer config's ``dtype``) as a Keras 3 config writes it: tf.keras's
+    ``Policy`` dict becomes a ``DTypePolicy``; a name, ``None`` or a Keras 3 dict is returned unchanged."""
+    if isinstance(identifier, dict) and identifier.get("class_name") != "DTypePolicy":
         return get(identifier).serialize_keras3()
     return identifier
 
