@@ -46,7 +46,8 @@ from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
 from .untrusted import (
-    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_file, read_zip,
+    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_safetensors_header,
+    read_stored_tensor, read_zip, weights_member_bound,
 )
 
 __all__ = ["LoadLimits", "keras_model_config", "load_model", "save_model"]
@@ -132,10 +133,12 @@ def _build(
 
 
 def _load_keras_archive(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimits) -> torch.nn.Module:
-    data = read_file(path, limits)
+    size = os.stat(path).st_size
+    if size > limits.max_file_bytes:
+        raise ValueError(f"it is {size} bytes, more than the limit of {limits.max_file_bytes} (LoadLimits.max_file_bytes)")
+    # The config first: how far the weights member may inflate depends on the model it describes.
     wanted = {_CONFIG: limits.max_config_bytes, _METADATA: limits.max_metadata_bytes, _WEIGHTS: limits.max_weights_bytes}
-    members, names = read_zip(data, wanted, limits)
-    del data
+    members, names = read_zip(path, wanted, limits, header_only=(_WEIGHTS,))
     if _CONFIG not in members:
         raise ValueError(f"the archive has no {_CONFIG} (it holds {sorted(names)[:10]}); a .keras archive needs one")
     config = parse_json(members.pop(_CONFIG), _CONFIG, limits.max_config_bytes, limits)
@@ -143,15 +146,18 @@ def _load_keras_archive(path: str, custom_objects: dict[str, Any] | None, limits
     if _METADATA in members:
         metadata = parse_json(members.pop(_METADATA), _METADATA, limits.max_metadata_bytes, limits)
     keras_version = metadata.get("keras_version") if isinstance(metadata, dict) else None
-    if _WEIGHTS not in members:
+    if _WEIGHTS not in names:
         other = [n for n in names if n.startswith("model.weights")]
         raise ValueError(f"the archive has no {_WEIGHTS}" + (f" (only {other}, which kerastorch does not read)" if other else ""))
+    model = _build(config, custom_objects, limits, _CONFIG, keras_version)
+    # Streamed into a private temporary file within that bound, never held whole: a multi-GB model
+    # costs disk, not memory; a member inflating past what the model needs is refused while streaming.
+    spilled, _ = read_zip(path, {_WEIGHTS: weights_member_bound(model, limits)}, limits, spill=(_WEIGHTS,))
     h5py = _import_h5py()
-    with h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r") as f:
+    with spilled[_WEIGHTS] as weights, h5py.File(weights, "r") as f:
         check_h5(h5py, f, limits)
-        model = _build(config, custom_objects, limits, _CONFIG, keras_version)
-        entries, ordered = _read_h5(h5py, f, config)
-    load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path))
+        entries, ordered = _read_h5(h5py, f, config, lazy=True)
+        load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path), fresh=True)
     return model
 
 
@@ -169,50 +175,30 @@ def _load_h5(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimit
             )
         config = parse_json(raw, "model_config", limits.max_config_bytes, limits)
         model = _build(config, custom_objects, limits, "model_config", f.attrs.get("keras_version"))
-        entries, ordered = _read_h5(h5py, f, None)
-    load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path))
+        # Lazily: every dataset's declared shape is compared with its weight before one is read, then
+        # each is read and copied in turn (the load needs one weight beyond the finished model).
+        entries, ordered = _read_h5(h5py, f, None, lazy=True)
+        load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path), fresh=True)
     return model
 
 
 def _load_safetensors(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimits) -> torch.nn.Module:
-    from safetensors import SafetensorError
-    from safetensors.torch import load as _safetensors_load
-
-    data = read_file(path, limits)
-    if len(data) < 8:
-        raise ValueError("it is a truncated safetensors file")
-    n = int.from_bytes(data[:8], "little")
-    if n > limits.max_config_bytes or 8 + n > len(data):
-        raise ValueError(f"its safetensors header claims {n} bytes (file: {len(data)} bytes, limit {limits.max_config_bytes})")
-    header = parse_json(data[8 : 8 + n], "the safetensors header", limits.max_config_bytes, limits)
-    if not isinstance(header, dict):
-        raise ValueError("its safetensors header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
-    if "keras_config" not in metadata:
-        raise ValueError(
-            "it holds no Keras config (`keras_config` metadata, written by save_model / `kerastorch convert`); "
-            "a save_weights file loads into a model with load_weights"
-        )
-    config = parse_json(metadata["keras_config"], "the keras_config metadata", limits.max_config_bytes, limits)
-    total = 0
-    for key, info in header.items():
-        shape = info.get("shape") if isinstance(info, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise ValueError(f"tensor {key!r} has no valid shape in the header")
-        count = int(torch.Size(shape).numel())
-        if count > limits.max_weight_elements:
-            raise ValueError(f"tensor {key!r} has shape {tuple(shape)}, more than {limits.max_weight_elements} elements")
-        total += count
-    if total > limits.max_total_elements:
-        raise ValueError(f"its tensors hold {total} elements, more than the limit of {limits.max_total_elements}")
-    try:
-        tensors = _safetensors_load(data)
-    except (SafetensorError, RuntimeError, ValueError) as e:
-        raise ValueError(f"it is not a valid safetensors file ({e})") from None
-    del data
-    model = _build(config, custom_objects, limits, "the keras_config metadata")
-    plan.check(model, tensors, True, repr(path))
-    plan.apply(model, tensors, True)
+    size = os.stat(path).st_size
+    if size > limits.max_file_bytes:
+        raise ValueError(f"it is {size} bytes, more than the limit of {limits.max_file_bytes} (LoadLimits.max_file_bytes)")
+    with open(path, "rb") as f:
+        stored, metadata = read_safetensors_header(f, size, limits)  # every entry checked; nothing else read
+        if "keras_config" not in metadata:
+            raise ValueError(
+                "it holds no Keras config (`keras_config` metadata, written by save_model / `kerastorch convert`); "
+                "a save_weights file loads into a model with load_weights"
+            )
+        config = parse_json(metadata["keras_config"], "the keras_config metadata", limits.max_config_bytes, limits)
+        model = _build(config, custom_objects, limits, "the keras_config metadata")
+        declared = {k: torch.empty(t.shape, dtype=t.dtype, device="meta") for k, t in stored.items()}
+        plan.check(model, declared, True, repr(path))
+        # Each tensor read from its checked place and copied into its weight in turn.
+        plan.apply_each(model, {k: t.shape for k, t in stored.items()}, lambda key: read_stored_tensor(f, stored[key]))
     return model
 
 
