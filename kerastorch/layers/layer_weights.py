@@ -156,7 +156,8 @@ class LayerWeights:
         out = []
         for n in self._specs if self.built else ():
             t = self.keras_weight(n).detach().cpu()
-            out.append(np.ascontiguousarray((t.float() if t.dtype == torch.bfloat16 else t).numpy()))
+            # np.array, not np.ascontiguousarray: numpy < 2 turns a 0-d weight (Normalization's count) into 1-d
+            out.append(np.array((t.float() if t.dtype == torch.bfloat16 else t).numpy(), order="C"))
         return out
 
     def weight_shapes_from(self, shapes: Mapping[str, Sequence[int]], layout: str = "keras") -> dict[str, tuple[int, ...]]:

@@ -219,10 +219,6 @@ class Normalization(Layer):
         self._keep_axis = keep
         self._broadcast_shape = tuple(shape[d] if d in keep else 1 for d in range(len(shape)))
 
-    def get_weights(self) -> list[np.ndarray]:
-        # The base's np.ascontiguousarray turns the 0-d ``count`` into shape (1,); Keras's is a scalar.
-        return [w.reshape(self._specs[n].shape) for n, w in zip(self._specs, super().get_weights())]
-
     def _state(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._adaptable:
             return self.mean, self.variance
