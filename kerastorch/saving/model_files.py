@@ -238,6 +238,8 @@ _KERAS3_DROPPED = {
     **{f"DepthwiseConv{n}D": ("groups",) for n in (1, 2)},
     **{f"SeparableConv{n}D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint") for n in (1, 2)},
     **{f"SpatialDropout{n}D": ("noise_shape", "trainable") for n in (1, 2, 3)},
+    # tf.keras's time_major (False: Keras 3's only layout; True is refused below)
+    **{cls: ("time_major",) for cls in ("SimpleRNN", "LSTM", "GRU", "RNN")},
 }
 
 
@@ -285,6 +287,11 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
         _sequential_input_layer(config)
     if cls != "InputLayer":  # Keras 3's layers refuse batch_input_shape (tf.keras's input_shape=...)
         config.pop("batch_input_shape", None)
+    if config.get("time_major") and refuse:
+        raise ValueError(
+            f"Cannot save layer {name!r} ({cls}) to a .keras file: it is time_major, which Keras 3's recurrent "
+            "layers do not support. Save the model as .safetensors (kerastorch's format) instead."
+        )
     if cls in _KERAS3_DROPPED:  # tf.keras arguments Keras 3's class does not take (and ignores in tf.keras)
         for key in _KERAS3_DROPPED[cls]:
             config.pop(key, None)
@@ -301,8 +308,8 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
                 "Keras 3's BatchNormalization normalizes over one axis."
             )
         config["axis"] = config["axis"][0]
-    for layer in config.get("layers") or []:
-        if isinstance(layer, dict):
+    for layer in [*(config.get("layers") or []), config.get("layer"), config.get("backward_layer")]:
+        if isinstance(layer, dict):  # nested models' layers, a wrapper's (Bidirectional) layers
             _keras3_dialect(layer, refuse)
 
 

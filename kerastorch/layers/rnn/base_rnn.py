@@ -31,6 +31,15 @@ from .cells import RecurrentCell, StackedRNNCells, _as_list, dropout_mask
 from .nested import NestedWeights, deserialize
 
 
+def split_initial_state(args: tuple, kwargs: dict) -> tuple:
+    """tf.keras's ``_standardize_args``: a call on ``[inputs, *initial_state]`` is a call on ``inputs`` with
+    ``initial_state=`` (so that a graph recorded either way has Keras 3's form). Updates ``kwargs`` in place."""
+    if args and isinstance(args[0], (list, tuple)) and len(args[0]) > 1 and kwargs.get("initial_state") is None:
+        kwargs["initial_state"] = list(args[0][1:])
+        return (args[0][0], *args[1:])
+    return args
+
+
 def _flat_states(states: Any) -> list[Any]:
     if isinstance(states, (list, tuple)):
         return [t for s in states for t in _flat_states(s)]
@@ -71,6 +80,9 @@ class BaseRNN(Layer):
         self.input_spec = None  # checked in build/call: the call also takes [inputs, *initial_state]
         self._states: list[torch.Tensor] | None = None
         self._stateful_batch: int | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return super().__call__(*split_initial_state(args, kwargs), **kwargs)
 
     # ----- what subclasses provide -----
     @property
@@ -375,6 +387,14 @@ class BaseRNN(Layer):
         return out, seq, states
 
     # ----- config -----
+    def get_build_config(self) -> dict[str, Any] | None:
+        """Keras 3's ``build_config``: the sequence's shape (also when built from ``[inputs, *initial_state]``)."""
+        config = super().get_build_config()
+        shape = config and config.get("input_shape")
+        if isinstance(shape, list) and shape and isinstance(shape[0], list):
+            config = {"input_shape": shape[0]}
+        return config
+
     def _rnn_config(self) -> dict[str, Any]:
         return {
             "return_sequences": self.return_sequences,

@@ -16,7 +16,7 @@ import torch
 
 from ..._registry import LAYERS
 from ..layer import Layer
-from .base_rnn import BaseRNN
+from .base_rnn import BaseRNN, split_initial_state
 from .nested import NestedWeights, deserialize
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -84,6 +84,9 @@ class Bidirectional(NestedWeights, Layer):
         self._finish_init()
         if weights is not None:
             self.set_weights(weights)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return super().__call__(*split_initial_state(args, kwargs), **kwargs)
 
     def _weight_owners(self) -> list[tuple[str, Layer]]:
         return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
@@ -177,6 +180,9 @@ class Bidirectional(NestedWeights, Layer):
             loss = self.activity_regularizer(y).to(y.dtype) / max(y.shape[0], 1)
             total = loss if total is None else total + loss
         self._activity_losses = [total]
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        return self.forward_layer.get_build_config() if self.built else None
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
