@@ -9,16 +9,15 @@ The untrusted entry points (``model_from_config``/``model_from_json``, with allo
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
 import re
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from .. import activations
+from .._dialect import file_is_keras3
 from .._registry import LAYERS
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
@@ -103,32 +102,6 @@ class _building:
         return False
 
 
-# The Keras major version of the file being read (``keras_dialect``): True for Keras 3, False for tf.keras /
-# Keras 2, None when the file does not say (each entry is then read by its own form, ``_is_keras3_entry``).
-_KERAS3_FILE: contextvars.ContextVar[bool | None] = contextvars.ContextVar("kerastorch_keras3_file", default=None)
-
-
-def is_keras3_version(version: Any) -> bool | None:
-    """Whether a file's ``keras_version`` (``'3.15.1'``, ``b'2.21.0'``) is Keras 3; None if it says nothing."""
-    if isinstance(version, bytes):
-        version = version.decode("utf-8", "replace")
-    match = re.match(r"\s*(\d+)\.", version) if isinstance(version, str) else None
-    return None if match is None else int(match.group(1)) >= 3
-
-
-@contextlib.contextmanager
-def keras_dialect(keras_version: Any) -> Iterator[None]:
-    """Read the configs built in this block as the Keras version that wrote the file does: Keras 3 names and
-    formulas (its ``hard_sigmoid``, ``hard_silu``, ...) for a Keras 3 file, tf.keras's for a tf.keras / Keras 2
-    file, whatever keys each entry carries (tf.keras 2.13+ writes ``module``/``registered_name`` too, and Keras 3's
-    legacy ``.h5`` writer omits them). ``keras_version`` ``None`` or unreadable: each entry by its own form."""
-    token = _KERAS3_FILE.set(is_keras3_version(keras_version))
-    try:
-        yield
-    finally:
-        _KERAS3_FILE.reset(token)
-
-
 _ACTIVATION_KEYS = ("activation", "recurrent_activation")
 
 
@@ -171,7 +144,7 @@ def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any]) -> 
             "decodes or runs. Re-implement it as a torch module and pass it in `custom_objects` under the layer's "
             "class name, or replace the Lambda in Keras."
         )
-    keras3 = _KERAS3_FILE.get()
+    keras3 = file_is_keras3()
     if keras3 if keras3 is not None else _is_keras3_entry(entry):  # Keras 3 names (hard_silu, ...) -> the registry's
         config = _map_activations(config, activations.from_keras3)
     if isinstance(module, str) and module.startswith(("keras.src.ops", "keras.ops")):

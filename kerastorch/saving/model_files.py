@@ -38,13 +38,15 @@ from .._version import __version__
 from ..activations import TF_KERAS_HARD_SIGMOID
 from ..engine.functional import Functional
 from ..engine.sequential import Sequential
-from ..engine.serialization import keras_dialect, serialize
+from .._dialect import keras_dialect
+from ..engine.serialization import serialize
 from . import plan
 from .atomic import atomic_write, resolve_target
 from .keras.names import keras3_snake
 from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
+from .tf import is_saved_model_dir, read_saved_model
 from .untrusted import (
     DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_safetensors_header,
     read_stored_tensor, read_zip, weights_member_bound,
@@ -68,7 +70,8 @@ def load_model(
     limits: LoadLimits | None = None,
 ) -> torch.nn.Module:
     """Keras's ``load_model``: the model of a ``.keras`` archive, a tf.keras ``.h5`` full-model file
-    or a kerastorch model ``.safetensors``, with its weights, as a torch module.
+    a kerastorch model ``.safetensors`` or a tf.keras SavedModel directory (``model.save('dir')``, read
+    without TensorFlow: :mod:`kerastorch.saving.tf`), with its weights, as a torch module.
 
     ``compile`` is accepted and ignored (there is no Keras training configuration in torch);
     ``safe_mode`` is always on (``Lambda`` layers are refused whatever it says). ``custom_objects``
@@ -81,11 +84,18 @@ def load_model(
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     if os.path.isdir(path):
-        raise IsADirectoryError(f"{path!r} is a directory; load_model reads a .keras, .h5 or .safetensors file")
-    with open(path, "rb") as f:
-        head = f.read(16)
-    kind = _file_kind(path, head)
-    loader = {"keras": _load_keras_archive, "h5": _load_h5, "safetensors": _load_safetensors}[kind]
+        if not is_saved_model_dir(path):
+            raise IsADirectoryError(
+                f"{path!r} is a directory without saved_model.pb; load_model reads a .keras, .h5 or .safetensors "
+                "file or a tf.keras SavedModel directory"
+            )
+        kind = "saved_model"
+    else:
+        with open(path, "rb") as f:
+            head = f.read(16)
+        kind = _file_kind(path, head)
+    loader = {"keras": _load_keras_archive, "h5": _load_h5, "safetensors": _load_safetensors,
+              "saved_model": _load_saved_model}[kind]
     try:
         # The file overwrites the weights: layers allocate them without running their initializers
         # (most of the build time: a random draw per weight); whatever the file did not write (a
@@ -179,6 +189,14 @@ def _load_h5(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimit
         # each is read and copied in turn (the load needs one weight beyond the finished model).
         entries, ordered = _read_h5(h5py, f, None, lazy=True)
         load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path), fresh=True)
+    return model
+
+
+def _load_saved_model(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimits) -> torch.nn.Module:
+    """A tf.keras SavedModel directory: the config of keras_metadata.pb, the weights of variables/ (saving.tf)."""
+    saved = read_saved_model(path, limits)
+    model = _build(saved.config, custom_objects, limits, "keras_metadata.pb", saved.keras_version)
+    load_keras_entries(model, saved.entries, True, repr(path))
     return model
 
 
