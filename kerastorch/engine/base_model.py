@@ -81,7 +81,8 @@ class _Model(Layer):
             if isinstance(layer, _Model):
                 items = layer._all_weights()
             elif isinstance(layer, Layer):
-                items = [(w, layer._specs[n].trainable and w.requires_grad) for n, w in zip(layer._specs, layer.weights)]
+                # weight_names, not the layer's own specs: a wrapper's weights are its sublayers' (NestedWeights)
+                items = [(w, layer.weight_spec(n).trainable and w.requires_grad) for n, w in zip(layer.weight_names, layer.weights)]
             else:  # a user's torch module: its parameters, then its buffers
                 items = [(p, p.requires_grad) for p in layer.parameters()] + [(b, False) for b in layer.buffers()]
             for w, trainable in items:

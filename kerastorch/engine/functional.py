@@ -13,11 +13,13 @@ import torch
 
 from .._registry import LAYERS
 from ..graph.keras_tensor import KerasTensor
+from ..graph.node import flatten
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
 from .base_model import _Model
 from .construction import _as_flat, _auto_name, _map_graph, _structure_of
 from .functional_config import functional_config, functional_from_config
+from .masking import MaskStep, any_flag, output_mask_flags, store_masks, takes_mask
 from .plan import _FlatOut, _Gather, _Step
 
 
@@ -92,6 +94,108 @@ class Functional(_Model):
         self._n_slots = len(slot)
         self._in_flat = in_flat
         self._out_flat = out_flat
+        # Masks: where each node's first argument comes from, and whether the node is given its mask as a graph
+        # tensor (a Keras 3 file records them; a recorded `mask=None` means "the propagated one", as in Keras 3).
+        self._mask_args = [(_arg_slots(node.args, slot), bool(flatten(node.kwargs.get("mask")))) for node, _ in steps_raw]
+        self._mask_plans: dict[tuple, tuple] = {}
+        self._no_mask_plan = self._mask_plan((False,) * len(in_flat))[0] is None
+
+    # ----- masks -----
+    def _mask_plan(self, input_flags: tuple) -> tuple:
+        """``(plan, output flags)`` for inputs that carry masks as ``input_flags`` say: decided from the graph
+        alone (``engine/masking.py``), once per combination; ``plan`` is ``None`` when no node does mask work."""
+        cached = self._mask_plans.get(input_flags)
+        if cached is not None:
+            return cached
+        masked = [False] * self._n_slots
+        masked[: len(input_flags)] = list(input_flags)
+        plan: list = []
+        for step, (arg, recorded) in zip(self._steps, self._mask_args):
+            module = self._modules[step.key]
+            if arg is None:  # an op node on constants / nested structures: ops drop masks
+                plan.append(None)
+                continue
+            flags = [masked[i] for i in arg] if isinstance(arg, list) else masked[arg]
+            joint = bool(getattr(module, "_kt_is_model", False))
+            pass_mask = any_flag(flags) and not recorded and (joint or takes_mask(module))
+            out_flags = output_mask_flags(module, flags, len(step.outputs))
+            for s, f in zip(step.outputs, out_flags):
+                masked[s] = f
+            produce = any(out_flags)
+            plan.append(MaskStep(arg, pass_mask, produce, joint) if (pass_mask or produce) else None)
+        result = (plan if any(p is not None for p in plan) else None, [masked[s] for s in self._out_slots])
+        self._mask_plans[input_flags] = result
+        return result
+
+    def produces_mask(self, input_masked: Any) -> list[bool]:
+        """Which outputs (flat) carry a mask when the inputs carry masks as ``input_masked`` says."""
+        flags = input_masked if isinstance(input_masked, (list, tuple)) else [input_masked]
+        return self._mask_plan(tuple(bool(any_flag(f)) for f in flags))[1]
+
+    def _flatten_masks(self, mask: Any) -> list:
+        if mask is None:
+            return [None] * self._n_inputs
+        if isinstance(mask, torch.Tensor):
+            return [mask] + [None] * (self._n_inputs - 1)
+        if isinstance(mask, dict):
+            kind, keys = self._input_structure
+            names = keys if kind == "dict" else [t.name for t in self._in_flat]
+            return [mask.get(k) for k in names]
+        masks = list(mask)
+        if len(masks) != self._n_inputs:
+            raise ValueError(f'Model "{self.name}" expects {self._n_inputs} input mask(s) (or None), received {len(masks)}.')
+        return masks
+
+    def run_with_masks(self, inputs: Any, mask: Any = None, training: bool | None = None) -> tuple[Any, Any]:
+        """``(outputs, output masks)`` in one pass, masks in the outputs' structure (Keras's joint
+        output-and-mask computation of a nested model)."""
+        flat = self._flatten_inputs(inputs)
+        out_values, out_masks = self._run_masked(flat, self._flatten_masks(mask), training)
+        return out_values, self._pack_outputs(out_masks, flat_given=True)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The model's output mask(s): what its graph computes for ``inputs`` with input ``mask``."""
+        return self.run_with_masks(inputs, mask, training=False)[1]
+
+    def _run_masked(self, flat: list, in_masks: list, training: bool | None) -> tuple[Any, list]:
+        """The graph with its masks (``forward`` with a mask plan); returns the packed outputs and the flat
+        output masks."""
+        plan = self._mask_plan(tuple(m is not None for m in in_masks))[0]
+        values: list[Any] = [None] * self._n_slots
+        masks: list[Any] = [None] * self._n_slots
+        for i, (x, m) in enumerate(zip(flat, in_masks)):
+            values[i], masks[i] = x, m
+        modules = self._modules
+        for key, s in self._input_steps:
+            values[s] = modules[key](values[s])
+        for k, step in enumerate(self._steps):
+            ms = plan[k] if plan is not None else None
+            args, kwargs = step.gather(values)
+            if training is not None and step.pass_training:
+                kwargs = {**kwargs, "training": training}
+            module = modules[step.key]
+            if ms is None:
+                out = module(*args, **kwargs)
+            else:
+                in_mask = ms.input_mask(masks)
+                if ms.joint:
+                    recorded = kwargs.pop("mask", None)
+                    out, out_mask = module.run_with_masks(args[0], in_mask if ms.pass_mask else recorded,
+                                                         training=kwargs.get("training"))
+                    out_mask = step.flat_out(out_mask)
+                else:
+                    if ms.pass_mask:
+                        kwargs = {**kwargs, "mask": in_mask}
+                    out = module(*args, **kwargs)
+                    out_mask = module.compute_mask(args[0], in_mask) if ms.produce else None
+                if ms.produce:
+                    store_masks(masks, step.outputs, out_mask)
+            for s, o in zip(step.outputs, step.flat_out(out)):
+                values[s] = o
+            for s in step.free:
+                values[s] = None
+                masks[s] = None
+        return self._pack_outputs(values), [masks[s] for s in self._out_slots]
 
     @property
     def inputs(self) -> list[KerasTensor]:
@@ -110,11 +214,13 @@ class Functional(_Model):
         return [t.name for t in self._out_flat]
 
     # ----- execution -----
-    def forward(self, inputs: Any, *more: Any, training: bool | None = None) -> Any:
-        values: list[Any] = [None] * self._n_slots
+    def forward(self, inputs: Any, *more: Any, training: bool | None = None, mask: Any = None) -> Any:
         if more:
             inputs = [inputs, *more]
         flat = self._flatten_inputs(inputs)
+        if mask is not None or not self._no_mask_plan:  # masks planned at construction: else no mask work at all
+            return self._run_masked(flat, self._flatten_masks(mask), training)[0]
+        values: list[Any] = [None] * self._n_slots
         for i, x in enumerate(flat):
             values[i] = x
         modules = self._modules
@@ -152,7 +258,10 @@ class Functional(_Model):
             raise ValueError(f'Layer "{self.name}" expects {n} input(s), but it received 1 input tensors.')
         return [inputs]
 
-    def _pack_outputs(self, values: list) -> Any:
+    def _pack_outputs(self, values: list, flat_given: bool = False) -> Any:
+        """The outputs' structure from the value slots (``flat_given``: from the flat outputs, in slot order)."""
+        if flat_given:
+            values = dict(zip(self._out_slots, values))
         kind, keys = self._output_structure
         if kind == "single":
             return values[self._out_slots[0]]
@@ -198,3 +307,15 @@ class Functional(_Model):
 
 
 Model = Functional
+
+
+def _arg_slots(args: tuple, slot: dict[int, int]) -> Any:
+    """The value slot(s) of a node's first argument (a tensor, or a list of tensors); ``None`` otherwise."""
+    if not args:
+        return None
+    first = args[0]
+    if isinstance(first, KerasTensor):
+        return slot[id(first)]
+    if isinstance(first, (list, tuple)) and first and all(isinstance(t, KerasTensor) for t in first):
+        return [slot[id(t)] for t in first]
+    return None

@@ -11,6 +11,7 @@ from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
 from .base_model import _Model
 from .construction import _auto_name
+from .masking import MaskStep, output_mask_flags, takes_mask
 from .serialization import _building, _keras3_layer_config, check_config_size, deserialize_layer
 from .shapes import out_shape as _out_shape
 
@@ -61,6 +62,7 @@ class Sequential(_Model):
             )
         keys = self._register_layers([layer])
         self._chain.append(keys[id(layer)])
+        self.__dict__["_mask_plans"] = {}
         shape = self._output_shape_before(len(self._chain) - 1)
         if shape is None and len(self._chain) == 1 and getattr(layer, "_batch_input_shape", None) is not None:
             shape = layer._batch_input_shape
@@ -98,6 +100,7 @@ class Sequential(_Model):
         if not self._chain:
             raise ValueError("There are no layers in the model.")
         key = self._chain.pop()
+        self.__dict__["_mask_plans"] = {}
         return self._modules.pop(key)
 
     @property
@@ -109,14 +112,66 @@ class Sequential(_Model):
         inp = self.__dict__["_input_layer"]
         return None if inp is None else inp.batch_shape
 
-    def forward(self, inputs: Any, training: bool | None = None) -> Any:
-        x = inputs
+    # ----- masks -----
+    def _mask_plan(self, input_masked: bool) -> tuple[list | None, bool]:
+        """``(plan, output masked)`` of the chain for an input with or without a mask (``engine/masking.py``),
+        made once per chain; ``plan`` is ``None`` when no layer does mask work."""
+        key = bool(input_masked)
+        cache = self.__dict__.setdefault("_mask_plans", {})  # emptied by add() and pop()
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        masked, plan = bool(input_masked), []
+        for k in self._chain:
+            module = self._modules[k]
+            joint = bool(getattr(module, "_kt_is_model", False))
+            pass_mask = masked and (joint or takes_mask(module))
+            out = output_mask_flags(module, masked, 1)[0]
+            plan.append(MaskStep(None, pass_mask, out, joint) if (pass_mask or out) else None)
+            masked = out
+        result = (plan if any(p is not None for p in plan) else None, masked)
+        cache[key] = result
+        return result
+
+    def produces_mask(self, input_masked: Any) -> bool:
+        return self._mask_plan(bool(input_masked))[1]
+
+    def run_with_masks(self, inputs: Any, mask: Any = None, training: bool | None = None) -> tuple[Any, Any]:
+        """``(output, output mask)`` in one pass (a nested Sequential inside a graph)."""
+        x = self._enter(inputs)
+        plan = self._mask_plan(mask is not None)[0]
+        modules = self._modules
+        for k, ms in zip(self._chain, plan or [None] * len(self._chain)):
+            m = modules[k]
+            kwargs = {"training": training} if training is not None and isinstance(m, Layer) else {}
+            if ms is None:
+                x, mask = m(x, **kwargs), None
+            elif ms.joint:
+                x, mask = m.run_with_masks(x, mask if ms.pass_mask else None, training=training)
+            else:
+                if ms.pass_mask:
+                    kwargs["mask"] = mask
+                y = m(x, **kwargs)
+                mask = m.compute_mask(x, mask) if ms.produce else None
+                x = y
+        return x, mask
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return self.run_with_masks(inputs, mask, training=False)[1]
+
+    def _enter(self, x: Any) -> Any:
         inp = self.__dict__["_input_layer"]
         if inp is None and isinstance(x, torch.Tensor):  # first call of a model without an input shape
             self._set_input_shape((None,) + tuple(x.shape[1:]))  # as Keras: the batch dimension stays free
             inp = self.__dict__["_input_layer"]
-        if inp is not None:
-            x = inp(x)
+        return inp(x) if inp is not None else x
+
+    def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        plans = self.__dict__.get("_mask_plans") or {}
+        plain = plans.get(False)
+        if mask is not None or (plain if plain is not None else self._mask_plan(False))[0] is not None:
+            return self.run_with_masks(inputs, mask, training)[0]
+        x = self._enter(inputs)
         modules = self._modules
         if training is None:
             for key in self._chain:

@@ -49,11 +49,12 @@ class CallPipeline:
             return symbolic_call(self, args, kwargs)
         return _module_call(self, *args, **kwargs)
 
-    def forward(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+    def forward(self, inputs: Any, *args: Any, training: bool | None = None, mask: Any = None, **kwargs: Any) -> Any:
         """Check the input against the layer's spec, build, cast, ``call``, record the activity loss.
 
         An input shaped and typed like the previous one skips the checks (the fast path).
-        ``training`` defaults to ``self.training`` (torch's train and eval modes).
+        ``training`` defaults to ``self.training`` (torch's train and eval modes). ``mask`` goes to a ``call``
+        that takes one; another layer ignores it, as Keras does (it only propagates through ``compute_mask``).
         """
         # While tracing, always take the checked path (it costs nothing at run time) and never read
         # the key, so that no guard depends on what eager calls did.
@@ -72,10 +73,28 @@ class CallPipeline:
                 inputs = self._prepare(inputs)
         if self._call_takes_training:
             kwargs["training"] = self.training if training is None else bool(training)
+        if mask is not None and self._call_takes_mask:
+            kwargs["mask"] = mask
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
             self._record_activity(outputs)
         return outputs
+
+    # ----- masks (Keras's compute_mask; the graph runners carry masks beside the values) -----
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras's output mask: the input ``mask`` when ``supports_masking``, else ``None`` (the mask is dropped).
+        Layers that make, combine or consume masks override it."""
+        return mask if self.supports_masking else None
+
+    def produces_mask(self, input_masked: Any) -> bool:
+        """Whether ``compute_mask`` can return a mask when the inputs carry masks as ``input_masked`` says (a
+        bool, or one per input of a list): read once, when a model plans its masks, so that a model without mask
+        sources does no mask work. Default: a layer passes a mask on (``supports_masking``, or its own
+        ``compute_mask``) only when it gets one; a layer that creates masks (Embedding, Masking) overrides it."""
+        flags = input_masked if isinstance(input_masked, (list, tuple)) else [input_masked]
+        if not any(bool(f) for f in flags):
+            return False
+        return bool(self.supports_masking) or type(self).compute_mask is not CallPipeline.compute_mask
 
     def _prepare(self, inputs: Any) -> Any:
         """The checked path: input spec, build, cast to the compute dtype, per-shape hook."""

@@ -75,6 +75,9 @@ class Layer(LayerWeights, CallPipeline, LazyState, LazyModuleMixin, torch.nn.Mod
     """
 
     _call_takes_training = False
+    _call_takes_mask = False
+    #: Keras's ``supports_masking``: the default ``compute_mask`` passes the input mask on when true.
+    supports_masking = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -82,7 +85,9 @@ class Layer(LayerWeights, CallPipeline, LazyState, LazyModuleMixin, torch.nn.Mod
         if build is not None and not getattr(build, "_kt_build_wrapper", False):
             cls.build = _wrap_build(build)
         if "call" in cls.__dict__:
-            cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+            params = inspect.signature(cls.call).parameters
+            cls._call_takes_training = "training" in params
+            cls._call_takes_mask = "mask" in params
 
     def __init__(
         self,

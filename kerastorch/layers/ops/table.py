@@ -308,3 +308,37 @@ def _index(spec: Any) -> Any:
     if spec is None or isinstance(spec, (int, slice)):
         return spec
     raise ValueError(f"Unsupported slice in a getitem op: {spec!r}")
+
+
+# ----- comparisons and logic (Keras 3 records its mask computations with these: NotEqual of Embedding's
+# mask_zero, Any of Masking, LogicalOr/ZerosLike/ExpandDims of merging layers) -----
+register_op("k3:NotEqual", "tf:math.not_equal", "tf:not_equal")(lambda x, y, name=None: torch.ne(*_tensors(x, y)))
+register_op("k3:Equal", "tf:math.equal", "tf:equal")(lambda x, y, name=None: torch.eq(*_tensors(x, y)))
+register_op("k3:LogicalAnd", "tf:math.logical_and", "tf:logical_and")(
+    lambda x, y, name=None: torch.logical_and(*_tensors(x, y)))
+register_op("k3:LogicalOr", "tf:math.logical_or", "tf:logical_or")(
+    lambda x, y, name=None: torch.logical_or(*_tensors(x, y)))
+register_op("k3:LogicalNot", "tf:math.logical_not", "tf:logical_not")(lambda x, name=None: torch.logical_not(x))
+
+
+def _bool_reduce(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    def op(x: torch.Tensor, axis: Any = None, keepdims: bool = False, name: Any = None) -> torch.Tensor:
+        axis = _axis(axis)
+        if axis is None:
+            out = fn(x.bool())
+            return out.reshape((1,) * x.dim()) if keepdims else out
+        dims = axis if isinstance(axis, tuple) else (int(axis),)
+        out = x.bool()
+        for d in sorted((d % x.dim() for d in dims), reverse=True):
+            out = fn(out, dim=d, keepdim=bool(keepdims))
+        return out
+
+    return op
+
+
+register_op("k3:Any", "tf:math.reduce_any", "tf:reduce_any")(_bool_reduce(torch.any))
+register_op("k3:All", "tf:math.reduce_all", "tf:reduce_all")(_bool_reduce(torch.all))
+register_op("k3:ZerosLike", "tf:zeros_like")(
+    lambda x, dtype=None, name=None: torch.zeros_like(x, dtype=None if dtype is None else _dtype(dtype)))
+register_op("k3:OnesLike", "tf:ones_like")(
+    lambda x, dtype=None, name=None: torch.ones_like(x, dtype=None if dtype is None else _dtype(dtype)))
