@@ -27,6 +27,10 @@ and the first batch again: ``<id>.x1``, ``<id>.x2``, ``<id>.weight.<i>``, ``<id>
 
 ``errors.json``: ``{"id", "what", "spec", "tf_error", "k3_error"}`` ("Type: message" or null).
 
+``models/cudnn.tf.h5`` + ``cudnn.safetensors``: a tf.keras ``CuDNNLSTM``/``CuDNNGRU`` model (cuDNN weight layout) and
+the outputs tf.keras computes after loading that file into the same model made of ``LSTM``/``GRU`` (see
+``record_cudnn``).
+
 ``models/``: whole models saved by each library (``<name>.tf.h5``, ``<name>.k3.keras``) with
 ``models.json`` ``{"name", "inputs": [...], "files"}`` and ``models.safetensors`` (``<name>.input.<i>``,
 ``<name>.tf.out.<k>``, ``<name>.k3.out.<k>``).
@@ -442,6 +446,30 @@ def record_models(out, tf, tfk, k3):
     save_safetensors(tensors, os.path.join(out, "models.safetensors"))
 
 
+def record_cudnn(out, tf, tfk):
+    """tf.keras 1.x/2.x ``CuDNNLSTM``/``CuDNNGRU`` (weights in cuDNN's layout, two bias vectors) saved to ``.h5``; the
+    reference outputs come from tf.keras itself: the same architecture with ``LSTM``/``GRU(reset_after=True)``
+    loading that file (tf.keras converts the weights, ``hdf5_format._convert_rnn_weights``)."""
+    from tf_keras.src.layers.rnn import cudnn_gru, cudnn_lstm
+
+    folder = os.path.join(out, "models")
+    rng = np.random.default_rng(2100)
+    fresh_session(tfk)
+    L = tfk.layers
+    cud = tfk.Sequential([L.Input((5, 3)), cudnn_lstm.CuDNNLSTM(4, return_sequences=True, name="lstm_a"),
+                          cudnn_gru.CuDNNGRU(3, name="gru_b"), L.Dense(2, name="head")])
+    cud.set_weights([(0.5 * rng.standard_normal(w.shape)).astype("float32") for w in cud.get_weights()])
+    path = os.path.join(folder, "cudnn.tf.h5")
+    cud.save(path)
+    plain = tfk.Sequential([L.Input((5, 3)), L.LSTM(4, return_sequences=True, name="lstm_a"),
+                            L.GRU(3, name="gru_b"), L.Dense(2, name="head")])
+    plain.load_weights(path)
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    y = plain(tf.constant(x), training=False).numpy()
+    save_safetensors({"input.0": x, "tf.out.0": y, **{f"plain_weight.{i}": w for i, w in enumerate(plain.get_weights())}},
+                     os.path.join(out, "cudnn.safetensors"))
+
+
 def main(out_dir):
     tf, tfk = import_tf()
     k3 = import_keras3()
@@ -453,4 +481,5 @@ def main(out_dir):
         record_cells(out, tf, tfk)
         record_errors(out, tf, tfk, k3)
         record_models(out, tf, tfk, k3)
+        record_cudnn(out, tf, tfk)
     return {"cases": len(CASES), "models": len(MODELS)}

@@ -111,3 +111,24 @@ def test_weights_only_bidirectional_file_pairs_with_a_torch_module(tmp_path):
                                kt.layers.RNN([kt.layers.LSTMCell(2), kt.layers.GRUCell(2)]))
     kt.load_keras_weights(twin, tmp_path / "w.h5")  # unbuilt: built from the file's shapes
     assert_close(twin(x), want)
+
+
+def test_legacy_cudnn_layers_load_with_tf_keras_outputs():
+    """tf.keras 1.x / Keras 2 CuDNNLSTM / CuDNNGRU (cuDNN weight layout, two bias vectors): the model computes
+    what tf.keras computes after loading the same file into LSTM / GRU(reset_after=True) layers, and its
+    converted weights are the ones tf.keras converts to (hdf5_format._convert_rnn_weights)."""
+    ref = load_tensors("rnn/cudnn.safetensors")
+    model = kt.models.load_model(FIXTURES / "rnn" / "models" / "cudnn.tf.h5")
+    model.eval()
+    assert [type(layer).__name__ for layer in model.layers] == ["CuDNNLSTM", "CuDNNGRU", "Dense"]
+    assert_close(model(ref["input.0"]), ref["tf.out.0"])
+    plain = [ref[f"plain_weight.{i}"] for i in range(6)]
+    for layer, want in zip(model.layers[:2], (plain[:3], plain[3:])):
+        kernel, recurrent, bias = layer._step_weights()
+        assert torch.equal(kernel.T, want[0]) and torch.equal(recurrent.T, want[1])
+        assert_close(bias, want[2])
+        pair = 2 if type(layer).__name__ == "CuDNNLSTM" else 1  # (8U,) = two (4U,); GRU's (6U,) = its (2, 3U)
+        assert [tuple(w.shape) for w in layer.get_weights()][2] == (pair * want[2].numel(),)
+        again = type(layer).from_config(layer.get_config())
+        assert again.get_config() == layer.get_config()
+        assert "activation" not in layer.get_config()

@@ -2,6 +2,6 @@
 from .base_rnn import RNN
 from .bidirectional import Bidirectional
 from .cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
-from .recurrent import GRU, LSTM, SimpleRNN
+from .recurrent import GRU, LSTM, CuDNNGRU, CuDNNLSTM, SimpleRNN
 
-__all__ = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells"]
+__all__ = ["Bidirectional", "CuDNNGRU", "CuDNNLSTM", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells"]
