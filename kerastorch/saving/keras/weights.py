@@ -37,6 +37,8 @@ from torch.nn.parameter import is_lazy
 from ...layers.layer import Layer
 from .. import plan
 from ..atomic import atomic_write, resolve_target
+from ..tf import checkpoint_prefix, read_checkpoint
+from ..untrusted import DEFAULT_LIMITS
 from .match import match, pair_problems, weighted_layers
 from .names import keras3_snake, keras3_var_groups, keras_class, tf_keras_weight_names
 from .reader import KerasLayerWeights, _import_h5py, as_array, open_keras_weights, read_keras_weights
@@ -53,8 +55,10 @@ def load_keras_weights(
 ) -> None:
     """Load a real Keras weight file into the kerastorch layers of ``module``.
 
-    Reads Keras 3 ``.weights.h5`` and ``.keras`` files and tf.keras ``.h5`` files (weights-only
-    or full model); an optimizer's saved state is not a layer and is ignored. Keras layers with
+    Reads Keras 3 ``.weights.h5`` and ``.keras`` files, tf.keras ``.h5`` files (weights-only
+    or full model) and TF 2 checkpoints (tf.keras ``save_weights('ckpt')``: the prefix ``ckpt``, or its
+    folder, whose ``checkpoint`` file names the latest; a SavedModel directory's ``variables``), their layers
+    found through the checkpoint's object graph; an optimizer's saved state is not a layer and is ignored. Keras layers with
     weights pair with the module's kerastorch layers with weights by their explicit names when
     those all agree with the file, else in order (``module.modules()`` order; a bare Keras 3 file
     by its paths), refusing pairs that contradict an explicit name (see :mod:`.match`); with
@@ -64,6 +68,11 @@ def load_keras_weights(
     ``skip_unsupported=True``. Unbuilt layers are built from the file's shapes. All checks run
     before anything is copied: on a ``ValueError`` the module is unchanged.
     """
+    prefix = checkpoint_prefix(os.fspath(path))  # a TF checkpoint: its prefix, its folder, a SavedModel directory
+    if prefix is not None:
+        entries = read_checkpoint(prefix, DEFAULT_LIMITS)  # tensors are read only once their shapes are checked
+        load_keras_entries(module, entries, True, repr(os.fspath(path)), by_name=by_name, skip_unsupported=skip_unsupported)
+        return
     with open_keras_weights(path) as (entries, ordered):  # shapes are checked before a weight is read
         load_keras_entries(module, entries, ordered, repr(os.fspath(path)), by_name=by_name, skip_unsupported=skip_unsupported)
 
