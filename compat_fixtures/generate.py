@@ -41,6 +41,8 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   tf.keras write it (plus the 1-D ``data_format`` variants, with outputs).
 * ``gen/rnn.py`` -- the recurrent family (SimpleRNN/LSTM/GRU, cells, RNN, StackedRNNCells, Bidirectional):
   cases with masks, states and gradients, stateful runs, cells, errors and whole models under ``rnn/``.
+* ``gen/tf_formats.py`` -- tf.keras SavedModel directories and TF checkpoints (issue 28) under ``tf_formats/``,
+  with the ``.h5`` of each network and tf.keras's outputs; MobileNetV2 checked by a proof step (see its docstring).
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -57,7 +59,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "tf_formats"]
 
 
 def main(out_dir=HERE, only=None):
