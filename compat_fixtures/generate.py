@@ -34,11 +34,13 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   configs + fill seeds + outputs under ``applications/`` (see its docstring).
 * ``gen/ops.py`` -- weight-free models of op nodes (tf.keras TFOpLambda / SlicingOpLambda, Keras 3
   ``keras.ops``) under ``ops/``: configs, outputs and output dtypes.
+* ``gen/keras3_configs.py`` -- ``layer_configs.json``: every layer class's default config as Keras 3 and
+  tf.keras write it (plus the 1-D ``data_format`` variants, with outputs).
 * ``gen/user_files.py`` -- model files as users have them (issue 26: tf.keras ``.keras`` with hard_sigmoid,
   Keras 3 legacy ``.h5``, saved after ``fit``, normalization weights, mixed precision, nested, Keras 2.0
   list configs, broken configs) under ``user_files/``; ``prove_user_files.py`` reads back what kerastorch writes.
-* ``gen/keras3_configs.py`` -- ``layer_configs.json``: every layer class's default config as Keras 3 and
-  tf.keras write it (plus the 1-D ``data_format`` variants, with outputs).
+* ``gen/masks.py`` -- Embedding / Masking / ReversibleEmbedding / TimeDistributed and the masks every
+  layer propagates, plus whole masked text models (``embedding_*`` and ``masks/``; see its docstring).
 * ``gen/rnn.py`` -- the recurrent family (SimpleRNN/LSTM/GRU, cells, RNN, StackedRNNCells, Bidirectional):
   cases with masks, states and gradients, stateful runs, cells, errors and whole models under ``rnn/``.
 * ``gen/tf_formats.py`` -- tf.keras SavedModel directories and TF checkpoints (issue 28) under ``tf_formats/``,
@@ -59,7 +61,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn", "tf_formats"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "attention", "tf_formats"]
 
 
 def main(out_dir=HERE, only=None):

@@ -1,4 +1,9 @@
-"""tf.keras's pooling layers: max/average pooling and their global forms, on rank-generic bases."""
+"""tf.keras's pooling layers: max/average pooling and their global forms, on rank-generic bases; Keras 3's
+adaptive poolings."""
+from .adaptive_pooling import (
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D, AdaptiveMaxPooling3D, AdaptivePooling,
+)
 from .average_pooling1d import AveragePooling1D, AvgPool1D
 from .average_pooling2d import AveragePooling2D, AvgPool2D
 from .average_pooling3d import AveragePooling3D, AvgPool3D
@@ -15,6 +20,8 @@ from .max_pooling2d import MaxPool2D, MaxPooling2D
 from .max_pooling3d import MaxPool3D, MaxPooling3D
 
 __all__ = [
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AdaptivePooling",
     "AveragePooling", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D",
     "AvgPool3D", "GlobalAveragePooling", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
     "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",

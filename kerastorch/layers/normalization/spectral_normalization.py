@@ -1,0 +1,163 @@
+"""``SpectralNormalization(layer, power_iterations=1)`` (tf.keras and Keras 3 ``layers.SpectralNormalization``).
+
+A wrapper around a layer with a ``kernel`` (or ``embeddings``): in training, before the wrapped layer runs,
+``power_iterations`` steps of the power iteration on the kernel reshaped to ``(-1, kernel.shape[-1])``
+update the non-trainable ``vector_u`` (``(1, kernel.shape[-1])``, truncated normal 0.02) and replace the
+kernel by ``kernel / sigma`` in place, as Keras's ``assign`` does (gradients then flow to the replaced
+kernel through the wrapped layer only). An all-zero kernel is left as it is. In inference the wrapped layer
+runs unchanged. ``get_weights`` follows tf.keras's order (the wrapped layer's trainable weights,
+``vector_u``, then its non-trainable ones); Keras 3 lists ``[kernel, vector_u, bias]``.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ... import initializers
+from ..._registry import LAYERS
+from ..layer import Layer, WeightSpec
+
+
+def _l2_normalize(x: torch.Tensor) -> torch.Tensor:
+    """``tf.math.l2_normalize`` over every element."""
+    return x * torch.rsqrt(torch.clamp_min((x * x).sum(), 1e-12))
+
+
+@LAYERS.register()
+class SpectralNormalization(Layer):
+    """Keras's ``SpectralNormalization`` wrapper (see the module docstring)."""
+
+    _call_takes_training = True
+
+    def __init__(self, layer: Any, power_iterations: int = 1, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                f'SpectralNormalization layer "{self.name}": `layer` must be a kerastorch layer with a `kernel` '
+                f"or `embeddings` weight. Received: layer={layer!r}"
+            )
+        if isinstance(power_iterations, bool) or not isinstance(power_iterations, numbers.Integral) or power_iterations <= 0:
+            raise ValueError(
+                f'SpectralNormalization layer "{self.name}": `power_iterations` should be greater than zero. '
+                f"Received: `power_iterations={power_iterations!r}`"
+            )
+        self.layer = layer
+        self.power_iterations = int(power_iterations)
+        self._kernel_name = next((n for n in ("kernel", "embeddings") if n in layer.weight_names), None)
+        if self._kernel_name is None:
+            raise ValueError(
+                f'SpectralNormalization layer "{self.name}": {type(layer).__name__} object has no attribute '
+                "'kernel' nor 'embeddings'"
+            )
+        self._finish_init()
+
+    # ----- weights -----
+    def weight_specs(self, input_shape: Any) -> list[WeightSpec]:
+        last = None
+        if self.layer.built:
+            last = int(self.layer.keras_weight(self._kernel_name).shape[-1])
+        return [WeightSpec("vector_u", (1, last), initializers.TruncatedNormal(stddev=0.02), trainable=False)]
+
+    def build(self, input_shape: Any) -> None:
+        if not self.layer.built:
+            self.layer.build(input_shape)
+        self._create_weights(self.weight_specs(input_shape))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return self.layer.compute_output_shape(input_shape)
+
+    def _split(self) -> tuple[list[int], list[int]]:
+        flags = [self.layer.weight_spec(n).trainable for n in self.layer.weight_names]
+        return [i for i, f in enumerate(flags) if f], [i for i, f in enumerate(flags) if not f]
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        if not self.built:
+            return []
+        inner = self.layer.weights
+        tr, nt = self._split()
+        return [inner[i] for i in tr] + [self._stored("vector_u")] + [inner[i] for i in nt]
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if w.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if not w.requires_grad]
+
+    def get_weights(self) -> list[np.ndarray]:
+        if not self.built:
+            return []
+        inner = self.layer.get_weights()
+        tr, nt = self._split()
+        own = super().get_weights()
+        return [inner[i] for i in tr] + own + [inner[i] for i in nt]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        tr, nt = self._split()
+        n = len(tr) + len(nt)
+        if len(weights) != n + 1:
+            raise ValueError(
+                f'SpectralNormalization layer "{self.name}": expected {n + 1} weights (the wrapped layer\'s and '
+                f"vector_u), received {len(weights)}."
+            )
+        weights = list(weights)
+        inner: list[Any] = [None] * n
+        for k, i in enumerate(tr):
+            inner[i] = weights[k]
+        for k, i in enumerate(nt):
+            inner[i] = weights[len(tr) + 1 + k]
+        self.layer.set_weights(inner)
+        if not self.built:
+            self.build(getattr(self.layer, "_build_shape", None))
+        super().set_weights([weights[len(tr)]])
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        return list(self._activity_losses) + list(self.layer.losses)
+
+    def _first_weight(self) -> torch.Tensor | None:
+        return None  # the wrapped layer casts its own input
+
+    # ----- call -----
+    def normalized_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keras's power iteration: ``(vector_u, kernel / sigma)`` (the kernel in Keras's layout)."""
+        kernel = self.layer.keras_weight(self._kernel_name)
+        w = kernel.reshape(-1, kernel.shape[-1])
+        u = self.vector_u
+        v = u
+        for _ in range(self.power_iterations):
+            v = _l2_normalize(u @ w.T)
+            u = _l2_normalize(v @ w)
+        sigma = (v @ w) @ u.T
+        return u, (w / sigma).reshape(kernel.shape)
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        if training:
+            with torch.no_grad():
+                kernel = self.layer.keras_weight(self._kernel_name)
+                u, new = self.normalized_weights()
+                keep = (kernel == 0).all()  # Keras leaves an all-zero kernel (and u) as they are
+                self.vector_u.copy_(torch.where(keep, self.vector_u, u))
+                kernel.copy_(torch.where(keep, kernel, new))
+        return self.layer(inputs)
+
+    # ----- config -----
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "layer": LAYERS.serialize(self.layer), "power_iterations": self.power_iterations}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "SpectralNormalization":
+        config = dict(config)
+        inner = config.pop("layer")
+        layer = LAYERS.deserialize(inner)
+        if isinstance(inner, dict) and isinstance(inner.get("build_config"), dict) and hasattr(layer, "build_from_config"):
+            layer.build_from_config(inner["build_config"])
+        return cls(layer, **config)
+
+    def extra_repr(self) -> str:
+        return ", ".join([f"name={self.name!r}", f"power_iterations={self.power_iterations}"] + self._repr_common())
