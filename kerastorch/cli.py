@@ -2,7 +2,7 @@
 
 ``kerastorch convert MODEL OUT``
     Load a Keras model file (a ``.keras`` archive from Keras 3 or tf.keras, a tf.keras full-model
-    ``.h5``, or a kerastorch model ``.safetensors``) and write it as ``OUT``: a kerastorch
+    ``.h5``, a tf.keras SavedModel directory, or a kerastorch model ``.safetensors``) and write it as ``OUT``: a kerastorch
     ``.safetensors`` (the ``state_dict`` with the Keras config in its metadata) or a ``.keras``
     archive Keras 3 loads. ``OUT`` is written atomically; ``--no-overwrite`` keeps an existing file.
 
@@ -49,10 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     convert = commands.add_parser(
         "convert", help="convert a .keras / .h5 model file to .safetensors (or .keras)",
-        description="Load a Keras model file (.keras, tf.keras .h5, kerastorch .safetensors) and write it as "
+        description="Load a Keras model file (.keras, tf.keras .h5 or SavedModel directory, kerastorch .safetensors) "
+                    "and write it as "
                     "OUT: .safetensors (weights + Keras config) or .keras (loads in Keras 3).",
     )
-    convert.add_argument("model", metavar="MODEL", help="the model file to read (.keras, .h5 or .safetensors)")
+    convert.add_argument("model", metavar="MODEL",
+                         help="the model to read (.keras, .h5, .safetensors, or a tf.keras SavedModel directory)")
     convert.add_argument("out", metavar="OUT", help="the file to write (.safetensors or .keras)")
     convert.add_argument("--no-overwrite", action="store_true", help="refuse to replace an existing OUT")
     summary = commands.add_parser("summary", help="print a model file's summary table",
