@@ -180,7 +180,8 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
     return out
 
 
-_WRAPPER_STEMS = ("simple_rnn", "lstm", "gru", "rnn", "bidirectional", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
+_WRAPPER_STEMS = ("simple_rnn", "lstm", "gru", "rnn", "bidirectional", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
+                  "time_distributed")
 _SUBLAYER_ORDER = {"forward_layer": 0, "backward_layer": 1}
 
 
@@ -229,7 +230,8 @@ _CELL_LAYERS = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLST
 def _sublayer_groups(class_name: str, config: dict) -> list[tuple[str, str, dict]]:
     """Keras 3's groups of a layer's sublayers, in the order of its weights (``layer.weights``): a
     recurrent layer's ``cell``; ``RNN``'s cell (a ``StackedRNNCells`` keeps its cells at
-    ``cells/<snake class>[_n]``); ``Bidirectional``'s ``forward_layer`` then ``backward_layer``."""
+    ``cells/<snake class>[_n]``); ``Bidirectional``'s ``forward_layer`` then ``backward_layer``;
+    ``TimeDistributed``'s ``layer``."""
     if class_name in _CELL_LAYERS:
         return [("cell", "", {})]
     if class_name == "RNN" and isinstance(config.get("cell"), dict):
@@ -248,6 +250,9 @@ def _sublayer_groups(class_name: str, config: dict) -> list[tuple[str, str, dict
         backward = config.get("backward_layer") if isinstance(config.get("backward_layer"), dict) else forward
         return [("forward_layer", str(forward.get("class_name")), forward.get("config") or {}),
                 ("backward_layer", str(backward.get("class_name")), backward.get("config") or {})]
+    if class_name == "TimeDistributed" and isinstance(config.get("layer"), dict):  # its inner layer's group
+        inner = config["layer"]
+        return [("layer", str(inner.get("class_name")), inner.get("config") or {})]
     return []
 
 
