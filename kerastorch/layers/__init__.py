@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import LAYERS
-from . import activations, convolutional, core, merging, normalization, pooling, preprocessing, regularization, reshaping, rnn
+from . import activations, attention, convolutional, core, merging, normalization, pooling, preprocessing, regularization, reshaping, rnn
 from .activations import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from .convolutional import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .merging import *  # noqa: F401,F403
@@ -44,6 +45,6 @@ def deserialize(config: Any) -> Layer:
 
 __all__ = sorted(
     ["InputSpec", "Layer", "WeightSpec", "deserialize", "get", "serialize"]
-    + [name for family in (activations, convolutional, core, merging, normalization, pooling, preprocessing,
+    + [name for family in (activations, attention, convolutional, core, merging, normalization, pooling, preprocessing,
                            regularization, reshaping, rnn) for name in family.__all__]
 )
