@@ -224,3 +224,62 @@ def test_checkpoint_file_cannot_point_outside_its_folder(tmp_path):
     model = kt.models.load_model(fixture("sequential", "h5"))
     with pytest.raises(ValueError, match="outside its folder"):
         kt.saving.load_keras_weights(model, tmp_path / "c")
+
+
+def test_crc32c_of_long_inputs_equals_the_bytewise_loop():
+    """Long inputs (tensors) go through the chunked NumPy path; it must equal the plain table loop."""
+    from kerastorch.saving.tf import crc32c as module
+
+    data = bytes(range(256)) * 1200 + b"tail"  # 307204 bytes: 300 chunks of 1 KiB and a remainder
+    plain = module._register(0xFFFFFFFF, data) ^ 0xFFFFFFFF
+    assert module._vector(0xFFFFFFFF, data) ^ 0xFFFFFFFF == plain == crc32c(data)
+    assert module._vector(12345 ^ 0xFFFFFFFF, data) == module._register(12345 ^ 0xFFFFFFFF, data)
+
+
+class _FakeBundle:
+    """An object graph without a file (to build graphs no writer would produce)."""
+
+    nodes: list = []
+
+    def __init__(self, prefix, limits):
+        self.index_path = prefix + ".index"
+
+    def object_graph(self):
+        return self.nodes
+
+    def tensor(self, key):
+        return torch.zeros(2).numpy()
+
+
+def _graph(monkeypatch, nodes):
+    from kerastorch.saving.tf import savedmodel, wire
+
+    _FakeBundle.nodes = [wire.TrackableObject(children=c, attributes=a) for c, a in nodes]
+    monkeypatch.setattr(savedmodel, "Bundle", _FakeBundle)
+    return savedmodel
+
+
+def test_recursive_object_graph_is_refused(monkeypatch):
+    var = ("VARIABLE_VALUE", "d/kernel", "k")
+    savedmodel = _graph(monkeypatch, [([(1, "layer_with_weights-0")], []),
+                                      ([(0, "layer_with_weights-0"), (2, "kernel")], []),  # points back at root
+                                      ([], [var])])
+    with pytest.raises(ValueError, match="fake.index.*reached twice"):
+        savedmodel.read_checkpoint("fake", LoadLimits())
+
+
+def test_cycles_inside_a_layer_are_visited_once(monkeypatch):
+    var = ("VARIABLE_VALUE", "d/kernel", "k")
+    savedmodel = _graph(monkeypatch, [([(1, "layer_with_weights-0")], []),
+                                      ([(2, "kernel"), (1, "self"), (0, "root")], []),
+                                      ([(1, "owner")], [var])])
+    (entry,) = savedmodel.read_checkpoint("fake", LoadLimits())
+    assert entry.name == "d" and entry.weight_names == ["kernel"]
+
+
+def test_deeply_nested_object_graph_is_refused(monkeypatch):
+    n = 400  # models nested 400 deep: refused at 256, no RecursionError
+    nodes = [([(i + 1, "layer_with_weights-0")], []) for i in range(n)] + [([], [("VARIABLE_VALUE", "x/k", "k")])]
+    savedmodel = _graph(monkeypatch, nodes)
+    with pytest.raises(ValueError, match="fake.index.*nest deeper than 256"):
+        savedmodel.read_checkpoint("fake", LoadLimits())

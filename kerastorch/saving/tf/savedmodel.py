@@ -150,9 +150,10 @@ def _metadata_nodes(directory: str, limits: LoadLimits) -> list[wire.SavedObject
     path = os.path.join(directory, _METADATA)
     if not os.path.isfile(path):
         raise ValueError(
-            f"the SavedModel has no {_METADATA}: the Keras config is absent (it was written by tf.saved_model.save, "
-            "Keras 3's model.export or a TF before 2.4, not by tf.keras's model.save), so kerastorch cannot rebuild "
-            "the model. Rebuild the architecture in kerastorch (or load it from a .keras / .h5 file of the same "
+            f"the SavedModel has no {_METADATA}: the Keras config is absent (it was written by tf.saved_model.save "
+            "or Keras 3's model.export, not by tf.keras's model.save; or by an older TensorFlow, before 2.5 by TF's "
+            "own warning, which kept the Keras metadata inside saved_model.pb, not read by kerastorch), so kerastorch "
+            "cannot rebuild the model. Rebuild the architecture in kerastorch (or load it from a .keras / .h5 file of the same "
             f"network) and load the weights with load_keras_weights(model, {os.path.join(directory, 'variables')!r}); "
             "or, where TensorFlow runs, re-save it with tf.keras as .h5 / .keras"
         )
