@@ -275,16 +275,18 @@ class MultiHeadAttention(NestedWeights, Layer):
         self._fused_ok = axes == (rank - 3,) and rank == 4
 
     def get_build_config(self) -> dict[str, Any] | None:
+        """Keras 3's ``{"shapes_dict": {"query_shape", "value_shape", "key_shape"}}``."""
         if not self.built:
             return None
         q, v, k = (list(s) for s in self._build_shape)
-        return {"query_shape": q, "value_shape": v, "key_shape": k}
+        return {"shapes_dict": {"query_shape": q, "value_shape": v, "key_shape": k}}
 
     def build_from_config(self, config: dict[str, Any]) -> None:
-        if config and config.get("query_shape") is not None:
-            self.build([config["query_shape"], config["value_shape"], config.get("key_shape")])
-        elif config and config.get("input_shape") is not None:
-            self.build(config["input_shape"])
+        shapes = (config or {}).get("shapes_dict") or config or {}
+        if shapes.get("query_shape") is not None and shapes.get("value_shape") is not None:
+            self.build([shapes["query_shape"], shapes["value_shape"], shapes.get("key_shape")])
+        elif shapes.get("input_shape") is not None:
+            self.build(shapes["input_shape"])
 
     def compute_output_shape(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> tuple:
         if isinstance(query_shape, list) and query_shape and isinstance(query_shape[0], (list, tuple)):
