@@ -3,7 +3,7 @@
 ``x * rsqrt(mean(x ** 2, axis) + epsilon) * scale`` (``keras.ops.rms_normalization``), ``epsilon`` 1e-6, a
 ``scale`` weight of shape ``[input_shape[a] for a in sorted(axis)]`` (ones). As in Keras, ``scale`` multiplies
 the normalized input with plain (trailing-aligned) broadcasting, and ``axis`` is kept as a sorted list once
-built. Trailing axes run as one ``F.rms_norm`` call.
+built. Computed as ``x * x`` (its backward copies nothing, unlike ``F.rms_norm``'s ``pow``).
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numbers
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from ..._registry import LAYERS
+from ..input_spec import InputSpec
 from ..layer import Layer, WeightSpec
 from ._axes import axis_arg
 
@@ -33,6 +33,7 @@ class RMSNormalization(Layer):
         except ValueError as e:
             raise ValueError(f'RMSNormalization layer "{self.name}": {e}') from None
         self.epsilon = float(epsilon)
+        self.input_spec = InputSpec(min_ndim=1)
         self._finish_init()
 
     def _axes(self, input_shape: Any) -> list[int]:
@@ -56,13 +57,12 @@ class RMSNormalization(Layer):
     def input_shape_from_weights(self, shapes: Any) -> tuple[int | None, ...]:
         shape = tuple(shapes["scale"])
         axes = [self.axis] if isinstance(self.axis, int) else sorted(self.axis)
-        if all(a < 0 for a in axes):
-            out: list[int | None] = [None] * (1 + max(-a for a in axes))
-            for a, d in zip(axes, shape):
-                out[a] = d
-            return tuple(out)
-        raise ValueError(f'RMSNormalization layer "{self.name}" cannot be built from weight shapes {dict(shapes)} '
-                         f"with non-negative axes {self.axis}: the input rank is unknown.")
+        # the smallest rank the axes fit (a guess when some axis is non-negative; the call rechecks)
+        rank = max(max(a + 1 if a >= 0 else -a for a in axes), 1)
+        out: list[int | None] = [None] * rank
+        for a, d in zip(sorted(a % rank for a in axes), shape):
+            out[a] = d
+        return tuple(out)
 
     def _on_build(self, input_shape: Any) -> None:
         self.axis = self._axes(input_shape)
@@ -72,14 +72,9 @@ class RMSNormalization(Layer):
         return tuple(input_shape)
 
     def _on_new_input(self, inputs: torch.Tensor) -> None:
-        if not inputs.dtype.is_floating_point:
-            raise ValueError(f'RMSNormalization layer "{self.name}": expects a floating point input. '
-                             f"Received dtype {inputs.dtype}.")
         rank = inputs.dim()
         axes = sorted(a % rank for a in self._axes(tuple(inputs.shape)))
         self._dims = tuple(axes)
-        self._trailing = axes == list(range(rank - len(axes), rank))
-        self._normalized = tuple(inputs.shape[rank - len(axes):])
         scale_shape = tuple(inputs.shape[a] for a in axes)
         try:
             torch.broadcast_shapes(tuple(inputs.shape), scale_shape)
@@ -90,11 +85,8 @@ class RMSNormalization(Layer):
             ) from None
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        scale = self.scale
-        if self._trailing:
-            return F.rms_norm(inputs, self._normalized, scale.reshape(self._normalized), self.epsilon)
         rrms = torch.rsqrt((inputs * inputs).mean(self._dims, keepdim=True) + self.epsilon)
-        return inputs * rrms * scale
+        return inputs * rrms * self.scale
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

@@ -6,7 +6,7 @@ same bins as torch's adaptive pooling: checked for every ``1 <= out <= L <= 20``
 backend (``AdaptiveMaxPooling1D`` there crashes the process with a floating point exception when
 ``ceil(L / out) + 1 > L``, e.g. ``out=1``; torch's answer is the plain pooling Keras means). So
 ``F.adaptive_{avg,max}_pool{n}d`` run here, on a channels-first view for ``channels_last`` (no copy of the
-activation; the output comes back in the input's layout).
+input; the 1-D/2-D outputs come back in the input's layout, the 3-D ones are copied into it).
 """
 from __future__ import annotations
 
@@ -58,7 +58,6 @@ class AdaptivePooling(Layer):
             raise ValueError(f'{type(self).__name__} layer "{self.name}": {e}') from None
         self.output_size = size
         self._channels_first = self.data_format == "channels_first"
-        self._fn = (_AVG if self._pool == "avg" else _MAX)[n]
         self.input_spec = InputSpec(ndim=n + 2)
         self._finish_init()
 
@@ -77,11 +76,13 @@ class AdaptivePooling(Layer):
                              f"Received: input shape {tuple(inputs.shape)}")
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        fn = (_AVG if self._pool == "avg" else _MAX)[self.rank]  # looked up: torch's max pools do not pickle
         if self._channels_first:
-            return self._fn(inputs, self.output_size)
-        x = inputs.movedim(-1, 1)
-        y = self._fn(x, self.output_size)
-        return y.movedim(1, -1)
+            return fn(inputs, self.output_size)
+        y = fn(inputs.movedim(-1, 1), self.output_size).movedim(1, -1)
+        # torch's 3-D adaptive pools answer a channels-first output whatever the input's layout: the (pooled,
+        # small) output is laid out channels_last once, so that the next layer gets Keras's layout
+        return y if self.rank < 3 else y.contiguous()
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "output_size": list(self.output_size), "data_format": self.data_format}
