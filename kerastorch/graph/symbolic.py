@@ -6,6 +6,7 @@ module (a user's ``custom_objects`` class) has no hook and is recorded as it is.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -55,6 +56,39 @@ def _to_spec(shape: Any, dtype: torch.dtype) -> Any:
     return _Spec((tuple(None if d is None else int(d) for d in shape), dtype))
 
 
+def check_call_arguments(layer: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+    """Keras binds a node's arguments to the layer's ``call`` when it builds the graph, so a node passing
+    an extra tensor, an unknown keyword or several tensors to a one-tensor layer (a damaged or hand-edited
+    config) fails there, at load, instead of at the first call: the same check here, with the signature of
+    the layer's ``call`` (``forward`` for a model or a plain torch module)."""
+    name = getattr(layer, "name", None) or type(layer).__name__
+    cls = type(layer)
+    is_model = bool(getattr(layer, "_kt_is_model", False))
+    call = getattr(cls, "call", None)
+    target = call if callable(call) and not is_model else cls.forward
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):  # a builtin or C-implemented forward: nothing to bind against
+        return
+    bound_kwargs = {k: v for k, v in kwargs.items() if not (k == "training" and target is call)}  # the pipeline's own
+    try:
+        signature.bind(layer, *args, **bound_kwargs)
+    except TypeError as e:
+        raise ValueError(f'Layer "{name}" ({cls.__name__}) cannot be called with these arguments: {e}') from None
+    received = len(flatten(args[0])) if args else 0
+    if is_model:
+        expected = getattr(layer, "_n_inputs", None)
+        if expected is None and getattr(layer, "_kt_model_kind", None) == "sequential":
+            expected = 1
+        received = len(flatten(args))
+    else:
+        params = list(signature.parameters.values())[1:2]
+        one = bool(params) and params[0].annotation in ("torch.Tensor", torch.Tensor)
+        expected = 1 if one and isinstance(args[0], (list, tuple, dict)) else None
+    if expected is not None and received != expected:
+        raise ValueError(f'Layer "{name}" expects {expected} input(s), but it received {received} input tensors.')
+
+
 def symbolic_call(layer: torch.nn.Module, args: tuple, kwargs: dict) -> Any:
     """A layer called on KerasTensors: build it from the known input shapes, record and return the node's outputs.
 
@@ -63,6 +97,7 @@ def symbolic_call(layer: torch.nn.Module, args: tuple, kwargs: dict) -> Any:
     """
     if hasattr(layer, "symbolic_output_spec"):  # op layers: any mix of tensors and constants
         return Node(layer, args, kwargs, layer.symbolic_output_spec(args, kwargs)).outputs
+    check_call_arguments(layer, args, kwargs)
     inputs = args[0]
     if any(not isinstance(t, KerasTensor) for t in (inputs if isinstance(inputs, (list, tuple)) else [])):
         raise ValueError(

@@ -125,3 +125,34 @@ def test_cli_refuses_a_broken_file_with_status_2_and_one_line(tmp_path):
         assert cli_main(["summary", path]) == 2
     text = err.getvalue()
     assert text.count("\n") == 1 and "Traceback" not in text and "cnn_nchw.tf.h5" in text
+
+
+# ----------------------------------------------------------------------------- item 2: inbound-node arguments
+def _entry(config: dict, name: str) -> dict:
+    return next(e for e in config["config"]["layers"] if e["config"].get("name") == name)
+
+
+def test_inbound_unknown_keyword_is_refused_at_load(tmp_path):
+    path = copy(tmp_path, "shared.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "head")["inbound_nodes"][0]["kwargs"].update(foo=1))
+    refused(path, 'Layer "head" (Dense) cannot be called with these arguments', "foo")
+
+
+def test_inbound_extra_tensor_to_a_one_tensor_layer_is_refused_at_load(tmp_path):
+    path = copy(tmp_path, "cnn_nchw.tf.h5")
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        node = _entry(config, "pool")["inbound_nodes"][0]
+        node.append(json.loads(json.dumps(node[0])))  # the same tensor passed twice
+        f.attrs["model_config"] = json.dumps(config).encode()
+    refused(path, 'Layer "pool" expects 1 input(s), but it received 2 input tensors')
+
+
+def test_inbound_extra_tensor_to_a_nested_model_is_refused_at_load(tmp_path):
+    path = copy(tmp_path, "nested.tf.h5")
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        node = _entry(config, "inner_seq")["inbound_nodes"][0]
+        node.append(json.loads(json.dumps(node[0])))
+        f.attrs["model_config"] = json.dumps(config).encode()
+    refused(path, 'Layer "inner_seq" expects 1 input(s), but it received 2 input tensors')
