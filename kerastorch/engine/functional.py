@@ -215,6 +215,8 @@ class Functional(_Model):
 
     # ----- execution -----
     def forward(self, inputs: Any, *more: Any, training: bool | None = None, mask: Any = None) -> Any:
+        while more and more[-1] is None:  # torch.onnx's legacy exporter passes training=None positionally
+            more = more[:-1]
         if more:
             inputs = [inputs, *more]
         flat = self._flatten_inputs(inputs)

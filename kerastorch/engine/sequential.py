@@ -139,6 +139,8 @@ class Sequential(_Model):
     def run_with_masks(self, inputs: Any, mask: Any = None, training: bool | None = None) -> tuple[Any, Any]:
         """``(output, output mask)`` in one pass (a nested Sequential inside a graph)."""
         x = self._enter(inputs)
+        if isinstance(mask, (list, tuple)) and len(mask) == 1:
+            mask = mask[0]
         plan = self._mask_plan(mask is not None)[0]
         modules = self._modules
         for k, ms in zip(self._chain, plan or [None] * len(self._chain)):
@@ -157,18 +159,26 @@ class Sequential(_Model):
         return x, mask
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The output mask: what the chain computes for ``inputs`` with input ``mask``."""
         return self.run_with_masks(inputs, mask, training=False)[1]
 
-    def _enter(self, x: Any) -> Any:
+    def _enter(self, inputs: Any) -> Any:
+        """The input, through the input layer (set from the first call's shape when there is none yet)."""
+        x = inputs
+        if isinstance(x, (list, tuple)):  # Keras: a one-element list or tuple is its tensor
+            if len(x) != 1:
+                raise ValueError(f'Sequential model "{self.name}" takes 1 input, but it received {len(x)} inputs.')
+            x = x[0]
         inp = self.__dict__["_input_layer"]
         if inp is None and isinstance(x, torch.Tensor):  # first call of a model without an input shape
             self._set_input_shape((None,) + tuple(x.shape[1:]))  # as Keras: the batch dimension stays free
             inp = self.__dict__["_input_layer"]
-        return inp(x) if inp is not None else x
+        if inp is not None:
+            x = inp(x)
+        return x
 
     def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
-        plans = self.__dict__.get("_mask_plans") or {}
-        plain = plans.get(False)
+        plain = (self.__dict__.get("_mask_plans") or {}).get(False)
         if mask is not None or (plain if plain is not None else self._mask_plan(False))[0] is not None:
             return self.run_with_masks(inputs, mask, training)[0]
         x = self._enter(inputs)

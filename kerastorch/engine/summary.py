@@ -106,6 +106,28 @@ def _sequential_like(model: torch.nn.Module) -> bool:
     return True
 
 
+def _check_table(line_length: Any, positions: list, to_display: list[str]) -> None:
+    """tf.keras loops forever on a table too narrow for its text: refuse such arguments clearly."""
+    if isinstance(line_length, bool) or not isinstance(line_length, int) or line_length < 0:
+        raise ValueError(f"summary(): line_length must be a positive integer; received line_length={line_length!r}")
+    if len(positions) < len(to_display) or not all(
+            isinstance(p, (int, float)) and not isinstance(p, bool) for p in positions):
+        raise ValueError(f"summary(): positions must be {len(to_display)} numbers (the right edge of each column "
+                         f"{to_display}, as fractions of line_length or as characters); received positions={positions!r}")
+
+
+def _check_columns(line_length: int, given: list, positions: list[int], to_display: list[str]) -> None:
+    for col, name in enumerate(to_display):
+        width = positions[col] - (positions[col - 1] if col else 0)
+        last = col == len(positions) - 1
+        needed = 1 if last else 4  # the text, and 2 spaces and 1 separator before the next column
+        if width < needed:
+            raise ValueError(
+                f"summary(): line_length={line_length} with positions={given} leaves the column {name!r} {width} "
+                f"character(s); it needs at least {needed}. Use a larger line_length or other positions."
+            )
+
+
 def print_summary(
     model: torch.nn.Module,
     line_length: int | None = None,
@@ -131,8 +153,11 @@ def print_summary(
         positions = list(positions or [0.3, 0.6, 0.70, 1.0])
         to_display = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
         relevant = {n.id for nodes in model._nodes_by_depth.values() for n in nodes}
+    given = list(positions)
+    _check_table(line_length, positions, to_display)
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    _check_columns(line_length, given, positions, to_display)
     if show_trainable:
         line_length += 11
         positions.append(line_length)
@@ -151,6 +176,7 @@ def print_summary(
                     cutoff -= 1
                 if col == 0:
                     cutoff -= nested_level
+                cutoff = max(cutoff, 1)  # deep nesting in a narrow column: one character a line, never stuck
                 fit = left[col][:cutoff]
                 candidates = [fit.find(x) + len(x) for x in ("),", "},", "],", "',") if fit.find(x) >= 0]
                 if candidates:

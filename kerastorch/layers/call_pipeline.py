@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..graph.keras_tensor import KerasTensor
@@ -34,6 +35,23 @@ def _same_tensors(inputs: Any, key: tuple) -> bool:
     return True
 
 
+def _holds_numpy(x: Any) -> bool:
+    """A NumPy array, or a list/tuple/dict holding one (a model's several inputs)."""
+    if isinstance(x, (list, tuple)):
+        return any(isinstance(t, np.ndarray) for t in x)
+    if isinstance(x, dict):
+        return any(isinstance(t, np.ndarray) for t in x.values())
+    return isinstance(x, np.ndarray)
+
+
+def _from_numpy(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(x))  # shares the memory; a strided view is copied
+    if isinstance(x, dict):
+        return {k: _from_numpy(v) for k, v in x.items()}
+    return type(x)(_from_numpy(t) for t in x) if isinstance(x, (list, tuple)) else x
+
+
 _module_call = torch.nn.Module.__call__
 
 
@@ -45,8 +63,11 @@ class CallPipeline:
         # Functional-model construction: a call on symbolic KerasTensors records a graph node instead
         # (kerastorch.graph). Never taken while tracing. A tensor is answered first (the
         # cheapest test), so that eager calls pay one isinstance here.
-        if args and not isinstance(args[0], torch.Tensor) and _is_symbolic(args[0]) and not torch.compiler.is_compiling():
-            return symbolic_call(self, args, kwargs)
+        if args and not isinstance(args[0], torch.Tensor):
+            if _is_symbolic(args[0]) and not torch.compiler.is_compiling():
+                return symbolic_call(self, args, kwargs)
+            if _holds_numpy(args[0]):  # Keras takes NumPy arrays: a tensor of the array's dtype, on the CPU
+                args = (_from_numpy(args[0]), *args[1:])
         return _module_call(self, *args, **kwargs)
 
     def forward(self, inputs: Any, *args: Any, training: bool | None = None, mask: Any = None, **kwargs: Any) -> Any:
@@ -58,7 +79,7 @@ class CallPipeline:
         """
         # While tracing, always take the checked path (it costs nothing at run time) and never read
         # the key, so that no guard depends on what eager calls did.
-        if torch.compiler.is_compiling():
+        if torch.compiler.is_compiling() or torch.jit.is_tracing():
             inputs = self._prepare(inputs)
         else:
             key = self._call_key
@@ -105,13 +126,13 @@ class CallPipeline:
             cast = type(inputs)(self._cast(t) for t in inputs)
             self._on_new_inputs(cast)
             # Fast-path key for a list of tensors: every full shape and dtype, only when no cast happened.
-            if not torch.compiler.is_compiling():
+            if not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
                 same = self.built and all(isinstance(t, torch.Tensor) and c is t for c, t in zip(cast, inputs))
                 self._call_key = (type(inputs), tuple((t.shape, t.dtype) for t in inputs), None) if same else None
             return cast
         inputs = self._cast(inputs)
         self._on_new_input(inputs)
-        if self.built and not torch.compiler.is_compiling():
+        if self.built and not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
             self._call_key = (inputs.shape, inputs.shape[1:], inputs.dtype)
         return inputs
 

@@ -278,8 +278,10 @@ def test_same_padding_matches_explicit_tf_split():
 
 def test_non_tensor_and_integer_inputs_are_value_errors():
     layer = Conv2D(1, 1, input_shape=(2, 2, 1))
+    # NumPy arrays are taken as Keras takes them (README, "Models"); other non-tensors are refused
+    assert torch.equal(layer(np.ones((1, 2, 2, 1), np.float32)), layer(torch.ones(1, 2, 2, 1)))
     with pytest.raises(ValueError, match="expects a torch.Tensor"):
-        layer(np.ones((1, 2, 2, 1), np.float32))
+        layer([[1.0, 2.0]])
     with pytest.raises(ValueError, match="floating-point input"):
         layer(torch.ones(1, 2, 2, 1, dtype=torch.int64))
 
