@@ -64,8 +64,9 @@ def R(cells, **args):
     return {"cls": "RNN", "args": args, "cells": cells}
 
 
-def C(spec, mask=None, initial_state=False, k3=True, steps=T):
-    return {"spec": spec, "mask": mask, "initial_state": initial_state, "k3": k3, "steps": steps}
+def C(spec, mask=None, initial_state=False, k3=True, steps=T, features=None):
+    return {"spec": spec, "mask": mask, "initial_state": initial_state, "k3": k3, "steps": steps,
+            "features": features or [F]}
 
 
 CASES = [
@@ -125,6 +126,15 @@ CASES = [
     C(R([S("SimpleRNNCell", units=U)], return_state=True, return_sequences=True), mask="right"),
     C(R([S("LSTMCell", units=U), S("GRUCell", units=2)], return_sequences=True, return_state=True)),
     C(R([S("LSTMCell", units=U), S("SimpleRNNCell", units=2)], return_state=True), mask="left"),
+    # ConvLSTM (tf.keras default recurrent_activation: hard_sigmoid; Keras 3: sigmoid)
+    C(S("ConvLSTM2D", filters=2, kernel_size=3), features=[5, 5, 3]),
+    C(S("ConvLSTM2D", filters=2, kernel_size=(3, 2), padding="same", strides=2, return_sequences=True,
+        return_state=True), features=[5, 6, 3], mask="right"),
+    C(S("ConvLSTM2D", filters=2, kernel_size=2, data_format="channels_first", go_backwards=True,
+        recurrent_activation="sigmoid"), features=[3, 4, 4], k3=False, initial_state=True),
+    C(S("ConvLSTM1D", filters=3, kernel_size=2, padding="same", dilation_rate=2, return_sequences=True),
+      features=[6, 2]),
+    C(S("ConvLSTM3D", filters=2, kernel_size=2, use_bias=False, unit_forget_bias=False), features=[3, 3, 3, 2]),
 ]
 
 
@@ -211,7 +221,7 @@ def _record_lib(tf, lib, case, arrays, tensors, cid, tag, weights, with_grads):
             tensors[f"{cid}.{tag}.grad.{i}"] = tf.convert_to_tensor(gv).numpy()
     mask_in = kwargs.get("mask")
     et, em, cm = try_call(lambda: _mask_kind(layer.compute_mask(x, mask_in)))
-    et2, em2, cos = try_call(lambda: jsonable(layer.compute_output_shape((None, case["steps"], F))))
+    et2, em2, cos = try_call(lambda: jsonable(layer.compute_output_shape((None, case["steps"], *case["features"]))))
     names = [v.name if tag == "tf" else v.path for v in layer.weights]
     rec = {"config": jsonable(layer.get_config()), "weight_names": names,
            "weight_shapes": [list(v.shape) for v in layer.weights], "n_outputs": len(y),
@@ -229,7 +239,8 @@ def record_cases(out, tf, tfk, k3):
         case = dict(case, id=cid, seed=1800 + 10 * i)
         steps = case["steps"]
         time_major = case["spec"]["args"].get("time_major", False)
-        x = rng.standard_normal((steps, B, F) if time_major else (B, steps, F)).astype("float32")
+        feats = tuple(case["features"])
+        x = rng.standard_normal((steps, B, *feats) if time_major else (B, steps, *feats)).astype("float32")
         arrays = {"input": x}
         if case["mask"]:
             arrays["mask"] = _mask(case["mask"], steps)
@@ -242,14 +253,20 @@ def record_cases(out, tf, tfk, k3):
             spec = case["spec"]
             if spec["cls"] == "Bidirectional":
                 sizes = [int(s) for s in tf.nest.flatten(probe.forward_layer.cell.state_size)] * 2
+            elif spec["cls"].startswith("ConvLSTM"):
+                sizes = [None, None]
             else:
                 sizes = [int(s) for s in tf.nest.flatten(probe.cell.state_size)]
         del probe_out
         case["n_states"] = len(sizes)
         for j, n in enumerate(sizes):
-            arrays[f"state.{j}"] = rng.standard_normal((B, n)).astype("float32")
+            shape = (B, n)
+            if n is None:  # a ConvLSTM state: the shape of its output feature map
+                shape = tuple(int(d) for d in probe.compute_output_shape((B, steps, *feats)))
+                shape = shape if not probe.return_sequences else (shape[0], *shape[2:])
+            arrays[f"state.{j}"] = rng.standard_normal(shape).astype("float32")
         rec_tf, weights = _record_lib(tf, tfk, case, arrays, tensors, cid, "tf", None, True)
-        rec = {"id": cid, "spec": case["spec"], "batch": B, "steps": steps, "features": F, "mask": case["mask"],
+        rec = {"id": cid, "spec": case["spec"], "batch": B, "steps": steps, "features": case["features"], "mask": case["mask"],
                "initial_state": case["initial_state"], "n_states": len(sizes), "tf": rec_tf}
         if case["k3"]:
             et, em, res = try_call(lambda: _record_lib(tf, k3, case, arrays, tensors, cid, "k3", weights, False))

@@ -144,3 +144,23 @@ above the tolerance."""
     model = _load(name, tag)
     out = model(_inputs(name))
     assert_close(out, T[f"{name}.{tag}.out.0"])
+
+
+def test_conv_lstm_weight_names_and_paths(tmp_path):
+    """tf.keras names a ConvLSTM2D's weights without a cell scope (conv_lstm2d/kernel:0); Keras 3 keeps them in
+    its cell group (layers/conv_lstm2d/cell/vars); both written and read back."""
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(kt.layers.ConvLSTM2D(2, 3, padding="same", return_sequences=True),
+                                 kt.layers.ConvLSTM2D(1, 2))
+    x = torch.randn(2, 3, 5, 5, 2)
+    want = module(x)
+    kt.save_keras_weights(module, tmp_path / "w.h5")
+    assert _h5_weight_names(tmp_path / "w.h5")["conv_lstm2d"] == [
+        "conv_lstm2d/kernel:0", "conv_lstm2d/recurrent_kernel:0", "conv_lstm2d/bias:0"]
+    kt.save_keras_weights(module, tmp_path / "w.weights.h5")
+    assert "layers/conv_lstm2d_1/cell/vars/1" in _keras3_datasets(tmp_path / "w.weights.h5")
+    for name in ("w.h5", "w.weights.h5"):
+        twin = torch.nn.Sequential(kt.layers.ConvLSTM2D(2, 3, padding="same", return_sequences=True),
+                                   kt.layers.ConvLSTM2D(1, 2))
+        kt.load_keras_weights(twin, tmp_path / name)
+        assert_close(twin(x), want)

@@ -97,10 +97,12 @@ class BaseRNN(Layer):
         return _state_sizes(self.cell)
 
     # ----- shapes -----
+    _input_ndim = 3  # (batch, time, features); ConvLSTM: (batch, time, *spatial, channels)
+
     def _check_rank(self, shape: Sequence[Any]) -> None:
-        if len(shape) != 3:
+        if len(shape) != self._input_ndim:
             raise ValueError(
-                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim=3, found '
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim={self._input_ndim}, found '
                 f"ndim={len(shape)}. Full shape received: {shape_str(shape)}"
             )
 
@@ -110,7 +112,7 @@ class BaseRNN(Layer):
             input_shape = input_shape[0]
         shape = tuple(input_shape)
         self._check_rank(shape)
-        return (shape[1], shape[0], shape[2]) if self.time_major else shape
+        return (shape[1], shape[0], *shape[2:]) if self.time_major else shape
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         batch, time, _ = self._sequence_shape(input_shape)
@@ -165,7 +167,7 @@ class BaseRNN(Layer):
 
     def _validate_states(self, states: list[torch.Tensor], batch: int, what: str) -> None:
         sizes = self.state_sizes
-        expected = [(batch, s) for s in sizes]
+        expected = self._state_shapes(batch)
         received = [tuple(s.shape) for s in states]
         if len(states) != len(sizes) or any(r != e for r, e in zip(received, expected)):
             raise ValueError(
@@ -196,7 +198,11 @@ class BaseRNN(Layer):
             return [s.to(x.dtype) for s in states]
         if self.stateful and self._states is not None:
             return self._states
-        return [x.new_zeros(batch, s) for s in self.state_sizes]
+        return [x.new_zeros(shape) for shape in self._state_shapes(batch, x)]
+
+    def _state_shapes(self, batch: int, x: torch.Tensor | None = None) -> list[tuple[int, ...]]:
+        """The shape of each state tensor for a batch (ConvLSTM: feature maps)."""
+        return [(batch, s) for s in self.state_sizes]
 
     # ----- the call -----
     def _check_input(self, inputs: Any) -> None:
@@ -354,7 +360,7 @@ class BaseRNN(Layer):
         for t in range(x.shape[1]):
             out, new = cell.step(xp[:, t], states, rk, bias, rec_mask)
             if mask is not None:
-                m = mask[:, t].unsqueeze(-1)
+                m = mask[:, t].view(-1, *[1] * (out.dim() - 1))
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
                 if prev is None:
                     prev = torch.zeros_like(out)
@@ -374,7 +380,7 @@ class BaseRNN(Layer):
             out, new = cell(x[:, t], list(states), training=training) if isinstance(cell, Layer) else cell(x[:, t], list(states))
             new = _as_list(new)
             if mask is not None:
-                m = mask[:, t].unsqueeze(-1)
+                m = mask[:, t].view(-1, *[1] * (out.dim() - 1))
                 new = [torch.where(m, n, s) for n, s in zip(new, states)]
                 if prev is None:
                     prev = torch.zeros_like(out)

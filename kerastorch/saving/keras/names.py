@@ -183,8 +183,9 @@ def tf_keras_weight_names(layer: object) -> list[str]:
         return [f"{name}/{w}:0" for w in layer.weight_names]  # type: ignore[attr-defined]
     out: list[str] = []
     for _, _, sub in subs():
-        if sub is layer:
-            out += [f"{name}/{layer.cell.name}/{w}:0" for w in layer.weight_names]  # type: ignore[attr-defined]
+        if sub is layer:  # tf.keras scopes an LSTM's weights in its cell (lstm_cell), not a ConvLSTM's
+            scope = f"{layer.cell.name}/" if getattr(layer, "_tf_keras_cell_scope", True) else ""  # type: ignore[attr-defined]
+            out += [f"{name}/{scope}{w}:0" for w in layer.weight_names]  # type: ignore[attr-defined]
         else:
             out += [f"{name}/{n}" for n in tf_keras_weight_names(sub)]
     return out
