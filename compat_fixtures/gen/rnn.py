@@ -412,8 +412,23 @@ def m_stacked_lstm_masked(L, lib):
     return lib.Model(inp, x)
 
 
+def m_video(L, lib):
+    inp = L.Input(shape=(4, 6, 6, 1))
+    x = L.TimeDistributed(L.Conv2D(2, 3, activation="relu"))(inp)
+    x = L.TimeDistributed(L.Flatten())(x)
+    x = L.LSTM(3)(x)
+    return lib.Model(inp, L.Dense(2)(x))
+
+
+def m_conv_lstm(L, lib):
+    inp = L.Input(shape=(3, 6, 6, 2))
+    x = L.ConvLSTM2D(2, 3, padding="same", return_sequences=True)(inp)
+    x = L.ConvLSTM2D(1, 2, strides=2)(x)
+    return lib.Model(inp, L.Dense(2)(L.Flatten()(x)))
+
+
 MODELS = {"text_classifier": m_text_classifier, "gru_forecaster": m_gru_forecaster, "seq2seq": m_seq2seq,
-          "mixed": m_mixed, "stacked_lstm_masked": m_stacked_lstm_masked}
+          "mixed": m_mixed, "stacked_lstm_masked": m_stacked_lstm_masked, "video": m_video, "conv_lstm": m_conv_lstm}
 
 
 def _model_inputs(name, rng):
@@ -426,6 +441,10 @@ def _model_inputs(name, rng):
         return [rng.standard_normal((3, 8, 2)).astype("float32")]
     if name == "seq2seq":
         return [rng.standard_normal((3, 5, 3)).astype("float32"), rng.standard_normal((3, 4, 2)).astype("float32")]
+    if name == "video":
+        return [rng.standard_normal((2, 4, 6, 6, 1)).astype("float32")]
+    if name == "conv_lstm":
+        return [rng.standard_normal((2, 3, 6, 6, 2)).astype("float32")]
     if name == "stacked_lstm_masked":
         x = rng.standard_normal((3, 6, 3)).astype("float32")
         x[0, 4:] = 0.0

@@ -1,7 +1,8 @@
 """Whole recurrent models saved by real tf.keras 2.21 (.h5) and Keras 3.15.1 (.keras) load with Keras's outputs
 (compat_fixtures/rnn/models/, gen/rnn.py): a stacked GRU forecaster, a seq2seq encoder-decoder whose decoder
 takes the encoder's states as ``initial_state``, and a mixed model (SimpleRNN, RNN over stacked LSTM/GRU cells,
-Bidirectional GRU ``ave``, LSTM ``go_backwards``). Their weights written back by ``save_keras_weights`` carry
+Bidirectional GRU ``ave``, LSTM ``go_backwards``), a video model (TimeDistributed(Conv2D) -> LSTM) and two
+stacked ConvLSTM2D. Their weights written back by ``save_keras_weights`` carry
 tf.keras's weight names (``bidirectional/forward_gru/gru_cell/kernel:0``) and Keras 3's variable paths
 (``layers/bidirectional/forward_layer/cell/vars/0``), exactly those of Keras's own files, and load back."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rnn_fixtures import flat
 
 MODELS = {m["name"]: m for m in load_json("rnn/models.json")}
 T = load_tensors("rnn/models.safetensors")
-UNMASKED = ["gru_forecaster", "seq2seq", "mixed"]
+UNMASKED = ["gru_forecaster", "seq2seq", "mixed", "video", "conv_lstm"]
 
 
 def _inputs(name):
