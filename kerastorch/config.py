@@ -11,6 +11,9 @@ from typing import Any
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 _FLOATX = ("float16", "bfloat16", "float32", "float64")
+# The largest size, stride, dilation, unit count or shape dimension a layer accepts (kerastorch's bound,
+# see layers/utils/bounds.py): Keras takes any int and fails later; torch's pooling takes 32-bit sizes.
+MAX_DIM = 2**31 - 1
 
 
 def _keras_json() -> dict[str, Any]:

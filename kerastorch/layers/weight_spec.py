@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .. import constraints, initializers, regularizers
+from ..config import MAX_DIM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,12 +78,12 @@ def _input_shape_arg(value: Any, what: str) -> tuple[int | None, ...]:
     for d in value:
         if d is None:
             dims.append(None)
-        elif isinstance(d, numbers.Integral) and not isinstance(d, bool) and int(d) > 0:
+        elif isinstance(d, numbers.Integral) and not isinstance(d, bool) and 0 < int(d) <= MAX_DIM:
             dims.append(int(d))
         else:
             raise ValueError(
-                f"`{what}` must be a tuple of positive integers or None. Received: {what}={tuple(value)!r} "
-                f"(element {d!r})"
+                f"`{what}` must be a tuple of positive integers (each <= {MAX_DIM}) or None. "
+                f"Received: {what}={tuple(value)!r} (element {d!r})"
             )
     return tuple(dims)
 

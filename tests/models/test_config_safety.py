@@ -75,7 +75,7 @@ def test_absurd_sizes_are_refused_before_allocating(units) -> None:
 
 def test_absurd_input_shape_is_refused_in_a_functional_graph() -> None:
     cfg = _functional(_input(shape=[None, 10**30]), _node("Dense", "out", "x", units=3))
-    with pytest.raises(ValueError, match='"out"'):
+    with pytest.raises(ValueError, match=r'InputLayer "x".*each <= 2147483647'):  # refused where it is declared
         model_from_config(cfg)
     cfg = _functional(_input(shape=[None, 10**6]), _node("Dense", "out", "x", units=10**6))
     with pytest.raises(ValueError, match="refused before allocating"):

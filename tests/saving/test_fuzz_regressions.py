@@ -156,3 +156,39 @@ def test_inbound_extra_tensor_to_a_nested_model_is_refused_at_load(tmp_path):
         node.append(json.loads(json.dumps(node[0])))
         f.attrs["model_config"] = json.dumps(config).encode()
     refused(path, 'Layer "inner_seq" expects 1 input(s), but it received 2 input tensors')
+
+
+# ----------------------------------------------------------------------------- item 6: sizes without bounds
+@pytest.mark.parametrize("make", [
+    lambda: kt.layers.Conv2D(4, 3, strides=2**63),
+    lambda: kt.layers.MaxPooling2D(pool_size=(2, 2), strides=[2**31, 2]),
+    lambda: kt.layers.Conv2D(4, 3, dilation_rate=(1, 2**63 - 1)),
+    lambda: kt.layers.Dense(2**64),
+    lambda: kt.layers.InputLayer(batch_input_shape=[None, 2**64, 6]),
+])
+def test_huge_sizes_are_refused_when_the_layer_is_made(make):
+    with pytest.raises(ValueError, match="2147483647"):
+        make()
+
+
+def test_huge_strides_in_a_file_are_refused_at_load_with_the_layers_message(tmp_path):
+    path = copy(tmp_path, "cnn_seq.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "conv")["config"].update(strides=2**64))
+    refused(path, "conv", "`strides`", "<= 2147483647")
+
+
+# ----------------------------------------------------------------------------- item 1: op nodes
+def test_op_node_reshape_that_cannot_apply_is_refused_at_load_in_one_line(tmp_path):
+    path = copy(tmp_path, "k3_ops.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "reshape")["config"].update(newshape=[-1, 2**63, 4]))
+    message = refused(path, 'Op layer "reshape" (keras.ops.Reshape) cannot be applied')
+    assert "\n" not in message
+
+
+def test_op_node_with_an_unknown_keyword_is_refused_at_load(tmp_path):
+    path = copy(tmp_path, "tf_ops.tf.h5")
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        _entry(config, "tf.nn.relu6")["inbound_nodes"][0][3]["extra"] = 1
+        f.attrs["model_config"] = json.dumps(config).encode()
+    refused(path, 'Op layer "tf.nn.relu6"', "extra")

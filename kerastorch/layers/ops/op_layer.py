@@ -93,8 +93,9 @@ class OpLayer(Layer):
 
         try:
             out = self._fn(*map_structure(meta, args), **self.op_config, **map_structure(meta, kwargs))
-        except (RuntimeError, IndexError, TypeError, ValueError) as e:
-            raise ValueError(f'Op layer "{self.name}" ({_display(self.op)}) cannot be applied to these inputs: {e}') from None
+        except (RuntimeError, IndexError, TypeError, ValueError, OverflowError) as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__  # torch appends C++ frames
+            raise ValueError(f'Op layer "{self.name}" ({_display(self.op)}) cannot be applied to these inputs: {reason}') from None
         return map_structure(
             lambda o: _Spec((tuple(None if d != 0 and d % _SENTINEL == 0 else int(d) for d in o.shape), o.dtype)), out
         )

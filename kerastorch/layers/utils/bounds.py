@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-MAX_DIM = 2**31 - 1  # the largest size, stride, dilation, unit count or shape dimension accepted
+from ...config import MAX_DIM  # the largest size, stride, dilation, unit count or shape dimension accepted
 
 
 def over_max(values: Iterable[int]) -> set[int]:
