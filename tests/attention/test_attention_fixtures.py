@@ -98,3 +98,28 @@ def test_multi_head_attention_config_and_weight_names(case):
         assert config[k] == v, k
     if case["lib"] == "tf":
         assert tf_keras_weight_names(layer) == case["weight_names"]
+
+
+@pytest.mark.parametrize("case", DOC["gqa"], ids=lambda c: c["id"])
+def test_group_query_attention_matches_keras3(case):
+    from kerastorch.layers import GroupQueryAttention
+
+    key = f"{case['id']}.k3"
+    layer = GroupQueryAttention.from_config(case["config"])
+    (q_in, q, v), kwargs = _call_args(case, key)
+    layer.build([q.shape, v.shape, kwargs.get("key", v).shape])
+    layer.set_weights(_ws(key))
+    layer.eval()
+    assert [list(w.shape) for w in layer.get_weights()] == case["weight_shapes"]
+    y, scores = layer(q, v, return_attention_scores=True, **kwargs)
+    assert_close(y, T[f"{key}.out"], msg=key + " out")
+    assert_close(scores, T[f"{key}.scores"], msg=key + " scores")
+    fused = layer(q, v, **kwargs)
+    assert_close(fused, T[f"{key}.out_fused"], msg=key + " out without scores")
+    (fused * T[f"{key}.r"]).sum().backward()
+    assert_close(q_in.grad, T[f"{key}.dq"], msg=key + " dq")
+    assert_close(layer.query_dense.kernel.grad, T[f"{key}.dw0"], msg=key + " d query kernel")
+    config = layer.get_config()
+    for k, v in case["config"].items():
+        if k not in ("dtype", "kernel_initializer"):  # Keras 3 writes VarianceScaling's input_axes/output_axes
+            assert config[k] == v, k

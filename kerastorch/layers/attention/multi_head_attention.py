@@ -452,6 +452,10 @@ class MultiHeadAttention(NestedWeights, Layer):
             return (~mask).to(dtype) * self._neg(dtype)
         return (1.0 - mask.to(dtype)) * self._neg(dtype)
 
+    def _kv_heads(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The projected key and value heads the query heads attend to (GroupQueryAttention repeats them)."""
+        return k, v
+
     def _attend(self, query: torch.Tensor, value: torch.Tensor, key: torch.Tensor, query_mask: Any, value_mask: Any,
                 key_mask: Any, attention_mask: Any, return_scores: bool, training: bool, causal: bool) -> Any:
         gate = self._project(self.gate_dense, query) if self.use_gate else None
@@ -460,8 +464,7 @@ class MultiHeadAttention(NestedWeights, Layer):
         mask = None if causal_only else self._combined_mask(query, value, query_mask, value_mask, key_mask,
                                                             attention_mask, causal)
         q = self._project(self.query_dense, query)
-        k = self._project(self.key_dense, key)
-        v = self._project(self.value_dense, value)
+        k, v = self._kv_heads(self._project(self.key_dense, key), self._project(self.value_dense, value))
         dropout = self.dropout if training else 0.0
         # Keras 3 materializes the scores (and zeroes fully masked rows) when it cannot take its fused path
         zero_rows = self._keras3 and (self.dropout > 0.0 or return_scores or not self._fused_ok)
