@@ -342,3 +342,100 @@ register_op("k3:ZerosLike", "tf:zeros_like")(
     lambda x, dtype=None, name=None: torch.zeros_like(x, dtype=None if dtype is None else _dtype(dtype)))
 register_op("k3:OnesLike", "tf:ones_like")(
     lambda x, dtype=None, name=None: torch.ones_like(x, dtype=None if dtype is None else _dtype(dtype)))
+
+
+# ----- transformer graphs (issue 19): einsum, split, axes, comparisons, where, tile/repeat, shapes, ranges -----
+@register_op("k3:Einsum")
+def _einsum(*operands: torch.Tensor, subscripts: str, name: Any = None) -> torch.Tensor:
+    """``keras.ops.einsum(subscripts, *operands)`` (tf.keras's ``tf.einsum`` TFOpLambda records no operands)."""
+    return torch.einsum(subscripts, *operands)
+
+
+@register_op("k3:Split")
+def _k3_split(x: torch.Tensor, indices_or_sections: Any = 1, axis: int = 0, name: Any = None) -> list[torch.Tensor]:
+    """``keras.ops.split`` (numpy's): an int splits into equal sections (refused when it does not divide), a
+    list gives the split indices."""
+    axis = int(axis)
+    if isinstance(indices_or_sections, (list, tuple)):
+        return list(torch.tensor_split(x, [int(i) for i in indices_or_sections], dim=axis))
+    n = int(indices_or_sections)
+    if n <= 0 or x.shape[axis] % n:
+        raise ValueError(f"split: an axis of size {x.shape[axis]} does not divide into {n} equal sections")
+    return list(torch.chunk(x, n, dim=axis))
+
+
+@register_op("tf:split")
+def _tf_split(value: torch.Tensor, num_or_size_splits: Any = 1, axis: Any = 0, num: Any = None,
+              name: Any = None) -> list[torch.Tensor]:
+    """``tf.split``: an int gives equal pieces, a list gives the pieces' sizes (``-1`` once: the rest)."""
+    axis = int(axis)
+    size = value.shape[axis]
+    if isinstance(num_or_size_splits, (list, tuple)):
+        sizes = [int(s) for s in num_or_size_splits]
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = size - (sum(sizes) + 1)
+        if sum(sizes) != size or min(sizes) < 0:
+            raise ValueError(f"tf.split: sizes {list(num_or_size_splits)} do not add up to the axis size {size}")
+        return list(torch.split(value, sizes, dim=axis))
+    n = int(num_or_size_splits)
+    if n <= 0 or size % n:
+        raise ValueError(f"tf.split: an axis of size {size} does not divide into {n} equal pieces")
+    return list(torch.chunk(value, n, dim=axis))
+
+
+register_op("k3:Swapaxes")(lambda x, axis1, axis2, name=None: x.transpose(int(axis1), int(axis2)))
+register_op("k3:Moveaxis")(lambda x, source, destination, name=None: torch.movedim(x, _axis(source), _axis(destination)))
+for _names, _cmp in [
+    (("k3:Greater", "tf:math.greater", "tf:greater"), torch.gt),
+    (("k3:GreaterEqual", "tf:math.greater_equal", "tf:greater_equal"), torch.ge),
+    (("k3:Less", "tf:math.less", "tf:less"), torch.lt),
+    (("k3:LessEqual", "tf:math.less_equal", "tf:less_equal"), torch.le),
+]:
+    register_op(*_names)(lambda x, y, name=None, _f=_cmp: _f(*_tensors(x, y)))
+
+
+@register_op("k3:Where", "tf:where", "tf:where_v2")
+def _where(condition: torch.Tensor, x: Any = None, y: Any = None, name: Any = None) -> Any:
+    """``where(condition, x, y)``; a python number takes the other operand's dtype (Keras 3 / TF)."""
+    if x is None and y is None:
+        return torch.nonzero(condition)
+    x, y = _tensors(x, y)
+    return torch.where(condition.bool(), x, y)
+
+
+register_op("k3:Tile")(lambda x, repeats, name=None: torch.tile(x, tuple(int(r) for r in repeats)))
+register_op("tf:tile")(lambda input, multiples, name=None: torch.tile(input, tuple(int(r) for r in multiples)))  # noqa: A002
+
+
+@register_op("k3:Repeat")
+def _repeat(x: torch.Tensor, repeats: Any, axis: Any = None, name: Any = None) -> torch.Tensor:
+    if axis is None:
+        return torch.repeat_interleave(x.reshape(-1), repeats if isinstance(repeats, int) else torch.as_tensor(repeats))
+    return torch.repeat_interleave(x, repeats if isinstance(repeats, int) else torch.as_tensor(repeats), dim=int(axis))
+
+
+@register_op("tf:shape", "tf:compat.v1.shape")
+def _shape(input: torch.Tensor, out_type: Any = "int32", name: Any = None) -> torch.Tensor:  # noqa: A002
+    """``tf.shape``: the shape as an int32 (or ``out_type``) vector."""
+    return torch.tensor(tuple(input.shape), dtype=_dtype(out_type or "int32"), device=input.device)
+
+
+@register_op("tf:range")
+def _tf_range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: Any = None) -> torch.Tensor:
+    """``tf.range(start, limit, delta)`` (``tf.range(n)``: 0..n-1), int32 for integer bounds (TF's)."""
+    def num(v: Any) -> Any:
+        return v.item() if isinstance(v, torch.Tensor) else v
+
+    if any(isinstance(v, torch.Tensor) and v.is_meta for v in (start, limit, delta)):
+        from .op_layer import _SENTINEL  # shape inference: a bound known only at run time -> unknown length
+
+        floating = dtype is not None and _dtype(dtype).is_floating_point
+        return torch.empty(_SENTINEL, dtype=torch.float32 if floating else torch.int32, device="meta")
+    start, limit, delta = num(start), num(limit), num(delta)
+    if limit is None:
+        start, limit = 0, start
+    if dtype is not None:
+        out_dtype = _dtype(dtype)
+    else:
+        out_dtype = torch.int32 if all(isinstance(v, int) for v in (start, limit, delta)) else torch.float32
+    return torch.arange(start, limit, delta, dtype=out_dtype)
