@@ -12,6 +12,11 @@ here computes a layer. Per model ``<name>`` (``MODELS`` below):
   ``variables/``). Models marked ``traces: False`` are saved with ``save_traces=False`` (the graphs of
   their call functions are left out of ``saved_model.pb``; a real option of ``model.save``), to keep
   the fixtures small; kerastorch reads neither kind of ``saved_model.pb``.
+Models: ``sequential`` (Dense, BatchNormalization, Dropout), ``functional`` (two inputs, two outputs, a nested
+functional and a nested Sequential model, Conv1D, LayerNormalization), ``conv1d``, ``text`` (Embedding,
+Bidirectional(LSTM), LSTM), ``families`` (an adapted Normalization, MultiHeadAttention, SeparableConv1D, GRU,
+TimeDistributed(Dense)).
+
 * ``<name>.h5`` -- ``model.save('<name>.h5')`` of the same model (the reference kerastorch's result must equal).
 * ``<name>.ckpt/`` -- only for models marked ``fit``: compiled with Adam, fitted one step, then
   ``model.save_weights('<name>.ckpt/ckpt')`` (a TF checkpoint with optimizer slots; ``checkpoint`` names it).
@@ -87,6 +92,18 @@ def _models(tf, keras):
         return keras.Model(tokens, L.Dense(2, activation="sigmoid", name="head")(x), name="text_model")
     out["text"] = (text, {"fit": True, "traces": False})
 
+    def families():
+        seq = keras.Input((6, 4), name="seq")
+        norm = L.Normalization(axis=-1, name="norm")
+        norm.adapt(np.linspace(-2.0, 3.0, 2 * 6 * 4, dtype=np.float32).reshape(2, 6, 4) ** 2)
+        x = norm(seq)
+        x = L.MultiHeadAttention(num_heads=2, key_dim=3, name="mha")(x, x)
+        x = L.SeparableConv1D(4, 3, padding="same", name="sep")(x)
+        x = L.GRU(4, return_sequences=True, name="gru")(x)
+        x = L.TimeDistributed(L.Dense(2, name="td_dense"), name="td")(x)
+        return keras.Model(seq, L.GlobalAveragePooling1D(name="pool")(x), name="families")
+    out["families"] = (families, {"fit": True, "traces": False})
+
     def mobilenet():
         return keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=4)
     out["mobilenet_v2"] = (mobilenet, {"fit": False, "traces": False, "proof_only": True})
@@ -158,12 +175,14 @@ def main(out_dir):
     for name, (build, opts) in _models(tf, keras).items():
         fresh_session(keras, seed=SEED)
         model = build()
-        # non-trivial values for every weight (BatchNormalization's moving statistics included)
-        model.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 0.5 if w.ndim else w
-                           for w in model.get_weights()])
+        # non-trivial values for every trainable weight and BatchNormalization's moving statistics
+        # (an adapted Normalization keeps what adapt() computed)
+        for w in model.trainable_weights:
+            w.assign(rng.standard_normal(w.shape).astype(np.float32) * 0.5)
         for layer in model.submodules:
             if isinstance(layer, keras.layers.BatchNormalization):
-                layer.moving_variance.assign(np.abs(layer.moving_variance.numpy()) + 0.5)
+                layer.moving_mean.assign(rng.standard_normal(layer.moving_mean.shape).astype(np.float32) * 0.5)
+                layer.moving_variance.assign(rng.uniform(0.5, 1.5, layer.moving_variance.shape).astype(np.float32))
         inputs = _inputs(model, rng)
         if opts.get("proof_only"):
             import tempfile
@@ -192,6 +211,7 @@ def main(out_dir):
             "inputs": [{"name": t.name, "shape": list(a.shape), "dtype": str(a.dtype)} for t, a in zip(model.inputs, inputs)],
             "output_names": list(model.output_names),
             "n_weights": len(model.weights),
+            "n_trainable_weights": len(model.trainable_weights),
             "traces": opts["traces"],
             "files": files,
         }

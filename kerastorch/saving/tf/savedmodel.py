@@ -90,21 +90,23 @@ class ObjectGraph:
         does not, and its variables are found depth first in child order (the order the layer tracked
         them: ``kernel``, ``bias``; ``cell`` then its own), each once, cycles visited once. The weight
         name is the variable's own (``lstm/lstm_cell/kernel`` -> ``kernel``, as ``.h5`` files name it)."""
+        self.first_hops: set[str] = set()  # the layer's children its variables were found under (checkpoints)
         listed = self.child(node, "variables")
         if listed is not None:
             order = [child for child, _ in self.nodes[listed].children]
             found = [(child, str(i)) for i, child in enumerate(order)]
         else:
             found, seen = [], {node}
-            stack = [(child, name) for child, name in reversed(self.nodes[node].children)]
+            stack = [(child, name, name) for child, name in reversed(self.nodes[node].children)]
             while stack:
-                current, name = stack.pop()
+                current, name, hop = stack.pop()
                 if current in seen or name in _NOT_LAYER_STATE:
                     continue
                 seen.add(current)
                 if self._value(current) is not None:
                     found.append((current, name))
-                stack.extend((child, n) for child, n in reversed(self.nodes[current].children))
+                    self.first_hops.add(hop)
+                stack.extend((child, n, hop) for child, n in reversed(self.nodes[current].children))
         out = []
         for current, name in found:
             value = self._value(current)
@@ -297,6 +299,11 @@ def read_checkpoint(prefix: str, limits: LoadLimits) -> list[KerasLayerWeights]:
             layer_name = owners.pop() if len(owners) == 1 else where
             found = graph.layer_weights(child, layer_name, where, None)
             if found is not None:
+                # The checkpoint records no classes; the weights tell most (a kernel + bias is a Dense).
+                # A tf.keras Wrapper tracks the layer it wraps as `layer`: weights only under it are a
+                # TimeDistributed's (Bidirectional's are under forward_layer / backward_layer).
+                if graph.first_hops == {"layer"}:
+                    found.class_name = "TimeDistributed"
                 entries.append(found)
 
     walk(0, "", 0)
