@@ -257,7 +257,7 @@ _KERAS3_DROPPED = {
     **{f"SeparableConv{n}D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint") for n in (1, 2)},
     **{f"SpatialDropout{n}D": ("noise_shape", "trainable") for n in (1, 2, 3)},
     # tf.keras's time_major (False: Keras 3's only layout; True is refused below)
-    **{cls: ("time_major",) for cls in ("SimpleRNN", "LSTM", "GRU", "RNN")},
+    **{cls: ("time_major",) for cls in ("SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
     # tf.keras's build shapes in the config (Keras 3: the build_config) and its softmax option
     "MultiHeadAttention": ("query_shape", "key_shape", "value_shape", "softmax_robust_masking"),
 }
