@@ -22,6 +22,9 @@ TimeDistributed(Dense)).
   ``model.save_weights('<name>.ckpt/ckpt')`` (a TF checkpoint with optimizer slots; ``checkpoint`` names it).
   The SavedModel and .h5 are written after that step, so all three hold the same weights.
 
+``subclassed.savedmodel/`` -- a subclassed ``keras.Model`` (one Dense) saved by ``model.save``: no config to
+rebuild it from (what ``load_model`` must refuse clearly).
+
 ``no_metadata.savedmodel/`` -- ``tf.saved_model.save`` of a ``tf.Module`` with one variable: a SavedModel
 without ``keras_metadata.pb`` (what ``load_model`` must refuse clearly).
 
@@ -215,6 +218,18 @@ def main(out_dir):
             "traces": opts["traces"],
             "files": files,
         }
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__(name="subclassed")
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    fresh_session(keras, seed=SEED)
+    sub = Subclassed()
+    sub(np.zeros((1, 3), np.float32))
+    sub.save(os.path.join(root, "subclassed.savedmodel"), save_format="tf")
     module = tf.Module()
     module.v = tf.Variable([1.0, 2.0])
     tf.saved_model.save(module, os.path.join(root, "no_metadata.savedmodel"))

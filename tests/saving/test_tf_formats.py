@@ -109,6 +109,14 @@ def test_saved_model_without_keras_metadata_says_what_to_do():
         kt.models.load_model(os.path.join(ROOT, "no_metadata.savedmodel"))
 
 
+def test_subclassed_saved_model_is_refused_with_the_way_out():
+    path = os.path.join(ROOT, "subclassed.savedmodel")
+    with pytest.raises(ValueError, match="subclassed tf.keras model .class 'Subclassed'.*load_keras_weights"):
+        kt.models.load_model(path)
+    with pytest.raises(ValueError, match="no layer_with_weights-N children.*subclassed"):
+        kt.saving.load_keras_weights(kt.layers.Dense(2), path)
+
+
 def test_a_plain_directory_is_refused(tmp_path):
     with pytest.raises(IsADirectoryError, match="without saved_model.pb"):
         kt.models.load_model(tmp_path)

@@ -189,7 +189,14 @@ def read_saved_model(directory: str, limits: LoadLimits) -> SavedKerasModel:
     root = meta("root")
     if not isinstance(root, dict) or not isinstance(root.get("class_name"), str):
         raise ValueError(f"{_METADATA}: the root node's metadata is not a Keras object description")
-    if not isinstance(root.get("config"), dict) or by_path["root"][0].identifier not in _MODEL_IDENTIFIERS:
+    identifier = by_path["root"][0].identifier
+    if identifier == "_tf_keras_model" and not (isinstance(root.get("config"), dict) and "layers" in root["config"]):
+        raise ValueError(
+            f"{_METADATA}: the root object is a subclassed tf.keras model (class {root['class_name']!r}): its "
+            "architecture is Python code, not a config, so kerastorch cannot rebuild it. Write the model in "
+            "kerastorch or torch and load the weights of its checkpoint with load_keras_weights"
+        )
+    if not isinstance(root.get("config"), dict) or identifier not in _MODEL_IDENTIFIERS:
         raise ValueError(
             f"{_METADATA}: the root object is a {root['class_name']} ({by_path['root'][0].identifier}) without a "
             "Keras model config (a subclassed model saves no config); rebuild it in kerastorch and load its weights "
