@@ -15,13 +15,13 @@ from __future__ import annotations
 import inspect
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 from ..._registry import LAYERS
 from ..input_spec import InputSpec, check_shape
 from ..layer import Layer
 from ..utils.mask_rules import keras3_config
+from ..utils.nested_weights import NestedWeights
 
 
 def _takes(module: Any, name: str) -> bool:
@@ -33,7 +33,7 @@ def _takes(module: Any, name: str) -> bool:
 
 
 @LAYERS.register()
-class TimeDistributed(Layer):
+class TimeDistributed(NestedWeights, Layer):
     """tf.keras ``TimeDistributed(layer)``: ``layer`` applied to each ``inputs[:, t]``."""
 
     supports_masking = True
@@ -131,32 +131,16 @@ class TimeDistributed(Layer):
                 return out.reshape(b, t, *out.shape[1:])
         return mask
 
-    # ----- the inner layer's weights -----
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        return list(self.layer.weights) if hasattr(self.layer, "weights") else list(self.layer.parameters())
+    # ----- the inner layer's weights (NestedWeights: Keras files name them as the wrapper's) -----
+    def _weight_owners(self) -> list[tuple[str, Layer]]:
+        inner = self.layer
+        if getattr(inner, "_kt_is_model", False):  # a nested model: its layers, in its order
+            return [(f"layer.{k}", m) for k, m in inner._modules.items() if isinstance(m, Layer) and m.weight_names]
+        return [("layer", inner)] if isinstance(inner, Layer) else []
 
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        return [w for w in self.weights if w.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        return [w for w in self.weights if not w.requires_grad]
-
-    def get_weights(self) -> list[np.ndarray]:
-        return self.layer.get_weights()
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        self.layer.set_weights(weights)
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        return list(self._activity_losses) + list(getattr(self.layer, "losses", []))
-
-    def apply_constraints(self) -> None:
-        if hasattr(self.layer, "apply_constraints"):
-            self.layer.apply_constraints()
+    def keras_sublayer_paths(self) -> list[tuple[str, str, Any]]:
+        """Keras 3 keeps the inner layer's variables in the group ``layer`` of the wrapper's."""
+        return [("layer", "layer", self.layer)]
 
     def _first_weight(self) -> torch.Tensor | None:
         return None  # the inner layer casts its own input
