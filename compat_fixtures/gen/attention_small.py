@@ -14,6 +14,11 @@ after build), ``{id}.after.{name}`` (every weight after the call: SpectralNormal
 (gradients of ``sum(output_j * upstream_j)``; trainable weights only).
 
 ``errors.json``: ``{"id", "keras", "class", "args", "input_shapes", "error_type", "message"}``.
+
+Whole models saved by each Keras (``models.json``: ``{"name", "keras": "tf" | "k3", "file"}``; ``<name>.tf.h5`` /
+``<name>.k3.keras``; ``models_tensors.safetensors``: ``<name>.<keras>.input`` / ``.output``): a text model whose
+Embedding(mask_zero) masks reach Attention and AdditiveAttention, a SpectralNormalization(Dense) model, and
+(Keras 3) adaptive pooling + RMSNormalization.
 """
 from __future__ import annotations
 
@@ -227,4 +232,59 @@ def main(out_dir):
     write_json(os.path.join(folder, "errors.json"), errs)
     save_safetensors(tensors, os.path.join(folder, "tensors.safetensors"))
     print(f"[attention_small] {len(records)} cases, {len(errs)} error cases")
-    return {"cases": len(records), "errors": len(errs)}
+    return {"cases": len(records), "errors": len(errs), "models": record_models(out_dir)}
+
+
+# ----------------------------------------------------------------------------- whole models in Keras files
+def _models(lib, keras3):
+    """name -> (model, inputs): a masked attention text model (both versions), a SpectralNormalization model
+    (both), and RMSNormalization / adaptive pooling (Keras 3)."""
+    L = lib.layers
+    rng = np.random.default_rng(1931)
+    out = {}
+    tok = L.Input((6,), dtype="int32", name="tokens")
+    emb = L.Embedding(20, 8, mask_zero=True, name="emb")(tok)
+    q = L.Dense(8, name="q")(emb)
+    att = L.Attention(use_scale=True, name="att")([q, emb])
+    add = L.AdditiveAttention(name="add_att")([att, emb])
+    pooled = L.GlobalAveragePooling1D(name="pool")(add)
+    ids = rng.integers(1, 20, (3, 6)).astype("int32")
+    ids[0, 4:] = 0
+    ids[1, 2:] = 0
+    out["masked_attention"] = (lib.Model(tok, L.Dense(2, name="head")(pooled)), ids)
+    x = L.Input((5,), name="x")
+    h = L.SpectralNormalization(L.Dense(4, name="inner"), power_iterations=2, name="sn")(x)
+    out["spectral_dense"] = (lib.Model(x, L.Dense(2, name="head")(h)), rng.standard_normal((3, 5)).astype("float32"))
+    if keras3:
+        img = L.Input((7, 9, 3), name="img")
+        h = L.AdaptiveAveragePooling2D((3, 4), name="aap")(img)
+        h = L.RMSNormalization(name="rms")(h)
+        h = L.Conv2D(4, 2, name="conv")(h)
+        h = L.AdaptiveMaxPooling2D((2, 2), name="amp")(h)  # an output of 1 crashes Keras 3 (SIGFPE)
+        out["adaptive_rms"] = (lib.Model(img, L.Flatten(name="flat")(h)),
+                               rng.standard_normal((2, 7, 9, 3)).astype("float32"))
+    return out
+
+
+def record_models(out_dir):
+    tf, tf_keras = import_tf()
+    keras3 = import_keras3()
+    folder = os.path.join(out_dir, SUBDIR)
+    tensors, records = {}, []
+    for tag, lib, ext in (("tf", tf_keras, "h5"), ("k3", keras3, "keras")):
+        fresh_session(lib, seed=7)
+        for name, (model, x) in _models(lib, lib is keras3).items():
+            w_rng = np.random.default_rng(5)
+            model.set_weights([(w_rng.standard_normal(w.shape) * 0.4).astype("float32") if "vector_u" not in w.name
+                               else (w_rng.standard_normal(w.shape) * 0.02).astype("float32")
+                               for w in model.weights])
+            path = os.path.join(folder, f"{name}.{tag}.{ext}")
+            model.save(path)
+            key = f"{name}.{tag}"
+            tensors[f"{key}.input"] = x
+            tensors[f"{key}.output"] = np.asarray(model(x, training=False))
+            records.append({"name": name, "keras": tag, "file": os.path.basename(path)})
+    write_json(os.path.join(folder, "models.json"), records)
+    save_safetensors(tensors, os.path.join(folder, "models_tensors.safetensors"))
+    print(f"[attention_small] {len(records)} model files")
+    return len(records)

@@ -439,3 +439,6 @@ def _tf_range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, 
     else:
         out_dtype = torch.int32 if all(isinstance(v, int) for v in (start, limit, delta)) else torch.float32
     return torch.arange(start, limit, delta, dtype=out_dtype)
+# Keras 3 records ``ops.convert_to_tensor`` nodes where a layer's compute_mask converts its mask (Attention)
+register_op("k3:ConvertToTensor")(
+    lambda x, dtype=None, sparse=None, ragged=None, name=None: x if dtype is None else torch.as_tensor(x).to(_dtype(dtype)))

@@ -1,0 +1,48 @@
+"""Whole models saved by real tf.keras 2.21 (.h5) and Keras 3.15.1 (.keras) load with Keras's outputs
+(compat_fixtures/attention_small/models.json, gen/attention_small.py record_models): a padded text model whose
+Embedding(mask_zero) masks reach Attention and AdditiveAttention as [query_mask, value_mask], and Keras 3's
+adaptive pooling + RMSNormalization. SpectralNormalization files are refused at load (not yet read: tf.keras
+lists [kernel, bias, vector_u] under the wrapper, Keras 3 stores the kernel in the wrapper's own vars and again
+under layer/vars), with a ValueError naming the layer."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from kerastorch.models import load_model
+from kt_testing import FIXTURES, assert_close, load_json, load_tensors
+
+MODELS = [r for r in load_json("attention_small/models.json") if r["name"] != "spectral_dense"]
+SPECTRAL = [r for r in load_json("attention_small/models.json") if r["name"] == "spectral_dense"]
+
+
+@pytest.mark.parametrize("rec", MODELS, ids=lambda r: f"{r['name']}-{r['keras']}")
+def test_model_file_matches_keras(rec):
+    model = load_model(str(FIXTURES / "attention_small" / rec["file"])).eval()
+    T = load_tensors("attention_small/models_tensors.safetensors")
+    key = f"{rec['name']}.{rec['keras']}"
+    x = T[f"{key}.input"]
+    with torch.no_grad():
+        y = model(x)
+    assert_close(y, T[f"{key}.output"], msg=key)
+
+
+def test_masks_reach_attention():
+    """The padding id's embedding cannot matter when the masks work: padded keys are masked out of both
+    attentions, padded query rows are zeroed, and the pooling averages the real positions only."""
+    for rec in [r for r in MODELS if r["name"] == "masked_attention"]:
+        model = load_model(str(FIXTURES / "attention_small" / rec["file"])).eval()
+        x = load_tensors("attention_small/models_tensors.safetensors")[f"masked_attention.{rec['keras']}.input"]
+        emb = next(m for m in model.modules() if type(m).__name__ == "Embedding")
+        with torch.no_grad():
+            y = model(x)
+            emb.keras_weight("embeddings")[0] = torch.randn(emb.keras_weight("embeddings").shape[1]) * 5
+            assert_close(model(x), y, msg=rec["keras"])
+            emb.keras_weight("embeddings")[3] += 1.0  # a real token's embedding does matter
+            assert not torch.allclose(model(x), y)
+
+
+@pytest.mark.parametrize("rec", SPECTRAL, ids=lambda r: f"{r['name']}-{r['keras']}")
+def test_spectral_normalization_file_refused_at_load(rec):
+    with pytest.raises(ValueError, match="sn"):
+        load_model(str(FIXTURES / "attention_small" / rec["file"]))
