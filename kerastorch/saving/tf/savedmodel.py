@@ -193,8 +193,9 @@ def read_saved_model(directory: str, limits: LoadLimits) -> SavedKerasModel:
     if identifier == "_tf_keras_model" and not (isinstance(root.get("config"), dict) and "layers" in root["config"]):
         raise ValueError(
             f"{_METADATA}: the root object is a subclassed tf.keras model (class {root['class_name']!r}): its "
-            "architecture is Python code, not a config, so kerastorch cannot rebuild it. Write the model in "
-            "kerastorch or torch and load the weights of its checkpoint with load_keras_weights"
+            "architecture is Python code, not a config, so kerastorch cannot rebuild it (nor pair its weights: "
+            "its object graph names attributes, not layers). Where TensorFlow runs, rebuild it there and save a "
+            "Sequential / functional equivalent as .h5 or .keras"
         )
     if not isinstance(root.get("config"), dict) or identifier not in _MODEL_IDENTIFIERS:
         raise ValueError(
