@@ -86,6 +86,17 @@ def test_checkpoint_loads_into_the_model_by_prefix_or_folder(name):
         assert_state_equal(model, reference)
 
 
+def test_checkpoint_by_name_pairs_layers_by_their_variable_names():
+    """``by_name=True``: the checkpoint's layer names are its variables' (``probs/kernel``): a module holding
+    only some of its layers, in another order, takes theirs and leaves the rest alone."""
+    reference = kt.models.load_model(fixture("sequential", "savedmodel"))
+    probs, hidden = kt.layers.Dense(3, name="probs"), kt.layers.Dense(6, name="hidden")
+    module = torch.nn.ModuleList([probs, hidden])
+    kt.saving.load_keras_weights(module, fixture("sequential", "checkpoint"), by_name=True)
+    assert torch.equal(probs.state_dict()["kernel"], reference.state_dict()["probs.kernel"])
+    assert torch.equal(hidden.state_dict()["bias"], reference.state_dict()["hidden.bias"])
+
+
 def test_saved_model_variables_load_as_weights():
     """A SavedModel's variables folder is a checkpoint too (its object graph lists each layer's variables)."""
     model = kt.models.load_model(fixture("functional", "h5"))

@@ -262,7 +262,10 @@ def checkpoint_prefix(path: str) -> str | None:
     found = re.search(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', text, re.M)
     if not found:
         raise ValueError(f"{state!r} names no model_checkpoint_path")
-    name = found.group(1).encode("latin-1", "replace").decode("unicode_escape", "replace")
+    try:  # a C-escaped string of UTF-8 bytes, as TensorFlow's text format writes it
+        name = found.group(1).encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+    except (UnicodeError, ValueError):
+        raise ValueError(f"{state!r}: model_checkpoint_path {found.group(1)[:200]!r} is not a valid path string") from None
     # The prefix is looked up in this folder only (an absolute path written elsewhere: by its base name).
     prefix = os.path.join(path, os.path.basename(name) if os.path.isabs(name) else name)
     if os.path.commonpath([os.path.abspath(prefix), os.path.abspath(path)]) != os.path.abspath(path):
