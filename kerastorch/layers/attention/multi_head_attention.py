@@ -222,6 +222,22 @@ class MultiHeadAttention(NestedWeights, Layer):
         self._output_dim_from(shapes.get("output_dense.kernel"))
         return super().weight_shapes_from(shapes, layout)
 
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The projections' compute dtype (follows ``module.to(dtype)`` as every layer's does)."""
+        return self.query_dense.compute_dtype
+
+    def _lazy_load_hook(self, state_dict: Any, prefix: str, *args: Any) -> None:
+        """``load_state_dict`` into an unbuilt layer: size the output projection from the state's kernel (its
+        sublayers then build from their own weights, and this layer is built after them)."""
+        kernel = state_dict.get(prefix + "output_dense.kernel")
+        if not self.built and isinstance(kernel, torch.Tensor) and not isinstance(kernel, torch.nn.parameter.UninitializedTensorMixin):
+            self._output_dim_from(tuple(kernel.shape))
+            if not getattr(self, "_post_load_registered", False):
+                self.register_load_state_dict_post_hook(lambda module, keys: module._built_from_sublayers()
+                                                        if not module.built else None)
+                self._post_load_registered = True
+
     def set_weights(self, weights: Sequence[Any]) -> None:
         weights = list(weights)
         names = self.weight_names

@@ -197,7 +197,16 @@ class EinsumDense(Layer):
             raise ValueError(f'EinsumDense layer "{self.name}": {e}') from None
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
-        return tuple(self._analyze(tuple(input_shape))[2])
+        """Keras's full output shape, its ``None`` dims filled from the input axes they share a letter with."""
+        input_shape = tuple(input_shape)
+        out = list(self._analyze(input_shape)[2])
+        ins, _, outs, ellipsis, left = self._spec
+        shift_in = len(input_shape) - len(ins) if left else 0
+        shift_out = len(out) - len(outs) if left else 0
+        for i, c in enumerate(outs):
+            if c in ins and out[i + shift_out] is None:
+                out[i + shift_out] = input_shape[ins.index(c) + shift_in]
+        return tuple(out)
 
     def _default_input_shape(self) -> list:
         ins, _, _, ellipsis, _ = self._spec
@@ -210,8 +219,7 @@ class EinsumDense(Layer):
                 f'EinsumDense layer "{self.name}": the kernel shape {tuple(kernel)} is not fully known from the input '
                 f"shape {tuple(input_shape)}; the contracted input dimensions must be defined."
             )
-        specs = [WeightSpec("kernel", tuple(kernel), self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint,
-                            trainable=not self.lora_rank)]
+        specs = [WeightSpec("kernel", tuple(kernel), self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint)]
         if bias is not None:
             specs.append(WeightSpec("bias", tuple(bias), self.bias_initializer, self.bias_regularizer, self.bias_constraint))
         return specs
@@ -245,6 +253,7 @@ class EinsumDense(Layer):
         if self.lora_rank:
             # Keras 3's enable_lora: a (kernel dims but the last, rank) he_uniform, b (rank, last) zeros; the
             # factors train, the kernel is frozen (they are not Keras weights of the file: it holds the merge)
+            self.kernel.requires_grad_(False)  # Keras 3 freezes the kernel (still first in the file: kernel, bias)
             k, like = tuple(self.kernel.shape), self.kernel
             a = initializers.get("he_uniform")(k[:-1] + (self.lora_rank,), dtype=like.dtype).to(like.device)
             self.lora_kernel_a = torch.nn.Parameter(a.contiguous())
@@ -268,6 +277,16 @@ class EinsumDense(Layer):
         if self.bias is not None and not bias_flat:
             return None
         return n, math.prod(kernel[:n]), out_dims, bias_flat
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable if self.lora_rank else Layer.trainable.fget(self)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        Layer.trainable.fset(self, value)
+        if self.lora_rank and self.built:
+            self.kernel.requires_grad_(False)
 
     def effective_kernel(self) -> torch.Tensor:
         """The kernel the layer computes with (LoRA's low-rank update merged in)."""
@@ -307,7 +326,7 @@ class EinsumDense(Layer):
             y = F.linear(inputs.reshape(*lead, size), w, bias.reshape(-1) if bias_flat else None)
             y = y.view(*lead, *out_dims)
         else:
-            y = torch.einsum(self.equation, inputs, kernel)
+            y = torch.einsum(self.equation, inputs, kernel).contiguous()  # einsum may return a permuted view
             if bias is not None:
                 y = y + bias
         return self.activation(y) if self._has_activation else y
