@@ -307,6 +307,11 @@ def _keras3_dialect(entry: dict[str, Any], refuse: bool = True) -> None:
         _sequential_input_layer(config)
     if cls != "InputLayer":  # Keras 3's layers refuse batch_input_shape (tf.keras's input_shape=...)
         config.pop("batch_input_shape", None)
+    if cls in ("CuDNNLSTM", "CuDNNGRU") and refuse:
+        raise ValueError(
+            f"Cannot save layer {name!r} ({cls}) to a .keras file: Keras 3 has no {cls} (tf.keras 1.x / Keras 2 "
+            "only). Save the model as .safetensors (kerastorch's format) instead."
+        )
     if config.get("time_major") and refuse:
         raise ValueError(
             f"Cannot save layer {name!r} ({cls}) to a .keras file: it is time_major, which Keras 3's recurrent "

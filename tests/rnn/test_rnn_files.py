@@ -165,3 +165,15 @@ def test_conv_lstm_weight_names_and_paths(tmp_path):
                                    kt.layers.ConvLSTM2D(1, 2))
         kt.load_keras_weights(twin, tmp_path / name)
         assert_close(twin(x), want)
+
+
+def test_save_model_refuses_what_keras3_cannot_load(tmp_path):
+    """Keras 3 has no CuDNNLSTM and no time_major: save_model says so, naming the layer, instead of writing a
+    .keras file Keras 3 refuses."""
+    cudnn = kt.models.load_model(FIXTURES / "rnn" / "models" / "cudnn.tf.h5")
+    with pytest.raises(ValueError, match=r"Cannot save layer 'lstm_a' \(CuDNNLSTM\) to a .keras file: Keras 3 has no"):
+        kt.models.save_model(cudnn, tmp_path / "m.keras")
+    inp = kt.models.Input((4, 3))
+    model = kt.models.Model(inp, kt.layers.LSTM(2, time_major=True, name="tm")(inp))
+    with pytest.raises(ValueError, match=r"Cannot save layer 'tm' \(LSTM\) to a .keras file: it is time_major"):
+        kt.models.save_model(model, tmp_path / "t.keras")

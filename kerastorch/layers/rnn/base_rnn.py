@@ -287,7 +287,7 @@ class BaseRNN(Layer):
         if kind == "lstm" and torch.compiler.is_compiling() and torch.is_grad_enabled():
             kind = None  # torch 2.13's AOT autograd cannot trace the CPU LSTM kernel's backward (mkldnn_rnn_layer)
         if kind is not None:
-            if mask is not None and not torch.compiler.is_compiling():
+            if mask is not None and not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
                 lengths = mask.sum(1)
                 if bool((lengths == x.shape[1]).all()):
                     mask = None
