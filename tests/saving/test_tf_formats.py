@@ -116,8 +116,30 @@ def test_checkpoint_into_another_network_is_refused():
 
 
 def test_saved_model_without_keras_metadata_says_what_to_do():
-    with pytest.raises(ValueError, match="no keras_metadata.pb: the Keras config is absent.*load_keras_weights"):
+    with pytest.raises(ValueError, match="no keras_metadata.pb and its saved_model.pb holds no Keras metadata.*"
+                                         "the Keras config is absent.*load_keras_weights"):
         kt.models.load_model(os.path.join(ROOT, "no_metadata.savedmodel"))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_legacy_metadata_paths_are_tf_keras_paths(name, tmp_path):
+    """TensorFlow before keras_metadata.pb kept each Keras object's metadata in saved_model.pb; the reader
+    names those objects as tf_keras's legacy loader does. TF 2.21 writes the objects (metadata empty), so
+    the node ids, paths and identifiers are checked against its keras_metadata.pb; a copy without that file
+    is refused (no metadata anywhere) as TensorFlow's own loader refuses it."""
+    from kerastorch.saving.tf import wire
+
+    d = fixture(name, "savedmodel")
+    legacy = wire.legacy_saved_metadata(memoryview(open(os.path.join(d, "saved_model.pb"), "rb").read()), "x")
+    current = wire.saved_metadata(open(os.path.join(d, "keras_metadata.pb"), "rb").read(), "y")
+    assert {(n.node_id, n.node_path, n.identifier) for n in legacy} == {
+        (n.node_id, n.node_path, n.identifier) for n in current}
+    assert not any(n.metadata for n in legacy)
+    if name == "text":
+        shutil.copytree(d, tmp_path / "m")
+        os.remove(tmp_path / "m" / "keras_metadata.pb")
+        with pytest.raises(ValueError, match="saved_model.pb holds no Keras metadata"):
+            kt.models.load_model(tmp_path / "m")
 
 
 def test_subclassed_saved_model_is_refused_with_the_way_out():

@@ -4,7 +4,9 @@ A SavedModel directory that tf.keras's ``model.save('dir')`` wrote (TF 2.0 to 2.
 since) holds ``saved_model.pb`` (TensorFlow graphs: not read), ``keras_metadata.pb`` (``SavedMetadata``:
 one node per Keras object, with its object-graph path such as ``root.layer_with_weights-1`` and its
 Keras JSON metadata; the root's holds the model config ``.h5`` files carry) and ``variables/variables``
-(a tensor bundle, see :mod:`.bundle`). ``model.save_weights('ckpt')`` writes the same bundle as
+(a tensor bundle, see :mod:`.bundle`). TensorFlow before ``keras_metadata.pb`` (before 2.5 by TF's own
+warning) kept the same metadata in ``saved_model.pb`` (each Keras object's ``SavedUserObject.metadata``),
+read from there when ``keras_metadata.pb`` is absent. ``model.save_weights('ckpt')`` writes the same bundle as
 ``ckpt.index`` / ``ckpt.data-*`` plus a ``checkpoint`` file naming the latest prefix.
 
 Weights are found through the bundle's object graph (``_CHECKPOINTABLE_OBJECT_GRAPH``): a model's
@@ -150,12 +152,14 @@ def _plain_json(value: Any) -> Any:
 
 def _metadata_nodes(directory: str, limits: LoadLimits) -> list[wire.SavedObject]:
     path = os.path.join(directory, _METADATA)
+    legacy = _legacy_metadata(directory, limits) if not os.path.isfile(path) else None
+    if legacy:
+        return legacy
     if not os.path.isfile(path):
         raise ValueError(
-            f"the SavedModel has no {_METADATA}: the Keras config is absent (it was written by tf.saved_model.save "
-            "or Keras 3's model.export, not by tf.keras's model.save; or by an older TensorFlow, before 2.5 by TF's "
-            "own warning, which kept the Keras metadata inside saved_model.pb, not read by kerastorch), so kerastorch "
-            "cannot rebuild the model. Rebuild the architecture in kerastorch (or load it from a .keras / .h5 file of the same "
+            f"the SavedModel has no {_METADATA} and its saved_model.pb holds no Keras metadata (where TensorFlow "
+            "before 2.5 kept it): the Keras config is absent (it was written by tf.saved_model.save or Keras 3's "
+            "model.export, not by tf.keras's model.save), so kerastorch cannot rebuild the model. Rebuild the architecture in kerastorch (or load it from a .keras / .h5 file of the same "
             f"network) and load the weights with load_keras_weights(model, {os.path.join(directory, 'variables')!r}); "
             "or, where TensorFlow runs, re-save it with tf.keras as .h5 / .keras"
         )
@@ -165,6 +169,27 @@ def _metadata_nodes(directory: str, limits: LoadLimits) -> list[wire.SavedObject
     with open(path, "rb") as f:
         data = f.read(size + 1)
     return wire.saved_metadata(data, _METADATA)
+
+
+def _legacy_metadata(directory: str, limits: LoadLimits) -> list[wire.SavedObject] | None:
+    """The Keras objects TensorFlow before ``keras_metadata.pb`` kept inside ``saved_model.pb``
+    (tf_keras's ``_read_legacy_metadata``); None when there are none with metadata (later TensorFlow
+    versions leave it empty, ``tf.saved_model.save`` writes none)."""
+    path = os.path.join(directory, "saved_model.pb")
+    if not os.path.isfile(path):
+        return None  # saved_model.pbtxt: text format, not read
+    size = os.stat(path).st_size
+    if size > limits.max_file_bytes:
+        raise ValueError(f"saved_model.pb is {size} bytes, more than the limit of {limits.max_file_bytes} (LoadLimits.max_file_bytes)")
+    with open(path, "rb") as f:
+        data = f.read(size + 1)
+    nodes = wire.legacy_saved_metadata(memoryview(data), "saved_model.pb")
+    if not nodes or not any(n.metadata for n in nodes):
+        return None
+    total = sum(len(n.metadata) for n in nodes)
+    if total > limits.max_config_bytes:
+        raise ValueError(f"saved_model.pb holds {total} bytes of Keras metadata, more than the limit of {limits.max_config_bytes}")
+    return nodes
 
 
 def read_saved_model(directory: str, limits: LoadLimits) -> SavedKerasModel:

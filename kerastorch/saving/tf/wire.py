@@ -69,7 +69,7 @@ def _expect(wire: int, want: int, number: int, what: str) -> None:
 
 def _text(raw: bytes, what: str) -> str:
     try:
-        return raw.decode("utf-8")
+        return bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{what}: a string field is not UTF-8") from None
 
@@ -105,6 +105,66 @@ def saved_metadata(data: bytes, what: str) -> list[SavedObject]:
                 else:
                     node.metadata = bytes(v2)  # type: ignore[arg-type]
         out.append(node)
+    return out
+
+
+def legacy_saved_metadata(data: bytes | memoryview, what: str) -> list[SavedObject]:
+    """The Keras objects of a ``saved_model.pb`` as TensorFlow before ``keras_metadata.pb`` kept them:
+    ``SavedModel.meta_graphs`` (2) [0] ``.object_graph_def`` (7) ``.nodes`` (1), each ``SavedObject`` with
+    ``children`` (1: node_id 1, local_name 2) and ``user_object`` (4: ``SavedUserObject`` identifier 1,
+    metadata 3). Node paths are made as tf_keras's ``_generate_object_paths`` makes them (depth first from
+    the root, a node named by the first path that reaches it). ``data`` may be a memoryview (no copies of
+    the graphs skipped)."""
+    graph = None
+    for number, wire, value in fields(data, what):
+        if number == 2 and wire == LENGTH:
+            for n2, w2, v2 in fields(value, f"{what} meta graph"):  # type: ignore[arg-type]
+                if n2 == 7 and w2 == LENGTH:
+                    graph = v2
+            break  # the first meta graph, as tf_keras reads
+    if graph is None:
+        raise ValueError(f"{what}: no object graph (a TF1 SavedModel, not a TF 2 Keras one)")
+    children: list[list[tuple[int, str]]] = []
+    objects: list[tuple[str, bytes] | None] = []
+    for number, wire, value in fields(graph, f"{what} object graph"):  # type: ignore[arg-type]
+        if number != 1 or wire != LENGTH:
+            continue
+        refs: list[tuple[int, str]] = []
+        user = None
+        for n2, w2, v2 in fields(value, f"{what} node {len(objects)}"):  # type: ignore[arg-type]
+            if n2 == 1 and w2 == LENGTH:
+                ref, name = 0, ""
+                for n3, w3, v3 in fields(v2, what):  # type: ignore[arg-type]
+                    if n3 == 1 and w3 == VARINT:
+                        ref = _int64(v3)  # type: ignore[arg-type]
+                    elif n3 == 2 and w3 == LENGTH:
+                        name = _text(v3, what)  # type: ignore[arg-type]
+                refs.append((ref, name))
+            elif n2 == 4 and w2 == LENGTH:
+                identifier, metadata = "", b""
+                for n3, w3, v3 in fields(v2, what):  # type: ignore[arg-type]
+                    if n3 == 1 and w3 == LENGTH:
+                        identifier = _text(v3, what)  # type: ignore[arg-type]
+                    elif n3 == 3 and w3 == LENGTH:
+                        metadata = bytes(v3)  # type: ignore[arg-type]
+                user = (identifier, metadata)
+        children.append(refs)
+        objects.append(user)
+    n = len(objects)
+    paths = {0: "root"} if n else {}
+    stack = [0] if n else []
+    while stack:
+        current = stack.pop()
+        for ref, name in children[current]:
+            if not 0 <= ref < n:
+                raise ValueError(f"{what}: node {current} child {name!r} refers to node {ref} of {n}")
+            if ref not in paths:
+                paths[ref] = f"{paths[current]}.{name}"
+                stack.append(ref)
+    out = []
+    for node_id, user in enumerate(objects):
+        if user is not None and user[0].startswith("_tf_keras") and node_id in paths:
+            out.append(SavedObject(node_id, paths[node_id], user[0], user[1]))
     return out
 
 
