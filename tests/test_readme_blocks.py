@@ -28,6 +28,8 @@ BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
 # Files the blocks name -> the real Keras file that stands in for it.
 FILES = {"model.h5": "cnn_seq.tf.h5", "resnet.keras": "cnn_seq.k3.keras", "model.keras": "cnn_seq.k3.keras"}
+# Folders the blocks name -> a real tf.keras SavedModel directory / checkpoint (compat_fixtures/tf_formats).
+DIRS = {"my_model": "tf_formats/text.savedmodel", "ckpts": "tf_formats/text.ckpt"}
 
 
 def _stand_ins() -> dict:
@@ -68,6 +70,9 @@ def test_python_block_runs(code, tmp_path, monkeypatch, capsys):
     for name, source in FILES.items():
         if name in code:
             shutil.copy(FIXTURES / "models" / source, tmp_path / name)
+    for name, source in DIRS.items():
+        if f'"{name}' in code:
+            shutil.copytree(FIXTURES / source, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__readme__", **_stand_ins()}
     exec(compile(code, "<README block>", "exec"), namespace)  # noqa: S102 - the repository's own docs
