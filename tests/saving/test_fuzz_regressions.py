@@ -192,3 +192,12 @@ def test_op_node_with_an_unknown_keyword_is_refused_at_load(tmp_path):
         _entry(config, "tf.nn.relu6")["inbound_nodes"][0][3]["extra"] = 1
         f.attrs["model_config"] = json.dumps(config).encode()
     refused(path, 'Op layer "tf.nn.relu6"', "extra")
+
+
+def test_negative_batch_normalization_epsilon_is_refused_at_load(tmp_path):
+    path = copy(tmp_path, "cnn_nchw.tf.h5")
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        _entry(config, "bn")["config"]["epsilon"] = -7
+        f.attrs["model_config"] = json.dumps(config).encode()
+    refused(path, "bn", "`epsilon` must be a non-negative number")

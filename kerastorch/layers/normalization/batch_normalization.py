@@ -117,6 +117,8 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
             for what, value in (("momentum", momentum), ("epsilon", epsilon)):
                 if isinstance(value, bool) or not isinstance(value, numbers.Real):
                     raise ValueError(f"`{what}` must be a number. Received: {what}={value!r}")
+            if not 0 <= epsilon:  # torch's batch_norm refuses it at the call (Keras would compute NaNs)
+                raise ValueError(f"`epsilon` must be a non-negative number. Received: epsilon={epsilon!r}")
             if synchronized and fused:
                 raise ValueError("`fused=True` is not supported when `synchronized=True`.")
             self.synchronized = bool(synchronized)
