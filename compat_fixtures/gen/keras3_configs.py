@@ -21,7 +21,12 @@ File ``<out_dir>/layer_configs.json``::
 
     {"versions": {...}, "cases": [{"id": "keras3/Dense", "source": "keras3" | "tf_keras",
       "class_name": "Dense", "args": {...}, "config": {...}, "serialized": {"module": ..., ...},
-      "input": [[...]] (variants only), "output": [[...]] (variants only)}]}
+      "input": [[...]] (variants only), "output": [[...]] (variants only),
+      "audited": true for ``CLASSES`` (values compared), false for the other classes of ``keras.layers`` /
+      ``tf_keras.layers`` (built with the first of ``FALLBACK_ARGS`` that works; recorded so that a layer
+      kerastorch adds later is checked too)}],
+     "namespace": {"keras3": [every layer class name of keras.layers], "tf_keras": [...]},
+     "unbuilt": {"keras3": [classes no FALLBACK_ARGS builds], "tf_keras": [...]}}
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ import numpy as np
 
 from .common import fresh_session, imports, jsonable, save_safetensors, versions, write_json
 
-#: Every Keras class kerastorch registers (aliases such as ``Convolution2D`` left out: same class).
+#: The Keras classes kerastorch had when this audit was made (aliases such as ``Convolution2D`` left out).
 CLASSES = [
     "Activation", "ActivityRegularization", "Add", "AlphaDropout", "Average", "AveragePooling1D",
     "AveragePooling2D", "AveragePooling3D", "BatchNormalization", "Concatenate", "Conv1D", "Conv1DTranspose",
@@ -45,8 +50,6 @@ CLASSES = [
     "SeparableConv1D", "SeparableConv2D", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Subtract", "ThresholdedReLU", "UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D",
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "StackedRNNCells", "Bidirectional",
-    "Embedding", "ReversibleEmbedding", "Masking", "TimeDistributed",
 ]
 
 #: The arguments a class cannot be built without (everything else: Keras's defaults).
@@ -140,22 +143,67 @@ def record_bn_mixed(out_dir, keras):
     save_safetensors(tensors, os.path.join(out_dir, "bn_mixed_precision.safetensors"))
 
 
+#: Tried in order for a layer class outside ``CLASSES`` (the first that constructs is recorded).
+FALLBACK_ARGS = [{}, {"units": 2}, {"output_size": 2}, {"filters": 2, "kernel_size": 3}, {"num_heads": 2, "key_dim": 2},
+                 {"equation": "ab,bc->ac", "output_shape": 2}, {"rate": 0.5}, {"factor": 0.5}, {"height": 2, "width": 2},
+                 {"layer": ("Dense", {"units": 2})}, {"cell": ("LSTMCell", {"units": 2})}]
+
+
+def _layer_classes(lib):
+    """Every layer class the library's ``layers`` namespace exports, by name."""
+    return sorted(n for n in dir(lib.layers) if isinstance(getattr(lib.layers, n), type)
+                  and issubclass(getattr(lib.layers, n), lib.layers.Layer) and n[0].isupper())
+
+
+def _try_fallbacks(lib, source, class_name):
+    if class_name in ARGS or class_name in WRAPPED:
+        try:
+            return _record(lib, source, class_name, ARGS.get(class_name, {}))
+        except Exception:  # noqa: BLE001 - e.g. ReversibleEmbedding's arguments in tf.keras
+            pass
+    for args in FALLBACK_ARGS:
+        kwargs = {k: getattr(lib.layers, v[0])(**v[1]) if isinstance(v, tuple) else v for k, v in args.items()}
+        try:
+            fresh_session(lib)
+            getattr(lib.layers, class_name)(**kwargs).get_config()
+        except Exception:  # noqa: BLE001 - try the next argument set
+            continue
+        if any(isinstance(v, tuple) for v in args.values()):
+            key, (inner, inner_args) = next(iter(args.items()))
+            WRAPPED[class_name] = (key, inner, inner_args)
+            return _record(lib, source, class_name, {})
+        return _record(lib, source, class_name, args)
+    return None
+
+
 def main(out_dir):
     tf, tf_keras, keras = imports()
-    cases = []
+    cases, namespace, unbuilt = [], {}, {}
     for source, lib in (("keras3", keras), ("tf_keras", tf_keras)):
+        namespace[source] = _layer_classes(lib)
+        unbuilt[source] = []
         for class_name in CLASSES:
             if not hasattr(lib.layers, class_name):  # Keras 3: no ThresholdedReLU; tf.keras: no ReversibleEmbedding
                 continue
             args = INPUT_ARGS[source] if class_name == "InputLayer" else ARGS.get(class_name, {})
-            cases.append(_record(lib, source, class_name, args))
+            cases.append({**_record(lib, source, class_name, args), "audited": True})
+        for class_name in namespace[source]:  # the rest: recorded for layers kerastorch may add later
+            if class_name in CLASSES or class_name in ("Layer", "Lambda", "InputSpec", "Wrapper"):
+                continue
+            case = _try_fallbacks(lib, source, class_name)
+            if case is None:
+                unbuilt[source].append(class_name)
+            else:
+                cases.append({**case, "audited": False})
     for source, class_name, args, shape in VARIANTS:
         cases.append(_record(keras if source == "keras3" else tf_keras, source, class_name, args, shape))
-    doc = {"versions": versions("tensorflow", "tf_keras", "keras"), "cases": cases}
+    doc = {"versions": versions("tensorflow", "tf_keras", "keras"), "namespace": namespace, "unbuilt": unbuilt,
+           "cases": cases}
     # one case per line: compact, and a regenerated file diffs case by case
     doc = jsonable(doc)
     lines = [json.dumps(c, separators=(",", ":"), allow_nan=False) for c in doc["cases"]]
     with open(os.path.join(out_dir, "layer_configs.json"), "w") as f:
-        f.write('{"versions":%s,\n"cases":[\n%s\n]}\n' % (json.dumps(doc["versions"]), ",\n".join(lines)))
+        f.write('{"versions":%s,\n"namespace":%s,\n"unbuilt":%s,\n"cases":[\n%s\n]}\n' % (
+            json.dumps(doc["versions"]), json.dumps(doc["namespace"]), json.dumps(doc["unbuilt"]), ",\n".join(lines)))
     record_bn_mixed(out_dir, keras)
     return {"cases": len(cases)}
