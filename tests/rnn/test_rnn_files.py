@@ -177,3 +177,22 @@ def test_save_model_refuses_what_keras3_cannot_load(tmp_path):
     model = kt.models.Model(inp, kt.layers.LSTM(2, time_major=True, name="tm")(inp))
     with pytest.raises(ValueError, match=r"Cannot save layer 'tm' \(LSTM\) to a .keras file: it is time_major"):
         kt.models.save_model(model, tmp_path / "t.keras")
+
+
+def test_loaded_text_classifier_exports_to_onnx():
+    """The loaded Keras text classifier (Embedding(mask_zero) -> Bidirectional(LSTM) -> Dense) exports to ONNX
+    (TorchScript exporter; the mask takes the step loop while tracing) and onnxruntime gives Keras's outputs."""
+    import io
+    import warnings
+
+    import onnxruntime
+
+    model = _load("text_classifier", "tf")
+    x = _inputs("text_classifier")
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), buffer, dynamo=False, opset_version=17)
+    session = onnxruntime.InferenceSession(buffer.getvalue())
+    (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    assert_close(torch.from_numpy(y), T["text_classifier.tf.out.0"])
