@@ -70,7 +70,7 @@ def test_spectral_normalization_state_in_state_dict():
     layer.train()
     layer(x)
     state = layer.state_dict()
-    assert set(state) == {"vector_u", "layer.kernel", "layer.bias"}
+    assert set(state) == {"power.vector_u", "layer.kernel", "layer.bias"}
     clone = L.SpectralNormalization.from_config(layer.get_config())
     clone.build((4, 5))  # (an unbuilt wrapper cannot be built from its state_dict yet)
     clone.load_state_dict(state)

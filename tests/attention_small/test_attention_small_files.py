@@ -1,9 +1,9 @@
 """Whole models saved by real tf.keras 2.21 (.h5) and Keras 3.15.1 (.keras) load with Keras's outputs
 (compat_fixtures/attention_small/models.json, gen/attention_small.py record_models): a padded text model whose
 Embedding(mask_zero) masks reach Attention and AdditiveAttention as [query_mask, value_mask], and Keras 3's
-adaptive pooling + RMSNormalization. SpectralNormalization files are refused at load (not yet read: tf.keras
-lists [kernel, bias, vector_u] under the wrapper, Keras 3 stores the kernel in the wrapper's own vars and again
-under layer/vars), with a ValueError naming the layer."""
+adaptive pooling + RMSNormalization, and a SpectralNormalization(Dense) model from tf.keras .h5 (its
+vector_u read from the file). Keras 3's SpectralNormalization files are refused at load with a ValueError naming
+the layer (not read yet: Keras 3 stores the kernel in the wrapper's own vars and again under layer/vars)."""
 from __future__ import annotations
 
 import pytest
@@ -12,8 +12,9 @@ import torch
 from kerastorch.models import load_model
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 
-MODELS = [r for r in load_json("attention_small/models.json") if r["name"] != "spectral_dense"]
-SPECTRAL = [r for r in load_json("attention_small/models.json") if r["name"] == "spectral_dense"]
+ALL = load_json("attention_small/models.json")
+MODELS = [r for r in ALL if not (r["name"] == "spectral_dense" and r["keras"] == "k3")]
+SPECTRAL_K3 = [r for r in ALL if r["name"] == "spectral_dense" and r["keras"] == "k3"]
 
 
 @pytest.mark.parametrize("rec", MODELS, ids=lambda r: f"{r['name']}-{r['keras']}")
@@ -42,7 +43,18 @@ def test_masks_reach_attention():
             assert not torch.allclose(model(x), y)
 
 
-@pytest.mark.parametrize("rec", SPECTRAL, ids=lambda r: f"{r['name']}-{r['keras']}")
+def test_spectral_normalization_vector_u_read_from_h5():
+    import h5py
+
+    path = FIXTURES / "attention_small" / "spectral_dense.tf.h5"
+    model = load_model(str(path))
+    sn = next(m for m in model.modules() if type(m).__name__ == "SpectralNormalization")
+    with h5py.File(path, "r") as f:
+        stored = torch.as_tensor(f["model_weights/sn/sn/vector_u:0"][()])
+    torch.testing.assert_close(sn.vector_u, stored)
+
+
+@pytest.mark.parametrize("rec", SPECTRAL_K3, ids=lambda r: f"{r['name']}-{r['keras']}")
 def test_spectral_normalization_file_refused_at_load(rec):
     with pytest.raises(ValueError, match="sn"):
         load_model(str(FIXTURES / "attention_small" / rec["file"]))

@@ -5,20 +5,21 @@ A wrapper around a layer with a ``kernel`` (or ``embeddings``): in training, bef
 update the non-trainable ``vector_u`` (``(1, kernel.shape[-1])``, truncated normal 0.02) and replace the
 kernel by ``kernel / sigma`` in place, as Keras's ``assign`` does (gradients then flow to the replaced
 kernel through the wrapped layer only). An all-zero kernel is left as it is. In inference the wrapped layer
-runs unchanged. ``get_weights`` follows tf.keras's order (the wrapped layer's trainable weights,
-``vector_u``, then its non-trainable ones); Keras 3 lists ``[kernel, vector_u, bias]``.
+runs unchanged. The weights are the wrapped layer's then ``vector_u`` (tf.keras's order and names, so tf.keras
+``.h5`` files load; Keras 3 lists ``[kernel, vector_u, bias]`` and stores the kernel twice: its files are not
+read yet).
 """
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 
 from ... import initializers
 from ..._registry import LAYERS
 from ..layer import Layer, WeightSpec
+from ..utils.nested_weights import NestedWeights
 
 
 def _l2_normalize(x: torch.Tensor) -> torch.Tensor:
@@ -26,8 +27,24 @@ def _l2_normalize(x: torch.Tensor) -> torch.Tensor:
     return x * torch.rsqrt(torch.clamp_min((x * x).sum(), 1e-12))
 
 
+class _PowerIterationState(Layer):
+    """The wrapper's non-trainable ``vector_u`` (``(1, units)``), a sublayer so that the wrapper's weights are
+    its sublayers' in Keras's order: the wrapped layer's, then ``vector_u``."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._finish_init()
+
+    def weight_specs(self, input_shape: Any) -> list[WeightSpec]:
+        units = None if input_shape is None else input_shape[-1]
+        return [WeightSpec("vector_u", (1, units), initializers.TruncatedNormal(stddev=0.02), trainable=False)]
+
+    def input_shape_from_weights(self, shapes: Any) -> tuple[int | None, ...]:
+        return (int(tuple(shapes["vector_u"])[-1]),)
+
+
 @LAYERS.register()
-class SpectralNormalization(Layer):
+class SpectralNormalization(NestedWeights, Layer):
     """Keras's ``SpectralNormalization`` wrapper (see the module docstring)."""
 
     _call_takes_training = True
@@ -45,6 +62,7 @@ class SpectralNormalization(Layer):
                 f"Received: `power_iterations={power_iterations!r}`"
             )
         self.layer = layer
+        self.power = _PowerIterationState(name=f"{self.name}_vector_u", dtype=kwargs.get("dtype"))
         self.power_iterations = int(power_iterations)
         self._kernel_name = next((n for n in ("kernel", "embeddings") if n in layer.weight_names), None)
         if self._kernel_name is None:
@@ -54,71 +72,22 @@ class SpectralNormalization(Layer):
             )
         self._finish_init()
 
-    # ----- weights -----
-    def weight_specs(self, input_shape: Any) -> list[WeightSpec]:
-        last = None
-        if self.layer.built:
-            last = int(self.layer.keras_weight(self._kernel_name).shape[-1])
-        return [WeightSpec("vector_u", (1, last), initializers.TruncatedNormal(stddev=0.02), trainable=False)]
+    # ----- weights: the wrapped layer's, then vector_u (tf.keras's order; Keras 3 lists kernel, vector_u, bias) -----
+    def _weight_owners(self) -> list[tuple[str, Any]]:
+        return [("layer", self.layer), ("power", self.power)]
+
+    @property
+    def vector_u(self) -> torch.Tensor:
+        return self.power.vector_u
 
     def build(self, input_shape: Any) -> None:
         if not self.layer.built:
             self.layer.build(input_shape)
-        self._create_weights(self.weight_specs(input_shape))
+        if not self.power.built:
+            self.power.build((int(self.layer.keras_weight(self._kernel_name).shape[-1]),))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return self.layer.compute_output_shape(input_shape)
-
-    def _split(self) -> tuple[list[int], list[int]]:
-        flags = [self.layer.weight_spec(n).trainable for n in self.layer.weight_names]
-        return [i for i, f in enumerate(flags) if f], [i for i, f in enumerate(flags) if not f]
-
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        if not self.built:
-            return []
-        inner = self.layer.weights
-        tr, nt = self._split()
-        return [inner[i] for i in tr] + [self._stored("vector_u")] + [inner[i] for i in nt]
-
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        return [w for w in self.weights if w.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        return [w for w in self.weights if not w.requires_grad]
-
-    def get_weights(self) -> list[np.ndarray]:
-        if not self.built:
-            return []
-        inner = self.layer.get_weights()
-        tr, nt = self._split()
-        own = super().get_weights()
-        return [inner[i] for i in tr] + own + [inner[i] for i in nt]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        tr, nt = self._split()
-        n = len(tr) + len(nt)
-        if len(weights) != n + 1:
-            raise ValueError(
-                f'SpectralNormalization layer "{self.name}": expected {n + 1} weights (the wrapped layer\'s and '
-                f"vector_u), received {len(weights)}."
-            )
-        weights = list(weights)
-        inner: list[Any] = [None] * n
-        for k, i in enumerate(tr):
-            inner[i] = weights[k]
-        for k, i in enumerate(nt):
-            inner[i] = weights[len(tr) + 1 + k]
-        self.layer.set_weights(inner)
-        if not self.built:
-            self.build(getattr(self.layer, "_build_shape", None))
-        super().set_weights([weights[len(tr)]])
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        return list(self._activity_losses) + list(self.layer.losses)
 
     def _first_weight(self) -> torch.Tensor | None:
         return None  # the wrapped layer casts its own input
@@ -142,7 +111,7 @@ class SpectralNormalization(Layer):
                 kernel = self.layer.keras_weight(self._kernel_name)
                 u, new = self.normalized_weights()
                 keep = (kernel == 0).all()  # Keras leaves an all-zero kernel (and u) as they are
-                self.vector_u.copy_(torch.where(keep, self.vector_u, u))
+                self.power.vector_u.copy_(torch.where(keep, self.power.vector_u, u))
                 kernel.copy_(torch.where(keep, kernel, new))
         return self.layer(inputs)
 
