@@ -580,6 +580,8 @@ def _example_inputs(model: Any) -> Any:
     import torch
 
     def tensor(shape: Any, dtype: Any) -> Any:
+        if shape is None:
+            return None  # an input of unknown rank (tf.keras allows it): nothing to make
         dims = [2 if d is None else int(d) for d in shape]
         if math.prod(dims) > CALL_ELEMENTS:
             return None
