@@ -17,6 +17,7 @@ import shutil
 import tomllib
 import types
 
+import numpy as np
 import pytest
 import torch
 
@@ -27,7 +28,9 @@ DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
 # Files the blocks name -> the real Keras file that stands in for it.
-FILES = {"model.h5": "cnn_seq.tf.h5", "resnet.keras": "cnn_seq.k3.keras", "model.keras": "cnn_seq.k3.keras"}
+FILES = {"model.h5": "models/cnn_seq.tf.h5", "resnet.keras": "models/cnn_seq.k3.keras",
+         "model.keras": "models/cnn_seq.k3.keras",
+         "imdb_bilstm.h5": "rnn/models/text_classifier.tf.h5"}  # Embedding(mask_zero) -> Bidirectional(LSTM) -> Dense
 # Folders the blocks name -> a real tf.keras SavedModel directory / checkpoint (compat_fixtures/tf_formats).
 DIRS = {"my_model": "tf_formats/text.savedmodel", "ckpts": "tf_formats/text.ckpt"}
 
@@ -38,6 +41,7 @@ def _stand_ins() -> dict:
     text = config if isinstance(config, str) else json.dumps(config)
     return {
         "images_nhwc": torch.rand(2, 8, 8, 3),  # what model.h5 (cnn_seq) takes
+        "padded_token_ids": np.array([[4, 7, 2, 0, 0, 0], [9, 3, 5, 8, 1, 0]]),  # what imdb_bilstm.h5 takes
         "x": torch.rand(4, 28, 28, 1),
         "y": torch.randint(0, 10, (4,)),
         "keras_model": types.SimpleNamespace(to_json=lambda: text),  # a tf.keras model, as its config
@@ -69,7 +73,7 @@ def test_every_block_is_checked():
 def test_python_block_runs(code, tmp_path, monkeypatch, capsys):
     for name, source in FILES.items():
         if name in code:
-            shutil.copy(FIXTURES / "models" / source, tmp_path / name)
+            shutil.copy(FIXTURES / source, tmp_path / name)
     for name, source in DIRS.items():
         if f'"{name}' in code:
             shutil.copytree(FIXTURES / source, tmp_path / name)
@@ -101,6 +105,12 @@ def _check_command(words: list[str], comment: str) -> None:
         assert any(d.startswith("import-linter") for d in extras["test"]), "import-linter is not in the [test] extra"
     elif program.endswith("/python"):
         if args[:2] == ["-m", "pytest"]:
+            return
+        if args[0] == "-c":  # inline code: it must at least compile
+            compile(args[1], "<-c>", "exec")
+            return
+        if args[:2] == ["-m", "kerastorch"]:
+            assert args[2] in ("convert", "summary"), words
             return
         script = REPO / args[0]
         assert script.is_file(), f"{args[0]} does not exist"
