@@ -45,6 +45,9 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   cases with masks, states and gradients, stateful runs, cells, errors and whole models under ``rnn/``.
 * ``gen/tf_formats.py`` -- tf.keras SavedModel directories and TF checkpoints (issue 28) under ``tf_formats/``,
   with the ``.h5`` of each network and tf.keras's outputs; MobileNetV2 checked by a proof step (see its docstring).
+* ``gen/attention.py`` -- EinsumDense, MultiHeadAttention and GroupQueryAttention per option and call argument
+  (outputs, scores, gradients, configs, masks, causal) and whole transformer models (``.h5`` / ``.keras``) under
+  ``attention/``; ``prove_attention_files.py`` reads back what kerastorch writes.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the

@@ -13,7 +13,7 @@
 * ``gqa``: Keras 3 GroupQueryAttention cases (same tensors).
 * ``errors``: ``{"id", "lib", "kwargs", "call", "message"}`` for bad arguments and calls.
 * ``models``: whole transformer models saved by each library (``<id>.tf.h5``, ``<id>.k3.keras``):
-  ``{"id", "files", "inputs"}``, tensors ``<id>.input.<name>``, ``<id>.<lib>.out``.
+  ``{"id", "files", "inputs"}`` (``gqa_lm``: Keras 3 only), tensors ``<id>.input.<name>``, ``<id>.<lib>.out``.
 """
 from __future__ import annotations
 
@@ -315,7 +315,19 @@ def _decoder(lib, vocab=20, maxlen=6, d=8):
     return lib.Model([tok, enc], L.Dense(vocab, name="logits")(x), name="decoder")
 
 
-MODELS = [("text_classifier", _text_classifier), ("mini_vit", _mini_vit), ("decoder", _decoder)]
+def _gqa_lm(lib, vocab=20, maxlen=6, d=8):
+    """A causal language-model block on Keras 3's GroupQueryAttention (4 query heads sharing 2 key/value heads)."""
+    L = lib.layers
+    tok = L.Input((maxlen,), dtype="int32", name="tokens")
+    x = L.Embedding(vocab, d, name="emb")(tok)
+    h = L.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2, name="gqa")(
+        x, x, use_causal_mask=True)
+    x = L.LayerNormalization(name="ln")(L.Add(name="res")([x, h]))
+    return lib.Model(tok, L.Dense(vocab, name="logits")(x), name="gqa_lm")
+
+
+MODELS = [("text_classifier", _text_classifier), ("mini_vit", _mini_vit), ("decoder", _decoder), ("gqa_lm", _gqa_lm)]
+KERAS3_ONLY = ("gqa_lm",)
 
 
 def _model_inputs(rng, mid):
@@ -327,6 +339,8 @@ def _model_inputs(rng, mid):
     if mid == "mini_vit":
         return {"image": rng.standard_normal((2, 8, 8, 3)).astype("float32"),
                 "positions": np.tile(np.arange(4, dtype="int32"), (2, 1))}
+    if mid == "gqa_lm":
+        return {"tokens": rng.integers(0, 20, (2, 6)).astype("int32")}
     return {"tokens": rng.integers(0, 20, (2, 6)).astype("int32"),
             "encoder_out": rng.standard_normal((2, 5, 8)).astype("float32")}
 
@@ -341,6 +355,8 @@ def models(out_dir, tf, tfk, k3, tensors):
         for n, v in inputs.items():
             tensors[f"{mid}.input.{n}"] = v
         for tag, lib, ext in (("tf", tfk, ".h5"), ("k3", k3, ".keras")):
+            if tag == "tf" and mid in KERAS3_ONLY:
+                continue
             fresh_session(lib, seed=SEED)
             model = build(lib)
             wr = np.random.default_rng(SEED + 950 + k)

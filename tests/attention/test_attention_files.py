@@ -1,6 +1,7 @@
 """Whole transformer models saved by real tf.keras 2.21 (.h5) and Keras 3.15.1 (.keras) load with Keras's outputs
 (compat_fixtures/attention/, gen/attention.py): keras.io's text classifier on a padded batch (the token Embedding's
-mask reaches MultiHeadAttention through the graph), a mini ViT, a causal decoder with cross-attention. Written back
+mask reaches MultiHeadAttention through the graph), a mini ViT, a causal decoder with cross-attention, a
+causal block on Keras 3's GroupQueryAttention. Written back
 by kerastorch they load again with the same outputs (real Keras 3 reading them: compat_fixtures/prove_attention_files.py,
 18/18 checks); they train in a torch loop, compile with fullgraph and export."""
 from __future__ import annotations
@@ -25,8 +26,7 @@ def _load(mid: str, tag: str):
     return model
 
 
-@pytest.mark.parametrize("tag", ["tf", "k3"])
-@pytest.mark.parametrize("mid", sorted(MODELS))
+@pytest.mark.parametrize("mid, tag", [(m, t) for m in sorted(MODELS) for t in sorted(MODELS[m]["files"])])
 def test_model_file_gives_keras_outputs(mid, tag):
     assert_close(_load(mid, tag)(_inputs(mid)), T[f"{mid}.{tag}.out"], msg=f"{mid} {tag}")
 

@@ -17,10 +17,13 @@ from ..._registry import LAYERS
 from .multi_head_attention import MultiHeadAttention, _einsum_dense, _positive_int
 
 
-@LAYERS.register("GroupQueryAttention")
-class GroupedQueryAttention(MultiHeadAttention):
+@LAYERS.register("GroupedQueryAttention")
+class GroupQueryAttention(MultiHeadAttention):
     """Keras 3's ``GroupQueryAttention(head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
     ...)``; call it as ``layer(query, value, key=None, ...)`` (query and value with the same last dimension)."""
+
+    #: Keras 3's Python class (weight-file paths: ``layers/grouped_query_attention``); configs say GroupQueryAttention
+    _keras_python_class = "GroupedQueryAttention"
 
     def __init__(self, head_dim: int, num_query_heads: int, num_key_value_heads: int, dropout: float = 0.0,
                  use_bias: bool = True, sliding_window: int | None = None, flash_attention: bool | None = None,
@@ -71,6 +74,10 @@ class GroupedQueryAttention(MultiHeadAttention):
                                           **self._common())
         self._ranks = (q_rank, v_rank, k_rank)
 
+    def keras_sublayer_paths(self) -> list[tuple[str, str, Any]]:
+        """Keras 3 keeps GroupedQueryAttention's projections under their private attribute names (``_query_dense``)."""
+        return [("_" + path, path, layer) for path, layer in self._weight_owners()]
+
     def build(self, input_shape: Any) -> None:
         q, v = tuple(input_shape[0]), tuple(input_shape[1])
         if len(q) != 3 or len(v) != 3:
@@ -109,4 +116,5 @@ class GroupedQueryAttention(MultiHeadAttention):
         return ", ".join(parts + self._repr_common())
 
 
-GroupQueryAttention = GroupedQueryAttention  # Keras 3 exports the class under both names
+# Keras 3's class is GroupedQueryAttention, exported (and written in configs) as GroupQueryAttention
+GroupedQueryAttention = GroupQueryAttention

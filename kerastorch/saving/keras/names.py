@@ -22,8 +22,13 @@ def keras3_snake(name: str) -> str:
 
 
 def keras_class(layer: object) -> str:
-    """The Keras class a kerastorch layer reproduces (a user subclass maps to its registered base)."""
+    """The Keras class a kerastorch layer reproduces (a user subclass maps to its registered base). A class whose
+    Keras Python name differs from the name Keras writes in configs says so (``_keras_python_class``: Keras 3's
+    ``GroupedQueryAttention``, exported and serialized as ``GroupQueryAttention``)."""
     for cls in type(layer).__mro__:
+        explicit = cls.__dict__.get("_keras_python_class")
+        if explicit:
+            return str(explicit)
         name = LAYERS.name_of(cls)
         if name is not None:
             return name

@@ -183,8 +183,8 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
 _WRAPPER_STEMS = ("simple_rnn", "lstm", "gru", "rnn", "bidirectional", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
                   "time_distributed", "multi_head_attention", "grouped_query_attention")
 # Keras 3's weight order of a layer's sublayer groups (attention: query, key, gate, value, output projections)
-_SUBLAYER_ORDER = {"forward_layer": 0, "backward_layer": 1, "query_dense": 0, "key_dense": 1, "gate_dense": 2,
-                   "value_dense": 3, "output_dense": 4}
+_SUBLAYER_ORDER = {"forward_layer": 0, "backward_layer": 1,
+                   **{f"{u}{p}_dense": i for u in ("", "_") for i, p in enumerate(("query", "key", "gate", "value", "output"))}}
 _ATTENTION_LAYERS = ("MultiHeadAttention", "GroupedQueryAttention", "GroupQueryAttention")
 
 
@@ -253,9 +253,10 @@ def _sublayer_groups(class_name: str, config: dict) -> list[tuple[str, str, dict
         backward = config.get("backward_layer") if isinstance(config.get("backward_layer"), dict) else forward
         return [("forward_layer", str(forward.get("class_name")), forward.get("config") or {}),
                 ("backward_layer", str(backward.get("class_name")), backward.get("config") or {})]
-    if class_name in _ATTENTION_LAYERS:  # EinsumDense projections
-        gate = ["gate_dense"] if config.get("use_gate") else []
-        return [(g, "EinsumDense", {}) for g in ["query_dense", "key_dense", *gate, "value_dense", "output_dense"]]
+    if class_name in _ATTENTION_LAYERS:  # EinsumDense projections (GroupedQueryAttention's attributes: _query_dense)
+        u = "" if class_name == "MultiHeadAttention" else "_"
+        gate = ["gate"] if config.get("use_gate") else []
+        return [(f"{u}{g}_dense", "EinsumDense", {}) for g in ["query", "key", *gate, "value", "output"]]
     if class_name == "TimeDistributed" and isinstance(config.get("layer"), dict):  # its inner layer's group
         inner = config["layer"]
         return [("layer", str(inner.get("class_name")), inner.get("config") or {})]
