@@ -125,3 +125,14 @@ def test_zero_padding1d_data_format_is_checked():
     with pytest.raises(ValueError, match='ZeroPadding1D layer "zp".*data_format'):
         L.ZeroPadding1D(data_format="channels_middle", name="zp")
     assert "data_format" not in L.ZeroPadding1D().get_config()  # tf.keras reads kerastorch's 1-D config
+
+
+def test_keras3_dilated_conv3d_transpose_is_refused_not_ignored():
+    # Keras 3 dilates Conv3DTranspose (its output grows: 4 -> 6 for kernel 2, dilation 2, checked in real
+    # Keras 3.15.1); tf.keras ignores dilation_rate, and so does kerastorch for a tf.keras config.
+    case = next(c for c in DEFAULTS if c["id"] == "keras3/Conv3DTranspose")
+    with pytest.raises(ValueError, match='"conv3d_transpose".*Keras 3.*dilation_rate'):
+        _layer({**case, "config": {**case["config"], "dilation_rate": [2, 2, 2]}})
+    assert _layer(case).dilation_rate == (1, 1, 1)
+    tf_case = next(c for c in DEFAULTS if c["id"] == "tf_keras/Conv3DTranspose")
+    assert L.Conv3DTranspose.from_config({**tf_case["config"], "dilation_rate": [2, 2, 2]}).dilation_rate == (1, 1, 1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..._registry import LAYERS
+from ..utils import conv_utils
+from ..utils.mask_rules import keras3_config
 from .base_conv_transpose import ConvTranspose
 
 
@@ -16,7 +18,8 @@ class Conv3DTranspose(ConvTranspose):
     use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros', kernel_regularizer=None,
     bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None``.
 
-    ``dilation_rate`` is accepted, ignored and left out of the config, as tf.keras's Conv3DTranspose does.
+    ``dilation_rate`` is accepted, ignored and left out of the config, as tf.keras's Conv3DTranspose does;
+    a Keras 3 config (whose Conv3DTranspose does dilate) with a dilation other than 1 is refused.
     """
 
     _uses_dilation = False
@@ -41,6 +44,7 @@ class Conv3DTranspose(ConvTranspose):
         bias_constraint: Any = None,
         **kwargs: Any,
     ):
+        keras3 = keras3_config(kwargs)
         super().__init__(
             3, filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
             data_format=data_format, dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
@@ -49,6 +53,12 @@ class Conv3DTranspose(ConvTranspose):
             activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
             bias_constraint=bias_constraint, **kwargs,
         )
+        if keras3 and conv_utils.normalize_tuple(dilation_rate, 3, "dilation_rate") != (1, 1, 1):
+            raise ValueError(
+                f'Conv3DTranspose layer "{self.name}": a Keras 3 config with dilation_rate={dilation_rate}. Keras 3 '
+                "dilates this layer's kernel, tf.keras ignores the argument; kerastorch computes tf.keras's "
+                "Conv3DTranspose and refuses rather than compute something else."
+            )
 
 
 Convolution3DTranspose = Conv3DTranspose
