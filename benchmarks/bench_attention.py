@@ -13,7 +13,7 @@ batch 8, sequence 128, float32.
 
 Timings: median of ``--reps`` interleaved repetitions after a warm-up.
 
-    .venv/bin/python benchmarks/bench_attention.py [--device cuda] [--reps 10]
+    .venv/bin/python benchmarks/bench_attention.py [--device cuda] [--reps 10] [--threads 1]
 """
 from __future__ import annotations
 
@@ -108,7 +108,10 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cpu")
     p.add_argument("--reps", type=int, default=10)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     dev = args.device
     torch.manual_seed(0)
     x = torch.randn(BATCH, SEQ, D, device=dev)

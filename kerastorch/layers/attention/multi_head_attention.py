@@ -500,7 +500,10 @@ class MultiHeadAttention(NestedWeights, Layer):
                 out = out * mask.any(-1, keepdim=True).to(out.dtype)
             out = out.transpose(1, 2)
         else:
-            logits = torch.einsum(self._dot_eq, k, q * self._scale)
+            if self._fused_ok:  # (B, H, T, S) scores as batched matmuls on the (B, H, T, K) views
+                logits = torch.matmul(q.transpose(1, 2) * self._scale, k.permute(0, 2, 3, 1))
+            else:
+                logits = torch.einsum(self._dot_eq, k, q * self._scale)
             if causal_only:
                 mask = self._combined_mask(query, value, None, None, None, None, True)
             if mask is not None:
@@ -521,7 +524,10 @@ class MultiHeadAttention(NestedWeights, Layer):
             scores = probs
             if dropout > 0.0:
                 probs = F.dropout(probs, dropout, True)
-            out = torch.einsum(self._combine_eq, probs, v)
+            if self._fused_ok:
+                out = torch.matmul(probs, v.transpose(1, 2)).transpose(1, 2)
+            else:
+                out = torch.einsum(self._combine_eq, probs, v)
         if gate is not None:
             out = out * gate
         y = self._project(self.output_dense, out)
