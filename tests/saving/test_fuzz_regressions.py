@@ -201,3 +201,75 @@ def test_negative_batch_normalization_epsilon_is_refused_at_load(tmp_path):
         _entry(config, "bn")["config"]["epsilon"] = -7
         f.attrs["model_config"] = json.dumps(config).encode()
     refused(path, "bn", "`epsilon` must be a non-negative number")
+
+
+# ----------------------------------------------------------------------------- item 4: inflating archive members
+def test_weights_member_inflating_by_a_gib_of_zeros_is_refused_while_streaming(tmp_path):
+    import tracemalloc
+
+    from saving.model_fuzzer import inflating_archive, read_archive
+
+    members = read_archive(open(os.path.join(MODELS, "cnn_seq.k3.keras"), "rb").read())
+    path = str(tmp_path / "inflating.keras")
+    with open(path, "wb") as f:  # honest headers: 1 GiB + the real weights, about 1 MB on disk
+        f.write(inflating_archive(members, "model.weights.h5", 2**30))
+    assert os.path.getsize(path) < 2 * 2**20
+    kt.models.load_model(os.path.join(MODELS, "cnn_seq.k3.keras"))  # imports done before measuring
+    tracemalloc.start()
+    try:
+        message = refused(path, "model.weights.h5 is", "more than the limit of")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "1073" in message and peak < 64 * 2**20  # refused by its size against what the config needs
+
+
+def test_weights_member_inflating_past_what_its_header_says_is_refused(tmp_path):
+    import struct
+
+    from saving.model_fuzzer import inflating_archive, read_archive
+
+    members = read_archive(open(os.path.join(MODELS, "cnn_seq.k3.keras"), "rb").read())
+    data = bytearray(inflating_archive(members, "model.weights.h5", 2**30))
+    # the header lies: it claims the real member's size (local header and central directory)
+    size = len(members["model.weights.h5"])
+    for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = 0
+        while (at := data.find(sig, at)) >= 0:
+            name_len = struct.unpack_from("<H", data, at + (26 if sig == b"PK\x03\x04" else 28))[0]
+            start = at + (30 if sig == b"PK\x03\x04" else 46)
+            if bytes(data[start : start + name_len]) == b"model.weights.h5":
+                struct.pack_into("<I", data, at + off, size)
+            at += 4
+    path = str(tmp_path / "lying.keras")
+    open(path, "wb").write(bytes(data))
+    refused(path, "model.weights.h5")
+
+
+# ----------------------------------------------------------------------------- safetensors headers that lie
+def _safetensors_seed(tmp_path) -> tuple[dict, bytes]:
+    out = str(tmp_path / "seed.safetensors")
+    kt.models.save_model(kt.models.load_model(os.path.join(MODELS, "cnn_seq.k3.keras")), out)
+    data = open(out, "rb").read()
+    n = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + n]), data[8 + n :]
+
+
+def _write_safetensors(tmp_path, name: str, header: dict, body: bytes) -> str:
+    raw = json.dumps(header).encode()
+    path = str(tmp_path / name)
+    open(path, "wb").write(len(raw).to_bytes(8, "little") + raw + body)
+    return path
+
+
+@pytest.mark.parametrize("lie, fragment", [
+    (lambda h, b: h["conv.kernel"].update(data_offsets=[0, len(b) + 4096]), "outside the"),
+    (lambda h, b: h["conv.bias"].update(data_offsets=list(h["conv.kernel"]["data_offsets"])), "conv"),
+    (lambda h, b: h["conv.bias"].update(dtype="Q8"), "dtype 'Q8'"),
+    (lambda h, b: h["conv.bias"].update(shape=[32768, 32768]), "conv.bias"),
+    (lambda h, b: h["conv.bias"].update(dtype="F64"), "conv.bias"),
+])
+def test_safetensors_headers_that_lie_are_refused_before_reading(tmp_path, lie, fragment):
+    header, body = _safetensors_seed(tmp_path)
+    lie(header, body)
+    refused(_write_safetensors(tmp_path, "lying.safetensors", header, body), fragment)
