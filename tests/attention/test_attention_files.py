@@ -77,10 +77,11 @@ def test_trains_in_a_torch_loop():
     assert all(p.grad is not None for p in mha.parameters())
 
 
-def test_compile_fullgraph_and_export():
-    model = _load("mini_vit", "k3")
-    x = _inputs("mini_vit")
+@pytest.mark.parametrize("mid, tag", [("mini_vit", "k3"), ("text_classifier", "tf")])  # the second with its masks
+def test_compile_fullgraph_and_export(mid, tag):
+    model = _load(mid, tag)
+    x = _inputs(mid)
     compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
-    assert_close(compiled(x), T["mini_vit.k3.out"])
+    assert_close(compiled(x), T[f"{mid}.{tag}.out"])
     exported = torch.export.export(model, (x,))
-    assert_close(exported.module()(x), T["mini_vit.k3.out"])
+    assert_close(exported.module()(x), T[f"{mid}.{tag}.out"])
