@@ -83,9 +83,10 @@ def assert_fails_unchanged(module: torch.nn.Module, path, *fragments: str, **kwa
 
 def embedding_head(kind: str, directory) -> str:
     """``cnn_nested_dense``'s real-Keras file of ``kind`` with its ``Dense`` head (kernel (54, 3), bias)
-    replaced by a Keras ``Embedding(54, 3)`` ('embeddings' (54, 3)), laid out as each writer stores one:
-    tf.keras ``head/head/embeddings:0`` + ``weight_names``, Keras 3 ``layers/embedding/vars/0``,
-    class ``Embedding`` in the configs. Embedding has no kerastorch counterpart (Dense now has one)."""
+    replaced by a user's registered layer ``my_package>TiedEmbedding`` ('embeddings' (54, 3)), laid out as each
+    writer stores one: tf.keras ``head/head/embeddings:0`` + ``weight_names``, Keras 3
+    ``layers/tied_embedding/vars/0``, class ``TiedEmbedding`` in the configs: a Keras layer with no kerastorch
+    counterpart (kerastorch has Dense and Embedding now)."""
     import io
     import os
     import shutil
@@ -106,8 +107,8 @@ def embedding_head(kind: str, directory) -> str:
             del head["head"]["bias:0"]
             head.attrs["weight_names"] = np.array([b"head/embeddings:0"], dtype=object)
         else:  # Keras 3
-            f["layers"].move("dense", "embedding")
-            del f["layers/embedding/vars/1"]
+            f["layers"].move("dense", "tied_embedding")
+            del f["layers/tied_embedding/vars/1"]
 
     if kind == "k3_keras":
         with zipfile.ZipFile(src) as z:
@@ -128,13 +129,15 @@ def embedding_head(kind: str, directory) -> str:
 
 
 def _embedding_config(raw) -> str:
-    """A Keras model config (JSON text) with the layer ``head`` made an ``Embedding(54, 3)``."""
+    """A Keras model config (JSON text) with the layer ``head`` made a registered custom ``TiedEmbedding(54, 3)``."""
     config = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
 
     def walk(node):
         if isinstance(node, dict):
             if node.get("class_name") == "Dense" and (node.get("config") or {}).get("name") == "head":
-                node["class_name"] = "Embedding"
+                node["class_name"] = "TiedEmbedding"
+                node["registered_name"] = "my_package>TiedEmbedding"
+                node.pop("module", None)
                 node["config"] = {"name": "head", "input_dim": 54, "output_dim": 3}
             for v in node.values():
                 walk(v)

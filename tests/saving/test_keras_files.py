@@ -62,7 +62,7 @@ def test_file_order_is_recorded_except_in_bare_keras3_files():
 @pytest.mark.parametrize("built", [True, False], ids=["built", "unbuilt"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_nested_model_with_unsupported_head_skip_unsupported(kind, built, tmp_path):
-    # The real files with the Dense head turned into an Embedding, a Keras layer kerastorch lacks.
+    # The real files with the Dense head turned into a user's custom layer, which kerastorch lacks.
     module = build("cnn_nested_dense", built=built)  # stem + nested Sequential(block_conv1, block_conv2)
     load_keras_weights(module, embedding_head(kind, tmp_path), skip_unsupported=True)
     out = module(tensors()["cnn_nested_dense.input"])
@@ -78,7 +78,7 @@ def test_keras_layer_without_counterpart_is_an_error(kind, built, tmp_path):
     )
     assert "(54, 3)" in message
     if kind != "tf_weights":  # a weights-only tf.keras file records no class
-        assert "(Embedding, at" in message
+        assert "(TiedEmbedding, at" in message
 
 
 @pytest.mark.parametrize("kind", KINDS)
