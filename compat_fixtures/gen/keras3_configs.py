@@ -72,6 +72,13 @@ for _name in ("SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"
     ARGS[_name] = {"units": 2}
 #: Wrappers: their argument is a layer (built in the same library); name -> (argument, class, its args).
 ARGS["Embedding"] = ARGS["ReversibleEmbedding"] = {"input_dim": 5, "output_dim": 2}
+ARGS.update({  # classes outside CLASSES that need arguments (recorded for layers kerastorch may add)
+    "GroupQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
+    "CategoryEncoding": {"num_tokens": 3}, "Discretization": {"bin_boundaries": [0.0]},
+    "Hashing": {"num_bins": 3}, "HashedCrossing": {"num_bins": 3},
+    "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1}, "RandomZoom": {"height_factor": 0.1},
+    "MaxNumBoundingBoxes": {"max_number": 2},
+})
 WRAPPED = {"RNN": ("cell", "LSTMCell", {"units": 2}), "TimeDistributed": ("layer", "Dense", {"units": 2}), "Bidirectional": ("layer", "LSTM", {"units": 2}),
            "StackedRNNCells": ("cells", "SimpleRNNCell", {"units": 2})}
 INPUT_ARGS = {"keras3": {"shape": [4]}, "tf_keras": {"input_shape": [4]}}
