@@ -1,5 +1,5 @@
 """Recurrent layers: cells, ``RNN``, ``SimpleRNN``/``LSTM``/``GRU``, ``StackedRNNCells``, ``Bidirectional``."""
-from .base_rnn import RNN
+from .rnn import RNN
 from .bidirectional import Bidirectional
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells

@@ -1,5 +1,5 @@
 """``SimpleRNN``, ``LSTM`` and ``GRU``: tf.keras's recurrent layers (``tf_keras/layers/rnn/{simple_rnn,lstm,gru}.py``,
-Keras 3 alike), each an :class:`~.base_rnn.OwnCellRNN` over its cell (arguments, defaults and math are the cell's;
+Keras 3 alike), each an :class:`~.rnn.OwnCellRNN` over its cell (arguments, defaults and math are the cell's;
 sequence handling is ``base_rnn``'s)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 
 from ... import initializers
 from ..._registry import LAYERS
-from .base_rnn import OwnCellRNN
+from .rnn import OwnCellRNN
 from .cells import GRUCell, LSTMCell, SimpleRNNCell, _UnitForgetBias
 
 _COMMON = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
