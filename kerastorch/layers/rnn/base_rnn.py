@@ -25,7 +25,8 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from ..input_spec import shape_str
 from ..layer import Layer
-from .cells import RecurrentCell, StackedRNNCells, _as_list, dropout_mask
+from .cells import RecurrentCell, _as_list, dropout_mask
+from .stacked_rnn_cells import StackedRNNCells
 
 
 def split_initial_state(args: tuple, kwargs: dict) -> tuple:

@@ -11,7 +11,8 @@ from ... import _naming, regularizers
 from ..._registry import LAYERS
 from ..layer import Layer, WeightSpec
 from .base_rnn import BaseRNN
-from .cells import RecurrentCell, StackedRNNCells
+from .stacked_rnn_cells import StackedRNNCells
+from .cells import RecurrentCell
 from .nested import NestedWeights, deserialize
 
 
