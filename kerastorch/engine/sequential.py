@@ -8,6 +8,7 @@ import torch
 from .._registry import LAYERS
 from ..graph.keras_tensor import KerasTensor
 from ..layers.core.input_layer import InputLayer
+from ..layers.input_spec import InputSpec, check_shape
 from ..layers.layer import Layer
 from .base_model import _Model
 from .construction import _auto_name
@@ -69,12 +70,18 @@ class Sequential(_Model):
             self.__dict__["_input_layer"] = InputLayer(batch_input_shape=shape, name=layer.name + "_input")
         if shape is not None and isinstance(layer, Layer) and not layer.built and layer._weights_state() == "lazy":
             layer.build(shape)
+        elif isinstance(layer, Layer) and isinstance(shape, tuple) and isinstance(layer.input_spec, InputSpec):
+            check_shape(layer.input_spec, shape, layer.name)  # built before (a config's build_config): must fit
 
     def _build_chain(self, shape: Any) -> None:
         for key in self._chain:
             layer = self._modules[key]
             if isinstance(layer, Layer) and not layer.built and shape is not None:
                 layer.build(shape)
+            elif isinstance(layer, Layer) and isinstance(shape, tuple) and isinstance(layer.input_spec, InputSpec):
+                # a layer built before (from a config's build_config) must still take the chain's shape, as
+                # Keras's build of the Sequential checks: else a broken config would fail at the first call
+                check_shape(layer.input_spec, shape, layer.name)
             shape = _out_shape(layer, shape)
 
     def _output_shape_before(self, index: int) -> Any:

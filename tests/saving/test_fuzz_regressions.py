@@ -273,3 +273,11 @@ def test_safetensors_headers_that_lie_are_refused_before_reading(tmp_path, lie, 
     header, body = _safetensors_seed(tmp_path)
     lie(header, body)
     refused(_write_safetensors(tmp_path, "lying.safetensors", header, body), fragment)
+
+
+# ----------------------------------------------------------------------------- Sequential shapes at load
+def test_sequential_layer_built_for_another_shape_is_refused_at_load(tmp_path):
+    # pool strides of 10**9 leave Flatten 4 features; the Dense was built (build_config) for 64
+    path = copy(tmp_path, "cnn_seq.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "pool")["config"].update(strides=10**9))
+    refused(path, 'layer "logits"', "expected axis -1 of input shape to have value 64")
