@@ -64,7 +64,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention"]
 
 
 def main(out_dir=HERE, only=None):

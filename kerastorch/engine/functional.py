@@ -19,7 +19,7 @@ from ..layers.layer import Layer
 from .base_model import _Model
 from .construction import _as_flat, _auto_name, _map_graph, _structure_of
 from .functional_config import functional_config, functional_from_config
-from .masking import MaskStep, any_flag, output_mask_flags, store_masks, takes_mask
+from .masking import MaskStep, any_flag, named_mask_args, output_mask_flags, store_masks, takes_mask
 from .plan import _FlatOut, _Gather, _Step
 
 
@@ -97,6 +97,10 @@ class Functional(_Model):
         # Masks: where each node's first argument comes from, and whether the node is given its mask as a graph
         # tensor (a Keras 3 file records them; a recorded `mask=None` means "the propagated one", as in Keras 3).
         self._mask_args = [(_arg_slots(node.args, slot), bool(flatten(node.kwargs.get("mask")))) for node, _ in steps_raw]
+        self._named_masks = [
+            named_mask_args(node.layer, node.args, node.kwargs, lambda t: slot[id(t)] if isinstance(t, KerasTensor) else None)
+            for node, _ in steps_raw
+        ]
         self._mask_plans: dict[tuple, tuple] = {}
         self._no_mask_plan = self._mask_plan((False,) * len(in_flat))[0] is None
 
@@ -110,7 +114,7 @@ class Functional(_Model):
         masked = [False] * self._n_slots
         masked[: len(input_flags)] = list(input_flags)
         plan: list = []
-        for step, (arg, recorded) in zip(self._steps, self._mask_args):
+        for step, (arg, recorded), named in zip(self._steps, self._mask_args, self._named_masks):
             module = self._modules[step.key]
             if arg is None:  # an op node on constants / nested structures: ops drop masks
                 plan.append(None)
@@ -118,11 +122,12 @@ class Functional(_Model):
             flags = [masked[i] for i in arg] if isinstance(arg, list) else masked[arg]
             joint = bool(getattr(module, "_kt_is_model", False))
             pass_mask = any_flag(flags) and not recorded and (joint or takes_mask(module))
+            named = [(p, s) for p, s in named if masked[s]]
             out_flags = output_mask_flags(module, flags, len(step.outputs))
             for s, f in zip(step.outputs, out_flags):
                 masked[s] = f
             produce = any(out_flags)
-            plan.append(MaskStep(arg, pass_mask, produce, joint) if (pass_mask or produce) else None)
+            plan.append(MaskStep(arg, pass_mask, produce, joint, named) if (pass_mask or produce or named) else None)
         result = (plan if any(p is not None for p in plan) else None, [masked[s] for s in self._out_slots])
         self._mask_plans[input_flags] = result
         return result
@@ -186,6 +191,8 @@ class Functional(_Model):
                 else:
                     if ms.pass_mask:
                         kwargs = {**kwargs, "mask": in_mask}
+                    for param, s in ms.named:
+                        kwargs = {**kwargs, param: masks[s]}
                     out = module(*args, **kwargs)
                     out_mask = module.compute_mask(args[0], in_mask) if ms.produce else None
                 if ms.produce:

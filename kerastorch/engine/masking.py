@@ -13,7 +13,9 @@ A plan is a list with one entry per step of the graph runner: ``None`` (no mask 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+from ..layers.call_pipeline import CallPipeline
 
 
 class MaskStep:
@@ -21,16 +23,19 @@ class MaskStep:
 
     ``arg``: where the node's first argument's masks come from (a slot index, or a list of slot indices for a
     list input); ``pass_mask``: hand them to ``call(mask=...)``; ``produce``: compute the output mask(s);
-    ``joint``: the module is a model, run with its masks in one pass (``run_with_masks``).
+    ``joint``: the module is a model, run with its masks in one pass (``run_with_masks``); ``named``:
+    ``(parameter, slot)`` pairs, each tensor argument's mask for its ``<argument>_mask`` parameter
+    (:func:`named_mask_args`).
     """
 
-    __slots__ = ("arg", "pass_mask", "produce", "joint")
+    __slots__ = ("arg", "pass_mask", "produce", "joint", "named")
 
-    def __init__(self, arg: Any, pass_mask: bool, produce: bool, joint: bool):
+    def __init__(self, arg: Any, pass_mask: bool, produce: bool, joint: bool, named: Sequence[tuple[str, int]] = ()):
         self.arg = arg
         self.pass_mask = pass_mask
         self.produce = produce
         self.joint = joint
+        self.named = tuple(named)
 
     def input_mask(self, masks: list) -> Any:
         return [masks[i] for i in self.arg] if isinstance(self.arg, list) else masks[self.arg]
@@ -46,6 +51,25 @@ def takes_mask(module: Any) -> bool:
         return "mask" in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
+
+
+def named_mask_args(module: Any, args: tuple, kwargs: dict, slot_of: Callable[[Any], int | None]) -> list[tuple[str, int]]:
+    """Keras 3's rule for a call with several tensor arguments (``Layer.__call__``, "populate mask
+    arguments"): an argument ``k`` whose layer's call has a ``k_mask`` parameter, not given explicitly, gets
+    ``k``'s mask (``MultiHeadAttention(query, value, key)`` -> ``query_mask``, ``value_mask``, ``key_mask``;
+    tf.keras reads the same masks from ``query._keras_mask`` ...). ``slot_of`` gives a graph tensor's slot
+    (``None`` for anything else). Returns ``(parameter, slot)`` pairs, decided once when the graph is built."""
+    fn = module.call if type(module).forward is CallPipeline.forward else module.forward
+    try:
+        sig = inspect.signature(fn)
+        bound = sig.bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return []
+    tensors = {k: slot_of(v) for k, v in bound.items()}
+    tensors = {k: s for k, s in tensors.items() if s is not None}
+    if len(tensors) < 2:
+        return []
+    return [(f"{k}_mask", s) for k, s in tensors.items() if f"{k}_mask" in sig.parameters and f"{k}_mask" not in kwargs]
 
 
 def output_mask_flags(module: Any, input_masked: Any, n_outputs: int) -> list[bool]:
