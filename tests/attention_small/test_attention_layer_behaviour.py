@@ -48,6 +48,18 @@ def test_compile_fullgraph_with_masks():
     torch.testing.assert_close(compiled([Q, V], mask=[QM, VM]), layer([Q, V], mask=[QM, VM]))
 
 
+def test_compile_with_dynamic_query_sizes_and_static_masks():
+    # What torch.compile's automatic dynamic shapes gives after earlier compilations of the shared call
+    # pipeline: symbolic query sizes, plain-int mask sizes. The mask check must compare them, not refuse.
+    layer = L.AdditiveAttention().eval()
+    layer([Q, V])
+    q = Q.clone()
+    torch._dynamo.maybe_mark_dynamic(q, 0)
+    torch._dynamo.maybe_mark_dynamic(q, 1)
+    compiled = torch.compile(layer, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled([q, V], mask=[QM, VM]), layer([Q, V], mask=[QM, VM]))
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda l: l([Q, V], mask=[QM, VM[:, :4]]), "value mask must have shape"),
     (lambda l: l([Q, V], mask=[QM[:, :2], VM]), "query mask must have shape"),

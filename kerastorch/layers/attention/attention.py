@@ -170,7 +170,8 @@ class Attention(Layer):
         if m is None:
             return None
         expected = tuple(x.shape[:-1])
-        if m.dim() != len(expected) or any(a not in (b, 1) for a, b in zip(m.shape, expected)):
+        # `a != b and a != 1`, not `a not in (b, 1)`: dynamo compares symbolic sizes by identity inside `in`
+        if m.dim() != len(expected) or any(a != b and a != 1 for a, b in zip(m.shape, expected)):
             raise self._error(
                 f"the {what} mask must have shape {expected} (the {what}'s shape without its last axis). "
                 f"Received: {what}_mask.shape={tuple(m.shape)}"
