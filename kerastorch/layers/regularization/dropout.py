@@ -121,7 +121,7 @@ class NoiseShaped(Layer):
             )
             return
         filled = tuple(s if d is None else d for d, s in zip(dims, shape))
-        if any(d not in (1, s) for d, s in zip(filled[1:], shape[1:])):
+        if any(d != 1 and d != s for d, s in zip(filled[1:], shape[1:])):  # not `in`: see attention.py
             self._noise_error = (
                 f"`noise_shape` {shape_str(dims)} is not broadcastable to the input shape {shape_str(shape)}."
             )
