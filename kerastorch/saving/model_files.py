@@ -47,9 +47,9 @@ from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
 from .tf import is_saved_model_dir, read_saved_model
+from .untrusted_safetensors import read_safetensors_header, read_stored_tensor
 from .untrusted import (
-    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_safetensors_header,
-    read_stored_tensor, read_zip, weights_member_bound,
+    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_zip, weights_member_bound,
 )
 
 __all__ = ["LoadLimits", "keras_model_config", "load_model", "save_model"]

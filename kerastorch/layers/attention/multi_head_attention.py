@@ -9,15 +9,18 @@ probabilities, ``return_attention_scores``, ``use_causal_mask``, Keras 3's ``sli
 
 Masks, combined as Keras combines them: the query's mask ``[B, T, 1]``, the value's ``[B, 1, S]``, the key's
 ``[B, 1, S]``, the causal mask ``[1, T, S]`` and ``attention_mask`` are ANDed. A graph hands the query's
-mask as ``mask``; for self-attention (``value``/``key`` the query itself) it is their mask too. Direct calls
-pass ``query_mask``/``value_mask``/``key_mask``. Masked logits become ``-1e9``; a fully masked row gives
-uniform weights (tf.keras, and Keras 3's fused path) or zeros (Keras 3 when it materializes the scores:
-``return_attention_scores``, ``dropout > 0`` or several attention axes). A layer from a Keras 3 config
-follows Keras 3.
+mask as ``mask`` and each tensor argument's mask as ``query_mask``/``value_mask``/``key_mask`` (Keras 3's
+``<argument>_mask`` rule, ``engine/masking.py``); direct calls pass them by hand. Masked logits become
+``-1e9``; a fully masked row gives uniform weights (tf.keras, and Keras 3's fused path) or zeros (Keras 3
+when it materializes the scores: ``return_attention_scores``, ``dropout > 0`` or several attention axes).
+A layer from a Keras 3 config follows Keras 3.
 
 Speed: ``F.scaled_dot_product_attention`` (mask as an additive bias, ``is_causal`` when the causal mask is
 the only one) unless the scores are requested or the attention spans several axes (then the explicit
 softmax). Projections are ``F.linear`` on views of the stored kernels.
+
+Why one file of ~570 lines: it is one Keras class with Keras's whole argument surface (four sublayers,
+weights in two file layouts, two Keras versions' mask rules); GroupQueryAttention reuses its methods.
 """
 from __future__ import annotations
 

@@ -4,6 +4,10 @@ Keras 3 ``.weights.h5`` (``model.save_weights``), Keras 3 ``.keras`` archives (`
 zip of ``config.json``, ``metadata.json``, ``model.weights.h5``) and tf.keras HDF5 files,
 weights-only (``save_weights('x.h5')``) or full model (``save('x.h5')``, weights under
 ``model_weights/``). h5py is an optional dependency, imported when needed.
+
+Why one file of ~480 lines: the two layouts (Keras 3's nested ``vars`` groups, tf.keras's ``weight_names``
+scopes) share the lazy dataset checks and the class inference from configs, and are read by one entry point
+(``open_keras_weights``); the layout walkers are the natural split once a third layout arrives.
 """
 from __future__ import annotations
 
