@@ -358,17 +358,22 @@ class BaseRNN(Layer):
         for t in range(x.shape[1]):
             out, new = cell.step(xp[:, t], states, rk, bias, rec_mask)
             if mask is not None:
-                m = mask[:, t].view(-1, *[1] * (out.dim() - 1))
-                new = [torch.where(m, n, s) for n, s in zip(new, states)]
-                if prev is None:
-                    prev = torch.zeros_like(out)
-                out = torch.where(m, out, torch.zeros_like(out) if self.zero_output_for_mask else prev)
-                prev = out
+                out, new, prev = self._masked_step(mask[:, t], out, new, states, prev)
             states = new
             if self.return_sequences:
                 outs.append(out)
         seq = torch.stack(outs, 1) if self.return_sequences else None
         return out, seq, states
+
+    def _masked_step(self, m: torch.Tensor, out: torch.Tensor, new: list, states: list, prev: Any) -> tuple:
+        """Keras's masked step: where ``m`` is False the states are carried over and the output repeats the
+        previous one (zeros with ``zero_output_for_mask``). Returns ``(out, new states, out)``."""
+        m = m.view(-1, *[1] * (out.dim() - 1))
+        new = [torch.where(m, n, s) for n, s in zip(new, states)]
+        if prev is None:
+            prev = torch.zeros_like(out)
+        out = torch.where(m, out, torch.zeros_like(out) if self.zero_output_for_mask else prev)
+        return out, new, out
 
     def _generic_loop(self, x, states, mask, training):
         cell = self.cell
@@ -378,12 +383,7 @@ class BaseRNN(Layer):
             out, new = cell(x[:, t], list(states), training=training) if isinstance(cell, Layer) else cell(x[:, t], list(states))
             new = _as_list(new)
             if mask is not None:
-                m = mask[:, t].view(-1, *[1] * (out.dim() - 1))
-                new = [torch.where(m, n, s) for n, s in zip(new, states)]
-                if prev is None:
-                    prev = torch.zeros_like(out)
-                out = torch.where(m, out, torch.zeros_like(out) if self.zero_output_for_mask else prev)
-                prev = out
+                out, new, prev = self._masked_step(mask[:, t], out, new, states, prev)
             states = new
             if self.return_sequences:
                 outs.append(out)
