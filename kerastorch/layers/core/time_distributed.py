@@ -21,7 +21,7 @@ from ..._registry import LAYERS
 from ..input_spec import InputSpec, check_shape
 from ..layer import Layer
 from ..utils.mask_rules import keras3_config
-from ..utils.nested_weights import NestedWeights
+from ..utils.nested_weights import NestedWeights, deserialize_sublayer
 
 
 def _takes(module: Any, name: str) -> bool:
@@ -152,10 +152,7 @@ class TimeDistributed(NestedWeights, Layer):
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "TimeDistributed":
         config = dict(config)
-        inner = config.pop("layer")
-        layer = LAYERS.deserialize(inner)
-        if isinstance(inner, dict) and isinstance(inner.get("build_config"), dict) and hasattr(layer, "build_from_config"):
-            layer.build_from_config(inner["build_config"])
+        layer = deserialize_sublayer(config.pop("layer"))
         return cls(layer, **config)
 
     def extra_repr(self) -> str:

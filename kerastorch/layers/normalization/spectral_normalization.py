@@ -19,7 +19,7 @@ import torch
 from ... import initializers
 from ..._registry import LAYERS
 from ..layer import Layer, WeightSpec
-from ..utils.nested_weights import NestedWeights
+from ..utils.nested_weights import NestedWeights, deserialize_sublayer
 
 
 def _l2_normalize(x: torch.Tensor) -> torch.Tensor:
@@ -122,10 +122,7 @@ class SpectralNormalization(NestedWeights, Layer):
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "SpectralNormalization":
         config = dict(config)
-        inner = config.pop("layer")
-        layer = LAYERS.deserialize(inner)
-        if isinstance(inner, dict) and isinstance(inner.get("build_config"), dict) and hasattr(layer, "build_from_config"):
-            layer.build_from_config(inner["build_config"])
+        layer = deserialize_sublayer(config.pop("layer"))
         return cls(layer, **config)
 
     def extra_repr(self) -> str:

@@ -17,7 +17,7 @@ import torch
 from ..._registry import LAYERS
 from ..layer import Layer
 from .base_rnn import BaseRNN, split_initial_state
-from .nested import NestedWeights, deserialize
+from ..utils.nested_weights import NestedWeights, deserialize_sublayer as deserialize
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 

@@ -13,7 +13,7 @@ from ..layer import Layer, WeightSpec
 from .base_rnn import BaseRNN
 from .stacked_rnn_cells import StackedRNNCells
 from .cells import RecurrentCell
-from .nested import NestedWeights, deserialize
+from ..utils.nested_weights import NestedWeights, deserialize_sublayer as deserialize
 
 
 @LAYERS.register()

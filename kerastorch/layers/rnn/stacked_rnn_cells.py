@@ -8,7 +8,7 @@ import torch
 from ..._registry import LAYERS
 from ..layer import Layer
 from .cells import _as_list
-from .nested import NestedWeights, deserialize
+from ..utils.nested_weights import NestedWeights, deserialize_sublayer as deserialize
 
 
 @LAYERS.register()

@@ -15,6 +15,20 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from ..._registry import LAYERS
+
+
+def deserialize_sublayer(config: Any) -> Any:
+    """A wrapped layer / cell from its serialized config (registry lookup by class name), built from its
+    Keras 3 ``build_config`` when it has one (what Keras's wrappers do in ``from_config``); a module as is."""
+    if isinstance(config, torch.nn.Module):
+        return config
+    layer = LAYERS.deserialize(config)
+    build = config.get("build_config") if isinstance(config, dict) else None
+    if isinstance(build, dict) and hasattr(layer, "build_from_config"):
+        layer.build_from_config(build)
+    return layer
+
 
 class NestedWeights:
     """Mixin for a ``Layer`` whose weights are its sublayers' (``_weight_owners``: ``[(path, layer)]``)."""
@@ -51,14 +65,6 @@ class NestedWeights:
     @property
     def weights(self) -> list[torch.Tensor]:
         return [w for _, layer in self._weight_owners() for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        return [w for w in self.weights if w.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        return [w for w in self.weights if not w.requires_grad]
 
     def get_weights(self) -> list[np.ndarray]:
         return [w for _, layer in self._weight_owners() for w in layer.get_weights()]
