@@ -361,8 +361,9 @@ class MultiHeadAttention(NestedWeights, Layer):
                 f"{where}: All dimensions of `value` and `key`, except the last one, must be equal. Received: "
                 f"value_shape={v} and key_shape={k}"
             )
-        batches = {d for d in (q[0], v[0], k[0]) if d is not None}
-        if len(batches) > 1:
+        batches = [d for d in (q[0], v[0], k[0]) if d is not None]
+        # pairwise !=, not a set: under torch.jit.trace (ONNX's legacy exporter) sizes are distinct tensors
+        if any(a != b for a, b in zip(batches, batches[1:])):
             raise ValueError(f"{where}: `query`, `value` and `key` must have the same batch size; received {q}, {v} and {k}.")
 
     # ----- call -----
