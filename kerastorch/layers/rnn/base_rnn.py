@@ -25,7 +25,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from ..input_spec import shape_str
 from ..layer import Layer
-from .cells import RecurrentCell, _as_list, dropout_mask
+from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, _as_list, dropout_mask
 from .stacked_rnn_cells import StackedRNNCells
 
 
@@ -375,8 +375,42 @@ class BaseRNN(Layer):
         out = torch.where(m, out, torch.zeros_like(out) if self.zero_output_for_mask else prev)
         return out, new, out
 
+    def _stacked_loop(self, stack: StackedRNNCells, x, states, mask, training):
+        """``StackedRNNCells`` of built-in cells: Keras's per-sequence dropout masks, one pair per cell (Keras's
+        ``RNN`` resets each cell's cached masks once per call, not per step), then every step runs the cells
+        in turn, each on the previous one's output."""
+        cells = list(stack.cells)
+        batch = x.shape[0]
+        weights = [c.step_weights() for c in cells]
+        widths = [x.shape[-1]] + [c.units for c in cells[:-1]]
+        in_masks, rec_masks, spans, i = [], [], [], 0
+        for c, width in zip(cells, widths):
+            n = len(c.state_sizes)
+            spans.append((i, i + n))
+            like = x.new_empty(batch, width)
+            in_masks.append(dropout_mask(like, c.dropout) if training and c.dropout > 0 else None)
+            rec_masks.append(dropout_mask(states[i], c.recurrent_dropout) if training and c.recurrent_dropout > 0 else None)
+            i += n
+        outs = []
+        out = prev = None
+        for t in range(x.shape[1]):
+            h, new = x[:, t], []
+            for c, (kernel, rk, bias), (a, b), im, rm in zip(cells, weights, spans, in_masks, rec_masks):
+                h, s = c.step(c.project_inputs(h if im is None else h * im, kernel, bias), states[a:b], rk, bias, rm)
+                new += s
+            out = h
+            if mask is not None:
+                out, new, prev = self._masked_step(mask[:, t], out, new, states, prev)
+            states = new
+            if self.return_sequences:
+                outs.append(out)
+        seq = torch.stack(outs, 1) if self.return_sequences else None
+        return out, seq, states
+
     def _generic_loop(self, x, states, mask, training):
         cell = self.cell
+        if isinstance(cell, StackedRNNCells) and all(type(c) in (SimpleRNNCell, LSTMCell, GRUCell) for c in cell.cells):
+            return self._stacked_loop(cell, x, states, mask, training)
         outs = []
         out = prev = None
         for t in range(x.shape[1]):
