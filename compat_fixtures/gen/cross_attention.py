@@ -4,7 +4,8 @@ each tensor argument's mask to the layer (tf.keras: ``query._keras_mask`` / ``va
 ``Layer.__call__`` fills ``query_mask`` / ``value_mask`` / ``key_mask`` from the arguments' masks), so the
 padded source tokens must not be attended to. Output under ``attention/``: ``cross_attention.tf.h5``,
 ``cross_attention.k3.keras``, ``cross_attention.json`` and ``cross_attention.safetensors`` (tensors
-``input.<name>``, ``<lib>.out``).
+``input.<name>``, ``<lib>.out``). ``errors``: Keras 3's refusal of ``return_attention_scores`` with
+``flash_attention=True`` (MultiHeadAttention and GroupQueryAttention): ``{"cls", "message"}``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-from .common import fresh_session, import_keras3, import_tf, save_safetensors, write_json
+from .common import clean_message, fresh_session, import_keras3, import_tf, save_safetensors, write_json
 
 SEED = 2300
 
@@ -62,6 +63,17 @@ def main(out_dir):
                 model.save(path)
                 shutil.copy(path, os.path.join(folder, name))
             doc["files"][tag] = name
+    doc["errors"] = []
+    for cls, layer in (("MultiHeadAttention", k3.layers.MultiHeadAttention(num_heads=2, key_dim=2, flash_attention=True)),
+                       ("GroupQueryAttention", k3.layers.GroupQueryAttention(
+                           head_dim=2, num_query_heads=2, num_key_value_heads=1, flash_attention=True))):
+        x = np.ones((1, 3, 4), "float32")
+        try:
+            layer(x, x, return_attention_scores=True)
+            message = None
+        except ValueError as e:
+            message = clean_message(e)
+        doc["errors"].append({"cls": cls, "message": message})
     write_json(os.path.join(folder, "cross_attention.json"), doc)
     save_safetensors(tensors, os.path.join(folder, "cross_attention.safetensors"))
     print("[cross_attention]", doc["files"])

@@ -39,3 +39,16 @@ def test_each_argument_mask_goes_to_its_parameter():
     target, source = INPUTS
     assert torch.equal(seen[0]["query_mask"], target != 0) and torch.equal(seen[0]["value_mask"], source != 0)
     assert seen[0]["key_mask"] is None  # no key tensor was given
+
+
+@pytest.mark.parametrize("record", DOC["errors"], ids=lambda r: r["cls"])
+def test_flash_attention_refuses_scores_as_keras3_does(record):
+    layer = getattr(kt.layers, record["cls"])
+    layer = layer(num_heads=2, key_dim=2, flash_attention=True) if record["cls"] == "MultiHeadAttention" else \
+        layer(head_dim=2, num_query_heads=2, num_key_value_heads=1, flash_attention=True)
+    x = torch.ones(1, 3, 4)
+    keras_sentence = next(line for line in record["message"].splitlines() if "Returning attention scores" in line)
+    keras_sentence = keras_sentence.replace("\x1b[1m", "").replace("\x1b[0m", "")
+    with pytest.raises(ValueError) as info:
+        layer(x, x, return_attention_scores=True)
+    assert keras_sentence in str(info.value) and f'"{layer.name}"' in str(info.value)

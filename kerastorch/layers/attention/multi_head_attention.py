@@ -375,6 +375,11 @@ class MultiHeadAttention(NestedWeights, Layer):
         for label, t in (("query", query), ("value", value), ("key", key)):
             if t is not None and not isinstance(t, torch.Tensor):
                 raise ValueError(f'MultiHeadAttention layer "{self.name}": `{label}` must be a tensor; received {type(t).__name__}.')
+        if return_attention_scores and self.flash_attention:
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": Returning attention scores is not supported when flash '
+                "attention is enabled. Please disable flash attention to access attention scores."
+            )
         self_value = value is query
         self_key = key is None or key is query
         if key is None:
