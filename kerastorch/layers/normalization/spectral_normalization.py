@@ -76,6 +76,12 @@ class SpectralNormalization(NestedWeights, Layer):
     def _weight_owners(self) -> list[tuple[str, Any]]:
         return [("layer", self.layer), ("power", self.power)]
 
+    def keras3_var_groups(self) -> list[tuple[str, str, list[str]]]:
+        """Keras 3's weight-file groups: the wrapper's own ``vars`` are the wrapped kernel (Keras 3 tracks
+        ``self.kernel = self.layer.kernel`` again) and ``vector_u``; the wrapped layer's under ``layer/vars``."""
+        return [("", self.name, [f"layer.{self._kernel_name}", "power.vector_u"]),
+                ("layer", self.layer.name, [f"layer.{n}" for n in self.layer.weight_names])]
+
     @property
     def vector_u(self) -> torch.Tensor:
         return self.power.vector_u

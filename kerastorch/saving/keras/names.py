@@ -160,6 +160,9 @@ def keras3_var_groups(layer: object) -> list[tuple[str, str, list[str]]]:
     (``cell/vars``, ``cell/cells/lstm_cell/vars``), ``Bidirectional`` in ``forward_layer/cell/vars`` and
     ``backward_layer/cell/vars``, with an empty ``vars`` group for the wrapper itself, as Keras 3 writes
     them. ``weight names`` are the layer's ``weight_names`` stored in that group, in order."""
+    own = getattr(layer, "keras3_var_groups", None)
+    if own is not None:  # a layer that states its Keras 3 groups itself (SpectralNormalization)
+        return own()
     subs = getattr(layer, "keras_sublayer_paths", None)
     if subs is None:
         return [("", str(getattr(layer, "name", "")), list(layer.weight_names))]  # type: ignore[attr-defined]

@@ -261,20 +261,25 @@ def _sublayer_groups(class_name: str, config: dict) -> list[tuple[str, str, dict
         u = "" if class_name == "MultiHeadAttention" else "_"
         gate = ["gate"] if config.get("use_gate") else []
         return [(f"{u}{g}_dense", "EinsumDense", {}) for g in ["query", "key", *gate, "value", "output"]]
-    if class_name == "TimeDistributed" and isinstance(config.get("layer"), dict):  # its inner layer's group
-        inner = config["layer"]
+    if class_name in ("TimeDistributed", "SpectralNormalization") and isinstance(config.get("layer"), dict):
+        inner = config["layer"]  # the wrapped layer's group
         return [("layer", str(inner.get("class_name")), inner.get("config") or {})]
     return []
 
 
 def _layer_vars(f: Any, group_path: str, class_name: str, config: dict) -> list[Any]:
     """A layer's weights in Keras order: its own ``vars``, then its sublayers' (``_sublayer_groups``)."""
-    arrays: list[Any] = []
+    own: list[Any] = []
     if group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
-        arrays += _vars(f[group_path]["vars"], True)
+        own = _vars(f[group_path]["vars"], True)
+    subs: list[Any] = []
     for sub, sub_class, sub_config in _sublayer_groups(class_name, config):
-        arrays += _layer_vars(f, f"{group_path}/{sub}", sub_class, sub_config)
-    return arrays
+        subs += _layer_vars(f, f"{group_path}/{sub}", sub_class, sub_config)
+    if class_name == "SpectralNormalization" and own:
+        # Keras 3 tracks the wrapped kernel again as the wrapper's first variable (``self.kernel =
+        # self.layer.kernel``, the same variable): the wrapped layer's weights, then ``vector_u``.
+        return subs + own[1:]
+    return own + subs
 
 
 def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
