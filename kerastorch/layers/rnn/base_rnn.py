@@ -353,10 +353,15 @@ class BaseRNN(Layer):
     # ----- the step loops -----
     def _loop(self, cell, x, states, kernel, rk, bias, mask, rec_mask):
         xp = cell.project_inputs(x, kernel, bias)
+        return self._scan(lambda t, st: cell.step(xp[:, t], st, rk, bias, rec_mask), x.shape[1], states, mask)
+
+    def _scan(self, step: Any, steps: int, states: list, mask: torch.Tensor | None) -> tuple:
+        """Keras's time loop over ``step(t, states) -> (output, new states)``, masked steps included; returns
+        ``(last output, sequence of outputs or None, final states)``."""
         outs = []
         out = prev = None
-        for t in range(x.shape[1]):
-            out, new = cell.step(xp[:, t], states, rk, bias, rec_mask)
+        for t in range(steps):
+            out, new = step(t, states)
             if mask is not None:
                 out, new, prev = self._masked_step(mask[:, t], out, new, states, prev)
             states = new
@@ -391,38 +396,27 @@ class BaseRNN(Layer):
             in_masks.append(dropout_mask(like, c.dropout) if training and c.dropout > 0 else None)
             rec_masks.append(dropout_mask(states[i], c.recurrent_dropout) if training and c.recurrent_dropout > 0 else None)
             i += n
-        outs = []
-        out = prev = None
-        for t in range(x.shape[1]):
+
+        def step(t: int, st: list) -> tuple:
             h, new = x[:, t], []
             for c, (kernel, rk, bias), (a, b), im, rm in zip(cells, weights, spans, in_masks, rec_masks):
-                h, s = c.step(c.project_inputs(h if im is None else h * im, kernel, bias), states[a:b], rk, bias, rm)
+                h, s = c.step(c.project_inputs(h if im is None else h * im, kernel, bias), st[a:b], rk, bias, rm)
                 new += s
-            out = h
-            if mask is not None:
-                out, new, prev = self._masked_step(mask[:, t], out, new, states, prev)
-            states = new
-            if self.return_sequences:
-                outs.append(out)
-        seq = torch.stack(outs, 1) if self.return_sequences else None
-        return out, seq, states
+            return h, new
+
+        return self._scan(step, x.shape[1], states, mask)
 
     def _generic_loop(self, x, states, mask, training):
         cell = self.cell
         if isinstance(cell, StackedRNNCells) and all(type(c) in (SimpleRNNCell, LSTMCell, GRUCell) for c in cell.cells):
             return self._stacked_loop(cell, x, states, mask, training)
-        outs = []
-        out = prev = None
-        for t in range(x.shape[1]):
-            out, new = cell(x[:, t], list(states), training=training) if isinstance(cell, Layer) else cell(x[:, t], list(states))
-            new = _as_list(new)
-            if mask is not None:
-                out, new, prev = self._masked_step(mask[:, t], out, new, states, prev)
-            states = new
-            if self.return_sequences:
-                outs.append(out)
-        seq = torch.stack(outs, 1) if self.return_sequences else None
-        return out, seq, states
+        kwargs = {"training": training} if isinstance(cell, Layer) else {}
+
+        def step(t: int, st: list) -> tuple:
+            out, new = cell(x[:, t], list(st), **kwargs)
+            return out, _as_list(new)
+
+        return self._scan(step, x.shape[1], states, mask)
 
     # ----- config -----
     def get_build_config(self) -> dict[str, Any] | None:
