@@ -58,7 +58,7 @@ def keras_weight_order(model: torch.nn.Module, source: str) -> list[tuple[torch.
     if source != "keras3":
         raise ValueError(f"unknown source {source!r}")
     from kerastorch.layers.layer import Layer
-    from kerastorch.models.functional import _Model
+    from kerastorch.engine.base_model import _Model
 
     slots: list[tuple[torch.nn.Module, str]] = []
     seen: set[tuple[int, str]] = set()

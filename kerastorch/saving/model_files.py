@@ -265,7 +265,7 @@ _KERAS3_DROPPED = {
 
 def _uses_tf_keras_hard_sigmoid(config: Any) -> bool:
     """Whether a serialized config (activation names already in Keras 3's spelling, see
-    ``models.serialization.serialize``) holds tf.keras's hard_sigmoid, which Keras 3 cannot name."""
+    ``engine.serialization.serialize``) holds tf.keras's hard_sigmoid, which Keras 3 cannot name."""
 
     if isinstance(config, dict):
         return any(v == TF_KERAS_HARD_SIGMOID or (isinstance(v, dict) and v.get("config") == TF_KERAS_HARD_SIGMOID)

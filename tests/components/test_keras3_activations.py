@@ -8,7 +8,7 @@ import torch
 from kerastorch import activations
 from kerastorch.layers import Activation, Dense
 from kerastorch.models import Sequential
-from kerastorch.models.serialization import deserialize_layer, serialize
+from kerastorch.engine.serialization import deserialize_layer, serialize
 from kerastorch.saving.model_files import keras_model_config
 from kt_testing import assert_close, load_json, load_tensors
 

@@ -159,7 +159,7 @@ def test_application_training_step(entry):
 
 def test_recorded_op_nodes_are_mapped():
     """The op nodes these architectures hold (MobileNetV3's hard-sigmoid, ConvNeXt's residual adds) are mapped."""
-    from kerastorch.models.ops import OPS
+    from kerastorch.layers.ops import OPS
 
     used = {op for e in ENTRIES for op in e["ops"]}
     assert used, "the fixtures record op nodes"

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from kerastorch.models import model_from_config, model_from_json, register_torch_layer
-from kerastorch.models import serialization
+from kerastorch.engine import serialization
 
 
 def _seq(*layers: dict, shape: list | None = None) -> dict:

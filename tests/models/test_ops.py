@@ -1,4 +1,4 @@
-"""Operation nodes of functional models (``kerastorch.models.ops``) against real Keras.
+"""Operation nodes of functional models (``kerastorch.layers.ops``) against real Keras.
 
 Fixtures: ``compat_fixtures/ops/`` (``gen/ops.py``): weight-free models whose nodes are tf.keras
 ``TFOpLambda`` / ``SlicingOpLambda`` layers (TensorFlow functions on symbolic tensors) or Keras 3 ``keras.ops``
@@ -91,7 +91,7 @@ def test_unmapped_op_is_refused_naming_op_and_layer(case):
 
 def test_every_recorded_op_is_covered():
     """Every op kind the fixtures use is in kerastorch's table (guards against silently dropped cases)."""
-    from kerastorch.models.ops import OPS
+    from kerastorch.layers.ops import OPS
 
     used = {op for c in RUN for op in c["ops"]}
     keys = set()
