@@ -235,8 +235,7 @@ class BaseRNN(Layer):
             if initial_state is not None:
                 raise ValueError(f'Layer "{self.name}": `initial_state` given both as extra inputs and as an argument.')
             inputs, initial_state = inputs[0], (list(inputs[1:]) or None)
-        x = inputs
-        self._check_input(x)
+        x = inputs  # rank and dtype were checked by _prepare (the fast path: an input like the last checked one)
         if self.time_major:
             x = x.transpose(0, 1)
         batch, steps = x.shape[0], x.shape[1]
