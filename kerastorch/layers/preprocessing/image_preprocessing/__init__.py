@@ -1,0 +1,3 @@
+"""Keras's image preprocessing and augmentation layers (Keras 3 ``layers/preprocessing/image_preprocessing``)."""
+
+__all__: list[str] = []
