@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import pathlib
 
 import torch
 from safetensors.torch import load_file
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "compat_fixtures"
+
+# The one place the suite takes its device from: KT_TEST_DEVICE=cuda runs the parity tests on a GPU.
+DEVICE = torch.device(os.environ.get("KT_TEST_DEVICE", "cpu"))
 
 # The one tolerance table of the suite, by dtype and kind of comparison:
 # - "layer": one layer against real Keras or a hand-written torch op. TF (Eigen/oneDNN/XLA) and torch
@@ -36,8 +40,8 @@ def tolerance(dtype: torch.dtype, kind: str = "layer") -> tuple[float, float]:
 
 def assert_close(actual, expected, rtol: float | None = None, atol: float | None = None, msg: str = "", kind: str = "layer") -> None:
     """Compare in ``expected``'s dtype with the suite's tolerance for it (explicit ``rtol``/``atol`` win)."""
-    expected = torch.as_tensor(expected)
-    actual = torch.as_tensor(actual).detach().to(expected.dtype)
+    expected = torch.as_tensor(expected).detach().cpu()
+    actual = torch.as_tensor(actual).detach().to("cpu", expected.dtype)
     d_rtol, d_atol = tolerance(expected.dtype, kind)
     rtol = d_rtol if rtol is None else rtol
     if atol is None:
