@@ -145,7 +145,7 @@ class CallPipeline:
         if not (self._explicit_dtype or self._first_weight() is not None):
             return x
         dtype = self.compute_dtype
-        if x.dtype.is_floating_point and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
+        if x.dtype.is_floating_point and x.dtype != dtype and not (x.device.type != "meta" and torch.is_autocast_enabled(x.device.type)):
             return x.to(dtype)
         return x
 
