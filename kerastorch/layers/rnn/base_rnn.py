@@ -284,7 +284,9 @@ class BaseRNN(Layer):
         if kind == "lstm" and torch.compiler.is_compiling() and torch.is_grad_enabled():
             kind = None  # torch 2.13's AOT autograd cannot trace the CPU LSTM kernel's backward (mkldnn_rnn_layer)
         if kind is not None:
-            if mask is not None and not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
+            # Choosing the fused kernel for a masked batch reads the mask on the host: free for CPU tensors, a
+            # device sync anywhere else (and impossible while tracing), where the masked step loop runs instead.
+            if mask is not None and mask.device.type == "cpu" and not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
                 lengths = mask.sum(1)
                 if bool((lengths == x.shape[1]).all()):
                     mask = None
