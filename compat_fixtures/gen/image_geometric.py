@@ -1,0 +1,173 @@
+"""The geometric image preprocessing layers (issue 20) and a keras.io image classifier with its augmentation
+block, recorded from the real libraries (Keras 3.15.1 on the TensorFlow backend, tf-keras 2.21).
+
+Files under ``image_preprocessing/`` (``geometric_`` prefix):
+
+``geometric_cases.json``: ``{"versions", "cases": [...]}``. A case::
+
+    {"id", "lib": "keras3" | "tf_keras", "class_name", "args", "mode": "train" | "infer" | "transform",
+     "input": tensor key, "output": tensor key, "output_dtype",
+     "transformation": {name: tensor key} (mode "transform": Keras's own ``transform_images(images,
+         transformation)``), "config": layer.get_config()}
+
+``train`` is ``layer(x, training=True)`` with a collapsed factor range (``factor=(0.1, 0.1)``: the transform of
+one fixed draw) or a deterministic layer; ``infer`` is ``layer(x, training=False)``.
+
+``geometric_tensors.safetensors``: the inputs, transformations and outputs named by the cases.
+
+The classifier (keras.io's "image classification from scratch" layout, small): ``Input(20, 24, 3)`` ->
+``Resizing(16, 16)`` -> ``Rescaling(1/255)`` -> a nested ``Sequential`` augmentation block (``RandomFlip``,
+``RandomRotation(0.1)``, ``RandomZoom(0.1)``) -> ``Conv2D`` -> ``MaxPooling2D`` -> ``GlobalAveragePooling2D`` ->
+``Dense(3, softmax)``, saved as ``geometric_classifier.tf.h5`` / ``.tf.keras`` (tf.keras) and ``.k3.keras``
+(Keras 3). ``geometric_classifier_tensors.safetensors``: ``input``, each file's ``<tag>.eval`` output
+(``training=False``) and ``<tag>.train`` (``training=True``: differs from eval, as augmentation is on).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .common import clean_message, fresh_session, import_keras3, import_tf, save_safetensors, versions, write_json
+
+SUBDIR = "image_preprocessing"
+CF = {"data_format": "channels_first"}
+TK_RESIZE = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+K3_RESIZE = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
+FILLS = (("reflect", {}), ("wrap", {}), ("constant", {"fill_value": 3.0}), ("nearest", {}))
+
+
+def _inputs():
+    rng = np.random.default_rng(2021)
+    a = (rng.random((2, 6, 7, 3)) * 255).astype("float32")
+    b = (rng.random((2, 9, 8, 2)) * 255).astype("float32")
+    return {"a": a, "b": b, "a_cf": a.transpose(0, 3, 1, 2).copy(), "b_cf": b.transpose(0, 3, 1, 2).copy(),
+            "a3": a[0].copy(), "a_u8": np.floor(a).astype("uint8")}
+
+
+def _cases():
+    """(lib, class, args, mode, input, transformation)."""
+    out = []
+    for lib, methods in (("tf_keras", TK_RESIZE), ("keras3", K3_RESIZE)):
+        for m in methods:
+            out.append((lib, "Resizing", {"height": 4, "width": 5, "interpolation": m}, "infer", "b", None))
+            out.append((lib, "Resizing", {"height": 11, "width": 10, "interpolation": m}, "infer", "a", None))
+        out.append((lib, "Resizing", {"height": 3, "width": 10}, "infer", "b", None))
+        for m in ("bilinear", "nearest", "bicubic"):
+            out.append((lib, "Resizing", {"height": 4, "width": 4, "interpolation": m, "crop_to_aspect_ratio": True}, "infer", "a", None))
+        out.append((lib, "Resizing", {"height": 5, "width": 3, "crop_to_aspect_ratio": True}, "infer", "b", None))
+        out.append((lib, "Resizing", {"height": 4, "width": 5}, "infer", "a3", None))
+        out.append((lib, "Resizing", {"height": 4, "width": 5}, "infer", "a_u8", None))
+        out.append((lib, "Resizing", {"height": 4, "width": 5, "interpolation": "nearest"}, "infer", "a_u8", None))
+        for size in ((4, 5), (3, 3), (5, 6), (6, 7)):
+            out.append((lib, "CenterCrop", {"height": size[0], "width": size[1]}, "infer", "a", None))
+        out.append((lib, "CenterCrop", {"height": 8, "width": 4}, "infer", "a", None))
+        out.append((lib, "CenterCrop", {"height": 4, "width": 9}, "infer", "b", None))
+        out.append((lib, "CenterCrop", {"height": 3, "width": 4}, "infer", "a3", None))
+        out.append((lib, "RandomCrop", {"height": 4, "width": 5, "seed": 1}, "infer", "a", None))
+        out.append((lib, "RandomCrop", {"height": 8, "width": 9, "seed": 1}, "train", "a", None))
+        out.append((lib, "RandomCrop", {"height": 6, "width": 7, "seed": 1}, "train", "a", None))
+        out.append((lib, "RandomFlip", {}, "infer", "a", None))
+        for factor in ((0.1, 0.1), (0.25, 0.25), (-0.05, -0.05)):
+            out.append((lib, "RandomRotation", {"factor": factor}, "train", "a", None))
+        for fill, extra in FILLS:
+            for interp in ("bilinear", "nearest"):
+                args = {"fill_mode": fill, "interpolation": interp, **extra}
+                out.append((lib, "RandomRotation", {"factor": (0.15, 0.15), **args}, "train", "a", None))
+                out.append((lib, "RandomTranslation", {"height_factor": (0.2, 0.2), "width_factor": (-0.3, -0.3), **args}, "train", "a", None))
+                out.append((lib, "RandomZoom", {"height_factor": (0.3, 0.3), "width_factor": (-0.2, -0.2), **args}, "train", "a", None))
+        out.append((lib, "RandomZoom", {"height_factor": (-0.4, -0.4)}, "train", "a", None))
+        out.append((lib, "RandomTranslation", {"height_factor": (-1.0, -1.0), "width_factor": (0.7, 0.7), "fill_mode": "wrap"}, "train", "b", None))
+        out.append((lib, "RandomRotation", {"factor": 0.2}, "infer", "a", None))
+        out.append((lib, "RandomRotation", {"factor": (0.1, 0.1)}, "train", "a3", None))
+    k3 = "keras3"
+    for m in ("bilinear", "bicubic", "lanczos3", "lanczos5", "area", "nearest"):
+        out.append((k3, "Resizing", {"height": 4, "width": 3, "interpolation": m, "antialias": True}, "infer", "b", None))
+    out.append((k3, "Resizing", {"height": 9, "width": 10, "antialias": True}, "infer", "a", None))
+    out.append((k3, "Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True, "fill_value": 7.0}, "infer", "a", None))
+    out.append((k3, "Resizing", {"height": 5, "width": 3, "pad_to_aspect_ratio": True}, "infer", "b", None))
+    out.append((k3, "Resizing", {"height": 4, "width": 5, "interpolation": "bicubic", **CF}, "infer", "b_cf", None))
+    out.append((k3, "CenterCrop", {"height": 4, "width": 5, **CF}, "infer", "a_cf", None))
+    out.append((k3, "CenterCrop", {"height": 8, "width": 4, **CF}, "infer", "a_cf", None))
+    out.append((k3, "RandomRotation", {"factor": (0.15, 0.15), "fill_mode": "constant", **CF}, "train", "a_cf", None))
+    out.append((k3, "RandomZoom", {"height_factor": (0.3, 0.3), **CF}, "train", "a_cf", None))
+    out.append((k3, "RandomTranslation", {"height_factor": (0.2, 0.2), "width_factor": (0.1, 0.1), **CF}, "train", "b_cf", None))
+    shear = {"shear_factor": np.array([[0.3, -0.2], [-0.1, 0.4]], "float32")}
+    for fill, extra in FILLS:
+        for interp in ("bilinear", "nearest"):
+            out.append((k3, "RandomShear", {"x_factor": 0.3, "y_factor": 0.4, "fill_mode": fill, "interpolation": interp, **extra},
+                        "transform", "a", shear))
+    out.append((k3, "RandomShear", {"x_factor": 0.3, **CF}, "transform", "a_cf", shear))
+    out.append((k3, "RandomShear", {"x_factor": 0.3}, "infer", "a", None))
+    return out
+
+
+def _call(tf, layer, x, mode, transformation):
+    if mode == "transform":
+        t = {k: tf.constant(v) for k, v in transformation.items()}
+        return np.asarray(layer.transform_images(tf.constant(x), t, training=True))
+    return np.asarray(layer(tf.constant(x), training=(mode == "train")))
+
+
+def layer_cases(out_dir):
+    tf, tf_keras = import_tf()
+    keras = import_keras3()
+    libs = {"tf_keras": tf_keras, "keras3": keras}
+    inputs = _inputs()
+    tensors = dict(inputs)
+    cases = []
+    for i, (lib, cls, args, mode, key, transformation) in enumerate(_cases()):
+        module = libs[lib]
+        fresh_session(module, seed=7)
+        layer = getattr(module.layers, cls)(**args)
+        out = _call(tf, layer, inputs[key], mode, transformation)
+        case_id = f"{lib}/{cls}/{i}"
+        case = {"id": case_id, "lib": lib, "class_name": cls, "args": args, "mode": mode, "input": key,
+                "output": case_id + "/out", "output_dtype": str(out.dtype), "config": layer.get_config()}
+        tensors[case_id + "/out"] = out
+        if transformation is not None:
+            case["transformation"] = {}
+            for name, value in transformation.items():
+                tensors[f"{case_id}/t/{name}"] = value
+                case["transformation"][name] = f"{case_id}/t/{name}"
+        cases.append(case)
+    path = os.path.join(out_dir, SUBDIR)
+    os.makedirs(path, exist_ok=True)
+    write_json(os.path.join(path, "geometric_cases.json"), {"versions": versions("tensorflow", "tf_keras", "keras"), "cases": cases})
+    save_safetensors(tensors, os.path.join(path, "geometric_tensors.safetensors"))
+    return len(cases)
+
+
+def classifier(out_dir):
+    """The keras.io classifier with its augmentation block, saved by tf.keras (.h5, .keras) and Keras 3 (.keras)."""
+    tf, tf_keras = import_tf()
+    keras = import_keras3()
+    path = os.path.join(out_dir, SUBDIR)
+    os.makedirs(path, exist_ok=True)
+    rng = np.random.default_rng(2022)
+    x = np.floor(rng.random((3, 20, 24, 3)) * 256).astype("float32")
+    tensors = {"input": x}
+    for lib, tag in ((tf_keras, "tf"), (keras, "k3")):
+        fresh_session(lib, seed=2022)
+        L = lib.layers
+        augment = lib.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.1), L.RandomZoom(0.1)], name="data_augmentation")
+        inputs = lib.Input((20, 24, 3))
+        h = L.Resizing(16, 16)(inputs)
+        h = L.Rescaling(1.0 / 255)(h)
+        h = augment(h)
+        h = L.Conv2D(4, 3, activation="relu")(h)
+        h = L.MaxPooling2D()(h)
+        h = L.GlobalAveragePooling2D()(h)
+        outputs = L.Dense(3, activation="softmax")(h)
+        model = lib.Model(inputs, outputs)
+        tensors[f"{tag}.eval"] = np.asarray(model(tf.constant(x), training=False))
+        tensors[f"{tag}.train"] = np.asarray(model(tf.constant(x), training=True))
+        if tag == "tf":
+            model.save(os.path.join(path, "geometric_classifier.tf.h5"))
+        model.save(os.path.join(path, f"geometric_classifier.{tag}.keras"))
+    save_safetensors(tensors, os.path.join(path, "geometric_classifier_tensors.safetensors"))
+    return 3
+
+
+def main(out_dir):
+    return {"image_geometric": layer_cases(out_dir), "image_geometric_classifier": classifier(out_dir)}

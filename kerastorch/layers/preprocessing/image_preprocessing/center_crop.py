@@ -1,0 +1,65 @@
+"""``CenterCrop`` (tf.keras and Keras 3): the centred ``(height, width)`` window, starting at
+``floor((size - target) / 2)``; a target larger than the input in either dim falls back to ``smart_resize``
+(centred aspect-ratio crop, then bilinear resize). Integer images become float32 (both versions)."""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import torch
+
+from ...._registry import LAYERS
+from .base import BaseImagePreprocessingLayer
+from .transforms import smart_resize
+
+
+class _TargetSize:
+    """``height``/``width`` arguments, config and output shape of the crop layers."""
+
+    def _init_size(self, height: Any, width: Any) -> None:
+        for what, value in (("height", height), ("width", width)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+                raise self._error(f"`{what}` must be a positive integer. Received: {what}={value!r}")  # type: ignore[attr-defined]
+        self.height, self.width = int(height), int(width)
+
+    def _sized_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        shape = list(input_shape)
+        h_axis, w_axis = (-3, -2) if self.data_format == "channels_last" else (-2, -1)  # type: ignore[attr-defined]
+        shape[h_axis], shape[w_axis] = self.height, self.width
+        return tuple(shape)
+
+
+@LAYERS.register()
+class CenterCrop(_TargetSize, BaseImagePreprocessingLayer):
+    """Keras's ``CenterCrop(height, width)``."""
+
+    _USE_BASE_FACTOR = False
+
+    def __init__(self, height: int, width: int, data_format: str | None = None, **kwargs: Any):
+        super().__init__(data_format=data_format, **kwargs)
+        self._init_size(height, width)
+        self._finish_init()
+
+    def _crop(self, images: torch.Tensor, method: str) -> torch.Tensor:
+        height, width = self._image_size(images)
+        if height >= self.height and width >= self.width:
+            top, left = (height - self.height) // 2, (width - self.width) // 2
+            x = self._to_nchw(images)[..., top : top + self.height, left : left + self.width]
+            return self._from_nchw(x)
+        x = self._to_nchw(images if images.dtype.is_floating_point else images.to(torch.float32))
+        return self._from_nchw(smart_resize(x, self.height, self.width, method, self._keras3))
+
+    def transform_images(self, images: torch.Tensor, transformation: Any = None, training: bool = True) -> torch.Tensor:
+        return self._crop(images, "bilinear")
+
+    def transform_segmentation_masks(self, segmentation_masks: torch.Tensor, transformation: Any = None, training: bool = True) -> torch.Tensor:
+        return self._crop(segmentation_masks, "nearest")
+
+    def transform_labels(self, labels: torch.Tensor, transformation: Any = None, training: bool = True) -> torch.Tensor:
+        return labels
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        return self._sized_shape(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "height": self.height, "width": self.width}

@@ -1,0 +1,81 @@
+"""``RandomCrop`` (tf.keras and Keras 3): in training, one random ``(height, width)`` window for the whole batch.
+
+tf.keras: in training with an input at least the target size, offsets uniform in ``[0, size - target]``;
+otherwise (inference too) ``smart_resize`` to the target. Keras 3: in training with an input strictly larger in
+both dims, offsets uniform in ``[0, size - target]``; otherwise in training a target-sized window from the
+aspect-ratio crop's offsets (clipped to the image) resized to the target; in inference the input unchanged. The offsets are tensors (no host sync): the window is taken
+with ``index_select``."""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import torch
+
+from ...._registry import LAYERS
+from .base import BaseImagePreprocessingLayer
+from .center_crop import _TargetSize
+from .transforms import aspect_crop_box, resize, smart_resize
+
+
+@LAYERS.register()
+class RandomCrop(_TargetSize, BaseImagePreprocessingLayer):
+    """Keras's ``RandomCrop(height, width, seed=None)``."""
+
+    _USE_BASE_FACTOR = False
+    _TF_KERAS_RANDOM = True
+
+    def __init__(self, height: int, width: int, seed: int | None = None, data_format: str | None = None, **kwargs: Any):
+        super().__init__(data_format=data_format, **kwargs)
+        self._init_size(height, width)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise self._error(f"`seed` must be an integer. Received: seed={seed!r}")
+        self.seed = seed
+        self._finish_init()
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
+        images = self._images_of(data)
+        height, width = self._image_size(images)
+        if self._keras3:
+            random = training and height > self.height and width > self.width
+        else:
+            random = training and height >= self.height and width >= self.width
+        if not random:
+            return None
+        u = self._uniform((2,), images).float()
+        top = torch.floor(u[0] * (height - self.height + 1)).long().clamp(max=height - self.height)
+        left = torch.floor(u[1] * (width - self.width + 1)).long().clamp(max=width - self.width)
+        return {"top": top, "left": left}
+
+    def _crop(self, images: torch.Tensor, transformation: Any, training: bool, method: str) -> torch.Tensor:
+        if transformation is None:
+            if self._keras3 and not training:
+                return images
+            x = self._to_nchw(images if images.dtype.is_floating_point else images.to(torch.float32))
+            if not self._keras3:
+                return self._from_nchw(smart_resize(x, self.height, self.width, method, False))
+            # Keras 3 takes the aspect-ratio crop's offsets but slices a target-sized window from them (clipped to
+            # the image), then resizes that window to the target
+            top, left, _, _ = aspect_crop_box(int(x.shape[-2]), int(x.shape[-1]), self.height, self.width, True)
+            x = x[..., top : top + self.height, left : left + self.width]
+            return self._from_nchw(resize(x, self.height, self.width, method))
+        x = self._to_nchw(images)
+        device = x.device
+        rows = transformation["top"] + torch.arange(self.height, device=device)
+        cols = transformation["left"] + torch.arange(self.width, device=device)
+        return self._from_nchw(x.index_select(-2, rows).index_select(-1, cols))
+
+    def transform_images(self, images: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
+        return self._crop(images, transformation, training, "bilinear")
+
+    def transform_segmentation_masks(self, segmentation_masks: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
+        return self._crop(segmentation_masks, transformation, training, "nearest")
+
+    def transform_labels(self, labels: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
+        return labels
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        return self._sized_shape(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "height": self.height, "width": self.width, "seed": self.seed}

@@ -1,0 +1,260 @@
+"""Pure tensor helpers of the image layers: TensorFlow's ``ImageProjectiveTransformV3`` (the affine/projective
+sampler behind tf.keras's and Keras 3's geometric layers) and ``tf.image.resize`` (every method, antialias), on
+batched NCHW tensors, in batched torch ops (one ``F.grid_sample`` per call; one matmul per spatial dim).
+
+Conventions reproduced from TensorFlow (tensorflow/core/kernels/image/image_ops.h, scale_and_translate_op.cc,
+resize_*_op.cc):
+
+- projective transform: output pixel ``(x, y)`` (integer pixel indices, no half-pixel shift) samples the input
+  at ``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)``, ``k = c0 x + c1 y + 1``; the fill modes map that
+  coordinate into the image first (``reflect`` ``dcba|abcd|dcba``, ``wrap``, ``nearest`` clamps; TF's exact
+  integer arithmetic kept), ``constant`` reads ``fill_value`` for every tap outside; ``nearest`` rounds half
+  away from zero (``std::round``);
+- resize: half-pixel centres. ``bilinear`` (torch's ``align_corners=False``) and ``nearest`` (``floor((x + 0.5)
+  * in / out)``) without antialias; ``bicubic`` is ``ResizeBicubic`` (Keys a = -0.5 from a 1024-entry table,
+  taps outside dropped and renormalized); ``area`` is ``ResizeArea`` (exact box overlaps); ``lanczos3``,
+  ``lanczos5``, ``gaussian``, ``mitchellcubic`` and every antialiased method are ``scale_and_translate``
+  (kernel widened by ``in / out`` when downsampling with antialias).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+AFFINE_INTERPOLATIONS = ("nearest", "bilinear")
+#: tf.image.resize's methods (tf.keras's Resizing takes all of them; Keras 3's TF backend the first six)
+RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# ImageProjectiveTransformV3
+# ----------------------------------------------------------------------------------------------------------------
+def _map_coordinate(coord: torch.Tensor, length: int, fill_mode: str) -> torch.Tensor:
+    """TF's ``MapCoordinate<mode>`` on float32 coordinates (C++ integer truncation kept)."""
+    if fill_mode == "constant":
+        return coord
+    if length <= 1:
+        return torch.zeros_like(coord)
+    last = float(length - 1)
+    if fill_mode == "reflect":
+        size2 = 2.0 * length
+        neg = size2 * torch.trunc(-coord / size2) + coord
+        neg = torch.where(neg < -length, neg + size2, -neg - 1)
+        pos = coord - size2 * torch.trunc(coord / size2)
+        pos = torch.where(pos >= length, size2 - pos - 1, pos)
+        coord = torch.where(coord < 0, neg, torch.where(coord > last, pos, coord))
+    elif fill_mode == "wrap":
+        neg = coord + length * (torch.trunc(-coord / last) + 1)
+        pos = coord - length * torch.trunc(coord / last)
+        coord = torch.where(coord < 0, neg, torch.where(coord > last, pos, coord))
+    return coord.clamp(0.0, last)
+
+
+def projective_transform(
+    images: torch.Tensor,
+    transforms: torch.Tensor,
+    interpolation: str = "bilinear",
+    fill_mode: str = "reflect",
+    fill_value: float = 0.0,
+) -> torch.Tensor:
+    """TF's ``ImageProjectiveTransformV3`` on NCHW ``images`` with ``transforms`` ``(batch or 1, 8)`` (output size =
+    input size): one ``F.grid_sample`` for the batch. Floating images; the result has their dtype."""
+    batch, _, height, width = images.shape
+    dtype, device = images.dtype, images.device
+    t = transforms.to(device=device, dtype=torch.float32)
+    if t.shape[0] == 1 and batch != 1:
+        t = t.expand(batch, 8)
+    y = torch.arange(height, device=device, dtype=torch.float32).view(1, height, 1)
+    x = torch.arange(width, device=device, dtype=torch.float32).view(1, 1, width)
+    col = lambda i: t[:, i].view(-1, 1, 1)  # noqa: E731
+    projection = col(6) * x + col(7) * y + 1.0
+    safe = torch.where(projection == 0, torch.ones_like(projection), projection)
+    in_x = _map_coordinate((col(0) * x + col(1) * y + col(2)) / safe, width, fill_mode)
+    in_y = _map_coordinate((col(3) * x + col(4) * y + col(5)) / safe, height, fill_mode)
+    if interpolation == "nearest":  # std::round: half away from zero, then an exact integer sample
+        in_x = torch.sign(in_x) * torch.floor(in_x.abs() + 0.5)
+        in_y = torch.sign(in_y) * torch.floor(in_y.abs() + 0.5)
+    # pixel index -> grid_sample's align_corners=False coordinate (exact for any size, 1 included)
+    grid = torch.stack([(2 * in_x + 1) / width - 1, (2 * in_y + 1) / height - 1], dim=-1).to(dtype)
+    fill = float(fill_value)
+    source = images - fill if (fill_mode == "constant" and fill != 0.0) else images
+    out = F.grid_sample(source, grid, mode=interpolation, padding_mode="zeros", align_corners=False)
+    if fill_mode == "constant" and fill != 0.0:
+        out = out + fill  # the taps outside read 0 above: fill_value once the weights (summing to 1) are applied
+    outside = (projection == 0).unsqueeze(1)
+    return torch.where(outside, torch.full_like(out, fill), out)
+
+
+def affine_matrix(
+    angle: torch.Tensor,
+    translate_x: torch.Tensor,
+    translate_y: torch.Tensor,
+    scale: torch.Tensor,
+    shear_x: torch.Tensor,
+    shear_y: torch.Tensor,
+    height: int,
+    width: int,
+    center_x: float = 0.5,
+    center_y: float = 0.5,
+) -> torch.Tensor:
+    """Keras 3's ``_compute_affine_matrix`` (angles and shears in degrees): ``(batch, 8)`` transforms."""
+    rad = math.pi / 180.0
+    angle, shear_x, shear_y = angle * rad, torch.tan(shear_x * rad), torch.tan(shear_y * rad)
+    cx, cy = center_x * (width - 1), center_y * (height - 1)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    a0 = scale * (cos + shear_x * sin)
+    a1 = scale * (-sin + shear_x * cos)
+    a2 = translate_x + cx - cx * a0 - cy * a1
+    b0 = scale * (shear_y * cos + sin)
+    b1 = scale * (shear_y * -sin + cos)
+    b2 = translate_y + cy - cx * b0 - cy * b1
+    zeros = torch.zeros_like(a0)
+    return torch.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], dim=1)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# tf.image.resize
+# ----------------------------------------------------------------------------------------------------------------
+def _keys_cubic(x: torch.Tensor) -> torch.Tensor:
+    a = -0.5
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return torch.where(x < 1, near, torch.where(x < 2, far, torch.zeros_like(x)))
+
+
+def _lanczos(radius: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    def kernel(x: torch.Tensor) -> torch.Tensor:
+        safe = torch.where(x > 1e-3, x, torch.ones_like(x))
+        value = radius * torch.sin(math.pi * safe) * torch.sin(math.pi * safe / radius) / (math.pi * math.pi * safe * safe)
+        return torch.where(x > radius, torch.zeros_like(x), torch.where(x <= 1e-3, torch.ones_like(x), value))
+
+    return kernel
+
+
+def _gaussian(x: torch.Tensor) -> torch.Tensor:
+    sigma = 1.5 / 3.0
+    return torch.where(x < 1.5, torch.exp(-x * x / (2 * sigma * sigma)), torch.zeros_like(x))
+
+
+def _mitchell_cubic(x: torch.Tensor) -> torch.Tensor:
+    far = (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
+    near = (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
+    return torch.where(x >= 2, torch.zeros_like(x), torch.where(x >= 1, far, near))
+
+
+def _triangle(x: torch.Tensor) -> torch.Tensor:
+    return (1.0 - x).clamp(min=0.0)
+
+
+# scale_and_translate's sampling kernels (sampling_kernels.h), by tf.image.resize method, and their radii
+_KERNELS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], float]] = {
+    "bilinear": (_triangle, 1.0),
+    "bicubic": (_keys_cubic, 2.0),
+    "lanczos3": (_lanczos(3), 3.0),
+    "lanczos5": (_lanczos(5), 5.0),
+    "gaussian": (_gaussian, 1.5),
+    "mitchellcubic": (_mitchell_cubic, 2.0),
+}
+_TINY = 1000 * torch.finfo(torch.float32).tiny
+
+
+def _normalize(weights: torch.Tensor) -> torch.Tensor:
+    total = weights.sum(dim=1, keepdim=True)
+    return torch.where(total.abs() >= _TINY, weights / total, weights)
+
+
+def _scale_and_translate_matrix(in_len: int, out_len: int, method: str, antialias: bool, device: Any) -> torch.Tensor:
+    kernel, radius = _KERNELS[method]
+    scale = out_len / in_len
+    kernel_scale = max(1.0 / scale, 1.0) if antialias else 1.0
+    sample = (torch.arange(out_len, dtype=torch.float64, device=device) + 0.5) / scale
+    taps = torch.arange(in_len, dtype=torch.float64, device=device) + 0.5
+    distance = (taps[None, :] - sample[:, None]).abs() / kernel_scale
+    # the span: taps within radius * kernel_scale of the sample (ceil(s - r - 0.5) .. floor(s + r - 0.5))
+    within = distance <= radius
+    return _normalize(torch.where(within, kernel(distance), torch.zeros_like(distance)))
+
+
+def _bicubic_matrix(in_len: int, out_len: int, device: Any) -> torch.Tensor:
+    """``ResizeBicubic(half_pixel_centers=True)``: position in float32, fraction rounded to 1/1024 (TF's table)."""
+    scale = torch.tensor(float(in_len), dtype=torch.float32) / float(out_len)
+    position = (torch.arange(out_len, dtype=torch.float32, device=device) + 0.5) * scale.to(device) - 0.5
+    floor = torch.floor(position)
+    t = torch.round((position - floor) * 1024).double() / 1024
+    distance = torch.stack([1 + t, t, 1 - t, 2 - t], dim=1)
+    index = floor.long()[:, None] + torch.arange(-1, 3, device=device)
+    inside = (index >= 0) & (index < in_len)
+    weights = _normalize(_keys_cubic(distance).float().double() * inside)
+    matrix = torch.zeros(out_len, in_len, dtype=torch.float64, device=device)
+    return matrix.scatter_add_(1, index.clamp(0, in_len - 1), weights)
+
+
+def _area_matrix(in_len: int, out_len: int, device: Any) -> torch.Tensor:
+    """``ResizeArea``: output ``y`` averages ``[y s, (y + 1) s)`` (``s = in / out``) by exact overlaps."""
+    s = in_len / out_len
+    start = torch.arange(out_len, dtype=torch.float64, device=device)[:, None] * s
+    lo = torch.arange(in_len, dtype=torch.float64, device=device)[None, :]
+    overlap = (torch.minimum(lo + 1, start + s) - torch.maximum(lo, start)).clamp(min=0.0)
+    return overlap / s
+
+
+def resize_matrix(in_len: int, out_len: int, method: str, antialias: bool = False, device: Any = None) -> torch.Tensor:
+    """``tf.image.resize`` of one dim from ``in_len`` to ``out_len`` as an ``(out, in)`` float64 matrix."""
+    if method == "area":
+        return _area_matrix(in_len, out_len, device)
+    if method == "bicubic" and not antialias:
+        return _bicubic_matrix(in_len, out_len, device)
+    return _scale_and_translate_matrix(in_len, out_len, method, antialias, device)
+
+
+def _nearest_index(in_len: int, out_len: int, device: Any) -> torch.Tensor:
+    scale = torch.tensor(in_len / out_len, dtype=torch.float32)
+    index = torch.floor((torch.arange(out_len, dtype=torch.float32, device=device) + 0.5) * scale.to(device))
+    return index.long().clamp(max=in_len - 1)
+
+
+def resize(images: torch.Tensor, height: int, width: int, method: str = "bilinear", antialias: bool = False) -> torch.Tensor:
+    """``tf.image.resize(images, (height, width), method, antialias)`` on NCHW floating ``images``."""
+    in_h, in_w = int(images.shape[-2]), int(images.shape[-1])
+    if (in_h, in_w) == (height, width) and method in ("nearest", "bilinear", "bicubic", "area"):
+        return images  # TF's resize ops return the input for an unchanged size (scale_and_translate still filters)
+    if method == "nearest":
+        rows = _nearest_index(in_h, height, images.device)
+        cols = _nearest_index(in_w, width, images.device)
+        return images.index_select(-2, rows).index_select(-1, cols)
+    if method == "bilinear" and not antialias:
+        return F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False, antialias=False)
+    mh = resize_matrix(in_h, height, method, antialias, images.device).to(images.dtype)
+    mw = resize_matrix(in_w, width, method, antialias, images.device).to(images.dtype)
+    return torch.matmul(torch.matmul(mh, images), mw.t())
+
+
+def aspect_crop_box(height: int, width: int, target_height: int, target_width: int, at_least_one: bool) -> tuple[int, int, int, int]:
+    """``smart_resize``'s / ``crop_to_aspect_ratio``'s centred crop ``(top, left, crop_height, crop_width)``: the
+    largest window of the target's aspect ratio (sizes computed in float32 and truncated, as TF does); Keras 3
+    keeps at least one pixel (``at_least_one``), tf.keras does not."""
+    f32 = lambda v: float(np.float32(v))  # noqa: E731
+    crop_height = min(height, int(f32(f32(width * target_height) / f32(target_width))))
+    crop_width = min(width, int(f32(f32(height * target_width) / f32(target_height))))
+    if at_least_one:
+        crop_height, crop_width = max(crop_height, 1), max(crop_width, 1)
+    return int((height - crop_height) / 2), int((width - crop_width) / 2), crop_height, crop_width
+
+
+def aspect_pad(height: int, width: int, target_height: int, target_width: int) -> tuple[int, int]:
+    """Keras 3's ``pad_to_aspect_ratio``: the rows / columns of ``fill_value`` added on each side."""
+    f32 = lambda v: float(np.float32(v))  # noqa: E731
+    pad_height = max(height, int(f32(f32(width * target_height) / f32(target_width))))
+    pad_width = max(width, int(f32(f32(height * target_width) / f32(target_height))))
+    return int((pad_height - height) / 2), int((pad_width - width) / 2)
+
+
+def smart_resize(images: torch.Tensor, height: int, width: int, method: str = "bilinear", at_least_one: bool = True) -> torch.Tensor:
+    """Keras's ``smart_resize`` on NCHW images: the centred crop of the target's aspect ratio, then resize."""
+    top, left, ch, cw = aspect_crop_box(int(images.shape[-2]), int(images.shape[-1]), height, width, at_least_one)
+    return resize(images[..., top : top + ch, left : left + cw], height, width, method)
