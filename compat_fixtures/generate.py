@@ -48,6 +48,10 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
 * ``gen/attention.py`` -- EinsumDense, MultiHeadAttention and GroupQueryAttention per option and call argument
   (outputs, scores, gradients, configs, masks, causal) and whole transformer models (``.h5`` / ``.keras``) under
   ``attention/``; ``prove_attention_files.py`` reads back what kerastorch writes.
+* ``gen/image_geometric.py`` -- the geometric image layers (issue 20: Resizing, CenterCrop, RandomCrop, RandomFlip,
+  RandomRotation, RandomTranslation, RandomZoom, RandomShear) under ``image_preprocessing/geometric_*``: outputs for
+  every interpolation / fill mode at fixed factors, configs, and a keras.io classifier with its augmentation block
+  (``.h5`` / ``.keras``); ``prove_image_files.py`` reads back what kerastorch writes.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -64,7 +68,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "image_geometric"]
 
 
 def main(out_dir=HERE, only=None):
