@@ -11,12 +11,14 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from ... import dtype_policy
 from ..._registry import LAYERS
 from ..input_spec import InputSpec, check_shape, shape_str
 from ..layer import Layer, _input_shape_arg
+from ..utils.string_inputs import is_string_data
 
 _OTHER_DTYPES = {
     "int8": torch.int8, "int16": torch.int16, "int32": torch.int32, "int64": torch.int64, "uint8": torch.uint8,
@@ -123,6 +125,30 @@ class InputLayer(Layer):
     @property
     def dtype(self) -> str:
         return self._dtype_name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._dtype_name == "string" and args and not getattr(args[0], "_kt_symbolic", False):
+            return self._check_strings(args[0])
+        return super().__call__(*args, **kwargs)
+
+    def _check_strings(self, inputs: Any) -> Any:
+        """A ``dtype="string"`` input takes string data as it is (torch has no string tensors: a list of str or a
+        NumPy string array, checked against the declared rank); the model's string layers read it."""
+        if not is_string_data(inputs):
+            what = f"a tensor of dtype {inputs.dtype}" if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+            raise ValueError(
+                f'InputLayer "{self.name}": this input has dtype "string": it takes a list of str or a NumPy string '
+                f"array; received {what}."
+            )
+        shape = self._declared_shape
+        if shape is not None:
+            rank = np.ndim(inputs) if not isinstance(inputs, np.ndarray) else inputs.ndim
+            if rank not in (len(shape), len(shape) - 1 if shape[-1] == 1 else len(shape)):
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" is incompatible with the layer: expected strings of shape '
+                    f"{shape_str(shape)}, found ndim={rank}."
+                )
+        return inputs
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs

@@ -1,0 +1,169 @@
+"""``IntegerLookup`` (Keras 3 / tf.keras): integer terms to vocabulary indices, or back with ``invert=True``.
+
+All tensor ops, no per-element Python: the vocabulary is kept sorted (``_keys``, int64 buffers on the module's
+device); a lookup is one ``torch.searchsorted`` and a gather, unknown terms go to the OOV index (or, with
+several, to ``floormod(term, num_oov_indices)`` as Keras's default ``oov_method``), the mask token to 0 (int
+mode) or out of the encoding. ``invert`` gathers from the index -> term table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..._registry import LAYERS
+from .index_lookup import IndexLookup
+
+__all__ = ["IntegerLookup"]
+
+
+@LAYERS.register()
+class IntegerLookup(IndexLookup):
+    """Keras ``IntegerLookup(max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
+    vocabulary_dtype='int64', idf_weights=None, invert=False, output_mode='int', sparse=False,
+    pad_to_max_tokens=False, oov_method='floormod', ...)``."""
+
+    _vocabulary_dtype = "int64"
+    _table_buffers = ("_keys", "_values", "_inverse_table")
+
+    def __init__(
+        self,
+        max_tokens: int | None = None,
+        num_oov_indices: int = 1,
+        mask_token: int | None = None,
+        oov_token: int = -1,
+        vocabulary: Any = None,
+        vocabulary_dtype: str = "int64",
+        idf_weights: Any = None,
+        invert: bool = False,
+        output_mode: str = "int",
+        sparse: bool = False,
+        pad_to_max_tokens: bool = False,
+        oov_method: str = "floormod",
+        salt: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ):
+        if vocabulary_dtype != "int64":
+            raise ValueError(
+                f'IntegerLookup layer "{name or "integer_lookup"}": Only `vocabulary_dtype=\'int64\'` is supported '
+                f"at this time. Received: vocabulary_dtype={vocabulary_dtype}"
+            )
+        if salt is not None and oov_method != "farmhash":
+            raise ValueError(
+                f'IntegerLookup layer "{name or "integer_lookup"}": `salt` can only be used when '
+                f"`oov_method='farmhash'`. Received: oov_method={oov_method}"
+            )
+        super().__init__(
+            max_tokens=max_tokens, num_oov_indices=num_oov_indices,
+            mask_token=None if mask_token is None else int(mask_token),
+            oov_token=None if oov_token is None else int(oov_token), vocabulary=vocabulary, idf_weights=idf_weights,
+            invert=invert, output_mode=output_mode, sparse=sparse, pad_to_max_tokens=pad_to_max_tokens,
+            oov_method=oov_method, salt=salt, name=name, **kwargs,
+        )
+
+    # ----- terms -----
+    def _convert_token(self, token: Any) -> Any:
+        if isinstance(token, (bool, np.bool_)) or not isinstance(token, (int, np.integer)):
+            if isinstance(token, (float, np.floating)) and float(token).is_integer():
+                return int(token)
+            self._fail(f"the vocabulary of an IntegerLookup holds integers; received {token!r}.")
+        return int(token)
+
+    def _parse_line(self, line: str, where: str) -> Any:
+        try:
+            return int(line)
+        except ValueError:
+            self._fail(f"{where}: the line {line[:50]!r} is not an integer.")
+
+    def _as_batch_array(self, data: Any) -> np.ndarray:
+        arr = data.detach().cpu().numpy() if isinstance(data, torch.Tensor) else np.asarray(data)
+        if arr.dtype.kind not in "iub" and not (arr.dtype.kind == "f" and arr.size == 0):
+            self._fail(f"`adapt` takes integer data; received dtype {arr.dtype}.")
+        return arr.astype(np.int64)
+
+    def _rows(self, data: Any) -> list[list[Any]]:
+        arr = self._as_batch_array(data)
+        if arr.ndim <= 1:
+            return [arr.reshape(-1).tolist()]
+        return arr.reshape(arr.shape[0], -1).tolist()
+
+    def update_state(self, data: Any) -> None:
+        """Keras ``update_state``; the term counts of a batch by ``np.unique`` (vectorized)."""
+        if self._has_input_vocabulary or self.output_mode == "tf_idf":
+            return super().update_state(data)
+        arr = self._as_batch_array(data)
+        values, counts = np.unique(arr.reshape(-1), return_counts=True)
+        self._token_counts.update(dict(zip(values.tolist(), counts.tolist())))
+
+    def _on_vocabulary(self) -> None:
+        device = self._device_probe.device
+        tokens = torch.tensor(self._tokens, dtype=torch.int64, device=device)
+        order = torch.argsort(tokens)
+        self._keys = tokens[order].contiguous()
+        self._values = (order + self._token_start_index()).to(torch.int64)
+        vocab = self.get_vocabulary()
+        fill = [0 if t is None else t for t in vocab]
+        self._inverse_table = torch.tensor(fill, dtype=torch.int64, device=device)
+
+    # ----- call -----
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], (list, tuple)) and args[0] and not getattr(args[0][0], "_kt_symbolic", False):
+            args = (torch.as_tensor(np.asarray(args[0])), *args[1:])  # Keras takes a list of integers
+        return super().__call__(*args, **kwargs)
+
+    def _lookup(self, inputs: torch.Tensor) -> torch.Tensor:
+        x = inputs if inputs.dtype == torch.int64 else inputs.to(torch.int64)
+        keys = self._keys
+        if keys is None or keys.numel() == 0:
+            found = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
+            ids = torch.zeros(x.shape, dtype=torch.int64, device=x.device)
+        else:
+            pos = torch.searchsorted(keys, x).clamp_(max=keys.numel() - 1)
+            found = keys[pos] == x
+            ids = self._values[pos]
+        if self.num_oov_indices > 1:
+            if self.oov_method == "farmhash":  # FarmHash64 (SipHash with a salt) of the decimal string, as TF
+                from . import fingerprint
+
+                data, lengths = fingerprint.decimal_bytes(x)
+                hashes = (fingerprint.fingerprint64(data, lengths) if self.salt is None
+                          else fingerprint.siphash(data, lengths, self.salt))
+                default = fingerprint.unsigned_mod(hashes, self.num_oov_indices).reshape(x.shape)
+            else:
+                default = torch.remainder(x, self.num_oov_indices)
+            default = default + self._oov_start_index()
+        else:
+            default = torch.full_like(x, self._oov_start_index() if self.num_oov_indices == 1 else -1)
+        ids = torch.where(found, ids, default)
+        if self.mask_token is not None:
+            ids = torch.where(x == self.mask_token, torch.full_like(ids, self._mask_value()), ids)
+        if self.num_oov_indices == 0 and not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
+            bad = ids < 0  # checked eagerly only (a host sync Keras's tf.Assert also makes)
+            if bool(bad.any()):
+                self._fail(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
+                           f"{x[bad][:10].tolist()}, consider setting `num_oov_indices=1`.")
+        return ids
+
+    def _invert(self, inputs: torch.Tensor) -> torch.Tensor:
+        table = self._inverse_table
+        x = inputs.to(torch.int64)
+        if table is None or table.numel() == 0:
+            return torch.full_like(x, self.oov_token)
+        n = table.numel()
+        valid = (x >= 0) & (x < n)
+        picked = table[x.clamp(0, n - 1)]
+        return torch.where(valid, picked, torch.full_like(picked, self.oov_token))
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.is_floating_point() or inputs.is_complex():
+            self._fail(f"expected integer inputs, received a tensor of dtype {inputs.dtype}.")
+        if self.invert:
+            return self._invert(inputs)
+        return self._encode(self._lookup(inputs))
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config["vocabulary"] = None if config["vocabulary"] is None else [int(v) for v in config["vocabulary"]]
+        return config
