@@ -16,6 +16,7 @@ from ..graph.keras_tensor import KerasTensor
 from ..graph.node import flatten
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
+from ..layers.utils.string_inputs import holds_string_data, is_string_data, numpy_to_tensors
 from .base_model import _Model
 from .construction import _as_flat, _auto_name, _map_graph, _structure_of
 from .functional_config import functional_config, functional_from_config
@@ -221,6 +222,13 @@ class Functional(_Model):
         return [t.name for t in self._out_flat]
 
     # ----- execution -----
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # String columns (a list of str, a NumPy string array; torch has none) go to the model's string layers as
+        # they are; the other NumPy inputs become tensors as usual.
+        if args and holds_string_data(args[0]):
+            return torch.nn.Module.__call__(self, numpy_to_tensors(args[0]), *args[1:], **kwargs)
+        return super().__call__(*args, **kwargs)
+
     def forward(self, inputs: Any, *more: Any, training: bool | None = None, mask: Any = None) -> Any:
         while more and more[-1] is None:  # torch.onnx's legacy exporter passes training=None positionally
             more = more[:-1]
@@ -259,7 +267,7 @@ class Functional(_Model):
             if missing:
                 raise ValueError(f'Model "{self.name}" expects inputs {names}; missing {missing}.')
             return [inputs[k] for k in names]
-        if isinstance(inputs, (list, tuple)):
+        if isinstance(inputs, (list, tuple)) and not (n == 1 and len(inputs) != 1 and is_string_data(inputs)):
             if len(inputs) != n:
                 raise ValueError(f'Layer "{self.name}" expects {n} input(s), but it received {len(inputs)} input tensors.')
             return list(inputs)
