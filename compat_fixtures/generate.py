@@ -6,7 +6,7 @@ kerastorch's tests only read the recorded files; they never need TensorFlow.
 
 Create the reference environment once (from the repository root)::
 
-    python3 -m venv .venv-keras && .venv-keras/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 keras==3.15.1 safetensors h5py
+    python3 -m venv .venv-keras && .venv-keras/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 keras==3.15.1 safetensors h5py scipy
 
 then regenerate (from the repository root) with::
 
@@ -48,6 +48,15 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
 * ``gen/attention.py`` -- EinsumDense, MultiHeadAttention and GroupQueryAttention per option and call argument
   (outputs, scores, gradients, configs, masks, causal) and whole transformer models (``.h5`` / ``.keras``) under
   ``attention/``; ``prove_attention_files.py`` reads back what kerastorch writes.
+* ``gen/structured.py`` -- CategoryEncoding, Discretization (and ``adapt``), Hashing, HashedCrossing, MelSpectrogram,
+  STFTSpectrogram (issue 21): TF's raw string/int hashes, cases per option, errors and model files under
+  ``structured/``; ``prove_structured_files.py`` reads back what kerastorch writes. Keras 3's STFTSpectrogram needs
+  ``scipy`` in ``.venv-keras``.
+* ``gen/image_color.py`` -- the colour and mixing image augmentation layers (issue 20) under
+  ``image_preprocessing/color_*``: outputs for fixed factors and Keras's own transforms, configs, errors.
+* ``gen/mixed_precision.py`` -- small convnet / LSTM tagger files saved by tf.keras and Keras 3 under ``mixed_float16`` /
+  ``mixed_bfloat16`` policies (issue 22), with the dtypes Keras gives every layer's variables and outputs, under
+  ``mixed_precision/``.
 * ``gen/image_geometric.py`` -- the geometric image layers (issue 20: Resizing, CenterCrop, RandomCrop, RandomFlip,
   RandomRotation, RandomTranslation, RandomZoom, RandomShear) under ``image_preprocessing/geometric_*``: outputs for
   every interpolation / fill mode at fixed factors, configs, and a keras.io classifier with its augmentation block
@@ -68,7 +77,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "image_geometric"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "structured", "image_color", "image_geometric", "mixed_precision"]
 
 
 def main(out_dir=HERE, only=None):

@@ -19,3 +19,30 @@ __all__: list[str] = [
     "RandomZoom",
     "Resizing",
 ]
+
+# colour and mixing layers
+from .auto_contrast import AutoContrast
+from .clahe import ContrastLimitedAdaptiveHistogramEqualization
+from .cut_mix import CutMix
+from .equalization import Equalization
+from .mix_up import MixUp
+from .random_brightness import RandomBrightness
+from .random_color_degeneration import RandomColorDegeneration
+from .random_color_jitter import RandomColorJitter
+from .random_contrast import RandomContrast
+from .random_erasing import RandomErasing
+from .random_gaussian_blur import RandomGaussianBlur
+from .random_grayscale import RandomGrayscale
+from .random_hue import RandomHue
+from .random_invert import RandomInvert
+from .random_posterization import RandomPosterization
+from .random_saturation import RandomSaturation
+from .random_sharpness import RandomSharpness
+from .solarization import Solarization
+
+__all__ += [
+    "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization", "MixUp",
+    "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter", "RandomContrast", "RandomErasing",
+    "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPosterization", "RandomSaturation",
+    "RandomSharpness", "Solarization",
+]

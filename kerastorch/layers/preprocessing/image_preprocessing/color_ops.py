@@ -1,0 +1,146 @@
+"""Image ops the colour layers share, as Keras 3's TensorFlow backend computes them (``keras.ops.image`` on
+``tf.image``), on batched tensors in either data format; plus the gamma/beta draws of the mixing layers.
+
+- ``rgb_to_grayscale``: ``0.2989 r + 0.5870 g + 0.1140 b`` (one channel kept; a one-channel image is returned
+  as it is);
+- ``rgb_to_hsv`` / ``hsv_to_rgb``: TensorFlow's ``RGBToHSV`` / ``HSVToRGB`` kernels (hue in ``[0, 1)``);
+- ``depthwise_same``: one 2-D kernel applied to every channel with TensorFlow's ``SAME`` zero padding;
+- ``gaussian_kernel``: Keras's ``gaussian_blur`` kernel, including its reshape of the ``(ky, kx)`` outer product
+  into ``(kernel_size[0], kernel_size[1])``;
+- ``sample_gamma`` / ``sample_beta``: Marsaglia-Tsang gamma draws from the layer's generator (vectorized, a fixed
+  number of proposals, no host sync), beta as a ratio of gammas in log space.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)
+
+
+def channel_axis(data_format: str) -> int:
+    """The channel axis of a batched image tensor."""
+    return -1 if data_format == "channels_last" else 1
+
+
+def check_channels(layer: Any, images: torch.Tensor, allowed: Sequence[int] = (3,)) -> None:
+    """A ValueError naming ``layer`` unless the images have one of the ``allowed`` channel counts."""
+    channels = images.shape[channel_axis(layer.data_format)]
+    if channels not in allowed:
+        raise layer._error(
+            f"expects images with {' or '.join(map(str, allowed))} channels (RGB) in `{layer.data_format}` format. "
+            f"Received: images.shape={tuple(images.shape)}"
+        )
+
+
+def rgb_to_grayscale(images: torch.Tensor, data_format: str) -> torch.Tensor:
+    """Keras's ``ops.image.rgb_to_grayscale``: the luma, with a channel axis of size one."""
+    axis = channel_axis(data_format)
+    if images.shape[axis] == 1:
+        return images
+    r, g, b = images.unbind(axis)
+    return (r * GRAY_WEIGHTS[0] + g * GRAY_WEIGHTS[1] + b * GRAY_WEIGHTS[2]).unsqueeze(axis)
+
+
+def rgb_to_hsv(images: torch.Tensor, data_format: str) -> torch.Tensor:
+    """TensorFlow's ``rgb_to_hsv`` (any value scale: ``v`` is the max, ``s`` and ``h`` scale-free)."""
+    axis = channel_axis(data_format)
+    r, g, b = images.unbind(axis)
+    v = torch.maximum(torch.maximum(r, g), b)
+    spread = v - torch.minimum(torch.minimum(r, g), b)
+    s = torch.where(v > 0, spread / torch.where(v > 0, v, torch.ones_like(v)), torch.zeros_like(v))
+    norm = (1.0 / torch.where(spread > 0, spread, torch.ones_like(spread))) * (1.0 / 6.0)
+    h = torch.where(r == v, norm * (g - b), torch.where(g == v, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0))
+    h = torch.where(spread > 0, h, torch.zeros_like(h))
+    h = torch.where(h < 0, h + 1.0, h)
+    return torch.stack([h, s, v], dim=axis)
+
+
+def hsv_to_rgb(images: torch.Tensor, data_format: str) -> torch.Tensor:
+    """TensorFlow's ``hsv_to_rgb``."""
+    axis = channel_axis(data_format)
+    h, s, v = images.unbind(axis)
+    dh = h * 6.0
+    dr = ((dh - 3.0).abs() - 1.0).clamp(0.0, 1.0)
+    dg = (2.0 - (dh - 2.0).abs()).clamp(0.0, 1.0)
+    db = (2.0 - (dh - 4.0).abs()).clamp(0.0, 1.0)
+    one_s = 1.0 - s
+    return torch.stack([(one_s + s * dr) * v, (one_s + s * dg) * v, (one_s + s * db) * v], dim=axis)
+
+
+def depthwise_same(images: torch.Tensor, kernel: torch.Tensor, data_format: str) -> torch.Tensor:
+    """``kernel`` (``kh, kw``, odd sizes) applied to each channel, zero ``SAME`` padding (TensorFlow's
+    ``depthwise_conv2d(padding="SAME")``), in the images' layout."""
+    nchw = images.permute(0, 3, 1, 2) if data_format == "channels_last" else images
+    channels = nchw.shape[1]
+    kh, kw = int(kernel.shape[-2]), int(kernel.shape[-1])
+    weight = kernel.to(dtype=images.dtype).reshape(1, 1, kh, kw).expand(channels, 1, kh, kw)
+    out = F.conv2d(nchw, weight, padding=((kh - 1) // 2, (kw - 1) // 2), groups=channels)
+    return out.permute(0, 2, 3, 1) if data_format == "channels_last" else out
+
+
+def gaussian_kernel(kernel_size: Sequence[int], sigma: torch.Tensor) -> torch.Tensor:
+    """Keras's (TensorFlow backend) ``gaussian_blur`` kernel for ``kernel_size = (kx, ky)`` and ``sigma = (sx, sy)``
+    (a tensor): the outer product ``ky x kx`` of normalized 1-D Gaussians, reshaped (not transposed) to
+    ``(kernel_size[0], kernel_size[1])`` as Keras does."""
+    def one(size: int, s: torch.Tensor) -> torch.Tensor:
+        x = torch.arange(size, device=sigma.device, dtype=sigma.dtype) - (size - 1) / 2
+        k = torch.exp(-0.5 * (x / s) ** 2)
+        return k / k.sum()
+
+    kx, ky = int(kernel_size[0]), int(kernel_size[1])
+    return torch.outer(one(ky, sigma[1]), one(kx, sigma[0])).reshape(kx, ky)
+
+
+# ----- gamma / beta draws -----
+_PROPOSALS = 8  # Marsaglia-Tsang accepts > 95% of proposals for shape >= 1: 8 leave a ~1e-11 chance of none
+
+
+def _log_gamma_draws(layer: Any, shape: Sequence[int], alpha: Any, like: torch.Tensor) -> torch.Tensor:
+    """``log`` of Gamma(alpha, 1) draws: Marsaglia-Tsang for ``alpha + 1``, boosted by ``U ** (1 / alpha)``
+    (valid for every ``alpha > 0``; in log space, so a tiny ``alpha`` does not underflow)."""
+    shape = tuple(int(s) for s in shape)
+    dtype = torch.float32 if not like.dtype.is_floating_point or like.dtype in (torch.float16, torch.bfloat16) else like.dtype
+    alpha = torch.as_tensor(alpha, dtype=dtype, device=like.device)
+    d = alpha + 1.0 - 1.0 / 3.0
+    c = 1.0 / torch.sqrt(9.0 * d)
+    probe = torch.empty((), dtype=dtype, device=like.device)
+    x = layer._normal((_PROPOSALS, *shape), probe)
+    u = 1.0 - layer._uniform((_PROPOSALS, *shape), probe)  # (0, 1]
+    v = (1.0 + c * x) ** 3
+    log_v = torch.log(torch.where(v > 0, v, torch.ones_like(v)))
+    accept = (v > 0) & (torch.log(u) < 0.5 * x * x + d - d * v + d * log_v)
+    # the first accepted proposal (the last one if none is)
+    first = torch.where(accept.any(0), accept.to(torch.int8).argmax(0), torch.full(shape, _PROPOSALS - 1, device=like.device))
+    log_dv = torch.log(d) + log_v
+    log_g = log_dv.gather(0, first.unsqueeze(0)).squeeze(0)
+    boost = 1.0 - layer._uniform(shape, probe)
+    return log_g + torch.log(boost) / alpha
+
+
+def sample_gamma(layer: Any, shape: Sequence[int], alpha: Any, like: torch.Tensor) -> torch.Tensor:
+    """Gamma(alpha, 1) draws of ``shape`` from ``layer``'s generator (Keras's ``random.gamma``)."""
+    return torch.exp(_log_gamma_draws(layer, shape, alpha, like))
+
+
+def sample_beta(layer: Any, shape: Sequence[int], alpha: Any, beta: Any, like: torch.Tensor) -> torch.Tensor:
+    """Beta(alpha, beta) draws of ``shape`` (Keras's ``random.beta``: ``X / (X + Y)`` of two gammas)."""
+    log_x = _log_gamma_draws(layer, shape, alpha, like)
+    log_y = _log_gamma_draws(layer, shape, beta, like)
+    return torch.sigmoid(log_x - log_y)
+
+
+class PassThroughAnnotations:
+    """Mixin for the colour layers: labels, bounding boxes and segmentation masks pass unchanged (Keras 3's
+    colour layers return them as they are)."""
+
+    def transform_labels(self, labels: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
+        return labels
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        return bounding_boxes
+
+    def transform_segmentation_masks(self, segmentation_masks: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
+        return segmentation_masks

@@ -1,0 +1,48 @@
+"""``RandomHue`` (Keras 3): shifts the hue of each image by ``±f / 2`` (sign and ``f`` drawn per image, ``f`` from
+``factor``: a number ``f`` is ``[0, f]``), through TensorFlow's HSV conversion, in ``value_range`` mapped to
+``[0, 1]`` and back."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ...._registry import LAYERS
+from .base import BaseImagePreprocessingLayer
+from .color_ops import PassThroughAnnotations, channel_axis, check_channels, hsv_to_rgb, rgb_to_hsv
+
+
+@LAYERS.register()
+class RandomHue(PassThroughAnnotations, BaseImagePreprocessingLayer):
+    """Keras 3's ``RandomHue(factor, value_range=(0, 255), data_format=None, seed=None)``."""
+
+    _FACTOR_BOUNDS = (0, 1)
+    _KERAS3_ONLY = True
+
+    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None, seed: int | None = None, **kwargs: Any):
+        super().__init__(factor=factor, data_format=data_format, **kwargs)
+        self._set_value_range(value_range)
+        self.seed = seed
+        self._finish_init()
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
+        if not training:
+            return None
+        images = self._images_of(data)
+        batch = images.shape[0]
+        sign = torch.where(self._uniform((batch,), images) > 0.5, -1.0, 1.0)
+        return {"factor": sign * self._uniform((batch,), images, self.factor[0], self.factor[1]) * 0.5}
+
+    def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
+        check_channels(self, images)
+        images = self._transform_value_range(images, self.value_range, (0, 1))
+        hsv = rgb_to_hsv(images, self.data_format)
+        h, s, v = hsv.unbind(channel_axis(self.data_format))
+        h = h + transformation["factor"].to(images.dtype).view(-1, 1, 1)
+        h = torch.where(h > 1.0, h - 1.0, h)
+        h = torch.where(h < 0.0, h + 1.0, h)
+        images = hsv_to_rgb(torch.stack([h, s, v], dim=channel_axis(self.data_format)), self.data_format)
+        return self._transform_value_range(images.clamp(0.0, 1.0), (0, 1), self.value_range)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}

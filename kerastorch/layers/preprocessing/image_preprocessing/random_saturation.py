@@ -1,0 +1,44 @@
+"""``RandomSaturation`` (Keras 3): scales the HSV saturation of each image by ``f / (1 - f + 1e-7)``, ``f`` drawn
+per image from ``factor`` (a number ``f``: ``[-f, f]``); as Keras, the HSV conversion runs on the raw values and
+the scaled saturation is clipped to ``value_range``."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ...._registry import LAYERS
+from .base import BaseImagePreprocessingLayer
+from .color_ops import PassThroughAnnotations, channel_axis, check_channels, hsv_to_rgb, rgb_to_hsv
+
+EPSILON = 1e-7  # keras.backend.epsilon()
+
+
+@LAYERS.register()
+class RandomSaturation(PassThroughAnnotations, BaseImagePreprocessingLayer):
+    """Keras 3's ``RandomSaturation(factor, value_range=(0, 255), data_format=None, seed=None)``."""
+
+    _KERAS3_ONLY = True
+
+    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None, seed: int | None = None, **kwargs: Any):
+        super().__init__(factor=factor, data_format=data_format, **kwargs)
+        self._set_value_range(value_range)
+        self.seed = seed
+        self._finish_init()
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
+        if not training:
+            return None
+        images = self._images_of(data)
+        factor = self._uniform((images.shape[0],), images, self.factor[0], self.factor[1])
+        return {"factor": factor / (1 - factor + EPSILON)}
+
+    def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
+        check_channels(self, images)
+        axis = channel_axis(self.data_format)
+        h, s, v = rgb_to_hsv(images, self.data_format).unbind(axis)
+        s = (s * transformation["factor"].to(images.dtype).view(-1, 1, 1)).clamp(self.value_range[0], self.value_range[1])
+        return hsv_to_rgb(torch.stack([h, s, v], dim=axis), self.data_format)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
