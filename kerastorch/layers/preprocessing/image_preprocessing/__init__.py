@@ -21,11 +21,13 @@ __all__: list[str] = [
 ]
 
 # colour and mixing layers
+from .aug_mix import AugMix
 from .auto_contrast import AutoContrast
 from .clahe import ContrastLimitedAdaptiveHistogramEqualization
 from .cut_mix import CutMix
 from .equalization import Equalization
 from .mix_up import MixUp
+from .rand_augment import RandAugment
 from .random_brightness import RandomBrightness
 from .random_color_degeneration import RandomColorDegeneration
 from .random_color_jitter import RandomColorJitter
@@ -41,8 +43,8 @@ from .random_sharpness import RandomSharpness
 from .solarization import Solarization
 
 __all__ += [
-    "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization", "MixUp",
+    "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization", "MixUp",
     "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter", "RandomContrast", "RandomErasing",
     "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPosterization", "RandomSaturation",
-    "RandomSharpness", "Solarization",
+    "RandomSharpness", "RandAugment", "Solarization",
 ]
