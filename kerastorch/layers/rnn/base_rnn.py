@@ -275,6 +275,9 @@ class BaseRNN(Layer):
         if not isinstance(cell, RecurrentCell):
             return self._generic_loop(x, states, mask, training)
         kernel, rk, bias = self._step_weights()
+        if self._dtype_policy.is_mixed:  # float32 variables, read in the compute dtype (Keras's autocast variables)
+            dtype = self._dtype_policy.compute_dtype
+            kernel, rk, bias = kernel.to(dtype), rk.to(dtype), None if bias is None else bias.to(dtype)
         if training and cell.dropout > 0:
             x = x * dropout_mask(x[:, 0], cell.dropout).unsqueeze(1)
         rec_mask = None
