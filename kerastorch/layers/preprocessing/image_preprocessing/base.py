@@ -152,18 +152,17 @@ class BaseImagePreprocessingLayer(Layer):
             generators[key] = generator
         return generator
 
-    def _float_dtype(self, like: torch.Tensor) -> torch.dtype:
-        return like.dtype if like.dtype.is_floating_point else torch.float32
-
     def _uniform(self, shape: Sequence[int], like: torch.Tensor, low: Any = 0.0, high: Any = 1.0) -> torch.Tensor:
-        """Uniform draws in ``[low, high)`` of ``shape`` on ``like``'s device (``low``/``high`` numbers or tensors)."""
-        u = torch.rand(tuple(shape), generator=self._generator(like.device), device=like.device, dtype=self._float_dtype(like))
+        """Uniform float32 draws in ``[low, high)`` of ``shape`` on ``like``'s device (``low``/``high`` numbers or
+        tensors); float32 whatever the images' dtype (Keras draws float32), so a seeded layer draws the same numbers
+        for float32 and float64 images."""
+        u = torch.rand(tuple(shape), generator=self._generator(like.device), device=like.device, dtype=torch.float32)
         if isinstance(low, torch.Tensor) or isinstance(high, torch.Tensor) or low != 0.0 or high != 1.0:
             u = low + (high - low) * u
         return u
 
     def _normal(self, shape: Sequence[int], like: torch.Tensor, mean: float = 0.0, stddev: float = 1.0) -> torch.Tensor:
-        n = torch.randn(tuple(shape), generator=self._generator(like.device), device=like.device, dtype=self._float_dtype(like))
+        n = torch.randn(tuple(shape), generator=self._generator(like.device), device=like.device, dtype=torch.float32)
         return n * stddev + mean if (mean != 0.0 or stddev != 1.0) else n
 
     def _randint(self, shape: Sequence[int], like: torch.Tensor, low: int, high: int) -> torch.Tensor:

@@ -54,8 +54,9 @@ class BaseAffineLayer(BaseImagePreprocessingLayer):
     def _apply_matrix(self, images: torch.Tensor, matrix: torch.Tensor, interpolation: str) -> torch.Tensor:
         """``ImageProjectiveTransformV3`` of batched images in this layer's data format."""
         dtype = images.dtype
-        x = self._to_nchw(images if dtype.is_floating_point else images.to(torch.float32))
-        out = self._from_nchw(projective_transform(x, matrix, interpolation, self.fill_mode, self.fill_value))
+        x = images if dtype.is_floating_point else images.to(torch.float32)
+        last = self.data_format == "channels_last"
+        out = projective_transform(x, matrix, interpolation, self.fill_mode, self.fill_value, channels_last=last)
         return out if out.dtype == dtype else out.round().to(dtype)  # segmentation masks keep their dtype
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:

@@ -42,12 +42,14 @@ class CenterCrop(_TargetSize, BaseImagePreprocessingLayer):
 
     def _crop(self, images: torch.Tensor, method: str) -> torch.Tensor:
         height, width = self._image_size(images)
+        last = self.data_format == "channels_last"
+        h_axis, w_axis = (1, 2) if last else (2, 3)
         if height >= self.height and width >= self.width:
             top, left = (height - self.height) // 2, (width - self.width) // 2
-            x = self._to_nchw(images)[..., top : top + self.height, left : left + self.width]
-            return self._from_nchw(x)
-        x = self._to_nchw(images if images.dtype.is_floating_point else images.to(torch.float32))
-        return self._from_nchw(smart_resize(x, self.height, self.width, method, self._keras3))
+            rows, cols = slice(top, top + self.height), slice(left, left + self.width)
+            return images[:, rows, cols] if last else images[:, :, rows, cols]
+        x = images if images.dtype.is_floating_point else images.to(torch.float32)
+        return smart_resize(x, self.height, self.width, method, self._keras3, channels_last=last)
 
     def transform_images(self, images: torch.Tensor, transformation: Any = None, training: bool = True) -> torch.Tensor:
         return self._crop(images, "bilinear")

@@ -48,22 +48,24 @@ class RandomCrop(_TargetSize, BaseImagePreprocessingLayer):
         return {"top": top, "left": left}
 
     def _crop(self, images: torch.Tensor, transformation: Any, training: bool, method: str) -> torch.Tensor:
+        last = self.data_format == "channels_last"
+        h_axis, w_axis = (1, 2) if last else (2, 3)
         if transformation is None:
             if self._keras3 and not training:
                 return images
-            x = self._to_nchw(images if images.dtype.is_floating_point else images.to(torch.float32))
+            x = images if images.dtype.is_floating_point else images.to(torch.float32)
             if not self._keras3:
-                return self._from_nchw(smart_resize(x, self.height, self.width, method, False))
+                return smart_resize(x, self.height, self.width, method, False, channels_last=last)
             # Keras 3 takes the aspect-ratio crop's offsets but slices a target-sized window from them (clipped to
             # the image), then resizes that window to the target
-            top, left, _, _ = aspect_crop_box(int(x.shape[-2]), int(x.shape[-1]), self.height, self.width, True)
-            x = x[..., top : top + self.height, left : left + self.width]
-            return self._from_nchw(resize(x, self.height, self.width, method))
-        x = self._to_nchw(images)
-        device = x.device
+            height, width = int(x.shape[h_axis]), int(x.shape[w_axis])
+            top, left, _, _ = aspect_crop_box(height, width, self.height, self.width, True)
+            x = x.narrow(h_axis, top, min(self.height, height - top)).narrow(w_axis, left, min(self.width, width - left))
+            return resize(x, self.height, self.width, method, channels_last=last)
+        device = images.device
         rows = transformation["top"] + torch.arange(self.height, device=device)
         cols = transformation["left"] + torch.arange(self.width, device=device)
-        return self._from_nchw(x.index_select(-2, rows).index_select(-1, cols))
+        return images.index_select(h_axis, rows).index_select(w_axis, cols)
 
     def transform_images(self, images: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
         return self._crop(images, transformation, training, "bilinear")

@@ -66,6 +66,7 @@ class Resizing(BaseImagePreprocessingLayer):
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_value = fill_value
         self.antialias = bool(antialias)
+        self._matrix_cache: dict = {}  # the resampling matrices of the last input size (transforms.resize)
         self._finish_init()
 
     def _cast_images(self, images: torch.Tensor) -> torch.Tensor:
@@ -73,18 +74,21 @@ class Resizing(BaseImagePreprocessingLayer):
 
     def _resize(self, images: torch.Tensor, method: str) -> torch.Tensor:
         in_dtype = images.dtype
-        x = self._to_nchw(images)
+        x = images
         if not x.dtype.is_floating_point and not (method == "nearest" and self._keras3):
             x = x.to(torch.float32 if self._keras3 else self.compute_dtype)
-        height, width = int(x.shape[-2]), int(x.shape[-1])
+        last = self.data_format == "channels_last"
+        h_axis, w_axis = (1, 2) if last else (2, 3)
+        height, width = int(x.shape[h_axis]), int(x.shape[w_axis])
         if self.crop_to_aspect_ratio:
             top, left, ch, cw = aspect_crop_box(height, width, self.height, self.width, self._keras3)
-            x = x[..., top : top + ch, left : left + cw]
+            x = x.narrow(h_axis, top, ch).narrow(w_axis, left, cw)
         elif self.pad_to_aspect_ratio:
             pad_h, pad_w = aspect_pad(height, width, self.height, self.width)
             if pad_h or pad_w:
-                x = F.pad(x, (pad_w, pad_w, pad_h, pad_h), value=float(self.fill_value))
-        out = self._from_nchw(resize(x, self.height, self.width, method, self.antialias))
+                pads = (0, 0, pad_w, pad_w, pad_h, pad_h) if last else (pad_w, pad_w, pad_h, pad_h)
+                x = F.pad(x, pads, value=float(self.fill_value))
+        out = resize(x, self.height, self.width, method, self.antialias, channels_last=last, cache=self._matrix_cache)
         if self._keras3 and not in_dtype.is_floating_point and out.dtype != in_dtype:
             out = _saturate_cast(out.round(), in_dtype)
         return out

@@ -1,6 +1,7 @@
 """Pure tensor helpers of the image layers: TensorFlow's ``ImageProjectiveTransformV3`` (the affine/projective
 sampler behind tf.keras's and Keras 3's geometric layers) and ``tf.image.resize`` (every method, antialias), on
-batched NCHW tensors, in batched torch ops (one ``F.grid_sample`` per call; one matmul per spatial dim).
+batched tensors in their own layout (NHWC or NCHW), in batched torch ops (gathers for the sampler, one matmul per
+spatial dim for resizing).
 
 Conventions reproduced from TensorFlow (tensorflow/core/kernels/image/image_ops.h, scale_and_translate_op.cc,
 resize_*_op.cc):
@@ -61,11 +62,20 @@ def projective_transform(
     interpolation: str = "bilinear",
     fill_mode: str = "reflect",
     fill_value: float = 0.0,
+    channels_last: bool = False,
 ) -> torch.Tensor:
-    """TF's ``ImageProjectiveTransformV3`` on NCHW ``images`` with ``transforms`` ``(batch or 1, 8)`` (output size =
-    input size): one ``F.grid_sample`` for the batch. Floating images; the result has their dtype."""
-    batch, _, height, width = images.shape
-    dtype, device = images.dtype, images.device
+    """TF's ``ImageProjectiveTransformV3`` on batched floating ``images`` (NHWC when ``channels_last``, else NCHW)
+    with ``transforms`` ``(batch or 1, 8)``; output size = input size, in the input's layout and dtype.
+
+    Gathers on the flattened image (one per tap: 1 for nearest, 4 for bilinear) in the input's own layout, each
+    tap outside the image reading ``fill_value`` (TF's ``read_with_fill_value``), no host sync."""
+    if channels_last:
+        batch, height, width, channels = images.shape
+        flat = images.reshape(batch, height * width, channels)
+    else:
+        batch, channels, height, width = images.shape
+        flat = images.reshape(batch, channels, height * width)
+    device = images.device
     t = transforms.to(device=device, dtype=torch.float32)
     if t.shape[0] == 1 and batch != 1:
         t = t.expand(batch, 8)
@@ -74,20 +84,31 @@ def projective_transform(
     col = lambda i: t[:, i].view(-1, 1, 1)  # noqa: E731
     projection = col(6) * x + col(7) * y + 1.0
     safe = torch.where(projection == 0, torch.ones_like(projection), projection)
-    in_x = _map_coordinate((col(0) * x + col(1) * y + col(2)) / safe, width, fill_mode)
-    in_y = _map_coordinate((col(3) * x + col(4) * y + col(5)) / safe, height, fill_mode)
-    if interpolation == "nearest":  # std::round: half away from zero, then an exact integer sample
-        in_x = torch.sign(in_x) * torch.floor(in_x.abs() + 0.5)
-        in_y = torch.sign(in_y) * torch.floor(in_y.abs() + 0.5)
-    # pixel index -> grid_sample's align_corners=False coordinate (exact for any size, 1 included)
-    grid = torch.stack([(2 * in_x + 1) / width - 1, (2 * in_y + 1) / height - 1], dim=-1).to(dtype)
-    fill = float(fill_value)
-    source = images - fill if (fill_mode == "constant" and fill != 0.0) else images
-    out = F.grid_sample(source, grid, mode=interpolation, padding_mode="zeros", align_corners=False)
-    if fill_mode == "constant" and fill != 0.0:
-        out = out + fill  # the taps outside read 0 above: fill_value once the weights (summing to 1) are applied
-    outside = (projection == 0).unsqueeze(1)
-    return torch.where(outside, torch.full_like(out, fill), out)
+    in_x = _map_coordinate((col(0) * x + col(1) * y + col(2)) / safe, width, fill_mode).reshape(batch, -1)
+    in_y = _map_coordinate((col(3) * x + col(4) * y + col(5)) / safe, height, fill_mode).reshape(batch, -1)
+    finite = (projection != 0).reshape(batch, -1)
+    fill = torch.tensor(float(fill_value), dtype=images.dtype, device=device)
+    weight_dtype = images.dtype if images.dtype == torch.float64 else torch.float32
+    expand = (lambda v: v.unsqueeze(-1)) if channels_last else (lambda v: v.unsqueeze(1))  # noqa: E731
+    shape = (batch, height * width, channels) if channels_last else (batch, channels, height * width)
+
+    def tap(ty: torch.Tensor, tx: torch.Tensor) -> torch.Tensor:
+        inside = finite & (ty >= 0) & (ty < height) & (tx >= 0) & (tx < width)
+        index = (ty.clamp(0, height - 1) * width + tx.clamp(0, width - 1)).long()
+        values = flat.gather(1 if channels_last else 2, expand(index).expand(shape))
+        return torch.where(expand(inside), values, fill)
+
+    if interpolation == "nearest":  # std::round: half away from zero
+        out = tap(torch.sign(in_y) * torch.floor(in_y.abs() + 0.5), torch.sign(in_x) * torch.floor(in_x.abs() + 0.5))
+    else:
+        y0, x0 = torch.floor(in_y), torch.floor(in_x)
+        y1, x1 = y0 + 1, x0 + 1
+        wx0, wx1 = expand((x1 - in_x).to(weight_dtype)), expand((in_x - x0).to(weight_dtype))
+        wy0, wy1 = expand((y1 - in_y).to(weight_dtype)), expand((in_y - y0).to(weight_dtype))
+        top = wx0 * tap(y0, x0) + wx1 * tap(y0, x1)
+        bottom = wx0 * tap(y1, x0) + wx1 * tap(y1, x1)
+        out = (wy0 * top + wy1 * bottom).to(images.dtype)
+    return out.reshape(images.shape)
 
 
 def affine_matrix(
@@ -218,19 +239,49 @@ def _nearest_index(in_len: int, out_len: int, device: Any) -> torch.Tensor:
     return index.long().clamp(max=in_len - 1)
 
 
-def resize(images: torch.Tensor, height: int, width: int, method: str = "bilinear", antialias: bool = False) -> torch.Tensor:
-    """``tf.image.resize(images, (height, width), method, antialias)`` on NCHW floating ``images``."""
-    in_h, in_w = int(images.shape[-2]), int(images.shape[-1])
-    if (in_h, in_w) == (height, width) and method in ("nearest", "bilinear", "bicubic", "area"):
-        return images  # TF's resize ops return the input for an unchanged size (scale_and_translate still filters)
+def _matrices(in_h: int, in_w: int, height: int, width: int, method: str, antialias: bool, like: torch.Tensor, cache: dict | None):
+    key = (in_h, in_w, height, width, method, antialias, like.dtype, like.device)
+    if cache is not None and not torch.compiler.is_compiling() and key in cache:
+        return cache[key]
+    mh = resize_matrix(in_h, height, method, antialias, like.device).to(like.dtype)
+    mw = resize_matrix(in_w, width, method, antialias, like.device).to(like.dtype)
+    if cache is not None and not torch.compiler.is_compiling():
+        cache.clear()  # one input size at a time, as the layers see them
+        cache[key] = (mh, mw)
+    return mh, mw
+
+
+def resize(
+    images: torch.Tensor,
+    height: int,
+    width: int,
+    method: str = "bilinear",
+    antialias: bool = False,
+    channels_last: bool = False,
+    cache: dict | None = None,
+) -> torch.Tensor:
+    """``tf.image.resize(images, (height, width), method, antialias)`` on batched images, NHWC
+    (``channels_last``) or NCHW, in their own layout (no copy to another one): the resampling matrices
+    multiply the height and width axes in place of a layout change; ``cache`` keeps them per input size."""
+    h_axis, w_axis = (1, 2) if channels_last else (2, 3)
+    in_h, in_w = int(images.shape[h_axis]), int(images.shape[w_axis])
+    if (in_h, in_w) == (height, width) and method in ("nearest", "bilinear", "bicubic", "area") and not antialias:
+        return images  # an unchanged size: TF's resize kernels copy the input
     if method == "nearest":
         rows = _nearest_index(in_h, height, images.device)
         cols = _nearest_index(in_w, width, images.device)
-        return images.index_select(-2, rows).index_select(-1, cols)
+        return images.index_select(h_axis, rows).index_select(w_axis, cols)
     if method == "bilinear" and not antialias:
-        return F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False, antialias=False)
-    mh = resize_matrix(in_h, height, method, antialias, images.device).to(images.dtype)
-    mw = resize_matrix(in_w, width, method, antialias, images.device).to(images.dtype)
+        x = images.permute(0, 3, 1, 2) if channels_last else images  # NHWC data as torch's channels_last format
+        out = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False, antialias=False)
+        return out.permute(0, 2, 3, 1) if channels_last else out
+    mh, mw = _matrices(in_h, in_w, height, width, method, antialias, images, cache)
+    batch = images.shape[0]
+    if channels_last:
+        channels = images.shape[3]
+        x = torch.matmul(mh, images.reshape(batch, in_h, in_w * channels))  # (B, height, W*C)
+        x = torch.matmul(mw, x.reshape(batch * height, in_w, channels))  # (B*height, width, C)
+        return x.reshape(batch, height, width, channels)
     return torch.matmul(torch.matmul(mh, images), mw.t())
 
 
@@ -254,7 +305,11 @@ def aspect_pad(height: int, width: int, target_height: int, target_width: int) -
     return int((pad_height - height) / 2), int((pad_width - width) / 2)
 
 
-def smart_resize(images: torch.Tensor, height: int, width: int, method: str = "bilinear", at_least_one: bool = True) -> torch.Tensor:
-    """Keras's ``smart_resize`` on NCHW images: the centred crop of the target's aspect ratio, then resize."""
-    top, left, ch, cw = aspect_crop_box(int(images.shape[-2]), int(images.shape[-1]), height, width, at_least_one)
-    return resize(images[..., top : top + ch, left : left + cw], height, width, method)
+def smart_resize(
+    images: torch.Tensor, height: int, width: int, method: str = "bilinear", at_least_one: bool = True, channels_last: bool = False
+) -> torch.Tensor:
+    """Keras's ``smart_resize`` on batched images: the centred crop of the target's aspect ratio, then resize."""
+    h_axis, w_axis = (1, 2) if channels_last else (2, 3)
+    top, left, ch, cw = aspect_crop_box(int(images.shape[h_axis]), int(images.shape[w_axis]), height, width, at_least_one)
+    cropped = images.narrow(h_axis, top, ch).narrow(w_axis, left, cw)
+    return resize(cropped, height, width, method, channels_last=channels_last)
