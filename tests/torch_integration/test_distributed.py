@@ -1,4 +1,4 @@
-"""DistributedDataParallel over 2 CPU processes (gloo) with a kerastorch model.
+"""DistributedDataParallel over 2 processes (gloo; the model and data on the test device, KT_TEST_DEVICE) with a kerastorch model.
 
 * Each rank gets half of the batch. Loss per rank = mean cross-entropy + ``regularization_loss``.
   DDP averages gradients over ranks, so: the mean CE of two equal halves averages to the mean CE
@@ -27,7 +27,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 import kerastorch as kt
 from kerastorch import constraints, regularizers
 from kerastorch.layers import Conv2D
-from kt_testing import assert_close
+from kt_testing import DEVICE, assert_close
 
 WORLD = 2
 BATCH = 8
@@ -103,11 +103,13 @@ def _worker(rank, init_file, out_dir, init_state, x, y):
         result["names_other_instance"] = [m.name for m in other.modules() if isinstance(m, Conv2D)]
         result["strides"] = {n: p.stride() for n, p in model.named_parameters()}
 
-        ddp = DDP(model)
+        ddp = DDP(model.to(DEVICE))  # every rank on the test device (gloo all-reduces CUDA tensors too)
         result["ddp_keys"] = list(ddp.module.state_dict())
         half = BATCH // WORLD
-        xs, ys = x[rank * half:(rank + 1) * half], y[rank * half:(rank + 1) * half]
-        result["grads"], result["loss"], result["weights"] = _train(model, ddp, xs, ys)
+        xs, ys = x[rank * half:(rank + 1) * half].to(DEVICE), y[rank * half:(rank + 1) * half].to(DEVICE)
+        grads, loss, weights = _train(model, ddp, xs, ys)
+        result["grads"], result["loss"] = {n: g.cpu() for n, g in grads.items()}, loss.cpu()
+        result["weights"] = {n: w.cpu() for n, w in weights.items()}
         torch.save(result, os.path.join(out_dir, f"rank{rank}.pt"))
     finally:
         dist.destroy_process_group()
@@ -135,7 +137,8 @@ def run(tmp_path_factory):
     ref["unconstrained"] = {n: p.detach().clone() for n, p in free.named_parameters()}
     ref["strides"] = {n: p.stride() for n, p in reference.named_parameters()}
 
-    mp.spawn(_worker, args=(str(tmp / "init"), str(tmp), init_state, x, y), nprocs=WORLD, join=True)
+    cpu_state = {k: v.cpu() for k, v in init_state.items()}
+    mp.spawn(_worker, args=(str(tmp / "init"), str(tmp), cpu_state, x.cpu(), y.cpu()), nprocs=WORLD, join=True)
     ranks = [torch.load(tmp / f"rank{r}.pt", weights_only=False) for r in range(WORLD)]
     return ref, ranks
 
