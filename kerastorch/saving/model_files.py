@@ -43,7 +43,6 @@ from ..engine.serialization import serialize
 from . import plan
 from .atomic import atomic_write, resolve_target
 from .keras.names import keras3_snake
-from .keras import assets
 from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
@@ -164,17 +163,11 @@ def _load_keras_archive(path: str, custom_objects: dict[str, Any] | None, limits
     # Streamed into a private temporary file within that bound, never held whole: a multi-GB model
     # costs disk, not memory; a member inflating past what the model needs is refused while streaming.
     spilled, _ = read_zip(path, {_WEIGHTS: weights_member_bound(model, limits)}, limits, spill=(_WEIGHTS,))
-    # The vocabularies of lookup layers (assets/<object path>/vocabulary.txt), each bounded before it is read.
-    wanted_assets = {n: assets.MAX_ASSET_BYTES for n in assets.asset_names(model) if n in names}
-    vocabularies = read_zip(path, wanted_assets, limits)[0] if wanted_assets else {}
     h5py = _import_h5py()
     with spilled[_WEIGHTS] as weights, h5py.File(weights, "r") as f:
         check_h5(h5py, f, limits)
         entries, ordered = _read_h5(h5py, f, config, lazy=True)
-        # a lookup layer's idf_weights are not a weight of kerastorch's layer: they come with its vocabulary
-        entries = [e for e in entries if e.arrays and not assets.is_vocabulary_class(e.class_name)]
-        load_keras_entries(model, entries, ordered, repr(path), fresh=True)
-        assets.load_vocabularies(model, vocabularies, lambda obj: assets.read_idf(f, obj))
+        load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path), fresh=True)
     return model
 
 
@@ -267,6 +260,9 @@ _KERAS3_DROPPED = {
     **{cls: ("time_major",) for cls in ("SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
     # tf.keras's build shapes in the config (Keras 3: the build_config) and its softmax option
     "MultiHeadAttention": ("query_shape", "key_shape", "value_shape", "softmax_robust_masking"),
+    # tf.keras's random image layers (BaseRandomLayer) write their RNG kind; Keras 3's take no rng_type
+    **{cls: ("rng_type",) for cls in ("RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomCrop",
+                                      "RandomContrast", "RandomBrightness", "RandomHeight", "RandomWidth")},
 }
 
 
@@ -398,7 +394,6 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
         write_keras3_model(f, model, set())
-        assets.write_vocabulary_vars(f, model)
         f.create_group("vars").attrs["name"] = config["config"].get("name", keras3_snake(config["class_name"]))
     metadata = {
         "keras_version": _KERAS3_VERSION,
@@ -410,8 +405,6 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
         zf.writestr(_METADATA, json.dumps(metadata))
         zf.writestr(_CONFIG, json.dumps(config))
         zf.writestr(_WEIGHTS, weights.getvalue())
-        for name, text in assets.vocabulary_members(model).items():  # Keras 3's save_assets
-            zf.writestr(name, text)
     with atomic_write(path) as out:
         out.write(archive.getvalue())
 
