@@ -240,6 +240,15 @@ class BaseImagePreprocessingLayer(Layer):
                 f"Received: data.shape={tuple(images.shape)}"
             )
 
+    def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
+        """torch's lazy-module hook: a dict input builds from its images."""
+        if args and isinstance(args[0], dict):
+            if "images" not in args[0]:
+                raise self._error(f'expects a dict input to hold "images". Received keys: {sorted(args[0])}')
+            self._check_images(args[0]["images"])
+            args = (args[0]["images"], *args[1:])
+        super().initialize_parameters(*args, **kwargs)
+
     def _prepare(self, inputs: Any) -> Any:
         if not isinstance(inputs, dict):
             return super()._prepare(inputs)
