@@ -6,6 +6,11 @@
     ``.safetensors`` (the ``state_dict`` with the Keras config in its metadata) or a ``.keras``
     archive Keras 3 loads. ``OUT`` is written atomically; ``--no-overwrite`` keeps an existing file.
 
+``kerastorch eject MODEL OUT_DIR``
+    Load a model file and write it as standalone PyTorch: ``OUT_DIR/model.py`` (one ``torch.nn.Module``
+    class that needs torch only) and ``OUT_DIR/model.safetensors`` (its ``state_dict``), see
+    :mod:`kerastorch.eject`. A layer without an ejected form is an error naming it; nothing is written then.
+
 ``kerastorch summary MODEL``
     Load a model file and print tf.keras's ``model.summary()`` table.
 
@@ -20,6 +25,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from ._version import __version__
+from .eject import eject_file
 from .saving.model_files import load_model, save_model
 
 _SAVE_EXTENSIONS = (".safetensors", ".keras")
@@ -57,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="the model to read (.keras, .h5, .safetensors, or a tf.keras SavedModel directory)")
     convert.add_argument("out", metavar="OUT", help="the file to write (.safetensors or .keras)")
     convert.add_argument("--no-overwrite", action="store_true", help="refuse to replace an existing OUT")
+    eject = commands.add_parser(
+        "eject", help="write a model file as standalone PyTorch source (model.py) + model.safetensors",
+        description="Load a Keras model file and write OUT_DIR/model.py (one torch.nn.Module, torch only) and "
+                    "OUT_DIR/model.safetensors (its state_dict, torch layout).",
+    )
+    eject.add_argument("model", metavar="MODEL", help="the model to read (.keras, .h5, .safetensors)")
+    eject.add_argument("out_dir", metavar="OUT_DIR", help="the directory to write model.py and model.safetensors to")
     summary = commands.add_parser("summary", help="print a model file's summary table",
                                   description="Load a model file and print tf.keras's model.summary() table.")
     summary.add_argument("model", metavar="MODEL", help="the model file to read (.keras, .h5 or .safetensors)")
@@ -76,6 +89,13 @@ def _convert(args: argparse.Namespace) -> None:
     print(f"Wrote {args.out} ({type(model).__name__} {getattr(model, 'name', '')!r}, {count} weight values)")
 
 
+def _eject(args: argparse.Namespace) -> None:
+
+    ejected = eject_file(args.model, args.out_dir)
+    print(f"Wrote {args.out_dir}/model.py (class {ejected.class_name}) and {args.out_dir}/model.safetensors "
+          f"({len(ejected.state_dict)} tensors)")
+
+
 def _summary(args: argparse.Namespace) -> None:
 
     model = load_model(args.model)
@@ -89,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        {"convert": _convert, "summary": _summary}[args.command](args)
+        {"convert": _convert, "eject": _eject, "summary": _summary}[args.command](args)
     except (ValueError, OSError, ImportError) as e:
         message = " ".join(str(e).split())  # one line, whatever the message holds
         print(f"kerastorch {args.command}: error: {message}", file=sys.stderr)

@@ -1,0 +1,313 @@
+"""The ejected source: a model's graph walked into one ``nn.Module`` class (``__init__`` + ``forward``) and
+its ``state_dict`` in torch layout.
+
+The walk flattens the model into calls (a Functional's nodes in creation order, a Sequential's chain, nested
+models inlined under their own layers' names), asks each layer's emitter for its module, forward expression
+and weights, and keeps every value's layout (Keras's, or the channels-first view of a channels_last tensor),
+converting with one ``permute`` where a consumer needs the other layout.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+import torch
+
+from ..engine.functional import Functional
+from ..engine.sequential import Sequential
+from ..graph.keras_tensor import KerasTensor
+from ..graph.node import flatten, map_structure
+from ..layers.core.input_layer import InputLayer
+from .emitters import CF, KERAS, Call, EjectError, Emitted, Placeholder, emitter_for
+from .helpers import helper_source
+
+_RESERVED = {"self", "torch", "F", "nn", "x", "os", "model", "annotations"}
+
+
+def identifier(name: str) -> str:
+    """A Keras name as a Python identifier (``block1/conv:0`` -> ``block1_conv_0``)."""
+    out = re.sub(r"\W", "_", str(name)).strip("_") or "layer"
+    if out[0].isdigit():
+        out = "l_" + out
+    if keyword.iskeyword(out) or out in _RESERVED or hasattr(torch.nn.Module, out):
+        out += "_"
+    return out
+
+
+def class_name(name: str) -> str:
+    parts = [p for p in re.split(r"\W|_", str(name)) if p]
+    out = "".join(p[:1].upper() + p[1:] for p in parts) or "Model"
+    return ("Model" + out) if out[0].isdigit() or out in ("Module", "F", "nn", "torch") else out
+
+
+def _permutation(rank: int, to: str) -> str:
+    if rank == 3:
+        return ".transpose(1, 2)"
+    perm = (0, rank - 1, *range(1, rank - 1)) if to == CF else (0, *range(2, rank), 1)
+    return f".permute({', '.join(map(str, perm))})"
+
+
+class _Value:
+    __slots__ = ("key", "shape", "dtype", "layout", "uses", "var", "converted", "hint")
+
+    def __init__(self, key: Any, shape: tuple, dtype: torch.dtype, hint: str):
+        self.key, self.shape, self.dtype, self.hint = key, tuple(shape), dtype, hint
+        self.layout = KERAS
+        self.uses = 0
+        self.var: str | None = None
+        self.converted: dict[str, str] = {}
+
+
+class _Call:
+    __slots__ = ("layer", "inputs", "outputs", "consts", "operands")
+
+    def __init__(self, layer: Any, inputs: list, outputs: list, consts: dict, operands: list):
+        self.layer, self.inputs, self.outputs, self.consts, self.operands = layer, inputs, outputs, consts, operands
+
+
+class _Walk:
+    """The model flattened into calls over values."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.values: dict[Any, _Value] = {}
+        self.calls: list[_Call] = []
+        self.layer_names: dict[int, str] = {}  # id(layer) -> attribute name
+        self._taken: set[str] = set()
+        self._counter = 0
+        if isinstance(model, Functional):
+            self.inputs = [self._value(t, t.shape, t.dtype, t.node.layer.name if t.node is not None else "input")
+                           for t in model._in_flat]
+            self.input_names = [identifier(t.node.layer.name) if t.node is not None else f"input_{i}"
+                                for i, t in enumerate(model._in_flat)]
+            outs = self._functional(model, [v.key for v in self.inputs], prefix="")
+            self.output_structure = model._output_structure
+            self.output_names = [identifier(n) for n in model.output_names]
+        elif isinstance(model, Sequential):
+            inp = model.__dict__.get("_input_layer")
+            if inp is None:
+                raise EjectError(f'Sequential model "{model.name}" has no input shape yet: call it once or build it.')
+            v = self._value(("in", 0), inp.batch_shape, _dtype(inp), inp.name)
+            self.inputs = [v]
+            self.input_names = [identifier(inp.name)]
+            outs = self._sequential(model, v.key, prefix="")
+            self.output_structure = ("single", None)
+            self.output_names = [identifier(model.layers[-1].name)] if model.layers else ["output"]
+        else:
+            raise EjectError(f"eject takes a kerastorch Sequential or Functional model; received {type(model).__name__}.")
+        self.outputs = outs
+
+    def _value(self, key: Any, shape: Any, dtype: torch.dtype, hint: str) -> _Value:
+        if shape is None:
+            raise EjectError(f'The output of "{hint}" has an unknown rank; eject needs the shapes of a built model.')
+        v = _Value(key, shape, dtype, hint)
+        self.values[key] = v
+        return v
+
+    def _attr(self, layer: Any, prefix: str) -> str:
+        key = id(layer)
+        if key not in self.layer_names:
+            name = identifier(layer.name)
+            if name in self._taken and prefix:
+                name = identifier(f"{prefix}_{layer.name}")
+            base, n = name, 1
+            while name in self._taken:
+                n += 1
+                name = f"{base}_{n}"
+            self._taken.add(name)
+            self.layer_names[key] = name
+        return self.layer_names[key]
+
+    def _functional(self, model: Functional, in_keys: list, prefix: str) -> list:
+        """Inline ``model``'s graph with its inputs bound to ``in_keys``; returns its flat output keys."""
+        self._counter += 1
+        scope = self._counter  # a nested model called twice gets fresh values each time
+        bind: dict[int, Any] = {}
+        for t, k in zip(model._in_flat, in_keys):
+            bind[id(t)] = k
+        for node in model._nodes:
+            layer = node.layer
+            if isinstance(layer, InputLayer):
+                continue
+            ins = [bind[id(t)] for t in flatten(node.args)]
+            if getattr(layer, "_kt_is_model", False):
+                if flatten(node.kwargs):
+                    raise EjectError(f'Nested model "{layer.name}" is called with tensor keyword arguments.')
+                inner = (self._functional(layer, ins, layer.name) if isinstance(layer, Functional)
+                         else self._sequential(layer, ins[0], layer.name))
+                for t, k in zip(node.flat_outputs, inner):
+                    bind[id(t)] = k
+                continue
+            extra = flatten(node.kwargs)
+            ins += [bind[id(t)] for t in extra]
+            for t in node.flat_outputs:
+                self._value((scope, id(t)), t.shape, t.dtype, layer.name)
+                bind[id(t)] = (scope, id(t))
+            consts = {k: v for k, v in node.kwargs.items() if not flatten(v)}
+            order = {id(t): i for i, t in enumerate(flatten(node.args) + extra)}
+            operands = map_structure(lambda a: Placeholder(order[id(a)]) if isinstance(a, KerasTensor) else a,
+                                     (tuple(node.args), dict(node.kwargs)))
+            self.calls.append(_Call(layer, ins, [bind[id(t)] for t in node.flat_outputs], consts, operands))
+            self._attr(layer, prefix)
+        return [bind[id(t)] for t in model._out_flat]
+
+    def _sequential(self, model: Sequential, key: Any, prefix: str) -> list:
+        shape = self.values[key].shape
+        for layer in model.layers:
+            if getattr(layer, "_kt_is_model", False):
+                key = (self._functional(layer, [key], layer.name) if isinstance(layer, Functional)
+                       else self._sequential(layer, key, layer.name))[0]
+                shape = self.values[key].shape
+                continue
+            shape = tuple(layer.compute_output_shape(shape))
+            self._counter += 1
+            out = ("seq", self._counter)
+            self._value(out, shape, self.values[key].dtype, layer.name)
+            self.calls.append(_Call(layer, [key], [out], {}, ((Placeholder(0),), {})))
+            self._attr(layer, prefix)
+            key = out
+        return [key]
+
+
+def _dtype(layer: Any) -> torch.dtype:
+    dtype = getattr(layer, "dtype", None)
+    return dtype if isinstance(dtype, torch.dtype) else torch.float32
+
+
+class Ejected:
+    """The generated module: ``source`` (model.py's text) and ``state_dict`` (its weights in torch layout)."""
+
+    def __init__(self, source: str, state_dict: dict[str, torch.Tensor], class_name: str):
+        self.source, self.state_dict, self.class_name = source, state_dict, class_name
+
+
+def generate(model: torch.nn.Module, header: str) -> Ejected:
+    """Walk ``model`` and write the module. Raises :class:`EjectError` naming the first layer it cannot express."""
+    walk = _Walk(model)
+    mask_plan = getattr(model, "_mask_plan", None)
+    if isinstance(model, Functional) and mask_plan((False,) * len(walk.inputs))[0] is not None:
+        raise EjectError(
+            f'Model "{model.name}" carries Keras masks (Embedding(mask_zero=True) or Masking feeding a layer that '
+            "uses them); eject does not write mask propagation yet."
+        )
+    for call in walk.calls:
+        for k in call.inputs:
+            walk.values[k].uses += 1
+    for k in walk.outputs:
+        walk.values[k].uses += 1
+    for v, name in zip(walk.inputs, walk.input_names):
+        v.var = name
+
+    init: list[str] = []
+    forward: list[str] = []
+    weights: dict[str, torch.Tensor] = {}
+    helpers: set[str] = set()
+    declared: dict[str, str] = {}
+    used_vars = set(walk.input_names) | _RESERVED
+
+    def new_var(hint: str) -> str:
+        base = name = identifier(hint)
+        n = 1
+        while name in used_vars:
+            n += 1
+            name = f"{base}_{n}"
+        used_vars.add(name)
+        return name
+
+    def read(v: _Value, layout: str) -> str:
+        """The expression of ``v`` in ``layout`` (a permute of a rank >= 3 tensor where it differs)."""
+        if layout == v.layout or len(v.shape) < 3:
+            return v.var
+        if layout in v.converted:
+            return v.converted[layout]
+        expr = v.var + _permutation(len(v.shape), layout)
+        if v.uses > 1 and v.var != "x":
+            name = f"{v.var}_{'nchw' if layout == CF else 'nhwc'}" if len(v.shape) == 4 else f"{v.var}_{layout}"
+            forward.append(f"{name} = {expr}")
+            v.converted[layout] = name
+            return name
+        return expr
+
+    for index, call in enumerate(walk.calls):
+        layer = call.layer
+        ins = [walk.values[k] for k in call.inputs]
+        outs = [walk.values[k] for k in call.outputs]
+        emit = emitter_for(layer)
+        view = Call(layer, [v.shape for v in ins], [v.layout for v in ins], [v.shape for v in outs], call.consts,
+                    [v.dtype for v in ins])
+        view.operands = call.operands  # type: ignore[attr-defined]
+        if emit is None:
+            raise view.fail("kerastorch.eject has no emitter for this layer class")
+        em: Emitted = emit(layer, view)
+        attr = walk.layer_names[id(layer)]
+        if em.module is not None or em.init or em.weights:
+            lines = ([f"self.{attr} = {em.module}"] if em.module is not None else [])
+            lines += [line.replace("{m}", f"self.{attr}").replace("{a}", attr) for line in em.init]
+            text = "\n".join(lines)
+            if attr in declared and declared[attr] != text:
+                raise view.fail("its calls need different modules")
+            if attr not in declared:
+                declared[attr] = text
+                init.append(text)
+                for suffix, w in em.weights.items():
+                    weights[f"{attr}{suffix}"] = w.detach().to("cpu").contiguous()
+        helpers.update(em.helpers)
+        layouts = [em.layout_in] * len(ins) if isinstance(em.layout_in, str) else list(em.layout_in)
+        args = [read(v, lay) for v, lay in zip(ins, layouts)]
+        expr = em.forward.replace("{m}", f"self.{attr}").replace("{a}", attr).replace("{training}", "self.training")
+        for i, a in enumerate(args):
+            expr = expr.replace(f"{{x{i}}}", a)
+        if args:
+            expr = expr.replace("{x}", args[0])
+        for v in outs:
+            v.layout = em.layout_out if len(v.shape) >= 3 else KERAS
+        nxt = walk.calls[index + 1] if index + 1 < len(walk.calls) else None
+        for v in outs:
+            chained = (len(outs) == 1 and v.uses == 1 and nxt is not None and call.outputs[0] in nxt.inputs
+                       and v.key not in walk.outputs)
+            v.var = "x" if chained else new_var(walk.layer_names[id(layer)] if len(outs) == 1 else f"{attr}_{outs.index(v)}")
+        target = ", ".join(v.var for v in outs)
+        forward.append(f"{target} = {expr}" if target != expr else "")
+
+    results = [read(walk.values[k], KERAS) for k in walk.outputs]
+    kind, keys = walk.output_structure
+    if kind == "single":
+        forward.append(f"return {results[0]}")
+        returns = "torch.Tensor"
+    elif kind == "dict":
+        items = dict(zip(sorted(keys), results))
+        forward.append("return {" + ", ".join(f"{k!r}: {items[k]}" for k in keys) + "}")
+        returns = "dict[str, torch.Tensor]"
+    else:
+        forward.append(f"return {', '.join(results)}" + ("," if len(results) == 1 else ""))
+        returns = "tuple[torch.Tensor, ...]"
+
+    cls = class_name(model.name)
+    params = ", ".join(f"{n}: torch.Tensor" for n in walk.input_names)
+    body = [f"class {cls}(nn.Module):",
+            f'    """Keras model "{model.name}": inputs and outputs in Keras\'s layout (channels_last), '
+            'channels-first\n    (channels_last memory) inside."""',
+            "",
+            "    def __init__(self) -> None:",
+            "        super().__init__()"]
+    for text in init:
+        body += ["        " + line for line in text.split("\n")]
+    body += ["", f"    def forward(self, {params}) -> {returns}:"]
+    body += ["        " + line for line in forward if line]
+    loader = [
+        "",
+        "",
+        f"def load(path: str | None = None) -> {cls}:",
+        f'    """{cls} with its weights (model.safetensors beside this file unless `path` says otherwise), in eval mode."""',
+        "    from safetensors.torch import load_file",
+        "",
+        f"    model = {cls}()",
+        '    model.load_state_dict(load_file(path or os.path.join(os.path.dirname(os.path.abspath(__file__)), '
+        '"model.safetensors")))',
+        "    return model.eval()",
+    ]
+    imports = "from __future__ import annotations\n\nimport os\n\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+    source = header + "\n" + imports + "\n" + ("\n" + helper_source(helpers) if helpers else "") + "\n" + \
+        "\n".join(body) + "\n" + "\n".join(loader) + "\n"
+    source = re.sub(r"\n{4,}", "\n\n\n", source)
+    return Ejected(source, weights, cls)

@@ -1,0 +1,685 @@
+"""One emitter per Keras layer class: what the ejected ``model.py`` holds for a call of that layer.
+
+An emitter ``fn(layer, call) -> Emitted`` says which ``torch.nn`` module the layer becomes (its constructor
+line), the forward expression of one call, the weights (``state_dict`` key suffix -> tensor in torch layout,
+read through the layer's ``keras_weight``: Keras's layout, which the emitter turns into torch.nn's), the
+layouts it wants its inputs in and gives its output in, and the helper functions it needs.
+
+Layouts: ``KERAS`` is the tensor as Keras holds it; ``CF`` is the channels-first view of a channels_last
+tensor of rank >= 3 (``N, C, *spatial``), what torch's convolution, pooling and BatchNorm modules take. The
+code generator converts between them with a ``permute`` only where a consumer needs the other one.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable, Sequence
+
+import torch
+
+from .. import activations
+from .._registry import LAYERS, Registry
+from ..layers.utils import conv_utils
+
+KERAS = "keras"
+CF = "cf"
+
+EMITTERS = Registry("eject emitter", "kerastorch.eject")
+
+
+class EjectError(ValueError):
+    """A layer the ejected code cannot express (names the layer and its class)."""
+
+
+class Call:
+    """One call of a layer, as the emitter sees it: the input tensors' Keras shapes and current layouts,
+    the output shapes, and the call's constant keyword arguments (``training=`` ...)."""
+
+    def __init__(self, layer: Any, shapes: list, layouts: list, out_shapes: list, consts: dict, dtypes: list):
+        self.layer = layer
+        self.shapes = shapes
+        self.layouts = layouts
+        self.out_shapes = out_shapes
+        self.consts = consts
+        self.dtypes = dtypes
+        self.operands: tuple = ((), {})  # the node's (args, kwargs), inputs as Placeholders
+
+    @property
+    def shape(self) -> tuple:
+        return self.shapes[0]
+
+    @property
+    def rank(self) -> int:
+        return len(self.shapes[0])
+
+    def fail(self, why: str) -> EjectError:
+        return EjectError(f'Layer "{self.layer.name}" ({type(self.layer).__name__}) cannot be ejected: {why}.')
+
+
+class Placeholder:
+    """Input ``i`` of a call inside its recorded arguments (``Call.operands``)."""
+
+    def __init__(self, i: int):
+        self.i = i
+
+    def __repr__(self) -> str:
+        return f"{{x{self.i}}}"
+
+
+class Emitted:
+    """What one call of a layer becomes. ``forward`` is a template: ``{m}`` the module (``self.<attr>``),
+    ``{a}`` the attribute name, ``{x}`` the first input, ``{x0}``, ``{x1}`` ... each input, ``{training}``
+    the training flag. ``weights`` keys are suffixes of the attribute name (``'.weight'``, or ``''`` for a
+    parameter that is the attribute itself); ``init`` lines (same placeholders) run after the constructor."""
+
+    def __init__(self, forward: str, module: str | None = None, weights: dict[str, torch.Tensor] | None = None,
+                 layout_in: str | Sequence[str] = KERAS, layout_out: str = KERAS, helpers: Sequence[str] = (),
+                 init: Sequence[str] = (), n_out: int = 1):
+        self.forward = forward
+        self.module = module
+        self.weights = weights or {}
+        self.layout_in = layout_in
+        self.layout_out = layout_out
+        self.helpers = tuple(helpers)
+        self.init = tuple(init)
+        self.n_out = n_out
+
+
+def emitter_for(layer: Any) -> Callable[[Any, Call], Emitted] | None:
+    """The emitter of ``layer``'s class (or of the nearest registered base class)."""
+    for cls in type(layer).__mro__:
+        name = LAYERS.name_of(cls) or cls.__name__
+        if name in EMITTERS:
+            return EMITTERS.lookup(name)
+    return None
+
+
+# ----------------------------------------------------------------------------- small formatting helpers
+def fmt(value: Any) -> str:
+    """A constant as Python source: a tuple of equal ints collapses to one int (torch broadcasts it)."""
+    if isinstance(value, (tuple, list)):
+        items = [fmt(v) for v in value]
+        if len(set(items)) == 1 and len(items) > 1 and all(isinstance(v, int) for v in value):
+            return items[0]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, float):
+        return repr(float(f"{value:.9g}")) if math.isfinite(value) else f'float("{value}")'
+    if isinstance(value, str) and value.isidentifier():
+        return f'"{value}"'
+    return repr(value)
+
+
+def tup(values: Sequence[Any]) -> str:
+    """A tuple as Python source, never collapsed (for helper arguments)."""
+    items = [fmt(v) for v in values]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def ctor(name: str, *args: Any, **kwargs: Any) -> str:
+    """``name(args..., key=value...)`` with the keyword arguments that are not ``None``."""
+    parts = [fmt(a) for a in args] + [f"{k}={fmt(v)}" for k, v in kwargs.items() if v is not None]
+    return f"{name}({', '.join(parts)})"
+
+
+def keras_weight(layer: Any, name: str) -> torch.Tensor:
+    """A weight in Keras's layout (the layer's own ``WeightSpec.to_keras`` view), detached on the CPU."""
+    return layer.keras_weight(name).detach().to("cpu")
+
+
+def spatial_layout(layer: Any) -> str:
+    return KERAS if getattr(layer, "data_format", "channels_last") == "channels_first" else CF
+
+
+def spatial_dims(call: Call, layer: Any) -> list:
+    """The input's spatial sizes (``None`` where unknown)."""
+    shape = call.shape
+    return list(shape[2:] if spatial_layout(layer) == KERAS else shape[1:-1])
+
+
+def cf_axis(axis: int, rank: int) -> int:
+    """A Keras axis of a channels_last tensor, as the axis of its channels-first view."""
+    axis = axis % rank
+    if axis == 0:
+        return 0
+    return 1 if axis == rank - 1 else axis + 1
+
+
+def common_layout(call: Call) -> str:
+    """The layout an elementwise op over all inputs runs in: channels-first when every input has the same
+    rank >= 3 and one of them is already channels-first, else Keras's."""
+    ranks = {len(s) for s in call.shapes}
+    return CF if len(ranks) == 1 and ranks.pop() >= 3 and CF in call.layouts else KERAS
+
+
+def _name_of_activation(fn: Any) -> str | None:
+    return activations._registry.name_of(fn)
+
+
+def activation(call: Call, fn: Any, expr: str, layout: str, rank: int) -> tuple[str, tuple]:
+    """``fn`` (a Keras activation) applied to ``expr``: (expression, helpers)."""
+    name = _name_of_activation(fn)
+    dim = cf_axis(-1, rank) if layout == CF and rank >= 3 else -1
+    table = {
+        "linear": "{x}", "relu": "F.relu({x})", "sigmoid": "torch.sigmoid({x})", "tanh": "torch.tanh({x})",
+        "softmax": f"torch.softmax({{x}}, dim={dim})", "log_softmax": f"torch.log_softmax({{x}}, dim={dim})",
+        "softplus": "F.softplus({x})", "softsign": "F.softsign({x})", "selu": "F.selu({x})", "elu": "F.elu({x})",
+        "exponential": "torch.exp({x})", "swish": "F.silu({x})", "gelu": "F.gelu({x})", "relu6": "F.relu6({x})",
+        "mish": "F.mish({x})", "leaky_relu": "F.leaky_relu({x}, 0.2)", "keras3>hard_sigmoid": "F.hardsigmoid({x})",
+        "keras3>hard_silu": "F.hardswish({x})", "hard_sigmoid": "hard_sigmoid_tf({x})",
+    }
+    if name not in table:
+        raise call.fail(f"activation {name or fn!r} has no ejected form (known: {', '.join(sorted(table))})")
+    return table[name].replace("{x}", expr), (("hard_sigmoid_tf",) if name == "hard_sigmoid" else ())
+
+
+def with_activation(call: Call, em: Emitted, rank: int | None = None) -> Emitted:
+    fn = getattr(call.layer, "activation", None)
+    if fn is None:
+        return em
+    em.forward, helpers = activation(call, fn, em.forward, em.layout_out, rank if rank is not None else len(call.out_shapes[0]))
+    em.helpers += helpers
+    return em
+
+
+# ----------------------------------------------------------------------------- core
+@EMITTERS.register("Dense")
+def dense(layer: Any, call: Call) -> Emitted:
+    kernel = keras_weight(layer, "kernel")
+    weights = {".weight": kernel.t()}
+    if layer.use_bias:
+        weights[".bias"] = keras_weight(layer, "bias")
+    module = ctor("nn.Linear", kernel.shape[0], kernel.shape[1], bias=None if layer.use_bias else False)
+    return with_activation(call, Emitted("{m}({x})", module, weights))
+
+
+@EMITTERS.register("Activation")
+def activation_layer(layer: Any, call: Call) -> Emitted:
+    layout = call.layouts[0]
+    expr, helpers = activation(call, layer.activation, "{x}", layout, call.rank)
+    return Emitted(expr, layout_in=layout, layout_out=layout, helpers=helpers)
+
+
+@EMITTERS.register("Identity", "ActivityRegularization")
+def identity(layer: Any, call: Call) -> Emitted:
+    return Emitted("{x}", layout_in=call.layouts[0], layout_out=call.layouts[0])
+
+
+@EMITTERS.register("Embedding")
+def embedding(layer: Any, call: Call) -> Emitted:
+    if getattr(layer, "lora_rank", None):
+        raise call.fail("LoRA embeddings are not supported")
+    table = keras_weight(layer, "embeddings")
+    x = "{x}" if call.dtypes[0] == torch.int64 else "{x}.long()"
+    return Emitted(f"{{m}}({x})", ctor("nn.Embedding", table.shape[0], table.shape[1]), {".weight": table})
+
+
+# ----------------------------------------------------------------------------- convolutions
+def _same_padding(call: Call, layer: Any, kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int]) -> Any:
+    """torch's ``padding=`` for TF's 'same' when it is symmetric for the known input size (``'same'`` for stride
+    1), else ``None``: the forward pads with the ``tf_same_pad`` helper."""
+    if all((k - 1) * d == 0 for k, d in zip(kernel, dilation)):
+        return ()  # a 1-wide window: 'same' pads nothing
+    if all(s == 1 for s in strides):
+        return "same"
+    sizes = spatial_dims(call, layer)
+    if any(n is None for n in sizes):
+        return None
+    splits = [conv_utils.same_padding(n, k, s, d) for n, k, s, d in zip(sizes, kernel, strides, dilation)]
+    if any(a != b for a, b in splits):
+        return None
+    return tuple(a for a, _ in splits)
+
+
+def _conv_module(call: Call, layer: Any, cls: str, cin: int, cout: int, kernel: Sequence[int], groups: int = 1,
+                 bias: bool = True) -> tuple[str, str, tuple]:
+    """(constructor, input expression, helpers) of a convolution with the layer's strides, dilation, padding."""
+    strides, dilation = tuple(layer.strides), tuple(getattr(layer, "dilation_rate", (1,) * len(kernel)))
+    x, helpers, padding = "{x}", (), None
+    if layer.padding == "same":
+        padding = _same_padding(call, layer, kernel, strides, dilation)
+        if padding is None:
+            x, helpers = f"tf_same_pad({{x}}, {tup(kernel)}, {tup(strides)}, {tup(dilation)})", ("tf_same_pad",)
+        elif padding != "same" and not any(padding):
+            padding = None
+    elif layer.padding == "causal":
+        x = f"F.pad({{x}}, ({dilation[0] * (kernel[0] - 1)}, 0))"
+    module = ctor(cls, cin, cout, kernel_size=tuple(kernel), stride=None if set(strides) == {1} else tuple(strides),
+                  padding=padding, dilation=None if set(dilation) == {1} else tuple(dilation),
+                  groups=None if groups == 1 else groups, bias=None if bias else False)
+    return module, x, helpers
+
+
+@EMITTERS.register("Conv1D", "Conv2D", "Conv3D")
+def conv(layer: Any, call: Call) -> Emitted:
+    r = layer.rank
+    kernel = keras_weight(layer, "kernel")  # (*k, in / groups, out)
+    weights = {".weight": kernel.permute(r + 1, r, *range(r))}
+    if layer.use_bias:
+        weights[".bias"] = keras_weight(layer, "bias")
+    cin = kernel.shape[r] * layer.groups
+    module, x, helpers = _conv_module(call, layer, f"nn.Conv{r}d", cin, layer.filters, layer.kernel_size, layer.groups,
+                                      layer.use_bias)
+    layout = spatial_layout(layer)
+    return with_activation(call, Emitted(f"{{m}}({x})", module, weights, layout, layout, helpers))
+
+
+@EMITTERS.register("DepthwiseConv1D", "DepthwiseConv2D")
+def depthwise_conv(layer: Any, call: Call) -> Emitted:
+    r = layer.rank
+    kernel = keras_weight(layer, "depthwise_kernel")  # (*k, in, multiplier)
+    cin, mult = kernel.shape[r], kernel.shape[r + 1]
+    weights = {".weight": kernel.permute(r, r + 1, *range(r)).reshape(cin * mult, 1, *kernel.shape[:r])}
+    if layer.use_bias:
+        weights[".bias"] = keras_weight(layer, "bias")
+    module, x, helpers = _conv_module(call, layer, f"nn.Conv{r}d", cin, cin * mult, layer.kernel_size, cin, layer.use_bias)
+    layout = spatial_layout(layer)
+    return with_activation(call, Emitted(f"{{m}}({x})", module, weights, layout, layout, helpers))
+
+
+@EMITTERS.register("SeparableConv1D", "SeparableConv2D")
+def separable_conv(layer: Any, call: Call) -> Emitted:
+    r = layer.rank
+    depthwise = keras_weight(layer, "depthwise_kernel")  # (*k, in, multiplier)
+    pointwise = keras_weight(layer, "pointwise_kernel")  # (*1, in * multiplier, filters)
+    cin, mult = depthwise.shape[r], depthwise.shape[r + 1]
+    weights = {
+        ".0.weight": depthwise.permute(r, r + 1, *range(r)).reshape(cin * mult, 1, *depthwise.shape[:r]),
+        ".1.weight": pointwise.permute(r + 1, r, *range(r)),
+    }
+    if layer.use_bias:
+        weights[".1.bias"] = keras_weight(layer, "bias")
+    first, x, helpers = _conv_module(call, layer, f"nn.Conv{r}d", cin, cin * mult, layer.kernel_size, cin, False)
+    second = ctor(f"nn.Conv{r}d", cin * mult, layer.filters, kernel_size=1, bias=None if layer.use_bias else False)
+    module = f"nn.Sequential(\n    {first},  # depthwise\n    {second},  # pointwise\n)"
+    layout = spatial_layout(layer)
+    return with_activation(call, Emitted(f"{{m}}({x})", module, weights, layout, layout, helpers))
+
+
+# ----------------------------------------------------------------------------- normalization
+@EMITTERS.register("BatchNormalization")
+def batch_norm(layer: Any, call: Call) -> Emitted:
+    rank = call.rank
+    axes, fused = layer._resolve(call.shape)
+    if len(axes) != 1 or rank > 5 or rank < 2:
+        raise call.fail(f"torch's BatchNorm takes one channel axis of a 2-D to 5-D tensor; axis={axes}, rank {rank}")
+    axis = axes[0]
+    if rank == 2:
+        layout = KERAS
+    elif axis == rank - 1:
+        layout = CF
+    elif axis == 1:
+        layout = KERAS
+    else:
+        raise call.fail(f"axis {axis} of a rank-{rank} input is neither the channels axis 1 nor the last")
+    c = call.shape[axis]
+    cls = f"nn.BatchNorm{max(rank - 2, 1)}d"
+    momentum = float(f"{1.0 - layer.momentum:.9g}")  # torch: running = (1 - m) * running + m * batch
+    module = ctor(cls, c, eps=layer.epsilon, momentum=momentum,
+                  affine=None if (layer.center or layer.scale) else False)
+    weights: dict[str, torch.Tensor] = {}
+    init: list[str] = []
+    if layer.center or layer.scale:
+        weights[".weight"] = keras_weight(layer, "gamma") if layer.scale else torch.ones(c)
+        weights[".bias"] = keras_weight(layer, "beta") if layer.center else torch.zeros(c)
+        init += [f"{{m}}.{p}.requires_grad_(False)  # Keras: {k}=False" for p, k, on in
+                 (("weight", "scale", layer.scale), ("bias", "center", layer.center)) if not on]
+    weights[".running_mean"] = keras_weight(layer, "moving_mean")
+    weights[".running_var"] = keras_weight(layer, "moving_variance")
+    weights[".num_batches_tracked"] = torch.zeros((), dtype=torch.long)
+    helpers: tuple = ()
+    if not layer.trainable:
+        init.append("{m}.requires_grad_(False)  # Keras: trainable=False, always in inference mode")
+        forward = "F.batch_norm({x}, {m}.running_mean, {m}.running_var, {m}.weight, {m}.bias, False, 0.0, {m}.eps)"
+    elif fused and not layer.synchronized:
+        forward = "{m}({x})"
+    else:
+        forward, helpers = "batch_norm_biased({m}, {x})", ("batch_norm_biased",)
+    return Emitted(forward, module, weights, layout, layout, helpers, init)
+
+
+@EMITTERS.register("LayerNormalization")
+def layer_norm(layer: Any, call: Call) -> Emitted:
+    rank = call.rank
+    axes = sorted(a % rank for a in layer.axis)
+    if axes != list(range(rank - len(axes), rank)) or getattr(layer, "rms_scaling", False):
+        raise call.fail(f"torch's LayerNorm normalizes trailing axes; axis={layer.axis} of a rank-{rank} input")
+    if layer.center and not layer.scale:
+        raise call.fail("center=True with scale=False has no nn.LayerNorm form")
+    shape = tuple(call.shape[a] for a in axes)
+    weights = {}
+    if layer.scale:
+        weights[".weight"] = keras_weight(layer, "gamma").reshape(shape)
+    if layer.center:
+        weights[".bias"] = keras_weight(layer, "beta").reshape(shape)
+    module = ctor("nn.LayerNorm", shape[0] if len(shape) == 1 else shape, eps=layer.epsilon,
+                  elementwise_affine=None if layer.scale else False, bias=None if layer.center or not layer.scale else False)
+    return Emitted("{m}({x})", module, weights)
+
+
+# ----------------------------------------------------------------------------- pooling
+@EMITTERS.register("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+                   "AveragePooling3D")
+def pooling(layer: Any, call: Call) -> Emitted:
+    r = layer.rank
+    kind = "Max" if "Max" in type(layer).__name__ else "Avg"
+    kernel, strides = tuple(layer.pool_size), tuple(layer.strides)
+    layout = spatial_layout(layer)
+    if layer.padding == "valid":
+        return Emitted("{m}({x})", ctor(f"nn.{kind}Pool{r}d", kernel, strides), layout_in=layout, layout_out=layout)
+    padding = _same_padding(call, layer, kernel, strides, (1,) * r)
+    if padding == "same":  # stride 1: symmetric only for odd windows
+        padding = tuple((k - 1) // 2 for k in kernel) if all(k % 2 for k in kernel) else None
+    if padding == ():
+        padding = (0,) * r
+    if padding is not None and all(p <= k // 2 for p, k in zip(padding, kernel)):
+        extra = {"count_include_pad": False} if kind == "Avg" and any(padding) else {}
+        module = ctor(f"nn.{kind}Pool{r}d", kernel, strides, padding=padding if any(padding) else None, **extra)
+        return Emitted("{m}({x})", module, layout_in=layout, layout_out=layout)
+    k, s = fmt(kernel), fmt(strides)
+    if kind == "Max":
+        forward = f'F.max_pool{r}d(tf_same_pad({{x}}, {tup(kernel)}, {tup(strides)}, {tup((1,) * r)}, float("-inf")), {k}, {s})'
+        return Emitted(forward, layout_in=layout, layout_out=layout, helpers=("tf_same_pad",))
+    return Emitted(f"avg_pool_same({{x}}, {tup(kernel)}, {tup(strides)})", layout_in=layout, layout_out=layout,
+                   helpers=("avg_pool_same",))
+
+
+@EMITTERS.register("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+                   "GlobalAveragePooling2D", "GlobalAveragePooling3D")
+def global_pooling(layer: Any, call: Call) -> Emitted:
+    r = call.rank - 2
+    dims = fmt(tuple(range(2, 2 + r))) if r > 1 else "2"
+    op = "amax" if "Max" in type(layer).__name__ else "mean"
+    layout = spatial_layout(layer)
+    if layer.keepdims:
+        return Emitted(f"{{x}}.{op}(dim={dims}, keepdim=True)", layout_in=layout, layout_out=layout)
+    return Emitted(f"{{x}}.{op}(dim={dims})", layout_in=layout, layout_out=KERAS)
+
+
+# ----------------------------------------------------------------------------- reshaping
+@EMITTERS.register("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D")
+def zero_padding(layer: Any, call: Call) -> Emitted:
+    pad = [p for pair in reversed(layer.padding) for p in pair]
+    return Emitted(f"F.pad({{x}}, ({', '.join(map(str, pad))}))", layout_in=spatial_layout(layer), layout_out=spatial_layout(layer))
+
+
+@EMITTERS.register("Cropping1D", "Cropping2D", "Cropping3D")
+def cropping(layer: Any, call: Call) -> Emitted:
+    index = [":", ":"] + [f"{a or ''}:{-b if b else ''}" for a, b in layer.cropping]
+    return Emitted(f"{{x}}[{', '.join(index)}]", layout_in=spatial_layout(layer), layout_out=spatial_layout(layer))
+
+
+@EMITTERS.register("UpSampling1D", "UpSampling2D", "UpSampling3D")
+def up_sampling(layer: Any, call: Call) -> Emitted:
+    mode = getattr(layer, "interpolation", "nearest")
+    if mode not in ("nearest", "bilinear"):
+        raise call.fail(f"interpolation={mode!r} (only 'nearest' and 'bilinear' map to torch's)")
+    layout = spatial_layout(layer)
+    if len(layer.size) == 1:
+        return Emitted(f"{{x}}.repeat_interleave({layer.size[0]}, dim=2)", layout_in=layout, layout_out=layout)
+    module = ctor("nn.Upsample", scale_factor=tuple(float(s) for s in layer.size), mode=mode,
+                  align_corners=False if mode == "bilinear" else None)
+    return Emitted("{m}({x})", module, layout_in=layout, layout_out=layout)
+
+
+@EMITTERS.register("Flatten")
+def flatten(layer: Any, call: Call) -> Emitted:
+    if call.rank >= 3 and getattr(layer, "data_format", "channels_last") == "channels_first":
+        return Emitted("torch.flatten({x}.movedim(1, -1), 1)")  # Keras flattens channels_first data in NHWC order
+    return Emitted("torch.flatten({x}, 1)")
+
+
+@EMITTERS.register("Reshape")
+def reshape(layer: Any, call: Call) -> Emitted:
+    target = tuple(layer.target_shape)
+    if -1 in target:
+        return Emitted(f"torch.flatten({{x}}, 1).unflatten(1, {fmt(target)})")
+    return Emitted(f"{{x}}.reshape(-1, {', '.join(str(d) for d in target)})")
+
+
+@EMITTERS.register("Permute")
+def permute(layer: Any, call: Call) -> Emitted:
+    return Emitted(f"{{x}}.permute(0, {', '.join(str(d) for d in layer.dims)})")
+
+
+@EMITTERS.register("RepeatVector")
+def repeat_vector(layer: Any, call: Call) -> Emitted:
+    return Emitted(f"{{x}}.unsqueeze(1).expand(-1, {layer.n}, -1)")
+
+
+# ----------------------------------------------------------------------------- merging
+def _merge(op: Callable[[list[str]], str]) -> Callable[[Any, Call], Emitted]:
+    def emit(layer: Any, call: Call) -> Emitted:
+        layout = common_layout(call)
+        return Emitted(op([f"{{x{i}}}" for i in range(len(call.shapes))]), layout_in=layout, layout_out=layout)
+
+    return emit
+
+
+def _nest(fn: str, xs: list[str]) -> str:
+    out = xs[0]
+    for x in xs[1:]:
+        out = f"{fn}({out}, {x})"
+    return out
+
+
+EMITTERS.alias("Add", _merge(lambda xs: " + ".join(xs)))
+EMITTERS.alias("Subtract", _merge(lambda xs: f"{xs[0]} - {xs[1]}"))
+EMITTERS.alias("Multiply", _merge(lambda xs: " * ".join(xs)))
+EMITTERS.alias("Average", _merge(lambda xs: f"({' + '.join(xs)}) / {len(xs)}"))
+EMITTERS.alias("Maximum", _merge(lambda xs: _nest("torch.maximum", xs)))
+EMITTERS.alias("Minimum", _merge(lambda xs: _nest("torch.minimum", xs)))
+
+
+@EMITTERS.register("Concatenate")
+def concatenate(layer: Any, call: Call) -> Emitted:
+    layout = common_layout(call)
+    rank = call.rank
+    axis = cf_axis(layer.axis, rank) if layout == CF else layer.axis % rank
+    xs = ", ".join(f"{{x{i}}}" for i in range(len(call.shapes)))
+    return Emitted(f"torch.cat([{xs}], dim={axis})", layout_in=layout, layout_out=layout)
+
+
+# ----------------------------------------------------------------------------- activations
+@EMITTERS.register("ReLU")
+def relu(layer: Any, call: Call) -> Emitted:
+    layout = call.layouts[0]
+    slope, top, threshold = layer.negative_slope, layer.max_value, layer.threshold
+    if slope == 0.0 and threshold == 0.0 and top is None:
+        return Emitted("F.relu({x})", layout_in=layout, layout_out=layout)
+    if slope == 0.0 and threshold == 0.0 and top == 6.0:
+        return Emitted("F.relu6({x})", layout_in=layout, layout_out=layout)
+    args = ctor("keras_relu", "{x}", negative_slope=slope or None, max_value=top, threshold=threshold or None)
+    return Emitted(args.replace("'{x}'", "{x}"), layout_in=layout, layout_out=layout, helpers=("keras_relu",))
+
+
+@EMITTERS.register("ThresholdedReLU")
+def thresholded_relu(layer: Any, call: Call) -> Emitted:
+    layout = call.layouts[0]
+    return Emitted(f"keras_relu({{x}}, threshold={fmt(float(layer.theta))})", layout_in=layout, layout_out=layout,
+                   helpers=("keras_relu",))
+
+
+@EMITTERS.register("LeakyReLU")
+def leaky_relu(layer: Any, call: Call) -> Emitted:
+    layout = call.layouts[0]
+    return Emitted(f"F.leaky_relu({{x}}, {fmt(float(layer.alpha))})", layout_in=layout, layout_out=layout)
+
+
+@EMITTERS.register("ELU")
+def elu(layer: Any, call: Call) -> Emitted:
+    layout = call.layouts[0]
+    if float(layer.alpha) == 1.0:
+        return Emitted("F.elu({x})", layout_in=layout, layout_out=layout)
+    return Emitted(f"elu_tf({{x}}, {fmt(float(layer.alpha))})", layout_in=layout, layout_out=layout, helpers=("elu_tf",))
+
+
+@EMITTERS.register("Softmax")
+def softmax(layer: Any, call: Call) -> Emitted:
+    axis = layer.axis
+    if isinstance(axis, list):
+        if len(axis) != 1:
+            raise call.fail(f"softmax over several axes {axis}")
+        axis = axis[0]
+    layout = call.layouts[0]
+    dim = cf_axis(axis, call.rank) if layout == CF else axis
+    return Emitted(f"torch.softmax({{x}}, dim={dim})", layout_in=layout, layout_out=layout)
+
+
+# ----------------------------------------------------------------------------- regularization
+def _training(call: Call) -> str:
+    return repr(bool(call.consts["training"])) if call.consts.get("training") is not None else "{training}"
+
+
+@EMITTERS.register("Dropout")
+def dropout(layer: Any, call: Call) -> Emitted:
+    if layer.noise_shape is not None:
+        noise = list(layer.noise_shape)
+        if len(noise) != call.rank:
+            raise call.fail(f"noise_shape={layer.noise_shape} does not match the rank-{call.rank} input")
+        layout = call.layouts[0] if all(d == 1 for d in noise[1:]) else KERAS  # a per-sample mask fits any layout
+        dims = ", ".join(f"{{x}}.shape[{i}]" if d is None else str(d) for i, d in enumerate(noise))
+        return Emitted(f"keras_dropout({{x}}, {fmt(float(layer.rate))}, ({dims}), {_training(call)})", layout_in=layout,
+                       layout_out=layout, helpers=("keras_dropout",))
+    if call.consts.get("training") is not None:
+        return Emitted(f"F.dropout({{x}}, {fmt(float(layer.rate))}, {_training(call)})", layout_in=call.layouts[0],
+                       layout_out=call.layouts[0])
+    return Emitted("{m}({x})", ctor("nn.Dropout", float(layer.rate)), layout_in=call.layouts[0], layout_out=call.layouts[0])
+
+
+@EMITTERS.register("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
+def spatial_dropout(layer: Any, call: Call) -> Emitted:
+    r = call.rank - 2
+    layout = spatial_layout(layer)
+    return Emitted("{m}({x})", ctor(f"nn.Dropout{r}d", float(layer.rate)), layout_in=layout, layout_out=layout)
+
+
+@EMITTERS.register("AlphaDropout")
+def alpha_dropout(layer: Any, call: Call) -> Emitted:
+    return Emitted("{m}({x})", ctor("nn.AlphaDropout", float(layer.rate)), layout_in=call.layouts[0],
+                   layout_out=call.layouts[0])
+
+
+@EMITTERS.register("GaussianNoise")
+def gaussian_noise(layer: Any, call: Call) -> Emitted:
+    return Emitted(f"gaussian_noise({{x}}, {fmt(float(layer.stddev))}, {_training(call)})", layout_in=call.layouts[0],
+                   layout_out=call.layouts[0], helpers=("gaussian_noise",))
+
+
+@EMITTERS.register("GaussianDropout")
+def gaussian_dropout(layer: Any, call: Call) -> Emitted:
+    return Emitted(f"gaussian_dropout({{x}}, {fmt(float(layer.rate))}, {_training(call)})", layout_in=call.layouts[0],
+                   layout_out=call.layouts[0], helpers=("gaussian_dropout",))
+
+
+@EMITTERS.register("StochasticDepth")
+def stochastic_depth(layer: Any, call: Call) -> Emitted:
+    layout = call.layouts[0]
+    return Emitted(f"drop_path({{x}}, {fmt(float(layer.drop_path_rate))}, {_training(call)})", layout_in=layout,
+                   layout_out=layout, helpers=("drop_path",))
+
+
+@EMITTERS.register("LayerScale")
+def layer_scale(layer: Any, call: Call) -> Emitted:
+    gamma = keras_weight(layer, "gamma")
+    return Emitted("{x} * {m}", weights={"": gamma}, init=(f"{{m}} = nn.Parameter(torch.empty({gamma.shape[0]}))",))
+
+
+# ----------------------------------------------------------------------------- preprocessing
+@EMITTERS.register("Rescaling")
+def rescaling(layer: Any, call: Call) -> Emitted:
+    scale, offset = layer.scale, layer.offset
+    layout = call.layouts[0]
+    x = "{x}" if call.dtypes[0].is_floating_point else "{x}.float()"
+    if isinstance(scale, (list, tuple)) or isinstance(offset, (list, tuple)):
+        weights = {"_scale": torch.tensor(scale, dtype=torch.float32), "_offset": torch.tensor(offset, dtype=torch.float32)}
+        init = tuple(f'self.register_buffer("{{a}}{k}", torch.empty({fmt(tuple(v.shape))}))' for k, v in weights.items())
+        return Emitted(f"{x} * self.{{a}}_scale + self.{{a}}_offset", weights=weights, init=init)
+    offset = float(offset)
+    forward = f"{x} * {fmt(float(scale))}" + (f" {'-' if offset < 0 else '+'} {fmt(abs(offset))}" if offset else "")
+    return Emitted(forward, layout_in=layout, layout_out=layout)
+
+
+@EMITTERS.register("Normalization")
+def normalization(layer: Any, call: Call) -> Emitted:
+    mean, variance = layer._state()
+    rank = call.rank
+    kept = {a % rank for a in layer.axis}
+    shape = tuple(call.shape[a] if a in kept else 1 for a in range(rank))
+    weights = {"_mean": mean.detach().to("cpu").reshape(shape), "_variance": variance.detach().to("cpu").reshape(shape)}
+    init = tuple(f'self.register_buffer("{{a}}{k}", torch.empty({fmt(shape)}))' for k in weights)
+    std = "self.{a}_variance.sqrt().clamp(min=1e-07)"  # Keras: maximum(sqrt(variance), backend epsilon)
+    forward = f"self.{{a}}_mean + {{x}} * {std}" if layer.invert else f"({{x}} - self.{{a}}_mean) / {std}"
+    return Emitted(forward, weights=weights, init=init)
+
+
+# ----------------------------------------------------------------------------- op layers (keras.ops / TFOpLambda)
+_BINARY = {"add": "+", "multiply": "*", "subtract": "-", "truediv": "/", "divide": "/"}
+_UNARY = {"relu": "F.relu({x})", "relu6": "F.relu6({x})", "sigmoid": "torch.sigmoid({x})", "tanh": "torch.tanh({x})",
+          "silu": "F.silu({x})", "swish": "F.silu({x})", "negative": "-{x}", "sqrt": "torch.sqrt({x})",
+          "exp": "torch.exp({x})", "abs": "torch.abs({x})", "absolute": "torch.abs({x})", "square": "torch.square({x})"}
+
+
+def _op_name(op: str) -> str:
+    """``'tf:math.reduce_mean'`` / ``'k3:Mean'`` -> ``'reduce_mean'`` / ``'mean'``; tf's operator names lose
+    their module, Keras 3 classes become snake_case."""
+    name = op.split(":", 1)[1].rsplit(".", 1)[-1]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("true_divide", "truediv").replace("get_item", "getitem")
+
+
+def _index(spec: Any) -> str:
+    """A slice spec (python slices, TF's {start, stop, step} dicts, ints) as a subscript."""
+    def one(s: Any) -> str:
+        if isinstance(s, dict):
+            s = slice(s.get("start"), s.get("stop"), s.get("step"))
+        if isinstance(s, slice):
+            if s.step not in (None, 1):
+                raise ValueError("step")
+            return f"{'' if s.start is None else s.start}:{'' if s.stop is None else s.stop}"
+        if s is None:
+            return "None"
+        if s is Ellipsis:
+            return "..."
+        if isinstance(s, int):
+            return str(s)
+        raise ValueError("index")
+    return ", ".join(one(s) for s in (spec if isinstance(spec, (list, tuple)) else [spec]))
+
+
+@EMITTERS.register("OpLayer", "TFOpLambda", "SlicingOpLambda")
+def op_layer(layer: Any, call: Call) -> Emitted:
+    """The keras.ops / tf ops of functional graphs that read as one torch expression (all in Keras's layout)."""
+    name = _op_name(layer.op)
+    args, kwargs = call.operands
+    kw = {**(layer.op_config or {}), **{k: v for k, v in kwargs.items() if k != "name"}}
+    args = list(args)
+    for key in ("y", "x"):
+        if key in kw and len(args) < 2:
+            args.append(kw.pop(key))
+    try:
+        if name in _BINARY and len(args) == 2:
+            a, b = (str(v) if isinstance(v, Placeholder) else fmt(float(v)) for v in args)
+            # with a number, elementwise in any layout; two tensors meet in a common one
+            layout = common_layout(call) if len(call.shapes) == 2 else call.layouts[0]
+            return Emitted(f"{a} {_BINARY[name]} {b}", layout_in=layout, layout_out=layout)
+        if name in _UNARY and len(args) == 1:
+            return Emitted(_UNARY[name], layout_in=call.layouts[0], layout_out=call.layouts[0])
+        if name == "reshape":
+            shape = kw.get("newshape", kw.get("shape", args[1] if len(args) > 1 else None))
+            return Emitted(f"{{x}}.reshape({fmt(tuple(int(d) for d in shape))})")
+        if name in ("concat", "concatenate"):
+            xs = ", ".join(str(p) for p in args[0])
+            return Emitted(f"torch.cat([{xs}], dim={int(kw.get('axis', args[1] if len(args) > 1 else 0))})")
+        if name == "getitem":
+            spec = kw.get("slice_spec", args[1] if len(args) > 1 else None)
+            return Emitted(f"{{x}}[{_index(spec)}]")
+        if name in ("mean", "reduce_mean"):
+            axis = kw.get("axis")
+            dims = "" if axis is None else f"dim={fmt(tuple(axis) if isinstance(axis, list) else int(axis))}, "
+            return Emitted(f"{{x}}.mean({dims}keepdim={bool(kw.get('keepdims', False))})".replace("(, ", "("))
+        if name == "transpose":
+            perm = kw.get("axes", kw.get("perm"))
+            return Emitted(f"{{x}}.permute({', '.join(str(int(d)) for d in perm)})")
+    except (ValueError, TypeError, IndexError):
+        pass
+    raise call.fail(f"the operation {layer.op.split(':', 1)[1]!r} with these arguments has no ejected form yet "
+                    "(arithmetic, relu/relu6/sigmoid/tanh/silu, reshape, concat, slicing, mean and transpose have)")

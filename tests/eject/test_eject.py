@@ -1,0 +1,234 @@
+"""``kerastorch eject``: Keras files become standalone PyTorch source + safetensors, proven on the fixture zoo.
+
+Every model file of ``compat_fixtures/models`` (tf.keras ``.h5`` and ``.keras``, Keras 3 ``.keras``) and a few
+``keras.applications`` architectures (``compat_fixtures/applications``: configs + the seeded fill) are ejected;
+the generated ``model.py`` files then run in ONE fresh process where kerastorch cannot be imported
+(``standalone_runner.py``, ``python -I`` with the editable install's finder and the repo dropped from the path):
+outputs equal the recorded Keras outputs (each fixture's own ``tolerance.rtol``, its reason written by the
+generator) and the kerastorch model's; a training step (train mode: batch statistics) gives the same input
+gradients, per-layer parameter-gradient norms and updated BatchNorm statistics on a few; torch.compile
+(fullgraph=True), torch.export and ONNX (onnxruntime) reproduce the outputs on a few. Ejecting twice gives the
+same text and bytes; a layer without an ejected form is a ValueError naming it, and nothing is written.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from kt_testing import FIXTURES, assert_close, load_json, load_tensors
+from model_fill import fill_model
+
+from kerastorch.eject import EjectError, eject, eject_file
+from kerastorch.eject.codegen import identifier
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+MODELS = load_json("models/MANIFEST.json")["fixtures"]
+APPS = {e["name"]: e for e in load_json("applications/MANIFEST.json")["fixtures"]}
+
+#: keras.applications architectures ejected here (the others pass too; these keep the test fast and cover
+#: TFOpLambda hard-swish, Rescaling, TF's asymmetric 'same' split, Normalization, Dropout(noise_shape),
+#: swish, LayerNormalization, LayerScale, StochasticDepth and a nested Sequential).
+APP_CASES = ["mobilenetv3small.tf_keras", "efficientnetb0.keras3", "convnext_droppath.keras3"]
+#: the model files ejected: every fixture's tf.keras .h5 and Keras 3 .keras, and tf.keras .keras archives of a
+#: few (the rest are the same models as the .h5 files, read by the same reader)
+FILES = [fn for e in MODELS if e["kind"] != "refusal" for k, fn in sorted(e["files"].items())
+         if k != "config" and (not fn.endswith(".tf.keras") or fn.split(".")[0] in ("cnn_seq", "nested", "tf_ops"))]
+#: a training step compared with kerastorch's (no dropout in these: deterministic in train mode)
+GRAD_CASES = {"cnn_nchw.tf.h5", "cnn_nchw.k3.keras", "unet.tf.h5", "nested.k3.keras", "two_io_dict.tf.h5",
+              "conv3d.k3.keras"}
+#: torch.compile / torch.export (and ONNX for the first)
+EXPORT_CASES = {"cnn_seq.tf.h5": True, "two_io_dict.k3.keras": False}
+
+
+def _flat(out, names=None):
+    if isinstance(out, dict):
+        return [out[n] for n in names] if names else list(out.values())
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _layer_norms(model: torch.nn.Module, grad: bool) -> dict[str, float]:
+    """Per Keras layer: the norm of its parameters' gradients (or of its float buffers)."""
+    out = {}
+    for module in model.modules():
+        if getattr(module, "_kt_is_model", False) or not hasattr(module, "name"):
+            continue
+        items = module.named_parameters(recurse=False) if grad else module.named_buffers(recurse=False)
+        tensors = [t.grad if grad else t for _, t in items]
+        tensors = [t for t in tensors if t is not None and t.is_floating_point()]
+        if tensors:
+            out[identifier(module.name)] = sum(float(t.double().square().sum()) for t in tensors) ** 0.5
+    return out
+
+
+def _record(name: str, model: torch.nn.Module, xs: list, expected: list, rtol: float, out_dir: pathlib.Path,
+            job: dict, names: list | None = None) -> dict:
+    """Run the kerastorch model (eval; and a training step for a grad case) and store the inputs for the runner."""
+    model.eval()
+    with torch.no_grad():
+        loaded = _flat(model(xs[0] if len(xs) == 1 else list(xs)), names)
+    save_file({f"x{i}": x.contiguous() for i, x in enumerate(xs)}, str(out_dir / "case.safetensors"))
+    case = {"name": name, "dir": str(out_dir), "expected": expected, "loaded": loaded, "rtol": rtol}
+    if job.get("grad"):
+        model.train()
+        xg = [x.clone().requires_grad_(True) for x in xs]
+        loss = sum(o.square().sum() for o in _flat(model(xg[0] if len(xg) == 1 else xg), names))
+        loss.backward()
+        case["grad_x"] = [x.grad for x in xg]
+        case["gnorm"], case["bnorm"] = _layer_norms(model, True), _layer_norms(model, False)
+        model.eval()
+    case["job"] = {"name": identifier(name), "dir": str(out_dir), "n_inputs": len(xs), "names": names, **job}
+    return case
+
+
+@pytest.fixture(scope="module")
+def ejected(tmp_path_factory) -> dict[str, dict]:
+    from kerastorch.models import load_model, model_from_config
+
+    root = tmp_path_factory.mktemp("eject")
+    cases = {}
+    for entry in MODELS:
+        if entry["kind"] == "refusal":
+            continue
+        tensors = load_tensors(f"models/{entry['tensors']}")
+        xs = [tensors[i["key"]] for i in entry["inputs"]]
+        expected = [tensors[k] for k in entry["outputs"]["keys"]]
+        for kind, fn in sorted(entry["files"].items()):
+            if fn not in FILES:
+                continue
+            out = root / identifier(fn)
+            path = str(FIXTURES / "models" / fn)
+            eject_file(path, out)
+            job = {"grad": fn in GRAD_CASES, "export": fn in EXPORT_CASES, "onnx": EXPORT_CASES.get(fn, False)}
+            names = entry["outputs"]["names"] if entry["outputs"]["structure"] == "dict" else None
+            cases[fn] = _record(fn, load_model(path), xs, expected, entry["tolerance"]["rtol"], out, job, names)
+    for name in APP_CASES:
+        entry = APPS[name]
+        with gzip.open(FIXTURES / "applications" / entry["config"], "rt") as f:
+            model = model_from_config(json.load(f))
+        fill_model(model, entry["weights"], entry["fill_seed"], entry["source"])
+        out = root / identifier(name)
+        eject(model, out, source=entry["config"])
+        t = load_tensors(f"applications/{entry['tensors']}")
+        cases[name] = _record(name, model, [t[entry["input"]["key"]]], [t[entry["output"]["key"]]],
+                              entry["tolerance"]["rtol"], out, {})
+    jobs = root / "jobs.json"
+    jobs.write_text(json.dumps([c["job"] for c in cases.values()]))
+    proc = subprocess.run([sys.executable, "-I", str(HERE / "standalone_runner.py"), str(jobs), str(REPO)],
+                          capture_output=True, text=True, cwd=str(root), timeout=600)
+    assert proc.returncode == 0 and "standalone ok" in proc.stdout, proc.stdout + proc.stderr
+    for case in cases.values():
+        case["result"] = load_file(os.path.join(case["dir"], "result.safetensors"))
+    return cases
+
+
+def test_every_fixture_model_is_ejected():
+    """The zoo: every loadable model file of compat_fixtures/models, both kinds of file, both Keras versions."""
+    names = {e["name"].split(".")[0] for e in MODELS if e["kind"] != "refusal"}
+    assert {fn.split(".")[0] for fn in FILES} == names
+    for suffix in (".tf.h5", ".tf.keras", ".k3.keras"):
+        assert any(f.endswith(suffix) for f in FILES), suffix
+
+
+@pytest.mark.parametrize("name", FILES + APP_CASES)
+def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
+    case = ejected[name]
+    res = case["result"]
+    for i, (want, loaded) in enumerate(zip(case["expected"], case["loaded"])):
+        got = res[f"out{i}"]
+        assert tuple(got.shape) == tuple(want.shape)
+        assert_close(got, want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+        assert_close(got, loaded, rtol=case["rtol"], msg=f"{name} output {i} vs kerastorch")
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_training_step_matches_kerastorch(ejected, name):
+    """Train mode (BatchNorm on batch statistics and updating its moving statistics with Keras's momentum and
+    variance rule): same input gradients, same gradient norm per layer, same statistics afterwards."""
+    case = ejected[name]
+    res = case["result"]
+    for i, g in enumerate(case["grad_x"]):
+        assert_close(res[f"grad_x{i}"], g, rtol=1e-4, msg=f"{name}: input gradient {i}")  # a backward pass: 10x
+    for kind in ("gnorm", "bnorm"):
+        got = {k.split(":", 1)[1]: float(v) for k, v in res.items() if k.startswith(kind + ":")}
+        assert set(got) == set(case[kind]), (kind, sorted(got), sorted(case[kind]))
+        for layer, want in case[kind].items():
+            assert got[layer] == pytest.approx(want, rel=1e-4), (name, kind, layer)
+    assert case["bnorm"] or not name.startswith("cnn_nchw")  # the BatchNorm cases do check statistics
+
+
+@pytest.mark.parametrize("name", sorted(EXPORT_CASES))
+def test_compile_export_onnx(ejected, name):
+    case = ejected[name]
+    res = case["result"]
+    kinds = ["compiled", "exported"] + (["onnx"] if EXPORT_CASES[name] else [])
+    for kind in kinds:
+        for i, want in enumerate(case["loaded"]):
+            assert_close(res[f"{kind}{i}"], want, rtol=case["rtol"], msg=f"{name}: {kind} output {i}")
+
+
+def test_structure_names_and_layout(ejected):
+    """Inputs keep the Keras Input names, a dict output its keys; a CNN runs channels-first inside."""
+    source = (pathlib.Path(ejected["two_io_dict.k3.keras"]["dir"]) / "model.py").read_text()
+    assert "def forward(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:" in source
+    assert "return {" in source
+    cnn = (pathlib.Path(ejected["cnn_seq.tf.h5"]["dir"]) / "model.py").read_text()
+    assert "nn.Conv2d(3, 4, kernel_size=3, padding=\"same\")" in cnn and "image.permute(0, 3, 1, 2)" in cnn
+    assert "written by tf.keras 2." in cnn and "cnn_seq.tf.h5" in cnn
+    imports = {line.strip() for line in cnn.splitlines() if line.strip().startswith(("import ", "from "))}
+    assert imports == {"from __future__ import annotations", "import os", "import torch",
+                       "import torch.nn.functional as F", "from torch import nn", "from safetensors.torch import load_file"}
+    shared = (pathlib.Path(ejected["shared.k3.keras"]["dir"]) / "model.py").read_text()
+    init, forward = shared.split("def forward")
+    assert init.count("self.shared = nn.Linear(5, 4)") == 1 and forward.count("self.shared(") == 3  # one module, 3 calls
+
+
+def test_public_function(tmp_path):
+    """``kerastorch.eject(model, out_dir)`` for a hand-built model: a header without a file."""
+    import kerastorch
+    from kerastorch import layers
+    from kerastorch.models import Sequential
+
+    model = Sequential([layers.InputLayer((8,)), layers.Dense(3, activation="softmax", name="probs")], name="tiny")
+    ejected = kerastorch.eject(model, tmp_path)
+    assert "an in-memory kerastorch model" in ejected.source and "class Tiny(nn.Module):" in ejected.source
+    assert "torch.softmax(self.probs(input_layer), dim=-1)" in ejected.source.replace("input_1", "input_layer") or \
+        "torch.softmax(self.probs(" in ejected.source
+
+
+def test_eject_is_stable(tmp_path):
+    path = str(FIXTURES / "models" / "unet.k3.keras")
+    first, second = eject_file(path, tmp_path / "a"), eject_file(path, tmp_path / "b")
+    assert first.source == second.source
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_unsupported_layer_names_itself_and_writes_nothing(tmp_path):
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((4, 4, 3), name="image")
+    y = layers.PReLU(name="odd_one")(layers.Conv2D(2, 3, name="c")(x))
+    model = Model(x, y)
+    with pytest.raises(EjectError, match=r'Layer "odd_one" \(PReLU\)') as info:
+        eject(model, tmp_path / "out")
+    assert isinstance(info.value, ValueError)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_eject(tmp_path, capsys):
+    from kerastorch.cli import main
+
+    assert main(["eject", str(FIXTURES / "models" / "cnn_seq.k3.keras"), str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "model.py").is_file() and (tmp_path / "out" / "model.safetensors").is_file()
+    assert "model.py" in capsys.readouterr().out
+    assert main(["eject", str(FIXTURES / "models" / "lambda_k3.k3.keras"), str(tmp_path / "bad")]) == 2
+    assert "Lambda" in capsys.readouterr().err and not (tmp_path / "bad").exists()
