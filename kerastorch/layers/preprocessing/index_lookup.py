@@ -130,9 +130,10 @@ class IndexLookup(Layer):
         self._tokens: list[Any] = []  # the learned/given tokens, without special tokens
         self._index: dict[Any, int] = {}  # token -> index (string lookups, and the host side of integer ones)
         self.register_buffer("idf_weights", None, persistent=False)  # tf_idf: moves with the module
-        # an empty int64 buffer: where the module lives (.to(device) moves it), so outputs made from host data
+        # an empty buffer: where the module lives (.to(device) moves it), so outputs made from host data
         # (strings, vocabularies) land on the module's device
-        self.register_buffer("_device_probe", torch.empty(0, dtype=torch.int64), persistent=False)
+        # (float32: `.to(float64)` moves the encoded outputs' dtype too, as for any torch module)
+        self.register_buffer("_device_probe", torch.empty(0, dtype=torch.float32), persistent=False)
         for buf in self._table_buffers:
             self.register_buffer(buf, None, persistent=False)
         self._reset_adapt_state()
@@ -142,7 +143,6 @@ class IndexLookup(Layer):
         self._finish_init()
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
-        self.built = True
 
     # ----- helpers -----
     def _fail(self, message: str) -> None:
@@ -278,9 +278,22 @@ class IndexLookup(Layer):
         self._index = {t: i + start for i, t in enumerate(self._tokens)}
         self._frozen_vocab_size = self.vocabulary_size()
         if idf_weights is not None:
-            device = self._device_probe.device
-            self.idf_weights = torch.tensor(idf_weights, dtype=torch.float32, device=device)
+            self._idf_host = np.asarray(idf_weights, dtype=np.float32)
+        self._make_tables()
+
+    def _make_tables(self) -> None:
+        """The device-side state of the vocabulary (idf weights, a subclass's tables) on the module's device."""
+        host = getattr(self, "_idf_host", None)
+        if host is not None:
+            self.idf_weights = torch.tensor(host, dtype=self._device_probe.dtype, device=self._device_probe.device)
         self._on_vocabulary()
+
+    def reset_parameters(self) -> None:
+        """The vocabulary tables again from the host vocabulary (after ``to_empty``: a module made under
+        ``torch.device('meta')`` computes on the real device)."""
+        super().reset_parameters()
+        if self._frozen_vocab_size is not None:
+            self._make_tables()
 
     def _on_vocabulary(self) -> None:
         """Subclass hook: build the tensor tables after the vocabulary changed."""
@@ -394,9 +407,9 @@ class IndexLookup(Layer):
             return indices
         depth = self._depth()
         if self._keras3:  # Keras 3: the lookup's int64 values; tf_idf in floatx
-            dtype = torch.float32 if self.output_mode == "tf_idf" else torch.int64
+            dtype = self._device_probe.dtype if self.output_mode == "tf_idf" else torch.int64
         else:  # tf.keras: the layer's (floating) compute dtype
-            dtype = self._dtype_policy.compute_dtype
+            dtype = self.compute_dtype
         idf = None
         if self.output_mode == "tf_idf":
             if self.idf_weights is None:

@@ -111,6 +111,10 @@ class IntegerLookup(IndexLookup):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and isinstance(args[0], (list, tuple)) and args[0] and not getattr(args[0][0], "_kt_symbolic", False):
             args = (torch.as_tensor(np.asarray(args[0])), *args[1:])  # Keras takes a list of integers
+        if args and isinstance(args[0], (torch.Tensor, np.ndarray)) and args[0].dtype.kind in "fc" \
+                if isinstance(args[0], np.ndarray) else args and isinstance(args[0], torch.Tensor) and (
+                args[0].is_floating_point() or args[0].is_complex()):
+            self._fail(f"expected integer inputs, received dtype {args[0].dtype}.")  # before anything is built
         return super().__call__(*args, **kwargs)
 
     def _lookup(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -156,9 +160,14 @@ class IntegerLookup(IndexLookup):
         picked = table[x.clamp(0, n - 1)]
         return torch.where(valid, picked, torch.full_like(picked, self.oov_token))
 
-    def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.is_floating_point() or inputs.is_complex():
+    def _prepare(self, inputs: Any) -> Any:
+        if isinstance(inputs, torch.Tensor) and (inputs.is_floating_point() or inputs.is_complex()):
             self._fail(f"expected integer inputs, received a tensor of dtype {inputs.dtype}.")
+        if not isinstance(inputs, torch.Tensor):
+            self._fail(f"expected an integer tensor, NumPy array or list; received {type(inputs).__name__}.")
+        return super()._prepare(inputs)
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.invert:
             return self._invert(inputs)
         return self._encode(self._lookup(inputs))

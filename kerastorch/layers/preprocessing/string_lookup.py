@@ -85,6 +85,7 @@ class StringLookup(StringLayerMixin, IndexLookup):
             vocabulary=vocabulary, idf_weights=idf_weights, invert=invert, output_mode=output_mode,
             pad_to_max_tokens=pad_to_max_tokens, sparse=sparse, name=name, salt=salt, **kwargs,
         )
+        self.built = True  # no weights, no input shape to wait for: strings never reach the lazy build
 
     def _takes_strings(self) -> bool:
         return not self.invert
