@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
 import torch
 
 from ...._registry import LAYERS
@@ -83,7 +84,7 @@ class ContrastLimitedAdaptiveHistogramEqualization(PassThroughAnnotations, BaseI
         hist = hist.reshape(batch, channels, grid_h, grid_w, BINS)
         pixels = tile_h * tile_w
         if self.clip_limit > 0:
-            limit = float(torch.tensor(self.clip_limit * pixels / 256.0, dtype=torch.float32))
+            limit = float(np.float32(self.clip_limit * pixels / 256.0))
             clipped = hist.clamp(0, limit)
             hist = clipped + (hist - clipped).sum(-1, keepdim=True) / 256.0
         cdf = hist.cumsum(-1)

@@ -76,7 +76,8 @@ def depthwise_same(images: torch.Tensor, kernel: torch.Tensor, data_format: str)
     nchw = images.permute(0, 3, 1, 2) if data_format == "channels_last" else images
     channels = nchw.shape[1]
     kh, kw = int(kernel.shape[-2]), int(kernel.shape[-1])
-    weight = kernel.to(dtype=images.dtype).reshape(1, 1, kh, kw).expand(channels, 1, kh, kw)
+    # (C, 1, kh, kw) written by a product, not an expand conv2d would copy
+    weight = kernel.to(dtype=images.dtype).reshape(1, 1, kh, kw) * images.new_ones(channels, 1, 1, 1)
     out = F.conv2d(nchw, weight, padding=((kh - 1) // 2, (kw - 1) // 2), groups=channels)
     return out.permute(0, 2, 3, 1) if data_format == "channels_last" else out
 
@@ -113,7 +114,8 @@ def _log_gamma_draws(layer: Any, shape: Sequence[int], alpha: Any, like: torch.T
     log_v = torch.log(torch.where(v > 0, v, torch.ones_like(v)))
     accept = (v > 0) & (torch.log(u) < 0.5 * x * x + d - d * v + d * log_v)
     # the first accepted proposal (the last one if none is)
-    first = torch.where(accept.any(0), accept.to(torch.int8).argmax(0), torch.full(shape, _PROPOSALS - 1, device=like.device))
+    rank = torch.arange(_PROPOSALS, device=like.device).view((-1,) + (1,) * len(shape))
+    first = torch.where(accept, rank, _PROPOSALS - 1).amin(0)
     log_dv = torch.log(d) + log_v
     log_g = log_dv.gather(0, first.unsqueeze(0)).squeeze(0)
     boost = 1.0 - layer._uniform(shape, probe)

@@ -42,7 +42,7 @@ class CutMix(BaseImagePreprocessingLayer):
         alpha = self._uniform((), images, self.factor[0], self.factor[1]) + 1e-6
         ratio = torch.sqrt(1.0 - sample_beta(self, (batch,), alpha, alpha, images))
         mask, area = box_mask(self, images, ratio, ratio)
-        permutation = self._uniform((batch,), images).argsort()
+        permutation = torch.randperm(batch, generator=self._generator(images.device), device=images.device)
         return {"permutation_order": permutation, "batch_masks": mask, "mix_weight": 1.0 - area}
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:

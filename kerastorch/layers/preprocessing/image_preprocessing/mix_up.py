@@ -35,7 +35,7 @@ class MixUp(BaseImagePreprocessingLayer):
             return None
         images = self._images_of(data)
         batch = images.shape[0]
-        permutation = self._uniform((batch,), images).argsort()
+        permutation = torch.randperm(batch, generator=self._generator(images.device), device=images.device)
         return {"mix_weight": sample_beta(self, (batch,), self.alpha, self.alpha, images), "permutation_order": permutation}
 
     def _mix(self, values: torch.Tensor, transformation: Any) -> torch.Tensor:

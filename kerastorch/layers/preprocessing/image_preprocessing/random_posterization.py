@@ -36,10 +36,10 @@ class RandomPosterization(PassThroughAnnotations, BaseImagePreprocessingLayer):
         batch = images.shape[0]
         low, high = int(self.factor[0]), int(self.factor[1])
         if low != high:
-            bits = self._randint((batch,), images, low, high)
+            bits = torch.randint(low, high, (batch,), generator=self._generator(images.device), device=images.device, dtype=torch.uint8)
         else:
-            bits = torch.full((batch,), low, dtype=torch.int64, device=images.device)
-        return {"shift_factor": (MAX_BITS - bits).to(torch.uint8)}
+            bits = torch.full((batch,), low, dtype=torch.uint8, device=images.device)
+        return {"shift_factor": MAX_BITS - bits}
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         shift = transformation["shift_factor"].to(device=images.device, dtype=torch.uint8).view(-1, 1, 1, 1)
