@@ -99,7 +99,32 @@ def _cases():
                         "transform", "a", shear))
     out.append((k3, "RandomShear", {"x_factor": 0.3, **CF}, "transform", "a_cf", shear))
     out.append((k3, "RandomShear", {"x_factor": 0.3}, "infer", "a", None))
+    corners = np.array([[0, 0], [6, 0], [0, 5], [6, 5]], "float32")
+    moved = np.array([[[0.5, -0.4], [5.2, 0.3], [0.8, 5.6], [6.4, 4.1]], [[-1.0, 0.2], [6.3, 1.1], [0.1, 4.4], [5.5, 5.2]]], "float32")
+    perspective = {"apply_perspective": np.array([True, True]), "start_points": np.stack([corners, corners]), "end_points": moved}
+    for interp in ("bilinear", "nearest"):
+        out.append((k3, "RandomPerspective", {"interpolation": interp, "fill_value": 2.0}, "transform", "a", perspective))
+    out.append((k3, "RandomPerspective", {**CF}, "transform", "a_cf", {**perspective, "apply_perspective": np.array([False, True])}))
+    out.append((k3, "RandomPerspective", {"factor": (0.0, 0.0)}, "train", "a", None))
+    out.append((k3, "RandomPerspective", {}, "infer", "a", None))
+    out.append((k3, "MaxNumBoundingBoxes", {"max_number": 3}, "infer", "a", None))
+    out.append((k3, "Pipeline", {"layers": ["Resizing:4:5", "CenterCrop:3:3"]}, "infer", "a", None))
+    out.append((k3, "Pipeline", {"layers": ["RandomRotation:0.25", "Resizing:5:5"]}, "train", "b", None))
     return out
+
+
+def _make(module, cls, args):
+    """A layer; a Pipeline's ``layers`` are given as ``"Class:arg:arg"`` (JSON-friendly in the case record)."""
+    if cls == "Pipeline":
+        layers = []
+        for spec in args["layers"]:
+            name, *values = spec.split(":")
+            values = [float(v) if "." in v else int(v) for v in values]
+            if name == "RandomRotation":
+                values = [(values[0], values[0])]
+            layers.append(getattr(module.layers, name)(*values))
+        return module.layers.Pipeline(layers)
+    return getattr(module.layers, cls)(**args)
 
 
 def _call(tf, layer, x, mode, transformation):
@@ -119,7 +144,7 @@ def layer_cases(out_dir):
     for i, (lib, cls, args, mode, key, transformation) in enumerate(_cases()):
         module = libs[lib]
         fresh_session(module, seed=7)
-        layer = getattr(module.layers, cls)(**args)
+        layer = _make(module, cls, args)
         out = _call(tf, layer, inputs[key], mode, transformation)
         case_id = f"{lib}/{cls}/{i}"
         case = {"id": case_id, "lib": lib, "class_name": cls, "args": args, "mode": mode, "input": key,

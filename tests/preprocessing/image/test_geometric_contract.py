@@ -12,7 +12,8 @@ import torch
 from layer_contract import CHECKS, LayerCase, contract_params, run_check
 
 from kerastorch.layers import (
-    CenterCrop, RandomCrop, RandomFlip, RandomRotation, RandomShear, RandomTranslation, RandomZoom, Resizing,
+    CenterCrop, MaxNumBoundingBoxes, Pipeline, RandomCrop, RandomFlip, RandomPerspective, RandomRotation, RandomShear,
+    RandomTranslation, RandomZoom, Resizing,
 )
 from kt_testing import DEVICE, assert_close
 
@@ -38,6 +39,12 @@ CASES = [
     LayerCase(RandomZoom, dict(height_factor=(0.2, 0.2), fill_mode="wrap", interpolation="nearest"), SHAPE, id="RandomZoom",
               training_invariant=False, **SAME_SAMPLER, **SAMPLER, **COMMON),
     LayerCase(RandomShear, dict(x_factor=(0.0, 0.0), y_factor=(0.0, 0.0)), SHAPE, id="RandomShear", **SAME_SAMPLER, **SAMPLER, **COMMON),
+    LayerCase(RandomPerspective, dict(factor=(0.0, 0.0)), SHAPE, id="RandomPerspective", **SAME_SAMPLER, **SAMPLER, **COMMON),
+    LayerCase(MaxNumBoundingBoxes, dict(max_number=2), SHAPE, id="MaxNumBoundingBoxes", expected_output_shape=SHAPE,
+              supports_compile=False, **COMMON),
+    LayerCase(Pipeline, dict(layers=[dict(class_name="Resizing", config=dict(height=4, width=5)), dict(class_name="CenterCrop",
+              config=dict(height=3, width=3))]), SHAPE, id="Pipeline", expected_output_shape=(2, 3, 3, 3), zero_copy=False,
+              supports_compile=False, **COMMON),
 ]
 
 

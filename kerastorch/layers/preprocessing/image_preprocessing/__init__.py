@@ -1,8 +1,11 @@
 """Keras's image preprocessing and augmentation layers (Keras 3 ``layers/preprocessing/image_preprocessing``)."""
 from .base import BaseImagePreprocessingLayer
 from .center_crop import CenterCrop
+from .max_num_bounding_boxes import MaxNumBoundingBoxes
+from .pipeline import Pipeline
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
+from .random_perspective import RandomPerspective
 from .random_rotation import RandomRotation
 from .random_shear import RandomShear
 from .random_translation import RandomTranslation
@@ -11,8 +14,11 @@ from .resizing import Resizing
 
 __all__: list[str] = [
     "CenterCrop",
+    "MaxNumBoundingBoxes",
+    "Pipeline",
     "RandomCrop",
     "RandomFlip",
+    "RandomPerspective",
     "RandomRotation",
     "RandomShear",
     "RandomTranslation",
