@@ -19,6 +19,10 @@ factor from a stateless seed.
 
 An error: ``{"lib", "class_name", "args", "error_type", "message"}`` for a constructor Keras refuses.
 
+``"stats"``: Keras 3's random draws, summarized: ``{"class_name", "args", "batch", "fields": {name: {"shape",
+"mean", "std", "min", "max", "frac_negative"}}}`` from ``get_random_transformation`` on a batch of ``batch`` small
+images (the distributions kerastorch's draws are compared with).
+
 ``color_tensors.safetensors``: the inputs, transformations and outputs named by the cases.
 """
 from __future__ import annotations
@@ -173,6 +177,26 @@ K3_ERRORS = [
     ("CutMix", {"factor": 1.5}), ("AugMix", {"factor": 2.0}), ("RandAugment", {"factor": 1.5}),
 ]
 
+#: (class, args, fields): Keras 3's random transformations summarized over a large batch
+STATS = [
+    ("RandomContrast", {"factor": 0.5}, ["contrast_factor"]),
+    ("RandomContrast", {"factor": (0.2, 0.6)}, ["contrast_factor"]),
+    ("RandomBrightness", {"factor": 0.3, "value_range": (0, 1)}, ["rgb_delta"]),
+    ("RandomColorDegeneration", {"factor": 0.5}, ["factor"]),
+    ("RandomHue", {"factor": 0.4}, ["factor"]),
+    ("RandomSaturation", {"factor": (0.1, 0.6)}, ["factor"]),
+    ("RandomGrayscale", {"factor": 0.3}, [None]),
+    ("RandomInvert", {"factor": 0.5}, ["apply_inversion"]),
+    ("RandomPosterization", {"factor": 5}, ["shift_factor"]),
+    ("RandomSharpness", {"factor": 0.6}, ["factor"]),
+    ("Solarization", {"addition_factor": 0.2, "threshold_factor": (0.3, 0.6)}, ["additions", "thresholds"]),
+    ("RandomGaussianBlur", {"factor": 0.6, "sigma": (0.2, 0.9)}, ["should_apply_blur"]),
+    ("RandomErasing", {"factor": 0.7, "scale": (0.1, 0.4)}, ["apply_erasing", "batch_masks"]),
+    ("MixUp", {"alpha": 0.4}, ["mix_weight"]),
+    ("CutMix", {"factor": (0.2, 0.7)}, ["mix_weight"]),
+]
+STATS_BATCH = 4000
+
 TF_CASES = [
     ("RandomBrightness", {"factor": (0.2, 0.2)}, "train", "img"),
     ("RandomBrightness", {"factor": (-0.1, -0.1), "value_range": (0, 1)}, "train", "img01"),
@@ -242,6 +266,21 @@ def main(out_dir):
         cases.append({"id": cid, "lib": "tf_image", "class_name": "RandomContrast", "args": {"factor": factor},
                       "mode": "transform", "input": key, "output": f"{cid}.output", "output_dtype": str(y.dtype),
                       "contrast_factor": factor})
+    stats = []
+    for cls, args, fields in STATS:
+        fresh_session(keras, seed=2020)
+        layer = getattr(keras.layers, cls)(**args)
+        images = tf.constant(np.random.default_rng(7).random((STATS_BATCH, 6, 6, 3)).astype("float32") * 255)
+        tr = layer.get_random_transformation(images, training=True)
+        summary = {}
+        for field in fields:
+            v = np.asarray(tr if field is None else tr[field]).astype("float64")
+            if field == "batch_masks":  # the erased area fraction per image
+                v = v.reshape(STATS_BATCH, -1).mean(1)
+            summary[field or "should_apply"] = {"shape": list(np.shape(tr if field is None else tr[field])),
+                                                 "mean": v.mean(), "std": v.std(), "min": v.min(), "max": v.max(),
+                                                 "frac_negative": float((v < 0).mean())}
+        stats.append({"class_name": cls, "args": args, "batch": STATS_BATCH, "fields": summary})
     errors = []
     for lib_name, lib, table in (("keras3", keras, K3_ERRORS), ("tf_keras", tf_keras, TF_ERRORS)):
         for cls, args in table:
@@ -255,6 +294,7 @@ def main(out_dir):
     for key in used:
         tensors[f"input.{key}"] = inputs[key]
     write_json(os.path.join(out, "color_cases.json"),
-               {"versions": versions("tensorflow", "tf_keras", "keras"), "cases": cases, "errors": errors})
+               {"versions": versions("tensorflow", "tf_keras", "keras"), "cases": cases, "errors": errors,
+                "stats": stats})
     save_safetensors(tensors, os.path.join(out, "color_tensors.safetensors"))
     return {"color_cases": len(cases), "color_errors": len(errors)}
