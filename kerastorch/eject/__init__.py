@@ -47,7 +47,7 @@ def eject(model: torch.nn.Module, out_dir: str | os.PathLike, *, source: str | N
     ``Functional`` model (loaded or built by hand). ``source``/``keras_version`` go into the file's header.
     Raises :class:`EjectError` (a ``ValueError``) naming a layer it cannot express; then nothing is written."""
     ejected = generate(model, _header(source, keras_version))
-    payload = _safetensors_bytes(ejected.state_dict, metadata={"format": "pt", "ejected_by": f"kerastorch {__version__}"})
+    payload = _safetensors_bytes(ejected.state_dict, metadata={"format": "pt"})  # one key: the same bytes every time
     os.makedirs(out_dir, exist_ok=True)
     # Each file replaces its target atomically: a failure leaves any earlier ejection as it was.
     with atomic_write(os.path.join(out_dir, "model.safetensors")) as f:

@@ -239,6 +239,8 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         if emit is None:
             raise view.fail("kerastorch.eject has no emitter for this layer class")
         em: Emitted = emit(layer, view)
+        if em.n_out != len(outs):
+            raise view.fail(f"its ejected form gives {em.n_out} output(s), the graph uses {len(outs)}")
         attr = walk.layer_names[id(layer)]
         if em.module is not None or em.init or em.weights:
             lines = ([f"self.{attr} = {em.module}"] if em.module is not None else [])

@@ -683,3 +683,123 @@ def op_layer(layer: Any, call: Call) -> Emitted:
         pass
     raise call.fail(f"the operation {layer.op.split(':', 1)[1]!r} with these arguments has no ejected form yet "
                     "(arithmetic, relu/relu6/sigmoid/tanh/silu, reshape, concat, slicing, mean and transpose have)")
+
+
+# ----------------------------------------------------------------------------- recurrent
+_FUSED_MODULES = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn_tanh": "nn.RNN", "rnn_relu": "nn.RNN"}
+
+
+def _check_recurrent(layer: Any, call: Call) -> None:
+    for what in ("stateful", "time_major"):
+        if getattr(layer, what, False):
+            raise call.fail(f"{what}=True has no ejected form")
+    cell = layer.cell
+    if getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
+        raise call.fail("dropout / recurrent_dropout inside a recurrent layer have no ejected form yet "
+                        "(Keras draws one mask per sequence and gate)")
+
+
+def _function(call: Call, fn: Any) -> tuple[str, tuple]:
+    """A Keras activation as a callable's source (for the step-loop helpers)."""
+    expr, helpers = activation(call, fn, "v", KERAS, 2)
+    match = re.fullmatch(r"([\w.]+)\(v\)", expr)
+    return (match.group(1) if match else f"lambda v: {expr}"), helpers
+
+
+def _states_arg(kind: str, first: int, count: int) -> str:
+    """The initial-state argument (inputs ``first``.. of the call) in torch's (1, N, U) form."""
+    if not count:
+        return ""
+    states = [f"{{x{first + i}}}.unsqueeze(0)" for i in range(count)]
+    return ", (" + ", ".join(states) + ")" if kind == "lstm" else ", " + states[0]
+
+
+def _select(layer: Any, result: str, n_states: int) -> tuple[str, tuple, int]:
+    """(expression, helpers, outputs) of Keras's outputs from a torch-form recurrent result."""
+    if layer.return_state:
+        return f"rnn_outputs({result}, {layer.return_sequences})", ("rnn_outputs",), 1 + n_states
+    return (f"{result}[0]" if layer.return_sequences else f"{result}[0][:, -1]"), (), 1
+
+
+@EMITTERS.register("SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU")
+def recurrent(layer: Any, call: Call) -> Emitted:
+    _check_recurrent(layer, call)
+    cell = layer.cell
+    kind = cell.fused_kind()
+    is_lstm = type(cell).__name__ == "LSTMCell"
+    n_states = 2 if is_lstm else 1
+    kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in layer._step_weights())
+    features, units = kernel.shape[1], cell.units
+    x = "{x}.flip(1)" if layer.go_backwards else "{x}"
+    given = len(call.shapes) - 1  # initial states passed to the call
+    if kind is not None:
+        params = layer._fused_params(kind, kernel, rk, bias)
+        names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+        weights = {f".{n}": p.detach() for n, p in zip(names, params)}
+        extra = {"nonlinearity": "relu"} if kind == "rnn_relu" else {}
+        module = ctor(_FUSED_MODULES[kind], features, units, batch_first=True, bias=None if bias is not None else False,
+                      **extra)
+        init = ("{m}.bias_hh_l0.requires_grad_(False)  # Keras has one bias: torch's second one stays zero",) \
+            if bias is not None and kind != "gru" else ()
+        result = f"{{m}}({x}{_states_arg('lstm' if is_lstm else 'rnn', 1, given)})"
+        forward, helpers, n_out = _select(layer, result, n_states)
+        return Emitted(forward, module, weights, helpers=helpers, init=init, n_out=n_out)
+    if type(cell).__name__ not in ("LSTMCell", "GRUCell"):
+        raise call.fail(f"activation {_name_of_activation(cell.activation)!r} has no nn.RNN form")
+    act, h1 = _function(call, cell.activation)
+    rec, h2 = _function(call, cell.recurrent_activation)
+    weights = {'["weight_ih"]': kernel, '["weight_hh"]': rk}
+    if is_lstm:
+        if bias is not None:
+            weights['["bias_ih"]'] = bias
+        b = '{m}["bias_ih"]' if bias is not None else "None"
+        state = f"({{x1}}.unsqueeze(0), {{x2}}.unsqueeze(0))" if given else "None"
+        result = f'lstm_keras({x}, {state}, {{m}}["weight_ih"], {{m}}["weight_hh"], {b}, {act}, {rec})'
+        helpers = ("lstm_keras",)
+    else:
+        b_ih = b_hh = "None"
+        if bias is not None:
+            both = bias.reshape(-1, 3 * units)
+            weights['["bias_ih"]'] = both[0]
+            b_ih = '{m}["bias_ih"]'
+            if cell.reset_after:
+                weights['["bias_hh"]'] = both[1]
+                b_hh = '{m}["bias_hh"]'
+        state = "{x1}.unsqueeze(0)" if given else "None"
+        result = (f'gru_keras({x}, {state}, {{m}}["weight_ih"], {{m}}["weight_hh"], {b_ih}, {b_hh}, {act}, {rec}, '
+                  f"reset_after={bool(cell.reset_after)})")
+        helpers = ("gru_keras",)
+    entries = ", ".join(f'"{k[2:-2]}": nn.Parameter(torch.empty({", ".join(map(str, v.shape))}))' for k, v in weights.items())
+    module = f"nn.ParameterDict({{{entries}}})  # Keras's gate order, torch layout"
+    forward, more, n_out = _select(layer, result, n_states)
+    weights = {"." + k[2:-2]: v for k, v in weights.items()}
+    return Emitted(forward, module, weights, helpers=helpers + h1 + h2 + more, n_out=n_out)
+
+
+@EMITTERS.register("Bidirectional")
+def bidirectional(layer: Any, call: Call) -> Emitted:
+    fwd, bwd = layer.forward_layer, layer.backward_layer
+    for sub in (fwd, bwd):
+        _check_recurrent(sub, call)
+    kind = fwd.cell.fused_kind()
+    same = (type(fwd) is type(bwd) and kind is not None and bwd.cell.fused_kind() == kind and fwd.units == bwd.units
+            and not fwd.go_backwards and bwd.go_backwards and fwd.use_bias == bwd.use_bias)
+    if not same or layer.return_state or len(call.shapes) > 1:
+        raise call.fail("only a Bidirectional over two torch-fusable LSTM/GRU/SimpleRNN halves, without states in or "
+                        "out, has an ejected form yet")
+    weights: dict[str, torch.Tensor] = {}
+    init = []
+    for sub, suffix in ((fwd, ""), (bwd, "_reverse")):
+        kernel, rk, bias = (t.detach().to("cpu") if t is not None else None for t in sub._step_weights())
+        params = sub._fused_params(kind, kernel, rk, bias if sub.use_bias else None)
+        for n, p in zip(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"], params):
+            weights[f".{n}{suffix}"] = p.detach()
+        if sub.use_bias and kind != "gru":
+            init.append(f"{{m}}.bias_hh_l0{suffix}.requires_grad_(False)  # Keras has one bias")
+    extra = {"nonlinearity": "relu"} if kind == "rnn_relu" else {}
+    module = ctor(_FUSED_MODULES[kind], int(weights[".weight_ih_l0"].shape[1]), fwd.units, batch_first=True,
+                  bias=None if fwd.use_bias else False, bidirectional=True, **extra)
+    if layer.merge_mode == "concat" and layer.return_sequences:
+        return Emitted("{m}({x})[0]", module, weights, init=init)
+    return Emitted(f'bidirectional_merge({{m}}({{x}}), {layer.return_sequences}, {fmt(layer.merge_mode)})', module, weights,
+                   helpers=("bidirectional_merge",), init=init, n_out=2 if layer.merge_mode is None else 1)

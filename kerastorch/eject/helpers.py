@@ -91,40 +91,72 @@ def gaussian_dropout(x: torch.Tensor, rate: float, training: bool) -> torch.Tens
     return x * (1.0 + (rate / (1.0 - rate)) ** 0.5 * torch.randn_like(x)) if training else x
 ''',
     "lstm_keras": '''
-def lstm_keras(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
-               b: torch.Tensor | None, activation, recurrent_activation) -> tuple:
-    """A Keras LSTM whose activations are not torch's (tanh / sigmoid): one step loop over Keras's gates,
-    in Keras's order i, f, c, o (the same as torch's). Returns (outputs, h, c)."""
+def lstm_keras(x: torch.Tensor, state: tuple | None, w_ih: torch.Tensor, w_hh: torch.Tensor, b_ih: torch.Tensor | None,
+               activation, recurrent_activation) -> tuple:
+    """A Keras LSTM whose activations are not torch's (tanh, sigmoid): a step loop over Keras's gates i, f, c, o
+    (torch's order too). Returns what nn.LSTM returns: (outputs, (h_n, c_n))."""
+    h, c = (x.new_zeros(x.shape[0], w_hh.shape[1]),) * 2 if state is None else (state[0][0], state[1][0])
+    gates_x = F.linear(x, w_ih, b_ih)
     outputs = []
-    gx = F.linear(x, w_ih, b)
     for t in range(x.shape[1]):
-        i, f, g, o = (gx[:, t] + F.linear(h, w_hh)).chunk(4, dim=-1)
+        i, f, g, o = (gates_x[:, t] + F.linear(h, w_hh)).chunk(4, dim=-1)
         c = recurrent_activation(f) * c + recurrent_activation(i) * activation(g)
         h = recurrent_activation(o) * activation(c)
         outputs.append(h)
-    return torch.stack(outputs, dim=1), h, c
+    return torch.stack(outputs, dim=1), (h.unsqueeze(0), c.unsqueeze(0))
 ''',
     "gru_keras": '''
-def gru_keras(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor, b_ih: torch.Tensor | None,
-              b_hh: torch.Tensor | None, activation, recurrent_activation, reset_after: bool) -> tuple:
-    """A Keras GRU that torch's nn.GRU cannot run (reset_after=False: the reset gate applies to h *before*
-    the recurrent kernel; or activations other than tanh / sigmoid). Gates in Keras's order z, r, h
-    (torch's is r, z, n). Returns (outputs, h)."""
-    outputs = []
-    gx = F.linear(x, w_ih, b_ih)
+def gru_keras(x: torch.Tensor, state: torch.Tensor | None, w_ih: torch.Tensor, w_hh: torch.Tensor,
+              b_ih: torch.Tensor | None, b_hh: torch.Tensor | None, activation, recurrent_activation,
+              reset_after: bool) -> tuple:
+    """A Keras GRU that nn.GRU cannot run: reset_after=False (the reset gate scales h *before* the recurrent
+    kernel) or activations other than tanh / sigmoid. Keras's gate order z, r, h (torch's is r, z, n).
+    Returns what nn.GRU returns: (outputs, h_n)."""
+    h = x.new_zeros(x.shape[0], w_hh.shape[1]) if state is None else state[0]
+    gates_x = F.linear(x, w_ih, b_ih)
     w_hz, w_hr, w_hh_h = w_hh.chunk(3, dim=0)
     b_hz, b_hr, b_hh_h = (None, None, None) if b_hh is None else b_hh.chunk(3)
+    outputs = []
     for t in range(x.shape[1]):
-        x_z, x_r, x_h = gx[:, t].chunk(3, dim=-1)
+        x_z, x_r, x_h = gates_x[:, t].chunk(3, dim=-1)
         z = recurrent_activation(x_z + F.linear(h, w_hz, b_hz))
         r = recurrent_activation(x_r + F.linear(h, w_hr, b_hr))
         if reset_after:
-            hh = activation(x_h + r * F.linear(h, w_hh_h, b_hh_h))
+            candidate = activation(x_h + r * F.linear(h, w_hh_h, b_hh_h))
         else:
-            hh = activation(x_h + F.linear(r * h, w_hh_h, b_hh_h))
-        h = z * h + (1 - z) * hh
+            candidate = activation(x_h + F.linear(r * h, w_hh_h, b_hh_h))
+        h = z * h + (1 - z) * candidate
         outputs.append(h)
-    return torch.stack(outputs, dim=1), h
+    return torch.stack(outputs, dim=1), h.unsqueeze(0)
+''',
+    "rnn_outputs": '''
+def rnn_outputs(result: tuple, return_sequences: bool) -> tuple:
+    """nn.LSTM / nn.GRU / nn.RNN's (outputs, h_n) or (outputs, (h_n, c_n)) as Keras's return_state=True list:
+    (the sequence or its last step, h[, c])."""
+    outputs, states = result
+    states = states if isinstance(states, tuple) else (states,)
+    return (outputs if return_sequences else outputs[:, -1], *(s[-1] for s in states))
+''',
+    "bidirectional_merge": '''
+def bidirectional_merge(result: tuple, return_sequences: bool, merge_mode: str | None):
+    """Keras Bidirectional's merge of a bidirectional nn.LSTM / nn.GRU's directions: the backward direction's
+    outputs re-reversed in time (torch's already are), or its final state for return_sequences=False;
+    merge_mode 'concat' / 'sum' / 'ave' / 'mul', or None: both, as a tuple."""
+    outputs, states = result
+    h_n = states[0] if isinstance(states, tuple) else states
+    if return_sequences:
+        forward, backward = outputs.chunk(2, dim=-1)
+    else:
+        forward, backward = h_n[-2], h_n[-1]
+    if merge_mode == "concat":
+        return torch.cat([forward, backward], dim=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "ave":
+        return (forward + backward) / 2
+    if merge_mode == "mul":
+        return forward * backward
+    return forward, backward
 ''',
 }
 

@@ -42,6 +42,15 @@ APP_CASES = ["mobilenetv3small.tf_keras", "efficientnetb0.keras3", "convnext_dro
 #: few (the rest are the same models as the .h5 files, read by the same reader)
 FILES = [fn for e in MODELS if e["kind"] != "refusal" for k, fn in sorted(e["files"].items())
          if k != "config" and (not fn.endswith(".tf.keras") or fn.split(".")[0] in ("cnn_seq", "nested", "tf_ops"))]
+#: recurrent layer cases (compat_fixtures/rnn/cases.json, recorded from tf.keras; the two hard_sigmoid ones from
+#: Keras 3 too), each wrapped in a Functional model (initial states as extra Inputs): fused nn.LSTM/GRU/RNN,
+#: bidirectional ones, and the step-loop helpers (GRU reset_after=False, hard_sigmoid, relu/tanh activations)
+RNN_CASES = ["r000", "r001", "r002", "r003", "r007", "r008", "r009", "r010", "r011", "r012", "r013", "r023", "r024",
+             "r025", "r026", "r027", "r028", "r029", "r030", "r033", "r034", "r035", "r036", "r037", "r038"]
+RNN_K3 = ["r011", "r029"]
+#: recurrent cases with no ejected form yet: each must be a clear error naming the layer
+RNN_REFUSED = {"r004": "sigmoid", "r019": "time_major", "r021": "dropout", "r039": "Bidirectional", "r043": "fusable",
+               "r044": "no emitter", "r049": "no emitter"}
 #: a training step compared with kerastorch's (no dropout in these: deterministic in train mode)
 GRAD_CASES = {"cnn_nchw.tf.h5", "cnn_nchw.k3.keras", "unet.tf.h5", "nested.k3.keras", "two_io_dict.tf.h5",
               "conv3d.k3.keras"}
@@ -89,6 +98,28 @@ def _record(name: str, model: torch.nn.Module, xs: list, expected: list, rtol: f
     return case
 
 
+RNN_BY_ID = {c["id"]: c for c in load_json("rnn/cases.json")}
+RNN_T = load_tensors("rnn/tensors.safetensors")
+
+
+def _rnn_model(cid: str, tag: str):
+    """The recorded layer case ``cid`` in a Functional model (Keras's config of ``tag``, the recorded weights)."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+    from rnn_fixtures import keras3_activations, weights
+
+    case = RNN_BY_ID[cid]
+    config = case[tag]["config"] if tag == "tf" else keras3_activations(case[tag]["config"])
+    layer = layers.deserialize({"class_name": case["spec"]["cls"], "config": config})
+    x = Input((case["steps"], *case["features"]), name="sequence")
+    states = [Input(tuple(RNN_T[f"{cid}.state.{i}"].shape[1:]), name=f"state_{i}") for i in range(case["n_states"])]
+    y = layer(x, initial_state=states) if states else layer(x)
+    model = Model([x, *states], y)
+    layer.set_weights(weights(case))
+    xs = [RNN_T[f"{cid}.input"]] + [RNN_T[f"{cid}.state.{i}"] for i in range(case["n_states"])]
+    return model, xs
+
+
 @pytest.fixture(scope="module")
 def ejected(tmp_path_factory) -> dict[str, dict]:
     from kerastorch.models import load_model, model_from_config
@@ -120,6 +151,13 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         t = load_tensors(f"applications/{entry['tensors']}")
         cases[name] = _record(name, model, [t[entry["input"]["key"]]], [t[entry["output"]["key"]]],
                               entry["tolerance"]["rtol"], out, {})
+    for cid, tag in [(c, "tf") for c in RNN_CASES] + [(c, "k3") for c in RNN_K3]:
+        model, xs = _rnn_model(cid, tag)
+        out = root / f"{cid}_{tag}"
+        eject(model, out)
+        n = RNN_BY_ID[cid][tag]["n_outputs"]
+        cases[f"{cid}.{tag}"] = _record(f"{cid}.{tag}", model, xs, [RNN_T[f"{cid}.{tag}.out.{k}"] for k in range(n)],
+                                        1e-5, out, {})
     jobs = root / "jobs.json"
     jobs.write_text(json.dumps([c["job"] for c in cases.values()]))
     proc = subprocess.run([sys.executable, "-I", str(HERE / "standalone_runner.py"), str(jobs), str(REPO)],
@@ -138,7 +176,7 @@ def test_every_fixture_model_is_ejected():
         assert any(f.endswith(suffix) for f in FILES), suffix
 
 
-@pytest.mark.parametrize("name", FILES + APP_CASES)
+@pytest.mark.parametrize("name", FILES + APP_CASES + [f"{c}.tf" for c in RNN_CASES] + [f"{c}.k3" for c in RNN_K3])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
     res = case["result"]
@@ -221,6 +259,24 @@ def test_unsupported_layer_names_itself_and_writes_nothing(tmp_path):
     with pytest.raises(EjectError, match=r'Layer "odd_one" \(PReLU\)') as info:
         eject(model, tmp_path / "out")
     assert isinstance(info.value, ValueError)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cid", sorted(RNN_REFUSED))
+def test_recurrent_without_ejected_form_is_refused(cid, tmp_path):
+    model, _ = _rnn_model(cid, "tf")
+    layer = model.layers[-1]
+    with pytest.raises(EjectError, match=f'Layer "{layer.name}" \\({type(layer).__name__}\\).*{RNN_REFUSED[cid]}'):
+        eject(model, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_masks_are_refused(tmp_path):
+    from kerastorch.models import load_model
+
+    model = load_model(FIXTURES / "rnn" / "models" / "text_classifier.k3.keras")
+    with pytest.raises(EjectError, match="masks"):
+        eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
