@@ -135,8 +135,26 @@ def sample_beta(layer: Any, shape: Sequence[int], alpha: Any, beta: Any, like: t
 
 
 class PassThroughAnnotations:
-    """Mixin for the colour layers: labels, bounding boxes and segmentation masks pass unchanged (Keras 3's
-    colour layers return them as they are)."""
+    """Mixin for the colour layers (on ``BaseImagePreprocessingLayer``): labels, bounding boxes and segmentation
+    masks pass unchanged (Keras 3's colour layers return them as they are); the ``(factor, value_range, seed)``
+    arguments most of them share, their config entries, and their per-image draws."""
+
+    def _init_factor_range_seed(self, factor: Any, value_range: Any, seed: Any) -> None:
+        """Keras's ``_set_factor(factor)`` (unless ``factor`` is None: the base parsed it), ``value_range``, ``seed``;
+        then the end of construction."""
+        if factor is not None:
+            self._set_factor(factor)
+        self._set_value_range(value_range)
+        self.seed = seed
+        self._finish_init()
+
+    def _factor_range_seed_config(self) -> dict[str, Any]:
+        return {"factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+
+    def _per_image(self, data: Any, low: Any = 0.0, high: Any = 1.0, rank: int = 1) -> torch.Tensor:
+        """Uniform draws in ``[low, high)``, one per image of ``data``, shaped ``(batch,)`` or ``(batch, 1, 1, 1)``."""
+        images = self._images_of(data)
+        return self._uniform((images.shape[0],) + (1,) * (rank - 1), images, low, high)
 
     def transform_labels(self, labels: torch.Tensor, transformation: Any, training: bool = True) -> torch.Tensor:
         return labels

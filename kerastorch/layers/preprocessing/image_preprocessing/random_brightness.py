@@ -18,15 +18,12 @@ class RandomBrightness(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), seed: int | None = None, **kwargs: Any):
         super().__init__(factor=factor, **kwargs)
-        self.seed = seed
-        self._set_value_range(value_range)
-        self._finish_init()
+        self._init_factor_range_seed(None, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
         if not training:
             return None
-        images = self._images_of(data)
-        delta = self._uniform((images.shape[0], 1, 1, 1), images, self.factor[0], self.factor[1])
+        delta = self._per_image(data, self.factor[0], self.factor[1], rank=4)
         return {"rgb_delta": delta * (self.value_range[1] - self.value_range[0])}
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
@@ -34,4 +31,4 @@ class RandomBrightness(PassThroughAnnotations, BaseImagePreprocessingLayer):
         return images.clamp(self.value_range[0], self.value_range[1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+        return {**super().get_config(), **self._factor_range_seed_config()}

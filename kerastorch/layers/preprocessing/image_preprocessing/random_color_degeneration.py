@@ -20,15 +20,10 @@ class RandomColorDegeneration(PassThroughAnnotations, BaseImagePreprocessingLaye
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None, seed: int | None = None, **kwargs: Any):
         super().__init__(factor=factor, data_format=data_format, **kwargs)
-        self._set_value_range(value_range)
-        self.seed = seed
-        self._finish_init()
+        self._init_factor_range_seed(None, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
-        if not training:
-            return None
-        images = self._images_of(data)
-        return {"factor": self._uniform((images.shape[0], 1, 1, 1), images, self.factor[0], self.factor[1])}
+        return {"factor": self._per_image(data, self.factor[0], self.factor[1], rank=4)} if training else None
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         check_channels(self, images)
@@ -37,4 +32,4 @@ class RandomColorDegeneration(PassThroughAnnotations, BaseImagePreprocessingLaye
         return images.clamp(self.value_range[0], self.value_range[1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+        return {**super().get_config(), **self._factor_range_seed_config()}

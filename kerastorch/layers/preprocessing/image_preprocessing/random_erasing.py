@@ -70,8 +70,8 @@ class RandomErasing(PassThroughAnnotations, BaseImagePreprocessingLayer):
         batch = images.shape[0]
         ratio = torch.sqrt(self._uniform((batch, 2), images, self.scale[0], self.scale[1]))
         mask, _ = box_mask(self, images, ratio[:, 0], ratio[:, 1])
-        probability = self._uniform((batch,), images, self.factor[0], self.factor[1])
-        apply = self._uniform((batch,), images) < probability
+        probability = self._per_image(data, self.factor[0], self.factor[1])
+        apply = self._per_image(data) < probability
         if self.fill_value is None:
             fill = self._normal(tuple(images.shape), images) * self.value_range[1]
         else:

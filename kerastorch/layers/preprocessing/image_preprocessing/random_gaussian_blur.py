@@ -55,11 +55,10 @@ class RandomGaussianBlur(PassThroughAnnotations, BaseImagePreprocessingLayer):
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
         if not training:
             return None
-        images = self._images_of(data)
-        batch = images.shape[0]
-        probability = self._uniform((batch,), images, self.factor[0], self.factor[1])
-        apply = self._uniform((batch,), images) < probability
-        return {"should_apply_blur": apply, "blur_factor": self._uniform((2,), images, self.sigma[0], self.sigma[1]) + 1e-6}
+        probability = self._per_image(data, self.factor[0], self.factor[1])
+        apply = self._per_image(data) < probability
+        sigma = self._uniform((2,), self._images_of(data), self.sigma[0], self.sigma[1]) + 1e-6
+        return {"should_apply_blur": apply, "blur_factor": sigma}
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         sigma = transformation["blur_factor"].to(device=images.device, dtype=images.dtype)

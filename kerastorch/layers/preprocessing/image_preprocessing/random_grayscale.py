@@ -28,10 +28,7 @@ class RandomGrayscale(PassThroughAnnotations, BaseImagePreprocessingLayer):
         self._finish_init()
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
-        if not training:
-            return None
-        images = self._images_of(data)
-        return {"should_apply": (self._uniform((images.shape[0],), images) < self.factor).view(-1, 1, 1, 1)}
+        return {"should_apply": self._per_image(data, rank=4) < self.factor} if training else None
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         check_channels(self, images, (1, 3))

@@ -21,17 +21,13 @@ class RandomHue(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None, seed: int | None = None, **kwargs: Any):
         super().__init__(factor=factor, data_format=data_format, **kwargs)
-        self._set_value_range(value_range)
-        self.seed = seed
-        self._finish_init()
+        self._init_factor_range_seed(None, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
         if not training:
             return None
-        images = self._images_of(data)
-        batch = images.shape[0]
-        sign = torch.where(self._uniform((batch,), images) > 0.5, -1.0, 1.0)
-        return {"factor": sign * self._uniform((batch,), images, self.factor[0], self.factor[1]) * 0.5}
+        sign = torch.where(self._per_image(data) > 0.5, -1.0, 1.0)
+        return {"factor": sign * self._per_image(data, self.factor[0], self.factor[1]) * 0.5}
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         check_channels(self, images)
@@ -45,4 +41,4 @@ class RandomHue(PassThroughAnnotations, BaseImagePreprocessingLayer):
         return self._transform_value_range(images.clamp(0.0, 1.0), (0, 1), self.value_range)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+        return {**super().get_config(), **self._factor_range_seed_config()}

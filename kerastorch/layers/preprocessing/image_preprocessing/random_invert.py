@@ -22,22 +22,17 @@ class RandomInvert(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def __init__(self, factor: Any = 1.0, value_range: Any = (0, 255), seed: int | None = None, data_format: str | None = None, **kwargs: Any):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self._set_value_range(value_range)
-        self.seed = seed
-        self._finish_init()
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
         if not training:
             return None
-        images = self._images_of(data)
-        batch = images.shape[0]
-        probability = self._uniform((batch,), images, self.factor[0], self.factor[1])
-        return {"apply_inversion": self._uniform((batch,), images) < probability}
+        probability = self._per_image(data, self.factor[0], self.factor[1])
+        return {"apply_inversion": self._per_image(data) < probability}
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         apply = transformation["apply_inversion"].view(-1, 1, 1, 1)
         return torch.where(apply, self.value_range[1] - images, images)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+        return {**super().get_config(), **self._factor_range_seed_config()}

@@ -24,10 +24,7 @@ class RandomPosterization(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None, seed: int | None = None, **kwargs: Any):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self._set_value_range(value_range)
-        self.seed = seed
-        self._finish_init()
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
         if not training:
@@ -49,4 +46,4 @@ class RandomPosterization(PassThroughAnnotations, BaseImagePreprocessingLayer):
         return self._transform_value_range(pixels.to(images.dtype), (0, 255), self.value_range)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+        return {**super().get_config(), **self._factor_range_seed_config()}

@@ -22,16 +22,10 @@ class RandomSharpness(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None, seed: int | None = None, **kwargs: Any):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self._set_value_range(value_range)
-        self.seed = seed
-        self._finish_init()
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
-        if not training:
-            return None
-        images = self._images_of(data)
-        return {"factor": self._uniform((images.shape[0],), images, self.factor[0], self.factor[1])}
+        return {"factor": self._per_image(data, self.factor[0], self.factor[1])} if training else None
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         sharpness = (transformation["factor"] * 2).to(images.dtype).view(-1, 1, 1, 1)
@@ -42,4 +36,4 @@ class RandomSharpness(PassThroughAnnotations, BaseImagePreprocessingLayer):
         return images.clamp(self.value_range[0], self.value_range[1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
+        return {**super().get_config(), **self._factor_range_seed_config()}
