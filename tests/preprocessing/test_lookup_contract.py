@@ -92,3 +92,17 @@ def test_string_layer_contract(case):
         layer(np.array([[1.0], [2.0]]))
     with pytest.raises(Exception, match="torch.compile"):
         torch.jit.script(layer)
+
+
+def test_integer_lookup_both_table_kinds_agree():
+    """A vocabulary spread over a wide range is looked up by binary search, a compact one in a dense table:
+    the same indices (OOV, mask, extremes of int64 included)."""
+    vocab = [7, -3, 10**12, 42, 0]
+    x = torch.tensor([[7, 10**12, 5, -3], [-2**63, 2**63 - 1, 42, 1]], device=DEVICE)
+    sparse = kt.layers.IntegerLookup(vocabulary=vocab, mask_token=1).to(DEVICE)
+    assert sparse._dense is None
+    compact = kt.layers.IntegerLookup(vocabulary=[v if v != 10**12 else 99 for v in vocab], mask_token=1).to(DEVICE)
+    assert compact._dense is not None
+    expected = torch.tensor([[2, 4, 1, 3], [1, 1, 5, 0]])
+    assert_close(sparse(x), expected, msg="binary search")
+    assert_close(compact(torch.where(x == 10**12, 99, x)), expected, msg="dense table")

@@ -25,7 +25,10 @@ class IntegerLookup(IndexLookup):
     pad_to_max_tokens=False, oov_method='floormod', ...)``."""
 
     _vocabulary_dtype = "int64"
-    _table_buffers = ("_keys", "_values", "_inverse_table")
+    _table_buffers = ("_keys", "_values", "_inverse_table", "_dense")
+    #: a vocabulary whose values span at most this many times its size (and _DENSE_MAX) is looked up in a
+    #: dense table (one gather) instead of by binary search
+    _DENSE_RATIO, _DENSE_MAX = 8, 1 << 22
 
     def __init__(
         self,
@@ -106,6 +109,22 @@ class IntegerLookup(IndexLookup):
         vocab = self.get_vocabulary()
         fill = [0 if t is None else t for t in vocab]
         self._inverse_table = torch.tensor(fill, dtype=torch.int64, device=device)
+        self._dense = None
+        if self._tokens:
+            # a dense table over [lo - 1, hi + 1] (the mask token's place included): entry = the index, the mask
+            # value, or the default (the OOV index; -1 when OOV terms need hashing or are refused); both ends hold
+            # the default, so a clamped offset answers every input, wrapped int64 differences too
+            terms = self._tokens + ([self.mask_token] if self.mask_token is not None else [])
+            lo, hi = min(terms) - 1, max(terms) + 1
+            span = hi - lo + 1
+            if span <= min(max(self._DENSE_RATIO * len(terms), 1024), self._DENSE_MAX):
+                default = self._oov_start_index() if self.num_oov_indices == 1 else -1
+                dense = torch.full((span,), default, dtype=torch.int64, device=device)
+                dense[tokens - lo] = torch.arange(len(self._tokens), device=device) + self._token_start_index()
+                if self.mask_token is not None:
+                    dense[self.mask_token - lo] = self._mask_value()
+                self._dense = dense
+                self._dense_base = lo
 
     # ----- call -----
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -119,6 +138,11 @@ class IntegerLookup(IndexLookup):
 
     def _lookup(self, inputs: torch.Tensor) -> torch.Tensor:
         x = inputs if inputs.dtype == torch.int64 else inputs.to(torch.int64)
+        if self._dense is not None:  # sub, clamp, one gather (mask and OOV are in the table)
+            ids = self._dense[(x - self._dense_base).clamp_(0, self._dense.numel() - 1)]
+            if self.num_oov_indices != 1:
+                ids = self._oov_fallback(x, ids, ids < 0)
+            return ids
         keys = self._keys
         if keys is None or keys.numel() == 0:
             found = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
@@ -127,6 +151,16 @@ class IntegerLookup(IndexLookup):
             pos = torch.searchsorted(keys, x).clamp_(max=keys.numel() - 1)
             found = keys[pos] == x
             ids = self._values[pos]
+        if self.num_oov_indices == 1:
+            ids = torch.where(found, ids, self._oov_start_index())
+        else:
+            ids = self._oov_fallback(x, ids, ~found)
+        if self.mask_token is not None:
+            ids = torch.where(x == self.mask_token, self._mask_value(), ids)
+        return ids
+
+    def _oov_fallback(self, x: torch.Tensor, ids: torch.Tensor, missing: torch.Tensor) -> torch.Tensor:
+        """``ids`` with the ``missing`` terms sent to Keras's OOV buckets (several OOV indices), or refused (none)."""
         if self.num_oov_indices > 1:
             if self.oov_method == "farmhash":  # FarmHash64 (SipHash with a salt) of the decimal string, as TF
                 from . import fingerprint
@@ -134,21 +168,18 @@ class IntegerLookup(IndexLookup):
                 data, lengths = fingerprint.decimal_bytes(x)
                 hashes = (fingerprint.fingerprint64(data, lengths) if self.salt is None
                           else fingerprint.siphash(data, lengths, self.salt))
-                default = fingerprint.unsigned_mod(hashes, self.num_oov_indices).reshape(x.shape)
+                buckets = fingerprint.unsigned_mod(hashes, self.num_oov_indices).reshape(x.shape)
             else:
-                default = torch.remainder(x, self.num_oov_indices)
-            default = default + self._oov_start_index()
-        else:
-            default = torch.full_like(x, self._oov_start_index() if self.num_oov_indices == 1 else -1)
-        ids = torch.where(found, ids, default)
+                buckets = torch.remainder(x, self.num_oov_indices)
+            return torch.where(missing, buckets + self._oov_start_index(), ids)
         if self.mask_token is not None:
-            ids = torch.where(x == self.mask_token, torch.full_like(ids, self._mask_value()), ids)
-        if self.num_oov_indices == 0 and not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
-            bad = ids < 0  # checked eagerly only (a host sync Keras's tf.Assert also makes)
-            if bool(bad.any()):
+            missing = missing & (x != self.mask_token)
+        if not (torch.compiler.is_compiling() or torch.jit.is_tracing()):
+            # checked eagerly only (a host sync, as Keras's tf.Assert)
+            if bool(missing.any()):
                 self._fail(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
-                           f"{x[bad][:10].tolist()}, consider setting `num_oov_indices=1`.")
-        return ids
+                           f"{x[missing][:10].tolist()}, consider setting `num_oov_indices=1`.")
+        return torch.where(missing, -1, ids)
 
     def _invert(self, inputs: torch.Tensor) -> torch.Tensor:
         table = self._inverse_table

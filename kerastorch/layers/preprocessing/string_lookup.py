@@ -7,6 +7,7 @@ torch. ``invert=True`` maps an integer tensor/array back to a NumPy array of ``s
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -118,10 +119,14 @@ class StringLookup(StringLayerMixin, IndexLookup):
     # ----- call -----
     def _lookup(self, strings: np.ndarray) -> torch.Tensor:
         """Strings -> int64 indices (one dict pass), on the layer's device."""
-        flat = strings.reshape(-1).tolist()
+        ids = self._lookup_list(strings.reshape(-1).tolist())
+        return torch.from_numpy(ids.reshape(strings.shape)).to(self._device_probe.device)
+
+    def _lookup_list(self, flat: list[str]) -> np.ndarray:
+        """A flat list of terms -> their int64 indices (NumPy, on the host)."""
         get = getattr(self, "_table", {}).get
         default = self._oov_start_index() if self.num_oov_indices == 1 else -1
-        ids = np.fromiter((get(t, default) for t in flat), dtype=np.int64, count=len(flat))
+        ids = np.fromiter(map(get, flat, itertools.repeat(default, len(flat))), dtype=np.int64, count=len(flat))
         if self.num_oov_indices != 1 and len(ids):
             missing = np.flatnonzero(ids == -1)
             if len(missing) and self.num_oov_indices == 0:
@@ -130,7 +135,7 @@ class StringLookup(StringLayerMixin, IndexLookup):
                            f"{values}, consider setting `num_oov_indices=1`.")
             if len(missing):
                 ids[missing] = self._hash_buckets([flat[i] for i in missing]) + self._oov_start_index()
-        return torch.from_numpy(ids.reshape(strings.shape)).to(self._device_probe.device)
+        return ids
 
     def _hash_buckets(self, strings: list[str]) -> np.ndarray:
         """Keras's OOV buckets for ``num_oov_indices > 1``: FarmHash64 (SipHash with ``salt``) of the string

@@ -54,13 +54,14 @@ def numpy_to_tensors(x: Any) -> Any:
 
 
 def as_string_array(x: Any, encoding: str = "utf-8") -> np.ndarray:
-    """``x`` as a NumPy array of Python ``str`` (object dtype; bytes decoded with ``encoding``). A ValueError
+    """``x`` as a NumPy array whose ``tolist()`` is Python ``str`` (a ``U`` array as it is; bytes decoded with
+    ``encoding``; objects checked). A ValueError
     for anything that is not strings (numbers, ragged nesting)."""
     arr = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=object)
     if arr.dtype.kind == "S":
         return np.char.decode(arr, encoding).astype(object)
     if arr.dtype.kind == "U":
-        return arr.astype(object)
+        return arr  # .tolist() gives Python str
     if arr.dtype.kind != "O":
         raise ValueError(f"expected strings, received an array of dtype {arr.dtype}")
     flat = arr.reshape(-1)
