@@ -61,6 +61,9 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
   RandomRotation, RandomTranslation, RandomZoom, RandomShear) under ``image_preprocessing/geometric_*``: outputs for
   every interpolation / fill mode at fixed factors, configs, and a keras.io classifier with its augmentation block
   (``.h5`` / ``.keras``); ``prove_image_files.py`` reads back what kerastorch writes.
+* ``gen/lookups.py`` -- IntegerLookup, StringLookup and TextVectorization (issue 21): vocabularies after adapt,
+  outputs per option, configs, errors, and keras.io's structured-data and text classifiers saved with their
+  vocabularies (``.h5``/``.keras``) under ``lookups/``; ``prove_lookup_files.py`` reads back what kerastorch writes.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -77,7 +80,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "structured", "image_color", "image_geometric", "mixed_precision"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "structured", "image_color", "image_geometric", "mixed_precision", "lookups"]
 
 
 def main(out_dir=HERE, only=None):
