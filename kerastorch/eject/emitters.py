@@ -803,3 +803,69 @@ def bidirectional(layer: Any, call: Call) -> Emitted:
         return Emitted("{m}({x})[0]", module, weights, init=init)
     return Emitted(f'bidirectional_merge({{m}}({{x}}), {layer.return_sequences}, {fmt(layer.merge_mode)})', module, weights,
                    helpers=("bidirectional_merge",), init=init, n_out=2 if layer.merge_mode is None else 1)
+
+
+# ----------------------------------------------------------------------------- attention
+def _argument(call: Call, position: int, name: str) -> Any:
+    """A call argument by position or keyword (``None`` when absent)."""
+    args, kwargs = call.operands
+    if len(args) > position:
+        return args[position]
+    return kwargs.get(name)
+
+
+@EMITTERS.register("MultiHeadAttention", "GroupQueryAttention")
+def multi_head_attention(layer: Any, call: Call) -> Emitted:
+    rank = call.rank
+    if rank != 3 or layer.attention_axes not in (None, (1,)) or layer._output_shape is not None:
+        raise call.fail("only attention over the sequence axis of (batch, steps, features) inputs with the default "
+                        "output_shape has an ejected form yet")
+    if getattr(layer, "use_gate", False) or getattr(layer, "sliding_window", None):
+        raise call.fail("use_gate / sliding_window have no ejected form yet")
+    for name in ("attention_mask", "return_attention_scores", "query_mask", "value_mask", "key_mask"):
+        if _argument(call, 99, name) not in (None, False):
+            raise call.fail(f"`{name}` has no ejected form yet")
+    query, value = _argument(call, 0, "query"), _argument(call, 1, "value")
+    key = _argument(call, 2, "key")
+    key = value if key is None else key
+    causal = bool(call.consts.get("use_causal_mask", False))
+    weights: dict[str, torch.Tensor] = {}
+    entries = []
+    for part, dense in (("query", layer.query_dense), ("key", layer.key_dense), ("value", layer.value_dense)):
+        kernel = keras_weight(dense, "kernel")  # (features, heads, dim)
+        weights[f'.{part}.weight'] = kernel.reshape(kernel.shape[0], -1).t()
+        if layer.use_bias:
+            weights[f'.{part}.bias'] = keras_weight(dense, "bias").reshape(-1)
+        entries.append(f'"{part}": ' + ctor("nn.Linear", kernel.shape[0], kernel.shape[1] * kernel.shape[2],
+                                              bias=None if layer.use_bias else False))
+    kernel = keras_weight(layer.output_dense, "kernel")  # (heads, dim, features)
+    weights[".output.weight"] = kernel.reshape(-1, kernel.shape[-1]).t()
+    if layer.use_bias:
+        weights[".output.bias"] = keras_weight(layer.output_dense, "bias")
+    entries.append('"output": ' + ctor("nn.Linear", kernel.shape[0] * kernel.shape[1], kernel.shape[2],
+                                         bias=None if layer.use_bias else False))
+    module = "nn.ModuleDict({\n" + "".join(f"    {e},\n" for e in entries) + "})"
+    forward = (f"multi_head_attention({query}, {value}, {key}, {{m}}, {layer.num_heads}, {fmt(float(layer.dropout))}, "
+               f"{_training(call)}" + (", causal=True" if causal else ""))
+    kv = getattr(layer, "num_key_value_heads", layer.num_heads)
+    forward += f", num_kv_heads={kv})" if kv != layer.num_heads else ")"
+    return Emitted(forward, module, weights, helpers=("multi_head_attention",))
+
+
+@EMITTERS.register("Attention")
+def dot_attention(layer: Any, call: Call) -> Emitted:
+    if layer.score_mode != "dot":
+        raise call.fail(f"score_mode={layer.score_mode!r} has no ejected form yet")
+    if call.consts.get("return_attention_scores") or call.consts.get("mask") is not None or len(call.shapes) > 3:
+        raise call.fail("masks / return_attention_scores have no ejected form yet")
+    q, v = "{x0}", "{x1}"
+    k = "{x2}" if len(call.shapes) == 3 else v
+    causal = bool(call.consts.get("use_causal_mask", False) or getattr(layer, "causal", False))
+    weights, init, scale = {}, (), "scale=1.0"
+    if layer.use_scale:
+        weights[""] = keras_weight(layer, "scale").reshape(())
+        init = ("{m} = nn.Parameter(torch.empty(()))  # Keras use_scale: a learned factor on the scores",)
+        q = f"{q} * {{m}}"
+    dropout = f"dropout_p={fmt(float(layer.dropout))} if {_training(call)} else 0.0, " if layer.dropout else ""
+    forward = f"F.scaled_dot_product_attention({q}, {k}, {v}, {dropout}{'is_causal=True, ' if causal else ''}{scale})"
+    return Emitted(forward, weights=weights, init=init)

@@ -158,6 +158,23 @@ def bidirectional_merge(result: tuple, return_sequences: bool, merge_mode: str |
         return forward * backward
     return forward, backward
 ''',
+    "multi_head_attention": '''
+def multi_head_attention(query: torch.Tensor, value: torch.Tensor, key: torch.Tensor, proj: nn.ModuleDict,
+                         num_heads: int, dropout: float, training: bool, causal: bool = False,
+                         num_kv_heads: int | None = None) -> torch.Tensor:
+    """Keras MultiHeadAttention over the sequence axis: per-head query/key/value projections (Keras's key_dim
+    need not be embed_dim / num_heads, so nn.MultiheadAttention does not fit), softmax(q k^T / sqrt(key_dim)) v
+    in F.scaled_dot_product_attention (a causal mask is Keras's lower-triangular one), dropout on the attention
+    probabilities in training, and the output projection of the concatenated heads. num_kv_heads: Keras 3's
+    GroupQueryAttention, each key/value head serving num_heads / num_kv_heads consecutive query heads."""
+    kv_heads = num_kv_heads or num_heads
+    q = proj["query"](query).unflatten(-1, (num_heads, -1)).transpose(1, 2)
+    k = proj["key"](key).unflatten(-1, (kv_heads, -1)).transpose(1, 2)
+    v = proj["value"](value).unflatten(-1, (kv_heads, -1)).transpose(1, 2)
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout if training else 0.0, is_causal=causal,
+                                         enable_gqa=kv_heads != num_heads)
+    return proj["output"](out.transpose(1, 2).flatten(2))
+''',
 }
 
 #: The order helpers appear in a file (dependencies first).
