@@ -20,6 +20,8 @@ class BaseAffineLayer(BaseImagePreprocessingLayer):
 
     _USE_BASE_FACTOR = False
     _TF_KERAS_RANDOM = True
+    #: the matrices have no projective part (RandomPerspective's do): sampled through one F.affine_grid
+    _AFFINE = True
 
     def _init_affine(self, fill_mode: str, interpolation: str, fill_value: Any, seed: Any) -> None:
         self.fill_mode = self._check_choice("fill_mode", fill_mode, FILL_MODES)
@@ -56,7 +58,9 @@ class BaseAffineLayer(BaseImagePreprocessingLayer):
         dtype = images.dtype
         x = images if dtype.is_floating_point else images.to(torch.float32)
         last = self.data_format == "channels_last"
-        out = projective_transform(x, matrix, interpolation, self.fill_mode, self.fill_value, channels_last=last)
+        out = projective_transform(
+            x, matrix, interpolation, self.fill_mode, self.fill_value, channels_last=last, affine=self._AFFINE
+        )
         return out if out.dtype == dtype else out.round().to(dtype)  # segmentation masks keep their dtype
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:

@@ -34,6 +34,7 @@ class RandomPerspective(BaseAffineLayer):
     _FACTOR_BOUNDS = (0, 1)
     _KERAS3_ONLY = True
     _TF_KERAS_RANDOM = False
+    _AFFINE = False
 
     def __init__(
         self,

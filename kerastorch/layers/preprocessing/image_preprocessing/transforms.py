@@ -42,18 +42,43 @@ def _map_coordinate(coord: torch.Tensor, length: int, fill_mode: str) -> torch.T
     if length <= 1:
         return torch.zeros_like(coord)
     last = float(length - 1)
-    if fill_mode == "reflect":
+    if fill_mode == "reflect":  # dcba|abcd|dcba: TF's integer-truncation formula equals a floor-mod by 2 * length
         size2 = 2.0 * length
-        neg = size2 * torch.trunc(-coord / size2) + coord
-        neg = torch.where(neg < -length, neg + size2, -neg - 1)
-        pos = coord - size2 * torch.trunc(coord / size2)
-        pos = torch.where(pos >= length, size2 - pos - 1, pos)
-        coord = torch.where(coord < 0, neg, torch.where(coord > last, pos, coord))
+        folded = torch.remainder(coord, size2)
+        coord = torch.where(folded < length, folded, (size2 - 1) - folded)
     elif fill_mode == "wrap":
         neg = coord + length * (torch.trunc(-coord / last) + 1)
         pos = coord - length * torch.trunc(coord / last)
         coord = torch.where(coord < 0, neg, torch.where(coord > last, pos, coord))
     return coord.clamp(0.0, last)
+
+
+_TORCH_PADDING = {"reflect": "reflection", "nearest": "border", "constant": "zeros"}
+
+
+def _affine_grid(transforms: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """grid_sample's ``align_corners=False`` grid ``(batch, height, width, 2)`` of an affine transform: the
+    normalization folded into the coefficients, so each coordinate is one broadcast add over the image."""
+    device = transforms.device
+    x = torch.arange(width, device=device, dtype=torch.float32).view(1, 1, width)
+    y = torch.arange(height, device=device, dtype=torch.float32).view(1, height, 1)
+    col = lambda i: transforms[:, i].view(-1, 1, 1)  # noqa: E731
+    gx = (col(0) * (2.0 / width)) * x + (col(2) * (2.0 / width) + (1.0 / width - 1.0)) + (col(1) * (2.0 / width)) * y
+    gy = (col(3) * (2.0 / height)) * x + (col(5) * (2.0 / height) + (1.0 / height - 1.0)) + (col(4) * (2.0 / height)) * y
+    return torch.stack([gx, gy], dim=-1)
+
+
+def _pixel_coordinates(transforms: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input pixel coordinates ``(x, y)``, each ``(batch, height, width)``, of every output pixel (projective)."""
+    device = transforms.device
+    y = torch.arange(height, device=device, dtype=torch.float32).view(1, height, 1)
+    x = torch.arange(width, device=device, dtype=torch.float32).view(1, 1, width)
+    col = lambda i: transforms[:, i].view(-1, 1, 1)  # noqa: E731
+    projection = col(6) * x + col(7) * y + 1.0
+    # a zero projection (a point at infinity) reads fill_value: sent far outside the image
+    safe = torch.where(projection == 0, torch.ones_like(projection), projection)
+    far = torch.where(projection == 0, torch.full_like(projection, -1e9), torch.zeros_like(projection))
+    return (col(0) * x + col(1) * y + col(2)) / safe + far, (col(3) * x + col(4) * y + col(5)) / safe + far
 
 
 def projective_transform(
@@ -63,52 +88,42 @@ def projective_transform(
     fill_mode: str = "reflect",
     fill_value: float = 0.0,
     channels_last: bool = False,
+    affine: bool = False,
 ) -> torch.Tensor:
     """TF's ``ImageProjectiveTransformV3`` on batched floating ``images`` (NHWC when ``channels_last``, else NCHW)
     with ``transforms`` ``(batch or 1, 8)``; output size = input size, in the input's layout and dtype.
 
-    Gathers on the flattened image (one per tap: 1 for nearest, 4 for bilinear) in the input's own layout, each
-    tap outside the image reading ``fill_value`` (TF's ``read_with_fill_value``), no host sync."""
+    One ``F.grid_sample`` for the batch. TF maps a sample coordinate into the image by ``fill_mode`` before
+    interpolating; grid_sample's own paddings are the same maps with ``align_corners=False`` (``reflection``
+    reflects about -0.5 and len - 0.5 then clamps, as TF's ``reflect``; ``border`` clamps, as TF's ``nearest``;
+    ``zeros`` on ``images - fill_value`` reads ``fill_value`` outside, as TF's ``constant``), so a bilinear affine
+    transform needs only its grid. ``wrap``, ``nearest`` interpolation (TF rounds half away from zero, grid_sample
+    half to even) and projective transforms map the pixel coordinates here first. ``affine`` says the transforms
+    have no projective part."""
     if channels_last:
-        batch, height, width, channels = images.shape
-        flat = images.reshape(batch, height * width, channels)
+        batch, height, width, _ = images.shape
+        nchw = images.permute(0, 3, 1, 2)  # a view: torch's channels_last memory format
     else:
-        batch, channels, height, width = images.shape
-        flat = images.reshape(batch, channels, height * width)
-    device = images.device
-    t = transforms.to(device=device, dtype=torch.float32)
+        batch, _, height, width = images.shape
+        nchw = images
+    t = transforms.to(device=images.device, dtype=torch.float32)
     if t.shape[0] == 1 and batch != 1:
         t = t.expand(batch, 8)
-    y = torch.arange(height, device=device, dtype=torch.float32).view(1, height, 1)
-    x = torch.arange(width, device=device, dtype=torch.float32).view(1, 1, width)
-    col = lambda i: t[:, i].view(-1, 1, 1)  # noqa: E731
-    projection = col(6) * x + col(7) * y + 1.0
-    safe = torch.where(projection == 0, torch.ones_like(projection), projection)
-    in_x = _map_coordinate((col(0) * x + col(1) * y + col(2)) / safe, width, fill_mode).reshape(batch, -1)
-    in_y = _map_coordinate((col(3) * x + col(4) * y + col(5)) / safe, height, fill_mode).reshape(batch, -1)
-    finite = (projection != 0).reshape(batch, -1)
-    fill = torch.tensor(float(fill_value), dtype=images.dtype, device=device)
-    weight_dtype = images.dtype if images.dtype == torch.float64 else torch.float32
-    expand = (lambda v: v.unsqueeze(-1)) if channels_last else (lambda v: v.unsqueeze(1))  # noqa: E731
-    shape = (batch, height * width, channels) if channels_last else (batch, channels, height * width)
-
-    def tap(ty: torch.Tensor, tx: torch.Tensor) -> torch.Tensor:
-        inside = finite & (ty >= 0) & (ty < height) & (tx >= 0) & (tx < width)
-        index = (ty.clamp(0, height - 1) * width + tx.clamp(0, width - 1)).long()
-        values = flat.gather(1 if channels_last else 2, expand(index).expand(shape))
-        return torch.where(expand(inside), values, fill)
-
-    if interpolation == "nearest":  # std::round: half away from zero
-        out = tap(torch.sign(in_y) * torch.floor(in_y.abs() + 0.5), torch.sign(in_x) * torch.floor(in_x.abs() + 0.5))
+    if affine and interpolation == "bilinear" and fill_mode != "wrap":
+        grid, padding = _affine_grid(t, height, width), _TORCH_PADDING[fill_mode]
     else:
-        y0, x0 = torch.floor(in_y), torch.floor(in_x)
-        y1, x1 = y0 + 1, x0 + 1
-        wx0, wx1 = expand((x1 - in_x).to(weight_dtype)), expand((in_x - x0).to(weight_dtype))
-        wy0, wy1 = expand((y1 - in_y).to(weight_dtype)), expand((in_y - y0).to(weight_dtype))
-        top = wx0 * tap(y0, x0) + wx1 * tap(y0, x1)
-        bottom = wx0 * tap(y1, x0) + wx1 * tap(y1, x1)
-        out = (wy0 * top + wy1 * bottom).to(images.dtype)
-    return out.reshape(images.shape)
+        in_x, in_y = _pixel_coordinates(t, height, width)
+        in_x, in_y = _map_coordinate(in_x, width, fill_mode), _map_coordinate(in_y, height, fill_mode)
+        if interpolation == "nearest":  # std::round
+            in_x = torch.sign(in_x) * torch.floor(in_x.abs() + 0.5)
+            in_y = torch.sign(in_y) * torch.floor(in_y.abs() + 0.5)
+        grid = torch.stack([(2 * in_x + 1) / width - 1, (2 * in_y + 1) / height - 1], dim=-1)
+        padding = "zeros"
+    fill = float(fill_value) if fill_mode == "constant" else 0.0
+    out = F.grid_sample(nchw - fill if fill else nchw, grid.to(images.dtype), mode=interpolation, padding_mode=padding, align_corners=False)
+    if fill:
+        out = out + fill
+    return out.permute(0, 2, 3, 1).contiguous() if channels_last else out
 
 
 def affine_matrix(
