@@ -8,7 +8,8 @@
 * model files with their vocabularies: keras.io's structured-data classifier (StringLookup/IntegerLookup
   one_hot + Normalization -> Dense) and a text classifier (TextVectorization -> Embedding ->
   GlobalAveragePooling1D -> Dense), saved by tf.keras (``.h5`` with the vocabularies given as arguments, ``.keras``
-  adapted) and Keras 3 (``.keras`` adapted), with ``models.json``: the raw rows / strings and each file's output.
+  adapted) and Keras 3 (``.keras`` adapted; also a tf_idf TextVectorization -> Dense, whose idf weights are in the
+  weights file), with ``models.json``: the raw rows / strings and each file's output.
 """
 from __future__ import annotations
 
@@ -235,6 +236,15 @@ def _text_model(lib, adapt: bool):
     return lib.Model(inp, out)
 
 
+def _tfidf_model(lib):
+    L = lib.layers
+    inp = lib.Input(shape=(1,), dtype="string", name="text")
+    tv = L.TextVectorization(max_tokens=12, output_mode="tf_idf", name="vectorize")
+    tv.adapt(np.array(TEXTS[:5]))
+    out = L.Dense(1, activation="sigmoid")(tv(inp))
+    return lib.Model(inp, out)
+
+
 def _struct_inputs():
     return {k: np.array(v, dtype=object if isinstance(v[0], str) else None).reshape(-1, 1) for k, v in STRUCT_ROWS.items()}
 
@@ -248,6 +258,7 @@ def _save_models(out, tf, tfk, k3):
         ("text.tf.h5", tfk, lambda: _text_model(tfk, adapt=False)),
         ("text.tf.keras", tfk, lambda: _text_model(tfk, adapt=True)),
         ("text.k3.keras", k3, lambda: _text_model(k3, adapt=True)),
+        ("text_tfidf.k3.keras", k3, lambda: _tfidf_model(k3)),  # idf weights in the weights file
     ]
     for fname, lib, make in plans:
         fresh_session(lib, seed=7)
