@@ -11,12 +11,13 @@ layer, when kerastorch has it).
   ``torch.where`` flip, rotation and zoom as one ``F.affine_grid`` + ``F.grid_sample`` (reflection padding),
   per-image contrast;
 - keras3: the same stack in Keras 3 on its torch backend, when ``keras`` is importable with
-  ``KERAS_BACKEND=torch`` (not installed in kerastorch's venv: the script says so).
+  ``KERAS_BACKEND=torch`` (``.venv-bench``; kerastorch's own venv has no Keras: the script says so).
 
 The two implementations draw different random numbers: timings compare the work, not the pixels. Median of
 ``--reps`` interleaved repetitions after a warm-up.
 
     .venv/bin/python benchmarks/bench_augmentation.py [--device cuda] [--reps 10] [--threads N]
+    KERAS_BACKEND=torch .venv-bench/bin/python benchmarks/bench_augmentation.py --threads 1   # + Keras 3
 """
 from __future__ import annotations
 
