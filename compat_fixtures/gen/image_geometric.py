@@ -15,6 +15,8 @@ one fixed draw) or a deterministic layer; ``infer`` is ``layer(x, training=False
 
 ``geometric_tensors.safetensors``: the inputs, transformations and outputs named by the cases.
 
+``geometric_boxes.json``: ``keras.utils.bounding_boxes.convert_format`` between every pair of box formats.
+
 The classifier (keras.io's "image classification from scratch" layout, small): ``Input(20, 24, 3)`` ->
 ``Resizing(16, 16)`` -> ``Rescaling(1/255)`` -> a nested ``Sequential`` augmentation block (``RandomFlip``,
 ``RandomRotation(0.1)``, ``RandomZoom(0.1)``) -> ``Conv2D`` -> ``MaxPooling2D`` -> ``GlobalAveragePooling2D`` ->
@@ -194,5 +196,21 @@ def classifier(out_dir):
     return 3
 
 
+def box_formats(out_dir):
+    """``keras.utils.bounding_boxes.convert_format`` between every pair of formats (``geometric_boxes.json``)."""
+    keras = import_keras3()
+    formats = ["xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy", "rel_yxyx", "rel_xywh", "rel_center_xywh"]
+    boxes = np.array([[[10.0, 20.0, 30.0, 45.0], [0.0, 5.5, 64.0, 7.25]], [[3.0, 4.0, 5.0, 6.0], [12.5, 0.0, 40.0, 47.0]]], "float32")
+    records = []
+    for source in formats:
+        given = boxes / np.array([64.0, 48.0, 64.0, 48.0], "float32") if source.startswith("rel_") else boxes
+        for target in formats:
+            out = keras.utils.bounding_boxes.convert_format(given, source=source, target=target, height=48, width=64)
+            records.append({"source": source, "target": target, "boxes": given.tolist(), "output": np.asarray(out).tolist()})
+    write_json(os.path.join(out_dir, SUBDIR, "geometric_boxes.json"), {"versions": versions("keras"), "height": 48, "width": 64, "cases": records})
+    return len(records)
+
+
 def main(out_dir):
-    return {"image_geometric": layer_cases(out_dir), "image_geometric_classifier": classifier(out_dir)}
+    return {"image_geometric": layer_cases(out_dir), "image_geometric_boxes": box_formats(out_dir),
+            "image_geometric_classifier": classifier(out_dir)}

@@ -213,10 +213,13 @@ class BaseImagePreprocessingLayer(Layer):
         return images
 
     def transform_labels(self, labels: torch.Tensor, transformation: Transformation, training: bool = True) -> torch.Tensor:
-        raise self._error("does not transform `labels` (Keras's layer does not either).")
+        raise self._error("does not take `labels` (kerastorch does not transform them for this layer).")
 
     def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Transformation, training: bool = True) -> dict:
-        raise self._error("does not transform `bounding_boxes` (Keras's layer does not either).")
+        raise self._error(
+            "does not take `bounding_boxes`: kerastorch transforms boxes in RandomFlip and MaxNumBoundingBoxes only "
+            "(convert their format with image_preprocessing.bounding_boxes.convert_format)."
+        )
 
     def transform_segmentation_masks(
         self, segmentation_masks: torch.Tensor, transformation: Transformation, training: bool = True
