@@ -113,3 +113,14 @@ def test_string_input_errors():
         kt.layers.StringLookup(vocabulary=["a"])(torch.tensor([1]))
     with pytest.raises(ValueError, match="StringLookup layer .*expected strings"):
         kt.layers.StringLookup(vocabulary=["a"])(np.array([["a", 3]], dtype=object))
+
+
+def test_sequential_takes_strings():
+    vectorize = kt.layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorize.adapt(["a b c", "b c d"])
+    seq = kt.models.Sequential([vectorize, kt.layers.Embedding(20, 3), kt.layers.GlobalAveragePooling1D()]).to(DEVICE)
+    ids = vectorize(["a b", "d"])
+    assert ids.tolist() == [[5, 3, 0, 0], [4, 0, 0, 0]]  # by count (c, b: 2; d, a: 1), ties by the term, decreasing
+    expected = seq.layers[2](seq.layers[1](ids))
+    assert_close(seq(["a b", "d"]), expected, msg="list of str")
+    assert_close(seq(np.array([["a b"], ["d"]])), expected, msg="NumPy string array")
