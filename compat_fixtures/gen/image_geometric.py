@@ -211,6 +211,33 @@ def box_formats(out_dir):
     return len(records)
 
 
+def elastic_ops(out_dir):
+    """The two deterministic halves of RandomElasticTransform (``geometric_ops.safetensors``): Keras 3's
+    ``keras.ops.image.map_coordinates`` on a 6x7 image for each fill mode and order (``map/<mode>/<order>``, at
+    ``map/rows``, ``map/cols`` in [-4, 11)) and ``gaussian_blur`` (kernel 5, sigma 1.3; kernel 7, sigma 0.8)."""
+    import tensorflow as tf
+
+    keras = import_keras3()
+    rng = np.random.default_rng(2023)
+    image = (rng.random((6, 7)) * 255).astype("float32")
+    rows = (rng.random((6, 7)) * 15 - 4).astype("float32")
+    cols = (rng.random((6, 7)) * 15 - 4).astype("float32")
+    rows[0, :3] = [2.5, 3.5, -0.5]  # ties: order 0 rounds half to even
+    tensors = {"map/image": image, "map/rows": rows, "map/cols": cols}
+    for mode in ("constant", "nearest", "wrap", "reflect"):
+        for order in (0, 1):
+            out = keras.ops.image.map_coordinates(image, np.stack([rows, cols]), order=order, fill_mode=mode, fill_value=3.0)
+            tensors[f"map/{mode}/{order}"] = np.asarray(out)
+    fields = rng.standard_normal((2, 9, 8, 1)).astype("float32")
+    tensors["blur/input"] = fields
+    for k, sigma in ((5, 1.3), (7, 0.8)):
+        out = keras.ops.image.gaussian_blur(tf.constant(fields), kernel_size=(k, k), sigma=(sigma, sigma))
+        tensors[f"blur/{k}/{sigma}"] = np.asarray(out)
+    save_safetensors(tensors, os.path.join(out_dir, SUBDIR, "geometric_ops.safetensors"))
+    return len(tensors)
+
+
 def main(out_dir):
     return {"image_geometric": layer_cases(out_dir), "image_geometric_boxes": box_formats(out_dir),
+            "image_geometric_ops": elastic_ops(out_dir),
             "image_geometric_classifier": classifier(out_dir)}

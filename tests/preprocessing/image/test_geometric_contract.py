@@ -12,7 +12,7 @@ import torch
 from layer_contract import CHECKS, LayerCase, contract_params, run_check
 
 from kerastorch.layers import (
-    CenterCrop, MaxNumBoundingBoxes, Pipeline, RandomCrop, RandomFlip, RandomPerspective, RandomRotation, RandomShear,
+    CenterCrop, MaxNumBoundingBoxes, Pipeline, RandomCrop, RandomElasticTransform, RandomFlip, RandomPerspective, RandomRotation, RandomShear,
     RandomTranslation, RandomZoom, Resizing,
 )
 from kt_testing import DEVICE, assert_close
@@ -40,6 +40,8 @@ CASES = [
               training_invariant=False, **SAME_SAMPLER, **SAMPLER, **COMMON),
     LayerCase(RandomShear, dict(x_factor=(0.0, 0.0), y_factor=(0.0, 0.0)), SHAPE, id="RandomShear", **SAME_SAMPLER, **SAMPLER, **COMMON),
     LayerCase(RandomPerspective, dict(factor=(0.0, 0.0)), SHAPE, id="RandomPerspective", **SAME_SAMPLER, **SAMPLER, **COMMON),
+    # factor 0: no image drawn for the transform, so eager and compiled agree; the gathers' int64 indices: SAMPLER
+    LayerCase(RandomElasticTransform, dict(factor=(0.0, 0.0)), SHAPE, id="RandomElasticTransform", **SAMPLER, **COMMON),
     LayerCase(MaxNumBoundingBoxes, dict(max_number=2), SHAPE, id="MaxNumBoundingBoxes", expected_output_shape=SHAPE,
               supports_compile=False, **COMMON),
     LayerCase(Pipeline, dict(layers=[dict(class_name="Resizing", config=dict(height=4, width=5)), dict(class_name="CenterCrop",

@@ -4,6 +4,7 @@ from .center_crop import CenterCrop
 from .max_num_bounding_boxes import MaxNumBoundingBoxes
 from .pipeline import Pipeline
 from .random_crop import RandomCrop
+from .random_elastic_transform import RandomElasticTransform
 from .random_flip import RandomFlip
 from .random_perspective import RandomPerspective
 from .random_rotation import RandomRotation
@@ -17,6 +18,7 @@ __all__: list[str] = [
     "MaxNumBoundingBoxes",
     "Pipeline",
     "RandomCrop",
+    "RandomElasticTransform",
     "RandomFlip",
     "RandomPerspective",
     "RandomRotation",

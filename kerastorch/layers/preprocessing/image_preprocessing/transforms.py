@@ -328,3 +328,72 @@ def smart_resize(
     top, left, ch, cw = aspect_crop_box(int(images.shape[h_axis]), int(images.shape[w_axis]), height, width, at_least_one)
     cropped = images.narrow(h_axis, top, ch).narrow(w_axis, left, cw)
     return resize(cropped, height, width, method, channels_last=channels_last)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# keras.ops.image.map_coordinates / gaussian_blur (Keras 3's TensorFlow backend), batched
+# ----------------------------------------------------------------------------------------------------------------
+def _fix_index(index: torch.Tensor, size: int, fill_mode: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Keras 3's ``process_coordinates`` on integer tap indices: the index to read and, for ``constant``, whether
+    it is inside (Keras's ``reflect`` maps ``-1`` to ``1``: it reflects ``|i|``, as its code does)."""
+    if fill_mode == "constant":
+        return index.clamp(0, size - 1), (index >= 0) & (index < size)
+    if fill_mode == "nearest":
+        return index.clamp(0, size - 1), None
+    if fill_mode in ("reflect", "mirror"):
+        folded = torch.remainder(index.abs(), 2 * size)
+        under = folded < size
+        index = torch.where(under, folded, 2 * size - folded)
+        if fill_mode == "reflect":
+            index = torch.where(under, index, index - 1)
+        return index.clamp(0, size - 1), None
+    return torch.remainder(index, size), None  # wrap
+
+
+def map_coordinates(
+    images: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, order: int, fill_mode: str, fill_value: float, channels_last: bool
+) -> torch.Tensor:
+    """Keras 3's ``map_coordinates(image, [rows, cols], order, fill_mode, fill_value)`` for every image and channel
+    at once: ``images`` batched (NHWC / NCHW), ``rows``/``cols`` ``(batch, height, width)`` sample positions.
+    ``order`` 0 rounds half to even (``tf.round``), 1 is linear; ``constant`` reads ``fill_value`` for a tap outside."""
+    if channels_last:
+        batch, height, width, channels = images.shape
+        flat, dim = images.reshape(batch, height * width, channels), 1
+    else:
+        batch, channels, height, width = images.shape
+        flat, dim = images.reshape(batch, channels, height * width), 2
+    expand = (lambda v: v.reshape(batch, -1, 1)) if channels_last else (lambda v: v.reshape(batch, 1, -1))  # noqa: E731
+    shape = (batch, rows[0].numel(), channels) if channels_last else (batch, channels, rows[0].numel())
+    if order == 0:
+        row_taps = [(torch.round(rows).long(), None)]
+        col_taps = [(torch.round(cols).long(), None)]
+    else:
+        r0, c0 = torch.floor(rows), torch.floor(cols)
+        rw, cw = rows - r0, cols - c0
+        row_taps = [(r0.long(), 1 - rw), (r0.long() + 1, rw)]
+        col_taps = [(c0.long(), 1 - cw), (c0.long() + 1, cw)]
+    fill = torch.tensor(float(fill_value), dtype=images.dtype, device=images.device)
+    out = None
+    for r, rweight in row_taps:
+        ri, rvalid = _fix_index(r, height, fill_mode)
+        for c, cweight in col_taps:
+            ci, cvalid = _fix_index(c, width, fill_mode)
+            values = flat.gather(dim, expand(ri * width + ci).expand(shape))
+            if rvalid is not None:
+                values = torch.where(expand(rvalid & cvalid), values, fill)
+            if rweight is not None:
+                values = values * expand(rweight * cweight).to(values.dtype)
+            out = values if out is None else out + values
+    return out.reshape(images.shape)
+
+
+def gaussian_blur(fields: torch.Tensor, kernel_size: int, sigma: torch.Tensor) -> torch.Tensor:
+    """Keras 3's ``gaussian_blur`` (TF backend) of ``(batch, height, width)`` fields: a ``kernel_size`` Gaussian
+    (``exp(-x^2 / 2 sigma^2)`` normalized, ``x`` centred), ``'same'`` zero padding, as two 1-D convolutions."""
+    x = torch.arange(kernel_size, dtype=fields.dtype, device=fields.device) - (kernel_size - 1) / 2
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    pad = kernel_size // 2
+    out = F.conv2d(fields.unsqueeze(1), kernel.view(1, 1, 1, -1), padding=(0, pad))
+    out = F.conv2d(out, kernel.view(1, 1, -1, 1), padding=(pad, 0))
+    return out.squeeze(1)
