@@ -1,0 +1,74 @@
+"""``CategoryEncoding``: integer indices in ``[0, num_tokens)`` as one-hot, multi-hot or count vectors (tf.keras and
+Keras 3, which agree up to rank 2; a rank > 2 multi_hot/count input follows Keras 3, which reduces axis 1, where
+tf.keras refuses it)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from ..._registry import LAYERS
+from ..input_spec import InputSpec
+from .categorical import CategoricalLayer, check_dense, check_output_mode, check_range, encoded_shape
+from .encoding_utils import encode_categorical_inputs
+
+
+@LAYERS.register()
+class CategoryEncoding(CategoricalLayer):
+    """Keras ``CategoryEncoding(num_tokens, output_mode='multi_hot', sparse=False)``.
+
+    ``one_hot`` encodes each element (a trailing axis of size 1 is replaced by the encoding), ``multi_hot`` and
+    ``count`` encode the last axis as one sample; ``call(inputs, count_weights=...)`` sums the weights instead of
+    1 (``count`` only). An index outside ``[0, num_tokens)`` is a ValueError (tf.keras's check). The output has the
+    layer's dtype (float32 by default).
+    """
+
+    def __init__(self, num_tokens: int | None = None, output_mode: str = "multi_hot", sparse: bool = False,
+                 **kwargs: Any):
+        if "max_tokens" in kwargs:  # tf.keras's deprecated name
+            num_tokens = kwargs.pop("max_tokens")
+        if output_mode == "binary":
+            output_mode = "multi_hot"
+        check_output_mode("CategoryEncoding", output_mode, ("count", "one_hot", "multi_hot"))
+        kwargs = self._init_output(kwargs, output_mode, None)
+        super().__init__(**kwargs)
+        if num_tokens is None:
+            raise self._error(
+                "num_tokens must be set to use this layer. If the number of tokens is not known beforehand, use "
+                "the IntegerLookup layer instead."
+            )
+        if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
+            raise self._error(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens!r}.")
+        self.num_tokens = num_tokens
+        self.output_mode = output_mode
+        self.sparse = check_dense("CategoryEncoding", sparse)
+        self.input_spec = InputSpec(float_only=False)
+        self._finish_init()
+
+    def call(self, inputs: torch.Tensor, count_weights: Any = None) -> torch.Tensor:
+        indices = inputs if not inputs.dtype.is_floating_point else inputs.to(torch.int64)
+        if count_weights is not None:
+            if self.output_mode != "count":
+                raise self._error(
+                    "`count_weights` is not used when `output_mode` is not `'count'`. "
+                    f"Received `count_weights={count_weights}`."
+                )
+            count_weights = torch.as_tensor(count_weights, device=indices.device).to(self.output_dtype)
+            if count_weights.shape != indices.shape:
+                raise self._error(
+                    f"`count_weights` must have the shape of the input {tuple(indices.shape)}. Received "
+                    f"`count_weights` of shape {tuple(count_weights.shape)}."
+                )
+        check_range(self, indices, self.num_tokens)
+        return encode_categorical_inputs(indices, self.output_mode, self.num_tokens, dtype=self.output_dtype,
+                                         count_weights=count_weights)
+
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+        return encoded_shape(input_shape, self.output_mode, self.num_tokens)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode,
+                "sparse": self.sparse}
+
+    def extra_repr(self) -> str:
+        return f"num_tokens={self.num_tokens}, " + super().extra_repr()
