@@ -236,11 +236,15 @@ def _text_model(lib, adapt: bool):
     return lib.Model(inp, out)
 
 
-def _tfidf_model(lib):
+def _tfidf_model(lib, adapt=True):
     L = lib.layers
     inp = lib.Input(shape=(1,), dtype="string", name="text")
-    tv = L.TextVectorization(max_tokens=12, output_mode="tf_idf", name="vectorize")
-    tv.adapt(np.array(TEXTS[:5]))
+    if adapt:
+        tv = L.TextVectorization(max_tokens=12, output_mode="tf_idf", name="vectorize")
+        tv.adapt(np.array(TEXTS[:5]))
+    else:  # tf.keras .h5: the vocabulary and idf weights in the config (and the idf weights as a variable too)
+        tv = L.TextVectorization(output_mode="tf_idf", name="vectorize", vocabulary=["bad", "great", "plot", "loved"],
+                                 idf_weights=[0.4, 0.9, 1.2, 1.5])
     out = L.Dense(1, activation="sigmoid")(tv(inp))
     return lib.Model(inp, out)
 
@@ -259,6 +263,7 @@ def _save_models(out, tf, tfk, k3):
         ("text.tf.keras", tfk, lambda: _text_model(tfk, adapt=True)),
         ("text.k3.keras", k3, lambda: _text_model(k3, adapt=True)),
         ("text_tfidf.k3.keras", k3, lambda: _tfidf_model(k3)),  # idf weights in the weights file
+        ("text_tfidf.tf.h5", tfk, lambda: _tfidf_model(tfk, adapt=False)),
     ]
     for fname, lib, make in plans:
         fresh_session(lib, seed=7)

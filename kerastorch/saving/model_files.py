@@ -43,6 +43,7 @@ from ..engine.serialization import serialize
 from . import plan
 from .atomic import atomic_write, resolve_target
 from .keras.names import keras3_snake
+from .keras import assets
 from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
@@ -163,11 +164,17 @@ def _load_keras_archive(path: str, custom_objects: dict[str, Any] | None, limits
     # Streamed into a private temporary file within that bound, never held whole: a multi-GB model
     # costs disk, not memory; a member inflating past what the model needs is refused while streaming.
     spilled, _ = read_zip(path, {_WEIGHTS: weights_member_bound(model, limits)}, limits, spill=(_WEIGHTS,))
+    # The vocabularies of lookup layers (assets/<object path>/vocabulary.txt), each bounded before it is read.
+    wanted_assets = {n: assets.MAX_ASSET_BYTES for n in assets.asset_names(model) if n in names}
+    vocabularies = read_zip(path, wanted_assets, limits)[0] if wanted_assets else {}
     h5py = _import_h5py()
     with spilled[_WEIGHTS] as weights, h5py.File(weights, "r") as f:
         check_h5(h5py, f, limits)
         entries, ordered = _read_h5(h5py, f, config, lazy=True)
-        load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path), fresh=True)
+        # a lookup layer's idf_weights are not a weight of kerastorch's layer: they come with its vocabulary
+        entries = assets.without_vocabulary_layers(model, entries)
+        load_keras_entries(model, entries, ordered, repr(path), fresh=True)
+        assets.load_vocabularies(model, vocabularies, lambda obj: assets.read_idf(f, obj))
     return model
 
 
@@ -188,7 +195,8 @@ def _load_h5(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimit
         # Lazily: every dataset's declared shape is compared with its weight before one is read, then
         # each is read and copied in turn (the load needs one weight beyond the finished model).
         entries, ordered = _read_h5(h5py, f, None, lazy=True)
-        load_keras_entries(model, [e for e in entries if e.arrays], ordered, repr(path), fresh=True)
+        # tf.keras keeps a tf_idf lookup's idf weights as a variable too; the config's idf_weights are the same
+        load_keras_entries(model, assets.without_vocabulary_layers(model, entries), ordered, repr(path), fresh=True)
     return model
 
 
@@ -394,6 +402,7 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
         write_keras3_model(f, model, set())
+        assets.write_vocabulary_vars(f, model)
         f.create_group("vars").attrs["name"] = config["config"].get("name", keras3_snake(config["class_name"]))
     metadata = {
         "keras_version": _KERAS3_VERSION,
@@ -405,6 +414,8 @@ def save_model(model: torch.nn.Module, filepath: str | os.PathLike, overwrite: b
         zf.writestr(_METADATA, json.dumps(metadata))
         zf.writestr(_CONFIG, json.dumps(config))
         zf.writestr(_WEIGHTS, weights.getvalue())
+        for name, text in assets.vocabulary_members(model).items():  # Keras 3's save_assets
+            zf.writestr(name, text)
     with atomic_write(path) as out:
         out.write(archive.getvalue())
 

@@ -123,3 +123,10 @@ def write_vocabulary_vars(f: Any, model: torch.nn.Module) -> None:
             vars_group.attrs.setdefault("name", getattr(layer, "name", group.rsplit("/", 1)[-1]))
     for dataset, value in idf_arrays(model).items():
         f.create_dataset(dataset, data=value)
+
+
+def without_vocabulary_layers(model: torch.nn.Module, entries: list[Any]) -> list[Any]:
+    """The weight entries of a file that hold arrays, less those of the model's vocabulary layers (their idf
+    weights come with the vocabulary: :func:`load_vocabularies`, or the config's ``idf_weights``)."""
+    names = {layer.name for _, layer in vocabulary_layers(model)}
+    return [e for e in entries if e.arrays and not is_vocabulary_class(e.class_name) and e.name not in names]
