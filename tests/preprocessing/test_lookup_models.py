@@ -124,3 +124,12 @@ def test_sequential_takes_strings():
     expected = seq.layers[2](seq.layers[1](ids))
     assert_close(seq(["a b", "d"]), expected, msg="list of str")
     assert_close(seq(np.array([["a b"], ["d"]])), expected, msg="NumPy string array")
+
+
+def test_untrusted_config_sizes_are_bounded():
+    for bad in (dict(max_tokens=10**12), dict(num_oov_indices=10**9), dict(max_tokens=2.5)):
+        with pytest.raises(ValueError, match="StringLookup layer"):
+            kt.layers.StringLookup.from_config({"name": "s", **bad})
+    with pytest.raises(ValueError, match="vocabulary size cannot be changed"):  # a config whose size lies
+        kt.layers.StringLookup.from_config({"name": "s", "output_mode": "multi_hot", "vocabulary": ["a", "b"],
+                                            "vocabulary_size": 10**9})

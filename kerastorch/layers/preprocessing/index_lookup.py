@@ -34,6 +34,8 @@ _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 #: A vocabulary file larger than this is refused before it is read (a file is untrusted input).
 MAX_VOCABULARY_FILE_BYTES = 256 * 1024 * 1024
 _INT64_MAX = torch.iinfo(torch.int64).max
+_MAX_SIZE = 2**31 - 1  # kerastorch's bound on every size a config may ask for
+_MAX_OOV = 2**20
 
 
 def _listify(value: Any) -> Any:
@@ -85,6 +87,12 @@ class IndexLookup(Layer):
             output_mode = "multi_hot"
         if output_mode == "tf-idf":
             output_mode = "tf_idf"
+        if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)
+                                       or max_tokens > _MAX_SIZE):
+            self._fail(f"`max_tokens` must be None or an integer of at most {_MAX_SIZE}. Received: max_tokens={max_tokens!r}")
+        if isinstance(num_oov_indices, int) and num_oov_indices > _MAX_OOV:
+            self._fail(f"`num_oov_indices` must be at most {_MAX_OOV} (kerastorch's bound: each OOV index is a "
+                       f"vocabulary slot). Received: num_oov_indices={num_oov_indices}")
         if max_tokens is not None and max_tokens <= 1:
             self._fail(f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}")
         if pad_to_max_tokens and max_tokens is None:

@@ -106,9 +106,9 @@ class IntegerLookup(IndexLookup):
         order = torch.argsort(tokens)
         self._keys = tokens[order].contiguous()
         self._values = (order + self._token_start_index()).to(torch.int64)
-        vocab = self.get_vocabulary()
-        fill = [0 if t is None else t for t in vocab]
-        self._inverse_table = torch.tensor(fill, dtype=torch.int64, device=device)
+        if self.invert:
+            fill = [0 if t is None else t for t in self.get_vocabulary()]
+            self._inverse_table = torch.tensor(fill, dtype=torch.int64, device=device)
         self._dense = None
         if self._tokens:
             # a dense table over [lo - 1, hi + 1] (the mask token's place included): entry = the index, the mask

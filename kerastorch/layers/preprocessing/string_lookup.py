@@ -114,7 +114,8 @@ class StringLookup(StringLayerMixin, IndexLookup):
         if self.mask_token is not None:
             table[self.mask_token] = self._mask_value()
         self._table = table
-        self._inverse = np.array(self.get_vocabulary(), dtype=object)
+        if self.invert:
+            self._inverse = np.array(self.get_vocabulary(), dtype=object)
 
     # ----- call -----
     def _lookup(self, strings: np.ndarray) -> torch.Tensor:
