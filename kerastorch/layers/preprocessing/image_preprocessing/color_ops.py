@@ -35,39 +35,45 @@ def check_channels(layer: Any, images: torch.Tensor, allowed: Sequence[int] = (3
         )
 
 
+def _per_channel(values: Sequence[float], like: torch.Tensor, data_format: str) -> torch.Tensor:
+    """Three per-channel constants shaped to broadcast along the channel axis of a batched image tensor."""
+    shape = [1, 1, 1, 1]
+    shape[channel_axis(data_format)] = 3
+    return torch.tensor(values, dtype=like.dtype, device=like.device).reshape(shape)
+
+
 def rgb_to_grayscale(images: torch.Tensor, data_format: str) -> torch.Tensor:
     """Keras's ``ops.image.rgb_to_grayscale``: the luma, with a channel axis of size one."""
     axis = channel_axis(data_format)
     if images.shape[axis] == 1:
         return images
-    r, g, b = images.unbind(axis)
-    return (r * GRAY_WEIGHTS[0] + g * GRAY_WEIGHTS[1] + b * GRAY_WEIGHTS[2]).unsqueeze(axis)
+    return (images * _per_channel(GRAY_WEIGHTS, images, data_format)).sum(axis, keepdim=True)
 
 
-def rgb_to_hsv(images: torch.Tensor, data_format: str) -> torch.Tensor:
-    """TensorFlow's ``rgb_to_hsv`` (any value scale: ``v`` is the max, ``s`` and ``h`` scale-free)."""
+def rgb_to_hsv_parts(images: torch.Tensor, data_format: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """TensorFlow's ``rgb_to_hsv`` as ``(h, s, v)``, each with a channel axis of size one (any value scale: ``v`` is
+    the max, ``s`` and ``h`` scale-free)."""
     axis = channel_axis(data_format)
-    r, g, b = images.unbind(axis)
-    v = torch.maximum(torch.maximum(r, g), b)
-    spread = v - torch.minimum(torch.minimum(r, g), b)
+    r, g, b = images.split(1, dim=axis)
+    v = images.amax(axis, keepdim=True)
+    spread = v - images.amin(axis, keepdim=True)
     s = torch.where(v > 0, spread / torch.where(v > 0, v, torch.ones_like(v)), torch.zeros_like(v))
     norm = (1.0 / torch.where(spread > 0, spread, torch.ones_like(spread))) * (1.0 / 6.0)
     h = torch.where(r == v, norm * (g - b), torch.where(g == v, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0))
     h = torch.where(spread > 0, h, torch.zeros_like(h))
     h = torch.where(h < 0, h + 1.0, h)
-    return torch.stack([h, s, v], dim=axis)
+    return h, s, v
 
 
-def hsv_to_rgb(images: torch.Tensor, data_format: str) -> torch.Tensor:
-    """TensorFlow's ``hsv_to_rgb``."""
-    axis = channel_axis(data_format)
-    h, s, v = images.unbind(axis)
-    dh = h * 6.0
-    dr = ((dh - 3.0).abs() - 1.0).clamp(0.0, 1.0)
-    dg = (2.0 - (dh - 2.0).abs()).clamp(0.0, 1.0)
-    db = (2.0 - (dh - 4.0).abs()).clamp(0.0, 1.0)
-    one_s = 1.0 - s
-    return torch.stack([(one_s + s * dr) * v, (one_s + s * dg) * v, (one_s + s * db) * v], dim=axis)
+def hsv_parts_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor, data_format: str) -> torch.Tensor:
+    """TensorFlow's ``hsv_to_rgb`` of ``(h, s, v)`` (channel axes of size one): ``(1 - s + s * d) * v`` with
+    ``d = clip(a * |6h - k| + c, 0, 1)``, ``(a, k, c)`` = ``(1, 3, -1)``, ``(-1, 2, 2)``, ``(-1, 4, 2)`` for r, g, b
+    (TensorFlow's ``|6h - 3| - 1``, ``2 - |6h - 2|``, ``2 - |6h - 4|``), all three channels in one pass."""
+    a = _per_channel((1.0, -1.0, -1.0), h, data_format)
+    k = _per_channel((3.0, 2.0, 4.0), h, data_format)
+    c = _per_channel((-1.0, 2.0, 2.0), h, data_format)
+    d = (a * (h * 6.0 - k).abs() + c).clamp(0.0, 1.0)
+    return (1.0 - s + s * d) * v
 
 
 def depthwise_same(images: torch.Tensor, kernel: torch.Tensor, data_format: str) -> torch.Tensor:

@@ -42,26 +42,26 @@ class Equalization(PassThroughAnnotations, BaseImagePreprocessingLayer):
         bins = self.bins
         axis = channel_axis(self.data_format)
         channels = images.shape[axis]
-        # (C, N): each channel's values over the whole batch (Keras histograms images[..., i] of the batch)
-        per_channel = images.movedim(axis, 0).reshape(channels, -1)
-        scaled = _scale(per_channel, self.value_range, (0, 255))
-        values = scaled.float()
-        hist_index = (values * (bins - 1) / 255.0).to(torch.int32).clamp(0, bins - 1).long()
-        offsets = torch.arange(channels, device=images.device).unsqueeze(1) * bins
-        flat = (hist_index + offsets).reshape(-1)
+        # each channel's histogram over the whole batch (Keras histograms images[..., i] of the batch), all channels
+        # in one scatter_add: bin index + channel * bins, in the images' own layout
+        shape = [1, 1, 1, 1]
+        shape[axis] = channels
+        offsets = (torch.arange(channels, device=images.device) * bins).reshape(shape)
+        scaled = _scale(images, self.value_range, (0, 255))
+        hist_index = (scaled.float() * (bins - 1) / 255.0).to(torch.int32).clamp(0, bins - 1) + offsets
+        flat = hist_index.reshape(-1)
         hist = torch.zeros(channels * bins, dtype=torch.int64, device=images.device)
         hist = hist.scatter_add(0, flat, torch.ones_like(flat)).reshape(channels, bins)
-        occupied = (hist > 0).sum(1, keepdim=True)
+        occupied = (hist > 0).sum(1)
         cdf = hist.cumsum(1)
         cdf_min = torch.where(cdf > 0, cdf, cdf[:, -1:]).amin(1, keepdim=True)
         denominator = cdf[:, -1:] - cdf_min
         denominator = torch.where(denominator == 0, torch.ones_like(denominator), denominator)
         table = torch.round(((cdf - cdf_min) * 255).float() / denominator.float()).clamp(0, 255)
-        lookup_index = ((scaled / 255.0) * (bins - 1)).clamp(0, bins - 1).to(torch.int32).long()
-        equalized = table.gather(1, lookup_index).to(images.dtype)
-        equalized = torch.where(occupied <= 1, scaled, equalized)
-        out = _scale(equalized, (0, 255), self.value_range)
-        return out.reshape(images.movedim(axis, 0).shape).movedim(0, axis)
+        lookup_index = ((scaled / 255.0) * (bins - 1)).clamp(0, bins - 1).to(torch.int32) + offsets
+        equalized = table.reshape(-1)[lookup_index].to(images.dtype)
+        equalized = torch.where((occupied <= 1).reshape(shape), scaled, equalized)
+        return _scale(equalized, (0, 255), self.value_range)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "bins": self.bins, "value_range": self.value_range}

@@ -9,7 +9,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base import BaseImagePreprocessingLayer
-from .color_ops import PassThroughAnnotations, channel_axis, check_channels, hsv_to_rgb, rgb_to_hsv
+from .color_ops import PassThroughAnnotations, check_channels, hsv_parts_to_rgb, rgb_to_hsv_parts
 
 
 @LAYERS.register()
@@ -32,12 +32,11 @@ class RandomHue(PassThroughAnnotations, BaseImagePreprocessingLayer):
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         check_channels(self, images)
         images = self._transform_value_range(images, self.value_range, (0, 1))
-        hsv = rgb_to_hsv(images, self.data_format)
-        h, s, v = hsv.unbind(channel_axis(self.data_format))
-        h = h + transformation["factor"].to(images.dtype).view(-1, 1, 1)
+        h, s, v = rgb_to_hsv_parts(images, self.data_format)
+        h = h + transformation["factor"].to(images.dtype).view(-1, 1, 1, 1)
         h = torch.where(h > 1.0, h - 1.0, h)
         h = torch.where(h < 0.0, h + 1.0, h)
-        images = hsv_to_rgb(torch.stack([h, s, v], dim=channel_axis(self.data_format)), self.data_format)
+        images = hsv_parts_to_rgb(h, s, v, self.data_format)
         return self._transform_value_range(images.clamp(0.0, 1.0), (0, 1), self.value_range)
 
     def get_config(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base import BaseImagePreprocessingLayer
-from .color_ops import PassThroughAnnotations, channel_axis, check_channels, hsv_to_rgb, rgb_to_hsv
+from .color_ops import PassThroughAnnotations, check_channels, hsv_parts_to_rgb, rgb_to_hsv_parts
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -32,10 +32,9 @@ class RandomSaturation(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         check_channels(self, images)
-        axis = channel_axis(self.data_format)
-        h, s, v = rgb_to_hsv(images, self.data_format).unbind(axis)
-        s = (s * transformation["factor"].to(images.dtype).view(-1, 1, 1)).clamp(self.value_range[0], self.value_range[1])
-        return hsv_to_rgb(torch.stack([h, s, v], dim=axis), self.data_format)
+        h, s, v = rgb_to_hsv_parts(images, self.data_format)
+        s = (s * transformation["factor"].to(images.dtype).view(-1, 1, 1, 1)).clamp(self.value_range[0], self.value_range[1])
+        return hsv_parts_to_rgb(h, s, v, self.data_format)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self._factor_range_seed_config()}
