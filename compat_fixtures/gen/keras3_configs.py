@@ -79,6 +79,7 @@ ARGS.update({  # classes outside CLASSES that need arguments (recorded for layer
     "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1}, "RandomZoom": {"height_factor": 0.1},
     "MaxNumBoundingBoxes": {"max_number": 2},
     "RandomPosterization": {"factor": 4},
+    "Pipeline": {"layers": []},
 })
 WRAPPED = {"RNN": ("cell", "LSTMCell", {"units": 2}), "TimeDistributed": ("layer", "Dense", {"units": 2}), "Bidirectional": ("layer", "LSTM", {"units": 2}),
            "StackedRNNCells": ("cells", "SimpleRNNCell", {"units": 2})}
