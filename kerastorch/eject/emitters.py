@@ -869,3 +869,35 @@ def dot_attention(layer: Any, call: Call) -> Emitted:
     dropout = f"dropout_p={fmt(float(layer.dropout))} if {_training(call)} else 0.0, " if layer.dropout else ""
     forward = f"F.scaled_dot_product_attention({q}, {k}, {v}, {dropout}{'is_causal=True, ' if causal else ''}{scale})"
     return Emitted(forward, weights=weights, init=init)
+
+
+@EMITTERS.register("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+def conv_transpose(layer: Any, call: Call) -> Emitted:
+    """nn.ConvTranspose with TF's output placement (``conv_utils.transpose_padding``: torch's padding and
+    output_padding, and an end crop where TF keeps less than torch's result), for the known input size."""
+    r = layer.rank
+    sizes = spatial_dims(call, layer)
+    if any(n is None for n in sizes):
+        raise call.fail("a transposed convolution's placement depends on the input size, which the model leaves open")
+    dilation = tuple(getattr(layer, "dilation_rate", (1,) * r))
+    out = layer._output_spatial(sizes)
+    splits = [conv_utils.transpose_padding(n, o, k, layer.padding, s, d)
+              for n, o, k, s, d in zip(sizes, out, layer.kernel_size, layer.strides, dilation)]
+    if all(k == 1 for k in layer.kernel_size) and any(op for _, op, _ in splits):
+        raise call.fail("a 1x1 kernel with output_padding (torch's CPU backward of it is broken) has no ejected form")
+    kernel = keras_weight(layer, "kernel")  # (*k, filters, in)
+    weights = {".weight": kernel.permute(r + 1, r, *range(r))}
+    if layer.use_bias:
+        weights[".bias"] = keras_weight(layer, "bias")
+    padding = tuple(p for p, _, _ in splits)
+    output_padding = tuple(op for _, op, _ in splits)
+    module = ctor(f"nn.ConvTranspose{r}d", kernel.shape[r + 1], layer.filters, kernel_size=tuple(layer.kernel_size),
+                  stride=None if set(layer.strides) == {1} else tuple(layer.strides),
+                  padding=padding if any(padding) else None,
+                  output_padding=output_padding if any(output_padding) else None,
+                  dilation=None if set(dilation) == {1} else dilation, bias=None if layer.use_bias else False)
+    forward = "{m}({x})"
+    if any(c for _, _, c in splits):  # TF keeps fewer values at the end than torch's result holds
+        forward = f"{forward}[:, :, {', '.join(f':-{c}' if c else ':' for _, _, c in splits)}]"
+    layout = spatial_layout(layer)
+    return with_activation(call, Emitted(forward, module, weights, layout, layout))

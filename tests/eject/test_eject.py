@@ -56,6 +56,11 @@ RNN_REFUSED = {"r004": "sigmoid", "r019": "time_major", "r021": "dropout", "r039
 ATT = {m["id"]: m for m in load_json("attention/attention.json")["models"]}
 ATT_T = load_tensors("attention/attention.safetensors")
 ATT_CASES = [("mini_vit", "tf"), ("mini_vit", "k3"), ("decoder", "tf"), ("decoder", "k3"), ("gqa_lm", "k3")]
+#: the convolution family of compat_fixtures/keras_files (transposed, depthwise, separable convolutions, up-sampling,
+#: padding, cropping; ranks 1-3, channels_first too): kerastorch Sequentials with tf.keras's weight files, and the
+#: Keras 3 full-model .h5 of one of them
+CONV_FAMILY = json.loads((FIXTURES / "keras_files" / "conv_family_files.json").read_text())
+CONV_T = load_file(str(FIXTURES / "keras_files" / CONV_FAMILY["tensors"]))
 #: a training step compared with kerastorch's (no dropout in these: deterministic in train mode)
 GRAD_CASES = {"cnn_nchw.tf.h5", "cnn_nchw.k3.keras", "unet.tf.h5", "nested.k3.keras", "two_io_dict.tf.h5",
               "conv3d.k3.keras"}
@@ -179,6 +184,19 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         n = RNN_BY_ID[cid][tag]["n_outputs"]
         cases[f"{cid}.{tag}"] = _record(f"{cid}.{tag}", model, xs, [RNN_T[f"{cid}.{tag}.out.{k}"] for k in range(n)],
                                         1e-5, out, {})
+    for name, spec in sorted(CONV_FAMILY["models"].items()):
+        from kerastorch import layers, load_keras_weights
+        from kerastorch.models import Sequential
+
+        model = Sequential([layers.InputLayer(tuple(spec["input_shape"])),
+                            *[getattr(layers, c)(**a) for c, a in spec["layers"]]], name=name)
+        load_keras_weights(model, str(FIXTURES / "keras_files" / spec["files"]["tf_weights"]))
+        eject(model, root / name)
+        cases[name] = _record(name, model, [CONV_T[f"{name}.input"]], [CONV_T[f"{name}.output"]], 1e-5, root / name, {})
+    full = "b_depthwise_separable2d_nhwc.k3_full.h5"
+    eject_file(str(FIXTURES / "keras_files" / full), root / "k3_full")
+    cases[full] = _record(full, load_model(str(FIXTURES / "keras_files" / full)), [CONV_T["b_depthwise_separable2d_nhwc.input"]],
+                          [CONV_T["b_depthwise_separable2d_nhwc.output"]], 1e-5, root / "k3_full", {})
     for mid, tag in ATT_CASES:
         path = str(FIXTURES / "attention" / ATT[mid]["files"][tag])
         out = root / f"{mid}_{tag}"
@@ -207,7 +225,8 @@ def test_every_fixture_model_is_ejected():
 
 
 @pytest.mark.parametrize("name", FILES + APP_CASES + [f"{c}.tf" for c in RNN_CASES] + [f"{c}.k3" for c in RNN_K3]
-                         + [f"{m}.{t}" for m, t in ATT_CASES] + ["dot_attention"])
+                         + [f"{m}.{t}" for m, t in ATT_CASES] + ["dot_attention"] + sorted(CONV_FAMILY["models"])
+                         + ["b_depthwise_separable2d_nhwc.k3_full.h5"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
     res = case["result"]
