@@ -5,7 +5,6 @@ configs, and Keras's error for each bad argument, vocabulary or input. A Keras 3
 config (so Keras 3's dtypes apply), a tf.keras case from its arguments."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 
@@ -23,16 +22,6 @@ with open(os.path.join(HERE, "errors.json")) as f:
     ERRORS = json.load(f)
 
 _DTYPES = {"int64": torch.int64, "float32": torch.float32}
-
-
-# TF's string hashes (several OOV buckets, oov_method="farmhash") come from layers/preprocessing/fingerprint.py,
-# written with the Hashing layer; until it is in the tree those cases cannot run.
-_HAS_FINGERPRINT = importlib.util.find_spec("kerastorch.layers.preprocessing.fingerprint") is not None
-
-
-def _needs_hash(case):
-    kw = case["kwargs"]
-    return (kw.get("num_oov_indices", 1) > 1 and case["layer"] == "StringLookup") or kw.get("oov_method") == "farmhash"
 
 
 def _build(case):
@@ -70,8 +59,6 @@ def case_is_int_input(layer, x):
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['id']}-{c['layer']}" for c in CASES])
 def test_lookup_parity(case):
-    if _needs_hash(case) and not _HAS_FINGERPRINT:
-        pytest.skip("TF's FarmHash64 (layers/preprocessing/fingerprint.py) is not in this tree")
     layer = _build(case)
     assert layer.get_vocabulary() == case["vocabulary"]
     if "idf_weights" in case:
