@@ -55,8 +55,9 @@ def rgb_to_hsv_parts(images: torch.Tensor, data_format: str) -> tuple[torch.Tens
     the max, ``s`` and ``h`` scale-free)."""
     axis = channel_axis(data_format)
     r, g, b = images.split(1, dim=axis)
-    v = images.amax(axis, keepdim=True)
-    spread = v - images.amin(axis, keepdim=True)
+    # maximum/minimum chains rather than amax/amin, whose backward casts its tie mask (a copy of the image)
+    v = torch.maximum(torch.maximum(r, g), b)
+    spread = v - torch.minimum(torch.minimum(r, g), b)
     s = torch.where(v > 0, spread / torch.where(v > 0, v, torch.ones_like(v)), torch.zeros_like(v))
     norm = (1.0 / torch.where(spread > 0, spread, torch.ones_like(spread))) * (1.0 / 6.0)
     h = torch.where(r == v, norm * (g - b), torch.where(g == v, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0))
