@@ -59,3 +59,14 @@ def test_text_vectorization_adapt_sources():
         layer.adapt(source)
         assert layer.get_vocabulary() == case["vocabulary"], type(source).__name__
         torch.testing.assert_close(layer.idf_weights, torch.tensor(case["idf_weights"]))
+
+
+def test_text_vectorization_callables_and_scalars():
+    """A Python ``standardize``/``split`` (user code only) gets a NumPy array of ``str``; a scalar string is one row."""
+    layer = kt.layers.TextVectorization(standardize=lambda a: np.char.upper(a.astype(str)),
+                                        split=lambda a: [s.split("-") for s in a], vocabulary=["A", "B"])
+    assert layer(["a-b-c", "b"]).tolist() == [[2, 3, 1], [3, 0, 0]]
+    assert layer("b-a").tolist() == [3, 2]
+    import pytest
+    with pytest.raises(ValueError, match="callable"):
+        layer.get_config()

@@ -221,8 +221,6 @@ class TextVectorization(StringLayerMixin, Layer):
         if self._split is None:
             arr = np.asarray(rows, dtype=object).reshape(shape)
             rows = [arr.reshape(-1).tolist()] if arr.ndim <= 1 else arr.reshape(arr.shape[0], -1).tolist()
-        elif len(shape) == 0:
-            rows = [rows]  # type: ignore[list-item]
         lookup = self._lookup_layer
         if lookup._has_input_vocabulary:
             lookup.update_state(rows)  # raises Keras's message
@@ -253,8 +251,6 @@ class TextVectorization(StringLayerMixin, Layer):
                 if ids.shape[-1] < length:
                     ids = torch.nn.functional.pad(ids, (0, length - ids.shape[-1]))
             return ids
-        if len(shape) == 0:
-            rows = [rows]  # type: ignore[list-item]
         lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
         width = int(lengths.max()) if len(lengths) else 0
         if self._output_mode == "int" and self._output_sequence_length is not None:
