@@ -11,95 +11,23 @@ TF registers no gradient for 'area' (nor for float64 scale-and-translate); keras
 """
 from __future__ import annotations
 
-import math
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from ..utils import conv_utils
+from ..utils.tf_resize import resize_matrix
 from .base_spatial import SpatialLayer
 
 
-def _keys_cubic(x: torch.Tensor) -> torch.Tensor:
-    """Keys cubic convolution kernel, a = -0.5 (TF's ResizeBicubic table, half-pixel centres)."""
-    a = -0.5
-    near = ((a + 2) * x - (a + 3)) * x * x + 1
-    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return torch.where(x < 1, near, torch.where(x < 2, far, torch.zeros_like(x)))
-
-
-def _lanczos(radius: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    def kernel(x: torch.Tensor) -> torch.Tensor:
-        safe = torch.where(x > 1e-3, x, torch.ones_like(x))
-        value = radius * torch.sin(math.pi * safe) * torch.sin(math.pi * safe / radius) / (math.pi * math.pi * safe * safe)
-        return torch.where(x > radius, torch.zeros_like(x), torch.where(x <= 1e-3, torch.ones_like(x), value))
-
-    return kernel
-
-
-def _gaussian(x: torch.Tensor) -> torch.Tensor:
-    sigma = 1.5 / 3.0
-    return torch.where(x < 1.5, torch.exp(-x * x / (2 * sigma * sigma)), torch.zeros_like(x))
-
-
-def _mitchell_cubic(x: torch.Tensor) -> torch.Tensor:
-    far = (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
-    near = (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
-    return torch.where(x >= 2, torch.zeros_like(x), torch.where(x >= 1, far, near))
-
-
-# name -> TF's scale_and_translate sampling kernel (tensorflow/core/kernels/image/sampling_kernels.h); each
-# is 0 beyond its radius.
-_KERNELS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "lanczos3": _lanczos(3),
-    "lanczos5": _lanczos(5),
-    "gaussian": _gaussian,
-    "mitchellcubic": _mitchell_cubic,
-}
 INTERPOLATIONS = ("area", "bicubic", "bilinear", "gaussian", "lanczos3", "lanczos5", "mitchellcubic", "nearest")
-_TINY = 1000 * torch.finfo(torch.float32).tiny
-_TABLE_SIZE = 1024  # resolution of ResizeBicubic's coefficient table
-
-
-def _normalize(weights: torch.Tensor) -> torch.Tensor:
-    """TF's renormalization of the taps kept: rows sum to 1 (unless their sum is ~0)."""
-    total = weights.sum(dim=1, keepdim=True)
-    return torch.where(total.abs() >= _TINY, weights / total, weights)
-
-
-def _bicubic_matrix(length: int, factor: int, device: Any = None) -> torch.Tensor:
-    """TF's ``ResizeBicubic(half_pixel_centers=True)`` for one dim, as an ``(out, in)`` float64 matrix.
-
-    The sample position ``(x + 0.5) * scale - 0.5`` is computed in float32 (``scale = in / out``) and its
-    fractional part rounded to 1/1024 (TF's coefficient table, Keys a = -0.5, stored as float32); the four
-    taps ``floor - 1 .. floor + 2`` outside the input are dropped and the rest renormalized.
-    """
-    out = length * factor
-    scale = torch.tensor(float(length), dtype=torch.float32) / float(out)
-    position = (torch.arange(out, dtype=torch.float32, device=device) + 0.5) * scale - 0.5
-    floor = torch.floor(position)
-    t = torch.round((position - floor) * _TABLE_SIZE).double() / _TABLE_SIZE  # lrintf: half to even
-    distance = torch.stack([1 + t, t, 1 - t, 2 - t], dim=1)
-    index = floor.long()[:, None] + torch.arange(-1, 3, device=device)
-    inside = (index >= 0) & (index < length)
-    weights = _normalize(_keys_cubic(distance).float().double() * inside)
-    matrix = torch.zeros(out, length, dtype=torch.float64, device=device)
-    return matrix.scatter_add_(1, index.clamp(0, length - 1), weights)
 
 
 def resampling_matrix(length: int, factor: int, method: str, device: Any = None) -> torch.Tensor:
-    """TF's resize of one dim by ``factor`` with ``method`` (not nearest/area/bilinear): an ``(out, in)`` float64 matrix.
-
-    'bicubic' is ``ResizeBicubic`` (see ``_bicubic_matrix``); the others are ``scale_and_translate`` (no
-    antialias): output ``x`` samples at ``(x + 0.5) / factor``, taps outside the input are dropped and the
-    rest renormalized to sum 1. Pure torch, so ``torch.compile`` traces it.
-    """
-    if method == "bicubic":
-        return _bicubic_matrix(length, factor, device)
-    sample = (torch.arange(length * factor, dtype=torch.float64, device=device) + 0.5) / factor
-    taps = torch.arange(length, dtype=torch.float64, device=device) + 0.5
-    return _normalize(_KERNELS[method]((taps[None, :] - sample[:, None]).abs()))
+    """TF's resize of one dim by ``factor`` with ``method`` (not nearest/area/bilinear): an ``(out, in)`` float64
+    matrix (``utils.tf_resize``, shared with ``Resizing``)."""
+    return resize_matrix(length, length * factor, method, False, device)
 
 
 def _size_1d(value: Any) -> int:
