@@ -211,6 +211,44 @@ def box_formats(out_dir):
     return len(records)
 
 
+BOX_CASES = [
+    ("RandomTranslation", {"height_factor": (0.2, 0.2), "width_factor": (-0.3, -0.3)}, "xyxy"),
+    ("RandomTranslation", {"height_factor": (-0.5, -0.5), "width_factor": (0.1, 0.1)}, "rel_xyxy"),
+    ("RandomZoom", {"height_factor": (0.3, 0.3), "width_factor": (-0.2, -0.2)}, "xyxy"),
+    ("RandomZoom", {"height_factor": (-0.4, -0.4)}, "center_xywh"),
+    ("RandomRotation", {"factor": (0.1, 0.1)}, "xyxy"),
+    ("RandomRotation", {"factor": (-0.25, -0.25)}, "xyxy"),
+    ("RandomFlip", {"mode": "horizontal", "seed": 3}, "xyxy"),
+]
+
+
+def box_layers(out_dir):
+    """Keras 3's geometric layers on ``{"images", "bounding_boxes"}`` dicts in training with a fixed factor
+    (``geometric_box_layers.json``): the boxes and labels they return (RandomFlip: its own flips, recorded with the
+    images so the test can read which images were flipped)."""
+    import tensorflow as tf
+
+    keras = import_keras3()
+    rng = np.random.default_rng(2024)
+    images = (rng.random((2, 6, 7, 3)) * 255).astype("float32")
+    boxes = np.array([[[1.0, 0.5, 4.0, 3.0], [5.0, 4.0, 7.0, 6.0]], [[0.0, 0.0, 7.0, 6.0], [2.5, 1.0, 3.5, 5.5]]], "float32")
+    labels = np.array([[1, 2], [3, 4]], "int32")
+    records = []
+    for cls, args, fmt in BOX_CASES:
+        fresh_session(keras, seed=7)
+        layer = getattr(keras.layers, cls)(bounding_box_format=fmt, **args)
+        given = np.asarray(keras.utils.bounding_boxes.convert_format(boxes, source="xyxy", target=fmt, height=6, width=7))
+        out = layer({"images": tf.constant(images), "bounding_boxes": {"boxes": tf.constant(given), "labels": tf.constant(labels)}},
+                    training=True)
+        records.append({"class_name": cls, "args": args, "format": fmt, "config": layer.get_config(), "boxes": given.tolist(),
+                        "labels": labels.tolist(), "out_images": np.asarray(out["images"]).tolist(),
+                        "out_boxes": np.asarray(out["bounding_boxes"]["boxes"]).tolist(),
+                        "out_labels": np.asarray(out["bounding_boxes"]["labels"]).tolist()})
+    write_json(os.path.join(out_dir, SUBDIR, "geometric_box_layers.json"),
+               {"versions": versions("keras"), "images": images.tolist(), "cases": records})
+    return len(records)
+
+
 def elastic_ops(out_dir):
     """The two deterministic halves of RandomElasticTransform (``geometric_ops.safetensors``): Keras 3's
     ``keras.ops.image.map_coordinates`` on a 6x7 image for each fill mode and order (``map/<mode>/<order>``, at
@@ -239,5 +277,5 @@ def elastic_ops(out_dir):
 
 def main(out_dir):
     return {"image_geometric": layer_cases(out_dir), "image_geometric_boxes": box_formats(out_dir),
-            "image_geometric_ops": elastic_ops(out_dir),
+            "image_geometric_ops": elastic_ops(out_dir), "image_geometric_box_layers": box_layers(out_dir),
             "image_geometric_classifier": classifier(out_dir)}

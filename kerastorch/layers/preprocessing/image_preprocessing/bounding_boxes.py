@@ -5,6 +5,8 @@ Formats (case-insensitive): ``xyxy`` ``[left, top, right, bottom]``, ``yxyx``, `
 ``width`` / ``height``)."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw")
@@ -69,3 +71,22 @@ def clip_to_image_size(boxes: torch.Tensor, height: int, width: int, fmt: str = 
     x1, y1, x2, y2 = xyxy.unbind(-1)
     clipped = torch.stack([x1.clamp(0, width), y1.clamp(0, height), x2.clamp(0, width), y2.clamp(0, height)], dim=-1)
     return convert_format(clipped, "xyxy", fmt, height, width)
+
+
+def clip_with_labels(bounding_boxes: dict, height: Any, width: Any, relative: bool = False) -> dict:
+    """Keras 3's ``clip_to_image_size`` of an ``xyxy`` (or ``rel_xyxy``: ``relative``) ``{"boxes", "labels"}`` dict:
+    coordinates clipped to the image, the label of a box left with no area set to -1. ``height``/``width`` are
+    numbers or tensors broadcasting against the boxes' leading axes (ignored when ``relative``)."""
+    x1, y1, x2, y2 = bounding_boxes["boxes"].unbind(-1)
+    like = dict(dtype=x1.dtype, device=x1.device)
+    high_x = torch.as_tensor(1.0 if relative else width, **like)
+    high_y = torch.as_tensor(1.0 if relative else height, **like)
+    x1, x2 = x1.clamp(min=0.0).minimum(high_x), x2.clamp(min=0.0).minimum(high_x)
+    y1, y2 = y1.clamp(min=0.0).minimum(high_y), y2.clamp(min=0.0).minimum(high_y)
+    boxes = torch.stack([x1, y1, x2, y2], dim=-1)
+    out = {**bounding_boxes, "boxes": boxes}
+    if "labels" in bounding_boxes:
+        labels = bounding_boxes["labels"]
+        area = (x2 - x1) * (y2 - y1)
+        out["labels"] = torch.where(area > 0, labels, torch.full_like(labels, -1))
+    return out

@@ -8,6 +8,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base_affine import BaseAffineLayer
+from .bounding_boxes import clip_with_labels, convert_format
 
 _MESSAGE = "The `factor` argument should be a number (or a list of two numbers) in the range [-1.0, 1.0]. "
 
@@ -42,7 +43,17 @@ class RandomTranslation(BaseAffineLayer):
         batch = images.shape[0]
         dy = self._uniform((batch,), images, self.height_lower, self.height_upper).float() * height
         dx = self._uniform((batch,), images, self.width_lower, self.width_upper).float() * width
-        return {"translations": torch.stack([dx, dy], dim=1)}
+        return {"translations": torch.stack([dx, dy], dim=1), "image_size": (height, width)}
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        """Keras 3's: the boxes shifted with the image (in ``xyxy``), clipped to it (labels of emptied boxes -1)."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_size"]
+        boxes = convert_format(bounding_boxes["boxes"], self.bounding_box_format, "xyxy", height, width)
+        shift = transformation["translations"].to(boxes).repeat(1, 2).unsqueeze(1)  # (batch, 1, [dx, dy, dx, dy])
+        out = clip_with_labels({**bounding_boxes, "boxes": boxes + shift}, height, width)
+        return {**out, "boxes": convert_format(out["boxes"], "xyxy", self.bounding_box_format, height, width)}
 
     def _matrix(self, transformation: Any, images: torch.Tensor) -> torch.Tensor:
         translations = transformation["translations"].to(device=images.device, dtype=torch.float32)

@@ -9,6 +9,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base_affine import BaseAffineLayer
+from .bounding_boxes import clip_with_labels, convert_format
 
 _MESSAGE = (
     "The `height_factor` and `width_factor` arguments should be a number (or a list of two numbers) "
@@ -49,7 +50,25 @@ class RandomZoom(BaseAffineLayer):
             zx = self._uniform((batch,), images, 1.0 + self.width_lower, 1.0 + self.width_upper).float()
         else:
             zx = zy
-        return {"height_zoom": zy.view(-1, 1), "width_zoom": zx.view(-1, 1)}
+        return {"height_zoom": zy.view(-1, 1), "width_zoom": zx.view(-1, 1), "image_size": self._image_size(images)}
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        """Keras 3's: the boxes clipped to the zoom window ``[offset, zoom * size + offset]``, read relative to it
+        (clipped, labels of emptied boxes -1), then back to the image's size."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_size"]
+        boxes = convert_format(bounding_boxes["boxes"], self.bounding_box_format, "xyxy", height, width)
+        zx = transformation["width_zoom"].to(boxes).reshape(-1, 1)
+        zy = transformation["height_zoom"].to(boxes).reshape(-1, 1)
+        w_start, h_start = (width - 1.0) / 2.0 * (1.0 - zx), (height - 1.0) / 2.0 * (1.0 - zy)
+        w_end, h_end = zx * width + w_start, zy * height + h_start
+        x1, y1, x2, y2 = boxes.unbind(-1)
+        clip = lambda v, lo, hi: torch.minimum(torch.maximum(v, lo), hi) - lo  # noqa: E731
+        rel = torch.stack([clip(x1, w_start, w_end) / (w_end - w_start), clip(y1, h_start, h_end) / (h_end - h_start),
+                           clip(x2, w_start, w_end) / (w_end - w_start), clip(y2, h_start, h_end) / (h_end - h_start)], -1)
+        out = clip_with_labels({**bounding_boxes, "boxes": rel}, None, None, relative=True)
+        return {**out, "boxes": convert_format(out["boxes"], "rel_xyxy", self.bounding_box_format, height, width)}
 
     def _matrix(self, transformation: Any, images: torch.Tensor) -> torch.Tensor:
         height, width = self._image_size(images)
