@@ -24,6 +24,13 @@ An error: ``{"lib", "class_name", "args", "error_type", "message"}`` for a const
 images (the distributions kerastorch's draws are compared with).
 
 ``color_tensors.safetensors``: the inputs, transformations and outputs named by the cases.
+
+A small classifier with a colour augmentation block: tf.keras (``RandomContrast``, ``RandomBrightness``; saved as
+``color_classifier.tf.h5`` / ``.tf.keras``) and Keras 3 (every colour and mixing layer, then the deterministic
+``AutoContrast`` / CLAHE, which apply in inference too (Equalization cannot be called symbolically in Keras 3); ``color_classifier.k3.keras``), each
+followed by ``Rescaling(1/255)`` -> ``Conv2D`` -> ``GlobalAveragePooling2D`` -> ``Dense(3, softmax)``.
+``color_classifier_tensors.safetensors``: ``input``, each file's ``<tag>.eval`` (``training=False``) and
+``<tag>.train`` (``training=True``) outputs.
 """
 from __future__ import annotations
 
@@ -219,6 +226,45 @@ def _call(lib, layer, x, mode, transformation):
     return np.asarray(layer(tf.constant(x), training=(mode == "train")))
 
 
+def classifier(out_dir):
+    """The colour-augmented classifiers, saved by tf.keras (.h5, .keras) and Keras 3 (.keras)."""
+    tf, tf_keras = import_tf()
+    keras = import_keras3()
+    path = os.path.join(out_dir, SUBDIR)
+    rng = np.random.default_rng(2024)
+    x = np.floor(rng.random((3, 12, 14, 3)) * 256).astype("float32")
+    tensors = {"input": x}
+    for lib, tag in ((tf_keras, "tf"), (keras, "k3")):
+        fresh_session(lib, seed=2024)
+        L = lib.layers
+        if tag == "tf":
+            block = [L.RandomContrast(0.2), L.RandomBrightness(0.2)]
+        else:
+            block = [L.RandomContrast(0.2), L.RandomBrightness(0.2), L.RandomColorDegeneration(0.3), L.RandomHue(0.1),
+                     L.RandomSaturation(0.3), L.RandomGrayscale(0.2), L.RandomInvert(0.2), L.RandomPosterization(6),
+                     L.RandomSharpness(0.3), L.Solarization(0.1, 0.8), L.RandomGaussianBlur(0.5, sigma=(0.3, 0.9)),
+                     L.RandomErasing(0.3), L.RandomColorJitter(brightness_factor=0.1, hue_factor=0.1), L.MixUp(),
+                     L.CutMix(), L.RandAugment(num_ops=1), L.AugMix(num_chains=2, chain_depth=1),
+                     L.AutoContrast(), L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2))]
+            # (Keras 3's Equalization cannot be called on a symbolic input: its compute_output_spec returns the input
+            # tensor itself, which Keras's graph builder then reports as a cycle)
+        augment = lib.Sequential(block, name="color_augmentation")
+        inputs = lib.Input((12, 14, 3))
+        h = augment(inputs)
+        h = L.Rescaling(1.0 / 255)(h)
+        h = L.Conv2D(4, 3, activation="relu")(h)
+        h = L.GlobalAveragePooling2D()(h)
+        outputs = L.Dense(3, activation="softmax")(h)
+        model = lib.Model(inputs, outputs)
+        tensors[f"{tag}.eval"] = np.asarray(model(tf.constant(x), training=False))
+        tensors[f"{tag}.train"] = np.asarray(model(tf.constant(x), training=True))
+        if tag == "tf":
+            model.save(os.path.join(path, "color_classifier.tf.h5"))
+        model.save(os.path.join(path, f"color_classifier.{tag}.keras"))
+    save_safetensors(tensors, os.path.join(path, "color_classifier_tensors.safetensors"))
+    return 3
+
+
 def main(out_dir):
     tf, tf_keras = import_tf()
     keras = import_keras3()
@@ -297,4 +343,4 @@ def main(out_dir):
                {"versions": versions("tensorflow", "tf_keras", "keras"), "cases": cases, "errors": errors,
                 "stats": stats})
     save_safetensors(tensors, os.path.join(out, "color_tensors.safetensors"))
-    return {"color_cases": len(cases), "color_errors": len(errors)}
+    return {"color_cases": len(cases), "color_errors": len(errors), "color_classifier": classifier(out_dir)}
