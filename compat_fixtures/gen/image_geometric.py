@@ -219,6 +219,13 @@ BOX_CASES = [
     ("RandomRotation", {"factor": (0.1, 0.1)}, "xyxy"),
     ("RandomRotation", {"factor": (-0.25, -0.25)}, "xyxy"),
     ("RandomFlip", {"mode": "horizontal", "seed": 3}, "xyxy"),
+    ("Resizing", {"height": 4, "width": 5}, "xyxy"),
+    ("Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True}, "xyxy"),
+    ("Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True}, "rel_xyxy"),
+    ("Resizing", {"height": 9, "width": 5, "crop_to_aspect_ratio": True}, "xyxy"),
+    ("CenterCrop", {"height": 4, "width": 5}, "xyxy"),
+    ("CenterCrop", {"height": 3, "width": 6}, "xywh"),
+    ("CenterCrop", {"height": 8, "width": 4}, "xyxy"),
 ]
 
 

@@ -217,9 +217,9 @@ class BaseImagePreprocessingLayer(Layer):
 
     def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Transformation, training: bool = True) -> dict:
         raise self._error(
-            "does not take `bounding_boxes`: kerastorch transforms boxes in RandomFlip, RandomTranslation, RandomZoom, "
-            "RandomRotation and MaxNumBoundingBoxes (convert their format with image_preprocessing.bounding_boxes."
-            "convert_format)."
+            "does not take `bounding_boxes`: kerastorch transforms boxes in Resizing, CenterCrop, RandomFlip, "
+            "RandomTranslation, RandomZoom, RandomRotation and MaxNumBoundingBoxes (convert their format with "
+            "image_preprocessing.bounding_boxes.convert_format)."
         )
 
     def transform_segmentation_masks(

@@ -10,7 +10,8 @@ import torch
 
 from ...._registry import LAYERS
 from .base import BaseImagePreprocessingLayer
-from .transforms import smart_resize
+from .bounding_boxes import clip_with_labels, convert_format
+from .transforms import aspect_crop_box, smart_resize
 
 
 class _TargetSize:
@@ -59,6 +60,25 @@ class CenterCrop(_TargetSize, BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels: torch.Tensor, transformation: Any = None, training: bool = True) -> torch.Tensor:
         return labels
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
+        return {"image_size": self._image_size(self._images_of(data))}
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        """Keras 3's: boxes clipped to the crop window and moved to its origin (the smart_resize fallback: to the
+        aspect-ratio window, then scaled to the target), clipped to the target (labels of emptied boxes -1)."""
+        in_h, in_w = transformation["image_size"]
+        boxes = convert_format(bounding_boxes["boxes"], self.bounding_box_format, "xyxy", in_h, in_w)
+        if in_h >= self.height and in_w >= self.width:
+            top, left, crop_h, crop_w = (in_h - self.height) // 2, (in_w - self.width) // 2, self.height, self.width
+        else:
+            top, left, crop_h, crop_w = aspect_crop_box(in_h, in_w, self.height, self.width, True)
+        low = boxes.new_tensor([left, top, left, top])
+        high = boxes.new_tensor([left + crop_w, top + crop_h, left + crop_w, top + crop_h])
+        boxes = torch.minimum(torch.maximum(boxes, low), high) - low
+        boxes = boxes * boxes.new_tensor([self.width / crop_w, self.height / crop_h] * 2)
+        out = clip_with_labels({**bounding_boxes, "boxes": boxes}, self.height, self.width)
+        return {**out, "boxes": convert_format(out["boxes"], "xyxy", self.bounding_box_format, self.height, self.width)}
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return self._sized_shape(input_shape)

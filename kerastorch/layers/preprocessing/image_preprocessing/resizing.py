@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from ...._registry import LAYERS
 from .base import BaseImagePreprocessingLayer
+from .bounding_boxes import clip_with_labels, convert_format
 from .transforms import RESIZE_INTERPOLATIONS, aspect_crop_box, aspect_pad, resize
 
 _KERAS3_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
@@ -101,6 +102,34 @@ class Resizing(BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels: torch.Tensor, transformation: Any = None, training: bool = True) -> torch.Tensor:
         return labels
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
+        return {"image_size": self._image_size(self._images_of(data))}
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        """Keras 3's: boxes scaled with the image (stretched, or as ``pad_to_aspect_ratio`` / ``crop_to_aspect_ratio``
+        place it), clipped to the target (labels of emptied boxes -1); all-zero and all -1 (padding) boxes stay 0."""
+        in_h, in_w = transformation["image_size"]
+        boxes = bounding_boxes["boxes"]
+        padding = ((boxes == -1).all(-1) | (boxes == 0).all(-1)).unsqueeze(-1)
+        boxes = convert_format(boxes, self.bounding_box_format, "xyxy", in_h, in_w)
+        height, width = float(self.height), float(self.width)
+        if self.pad_to_aspect_ratio:
+            ratio = min(height / in_h, width / in_w)
+            scale_x = scale_y = ratio
+            left, top = -((width - in_w * ratio) // 2), -((height - in_h * ratio) // 2)
+        elif self.crop_to_aspect_ratio:
+            source, target = in_w / in_h, width / height
+            new_w, new_h = (height * source, height) if source > target else (width, width / source)
+            scale_x, scale_y = new_w / in_w, new_h / in_h
+            left, top = (new_w - width) // 2, (new_h - height) // 2
+        else:
+            scale_x, scale_y, left, top = width / in_w, height / in_h, 0.0, 0.0
+        scale = boxes.new_tensor([scale_x, scale_y, scale_x, scale_y])
+        shift = boxes.new_tensor([left, top, left, top])
+        out = clip_with_labels({**bounding_boxes, "boxes": boxes * scale - shift}, self.height, self.width)
+        boxes = torch.where(padding, torch.zeros_like(out["boxes"]), out["boxes"])
+        return {**out, "boxes": convert_format(boxes, "xyxy", self.bounding_box_format, self.height, self.width)}
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         shape = list(input_shape)
