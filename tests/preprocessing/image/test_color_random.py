@@ -137,3 +137,26 @@ def test_augmix_is_a_convex_mix_of_its_chains():
         mixed = mixed + out * weight
     w = t["weight_sample"]
     assert_close(layer.transform_images(x, t, training=True), (w * x + (1 - w) * mixed).clamp(0, 255))
+
+
+def test_annotations_in_dict_inputs():
+    """Keras 3's dict inputs: colour layers pass labels, boxes and masks through; MixUp mixes the masks with the
+    images' weights; CutMix pastes the same box into the masks and refuses boxes (as Keras)."""
+    images = torch.rand(4, 8, 10, 3, device=DEVICE) * 255
+    masks = torch.randint(0, 3, (4, 8, 10, 1), device=DEVICE)
+    boxes = {"boxes": torch.tensor([[[1.0, 1.0, 5.0, 6.0]]] * 4, device=DEVICE), "labels": torch.zeros(4, 1, dtype=torch.int64, device=DEVICE)}
+    data = {"images": images, "labels": torch.eye(4, device=DEVICE), "segmentation_masks": masks, "bounding_boxes": boxes}
+    out = L.RandomHue(0.3, bounding_box_format="xyxy", seed=1)(dict(data), training=True)
+    assert torch.equal(out["segmentation_masks"], masks) and torch.equal(out["bounding_boxes"]["boxes"], boxes["boxes"])
+    assert not torch.equal(out["images"], images)
+    layer = L.MixUp(seed=3)
+    t = layer.get_random_transformation(images)
+    w = t["mix_weight"].view(-1, 1, 1, 1)
+    mixed = layer.transform_segmentation_masks(masks, t)
+    assert_close(mixed, w * masks + (1 - w) * masks[t["permutation_order"]])
+    cut = L.CutMix(seed=3)
+    t = cut.get_random_transformation(images)
+    pasted = cut.transform_segmentation_masks(masks, t)
+    assert torch.equal(pasted, torch.where(t["batch_masks"], masks[t["permutation_order"]], masks).float())
+    with pytest.raises(ValueError, match="CutMix layer"):
+        L.CutMix(bounding_box_format="xyxy")(dict(data), training=True)
