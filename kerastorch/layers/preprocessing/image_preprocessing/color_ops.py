@@ -155,6 +155,19 @@ class PassThroughAnnotations:
         self.seed = seed
         self._finish_init()
 
+    def _named_factor(self, value: Any, name: str) -> tuple[float, float]:
+        """Keras's ``_set_factor_by_name``: ``_set_factor``'s parsing for another argument (``sigma``, ``scale``),
+        returned instead of set, the message naming that argument."""
+        saved = self.__dict__.get("factor")
+        try:
+            self._set_factor(value)
+        except ValueError as e:
+            raise self._error(str(e).split(": ", 1)[1].replace("`factor`", f"`{name}`")) from None
+        parsed = self.factor
+        if saved is not None:
+            self.factor = saved
+        return parsed
+
     def _factor_range_seed_config(self) -> dict[str, Any]:
         return {"factor": list(self.factor), "value_range": self.value_range, "seed": self.seed}
 

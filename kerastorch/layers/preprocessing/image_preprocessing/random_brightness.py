@@ -18,6 +18,9 @@ class RandomBrightness(PassThroughAnnotations, BaseImagePreprocessingLayer):
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), seed: int | None = None, **kwargs: Any):
         super().__init__(factor=factor, **kwargs)
+        if not self._keras3 and isinstance(factor, (tuple, list)) and any(abs(f) > 1 for f in factor):
+            raise self._error(  # tf.keras checks both ends; Keras 3 only that the pair overlaps [-1, 1]
+                f"The `factor` argument should be a number (or a list of two numbers) in the range [-1.0, 1.0]. Got {factor}")
         self._init_factor_range_seed(None, value_range, seed)
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:

@@ -49,9 +49,8 @@ class RandomErasing(PassThroughAnnotations, BaseImagePreprocessingLayer):
     def __init__(self, factor: Any = 1.0, scale: Any = (0.02, 0.33), fill_value: Any = None, value_range: Any = (0, 255),
                  seed: int | None = None, data_format: str | None = None, **kwargs: Any):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(scale)
-        self.scale = self.factor
         self._set_factor(factor)
+        self.scale = self._named_factor(scale, "scale")
         if fill_value is not None and not (
             (isinstance(fill_value, numbers.Real) and not isinstance(fill_value, bool))
             or (isinstance(fill_value, (tuple, list)) and len(fill_value) == 3

@@ -28,7 +28,7 @@ class RandomGaussianBlur(PassThroughAnnotations, BaseImagePreprocessingLayer):
         super().__init__(data_format=data_format, **kwargs)
         self._set_factor(factor)
         self.kernel_size = self._kernel_size(kernel_size)
-        self.sigma = self._sigma(sigma)
+        self.sigma = self._named_factor(sigma, "sigma")
         self._set_value_range(value_range)
         self.seed = seed
         self._finish_init()
@@ -42,15 +42,6 @@ class RandomGaussianBlur(PassThroughAnnotations, BaseImagePreprocessingLayer):
         if odd(size):
             return int(size), int(size)
         raise self._error(f"kernel_size must be an odd number (or a list of two odd numbers). Received: kernel_size={size}")
-
-    def _sigma(self, sigma: Any) -> tuple[float, float]:
-        saved = self.factor
-        try:
-            self._set_factor(sigma)
-        except ValueError as e:
-            raise self._error(str(e).split(": ", 1)[1].replace("`factor`", "`sigma`")) from None
-        sigma, self.factor = self.factor, saved
-        return sigma
 
     def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
         if not training:
