@@ -116,3 +116,21 @@ def test_flip_moves_bounding_boxes_with_the_images():
     assert 0 < flipped.sum() < 64
     expected = torch.where(flipped.view(-1, 1, 1), torch.tensor([7.0, 0.0, 9.0, 2.0], device=DEVICE), boxes)
     assert_close(out["bounding_boxes"]["boxes"], expected)
+
+
+def test_training_paths_never_read_the_host():
+    """Every layer's training path (draws, matrices, samplers, boxes) on the meta device: any host read raises."""
+    from kerastorch import layers as L
+
+    x = torch.empty(2, 9, 10, 3, device="meta")
+    layers = [L.Resizing(4, 5, interpolation="bicubic"), L.Resizing(4, 4, crop_to_aspect_ratio=True), L.CenterCrop(3, 3),
+              L.RandomCrop(4, 4, seed=1), L.RandomFlip(seed=2), L.RandomRotation(0.2, fill_mode="wrap", interpolation="nearest"),
+              L.RandomTranslation(0.1, 0.2), L.RandomZoom(0.1, fill_mode="constant", fill_value=2.0), L.RandomShear(0.2),
+              L.RandomPerspective(seed=4), L.RandomElasticTransform(factor=(1.0, 1.0)), L.Pipeline([L.RandomFlip(), L.RandomRotation(0.1)])]
+    for layer in layers:
+        assert layer.to("meta")(x, training=True).device.type == "meta"
+    boxes = {"boxes": torch.empty(2, 3, 4, device="meta"), "labels": torch.empty(2, 3, device="meta")}
+    for layer in [L.RandomRotation(0.1, bounding_box_format="xyxy"), L.RandomZoom(0.1, bounding_box_format="xyxy"),
+                  L.Resizing(4, 4, bounding_box_format="xyxy", pad_to_aspect_ratio=True), L.CenterCrop(4, 4, bounding_box_format="xyxy")]:
+        out = layer.to("meta")({"images": x, "bounding_boxes": boxes}, training=True)
+        assert out["bounding_boxes"]["boxes"].shape == (2, 3, 4)
