@@ -75,8 +75,9 @@ class ContrastLimitedAdaptiveHistogramEqualization(PassThroughAnnotations, BaseI
             images = images.index_select(2, _symmetric_index(height, padded_h, device))
             images = images.index_select(3, _symmetric_index(width, padded_w, device))
         # histograms: (B, C, grid_h, grid_w, 256), one scatter_add over every tile of every channel
-        values = images.to(torch.int32).clamp(0, BINS - 1).long()
-        tiles = values.reshape(batch, channels, grid_h, tile_h, grid_w, tile_w).transpose(3, 4)
+        # Keras truncates to int32 then clips (histograms), clips then truncates (lookups): the same integers
+        pix = images.clamp(0, BINS - 1).long()
+        tiles = pix.reshape(batch, channels, grid_h, tile_h, grid_w, tile_w).transpose(3, 4)
         tile_id = torch.arange(batch * channels * grid_h * grid_w, device=device).reshape(batch, channels, grid_h, grid_w, 1, 1)
         flat = (tile_id * BINS + tiles).reshape(-1)
         hist = torch.zeros(batch * channels * grid_h * grid_w * BINS, dtype=torch.float32, device=device)
@@ -97,7 +98,6 @@ class ContrastLimitedAdaptiveHistogramEqualization(PassThroughAnnotations, BaseI
         cdf = torch.cat([cdf[:, :, :, :1], cdf, cdf[:, :, :, -1:]], dim=3)
         y0, y1, wy = _interp_grid(padded_h, tile_h, grid_h, device)
         x0, x1, wx = _interp_grid(padded_w, tile_w, grid_w, device)
-        pix = images.clamp(0, 255).to(torch.int32).long()
         # flat index of (b, c, y, x, pixel) in the padded cdf table
         stride_x = BINS
         stride_y = stride_x * (grid_w + 2)
@@ -107,8 +107,9 @@ class ContrastLimitedAdaptiveHistogramEqualization(PassThroughAnnotations, BaseI
         ry0, ry1 = (y0 * stride_y).view(-1, 1), (y1 * stride_y).view(-1, 1)
         rx0, rx1 = x0 * stride_x, x1 * stride_x
         wy, wx = wy.view(-1, 1), wx.view(1, -1)
-        top = table[base + ry0 + rx0] * (1.0 - wx) + table[base + ry0 + rx1] * wx
-        bottom = table[base + ry1 + rx0] * (1.0 - wx) + table[base + ry1 + rx1] * wx
+        # the four corner offsets are (H, W) tables: one full-size add per corner
+        top = table[base + (ry0 + rx0)] * (1.0 - wx) + table[base + (ry0 + rx1)] * wx
+        bottom = table[base + (ry1 + rx0)] * (1.0 - wx) + table[base + (ry1 + rx1)] * wx
         result = top * (1.0 - wy) + bottom * wy
         return result[:, :, :height, :width]
 
