@@ -11,7 +11,9 @@ It runs the kerastorch side as a subprocess in the kerastorch venv (``.venv/bin/
 and written back with ``save_model(model, '<name>.keras')``. Keras 3 then loads each written archive
 (``keras.saving.load_model``, ``safe_mode=True``), predicts on the recorded input with ``training=False`` and
 compares with the output real Keras recorded for the fixture (``geometric_classifier_tensors.safetensors``), and
-checks the augmentation layers came back as Keras 3's own classes with their arguments. Prints one JSON line per
+checks the augmentation layers came back as Keras 3's own classes with their arguments. Also a model built in
+kerastorch with Keras 3-only layers (Pipeline, RandomShear, RandomPerspective, RandomElasticTransform, antialiased
+Resizing), saved by kerastorch: Keras 3 loads it and computes kerastorch's eval output. Prints one JSON line per
 file and ``SUMMARY``; exits 1 unless every check passes.
 """
 from __future__ import annotations
@@ -31,11 +33,28 @@ FILES = [("geometric_classifier.tf.h5", "tf"), ("geometric_classifier.tf.keras",
 
 
 def _kerastorch_side(out_dir: str) -> None:
+    import torch
+
     import kerastorch as kt
+    from kerastorch import layers as L
 
     for name, _ in FILES:
         model = kt.models.load_model(os.path.join(DIR, name))
         kt.models.save_model(model, os.path.join(out_dir, name.replace(".", "_") + ".keras"))
+    # a model built in kerastorch with Keras 3's own layers (Pipeline, RandomShear, RandomPerspective,
+    # RandomElasticTransform, antialiased Resizing): written, then read by Keras 3
+    inputs = kt.models.Input((12, 14, 3))
+    h = L.Pipeline([L.RandomFlip("horizontal"), L.RandomRotation(0.1)], name="aug")(inputs)
+    h = L.Resizing(6, 6, antialias=True)(h)
+    h = L.RandomShear(0.2)(h)
+    h = L.RandomPerspective()(h)
+    h = L.RandomElasticTransform()(h)
+    h = L.CenterCrop(4, 4)(h)
+    model = kt.models.Model(inputs, L.Conv2D(2, 3)(h)).eval()
+    x = torch.rand(2, 12, 14, 3, generator=torch.Generator().manual_seed(0))
+    np.save(os.path.join(out_dir, "built_x.npy"), x.numpy())
+    np.save(os.path.join(out_dir, "built_y.npy"), model(x).detach().numpy())
+    kt.models.save_model(model, os.path.join(out_dir, "built.keras"))
 
 
 def main() -> int:
@@ -69,7 +88,17 @@ def main() -> int:
             record["ok"] = ok
             failures += not ok
             print(json.dumps(record))
-    print("SUMMARY", json.dumps({"files": len(FILES), "failed": failures}))
+        record = {"file": "built in kerastorch (Pipeline, RandomShear, RandomPerspective, RandomElasticTransform, Resizing antialias)"}
+        try:
+            model = keras.saving.load_model(os.path.join(out_dir, "built.keras"), safe_mode=True)
+            x, expected = np.load(os.path.join(out_dir, "built_x.npy")), np.load(os.path.join(out_dir, "built_y.npy"))
+            record["max_abs_diff"] = float(np.abs(np.asarray(model(x, training=False)) - expected).max())
+            record["ok"] = record["max_abs_diff"] <= 1e-5 * max(1.0, float(np.abs(expected).max()))
+        except Exception as e:  # noqa: BLE001
+            record["error"], record["ok"] = f"{type(e).__name__}: {e}"[:500], False
+        failures += not record["ok"]
+        print(json.dumps(record))
+    print("SUMMARY", json.dumps({"files": len(FILES) + 1, "failed": failures}))
     return 1 if failures else 0
 
 

@@ -14,7 +14,8 @@ _MESSAGE = "The `factor` argument should be a number (or a list of two numbers) 
 
 @LAYERS.register()
 class RandomShear(BaseAffineLayer):
-    """Keras 3's ``RandomShear(x_factor=0.0, y_factor=0.0, interpolation, fill_mode, fill_value, seed)``."""
+    """Keras 3's ``RandomShear(x_factor=0.0, y_factor=0.0, interpolation, fill_mode, fill_value, seed)``. Reads
+    Keras 3's own config (whose ``(-f, f)`` pairs Keras 3 itself refuses) and writes one Keras 3 reads."""
 
     _KERAS3_ONLY = True
     _TF_KERAS_RANDOM = False
@@ -60,5 +61,10 @@ class RandomShear(BaseAffineLayer):
         return torch.stack([ones, sx, zeros, sy, ones, zeros, zeros, zeros], dim=1)
 
     def get_config(self) -> dict[str, Any]:
-        config = {**super().get_config(), "x_factor": list(self.x_factor), "y_factor": list(self.y_factor)}
+        # Keras 3 writes the parsed range, (-f, f), which its own constructor refuses: kerastorch writes f (the same
+        # range once parsed) so that Keras 3 reads the file; an asymmetric range stays a pair
+        def arg(lower: float, upper: float) -> Any:
+            return upper if lower == -upper else [lower, upper]
+
+        config = {**super().get_config(), "x_factor": arg(*self.x_factor), "y_factor": arg(*self.y_factor)}
         return {**config, "fill_mode": self.fill_mode, "interpolation": self.interpolation, "seed": self.seed, "fill_value": self.fill_value}
