@@ -232,7 +232,8 @@ BOX_CASES = [
 def box_layers(out_dir):
     """Keras 3's geometric layers on ``{"images", "bounding_boxes"}`` dicts in training with a fixed factor
     (``geometric_box_layers.json``): the boxes and labels they return (RandomFlip: its own flips, recorded with the
-    images so the test can read which images were flipped)."""
+    images so the test can read which images were flipped; RandomShear: its ``transform_bounding_boxes`` for a given
+    ``shear_factor``, as its sign is drawn)."""
     import tensorflow as tf
 
     keras = import_keras3()
@@ -241,6 +242,15 @@ def box_layers(out_dir):
     boxes = np.array([[[1.0, 0.5, 4.0, 3.0], [5.0, 4.0, 7.0, 6.0]], [[0.0, 0.0, 7.0, 6.0], [2.5, 1.0, 3.5, 5.5]]], "float32")
     labels = np.array([[1, 2], [3, 4]], "int32")
     records = []
+    for shear, fmt in (([[0.3, -0.2], [-0.1, 0.4]], "xyxy"), ([[-0.25, 0.0], [0.2, -0.3]], "xywh")):
+        fresh_session(keras, seed=7)
+        layer = keras.layers.RandomShear(x_factor=0.3, y_factor=0.4, bounding_box_format=fmt)
+        given = np.asarray(keras.utils.bounding_boxes.convert_format(boxes, source="xyxy", target=fmt, height=6, width=7))
+        out = layer.transform_bounding_boxes({"boxes": tf.constant(given), "labels": tf.constant(labels)},
+                                             {"shear_factor": tf.constant(shear), "input_shape": (2, 6, 7, 3)}, training=True)
+        records.append({"class_name": "RandomShear", "args": {"x_factor": 0.3, "y_factor": 0.4}, "format": fmt,
+                        "config": layer.get_config(), "boxes": given.tolist(), "labels": labels.tolist(), "shear_factor": shear,
+                        "out_boxes": np.asarray(out["boxes"]).tolist(), "out_labels": np.asarray(out["labels"]).tolist()})
     for cls, args, fmt in BOX_CASES:
         fresh_session(keras, seed=7)
         layer = getattr(keras.layers, cls)(bounding_box_format=fmt, **args)

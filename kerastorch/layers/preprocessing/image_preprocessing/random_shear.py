@@ -8,6 +8,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base_affine import BaseAffineLayer
+from .bounding_boxes import clip_with_labels, convert_format
 
 _MESSAGE = "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
 
@@ -52,7 +53,23 @@ class RandomShear(BaseAffineLayer):
         invert = torch.where(self._uniform((batch,), images) > 0.5, -1.0, 1.0)
         shear_y = self._uniform((batch,), images, self.y_factor[0], self.y_factor[1])
         shear_x = self._uniform((batch,), images, self.x_factor[0], self.x_factor[1])
-        return {"shear_factor": torch.stack([shear_x * invert, shear_y * invert], dim=1).float()}
+        shear = torch.stack([shear_x * invert, shear_y * invert], dim=1).float()
+        return {"shear_factor": shear, "image_size": self._image_size(images)}
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        """Keras 3's ``_shear_bboxes``: in relative ``xyxy``, each edge moved by the shear of the opposite corner
+        (x first, then y from the moved x), clipped to the image (labels of emptied boxes -1)."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_size"]
+        boxes = convert_format(bounding_boxes["boxes"], self.bounding_box_format, "rel_xyxy", height, width)
+        shear = transformation["shear_factor"].to(boxes)
+        sx, sy = shear[:, 0:1], shear[:, 1:2]
+        x1, y1, x2, y2 = boxes.unbind(-1)
+        x1, x2 = torch.where(sx < 0, x1 - sx * y1, x1 - sx * y2), torch.where(sx < 0, x2 - sx * y2, x2 - sx * y1)
+        y1, y2 = torch.where(sy > 0, y1 - sy * x2, y1 - sy * x1), torch.where(sy > 0, y2 - sy * x1, y2 - sy * x2)
+        out = clip_with_labels({**bounding_boxes, "boxes": torch.stack([x1, y1, x2, y2], dim=-1)}, None, None, relative=True)
+        return {**out, "boxes": convert_format(out["boxes"], "rel_xyxy", self.bounding_box_format, height, width)}
 
     def _matrix(self, transformation: Any, images: torch.Tensor) -> torch.Tensor:
         shear = transformation["shear_factor"].to(device=images.device, dtype=torch.float32)
