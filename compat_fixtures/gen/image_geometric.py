@@ -251,6 +251,17 @@ def box_layers(out_dir):
         records.append({"class_name": "RandomShear", "args": {"x_factor": 0.3, "y_factor": 0.4}, "format": fmt,
                         "config": layer.get_config(), "boxes": given.tolist(), "labels": labels.tolist(), "shear_factor": shear,
                         "out_boxes": np.asarray(out["boxes"]).tolist(), "out_labels": np.asarray(out["labels"]).tolist()})
+    corners = np.array([[0, 0], [6, 0], [0, 5], [6, 5]], "float32")
+    moved = np.array([[[0.5, -0.4], [5.2, 0.3], [0.8, 5.6], [6.4, 4.1]], [[-1.0, 0.2], [6.3, 1.1], [0.1, 4.4], [5.5, 5.2]]], "float32")
+    fresh_session(keras, seed=7)
+    layer = keras.layers.RandomPerspective(bounding_box_format="xyxy")
+    transformation = {"apply_perspective": np.array([True, False]), "start_points": np.stack([corners, corners]), "end_points": moved}
+    out = layer.transform_bounding_boxes({"boxes": tf.constant(boxes), "labels": tf.constant(labels)},
+                                         {**{k: tf.constant(v) for k, v in transformation.items()}, "input_shape": (2, 6, 7, 3)},
+                                         training=True)
+    records.append({"class_name": "RandomPerspective", "args": {}, "format": "xyxy", "config": layer.get_config(),
+                    "boxes": boxes.tolist(), "labels": labels.tolist(), "transformation": {k: v.tolist() for k, v in transformation.items()},
+                    "out_boxes": np.asarray(out["boxes"]).tolist(), "out_labels": np.asarray(out["labels"]).tolist()})
     for cls, args, fmt in BOX_CASES:
         fresh_session(keras, seed=7)
         layer = getattr(keras.layers, cls)(bounding_box_format=fmt, **args)

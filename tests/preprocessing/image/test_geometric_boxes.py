@@ -1,7 +1,7 @@
 """Bounding boxes: ``convert_format`` between every pair of Keras 3's formats against real Keras 3.15.1
 (``keras.utils.bounding_boxes.convert_format``, recorded by gen/image_geometric.py), and the dict inputs of the
 layers that take boxes: Resizing / CenterCrop / RandomTranslation / RandomZoom / RandomRotation / RandomShear /
-RandomFlip against Keras 3.15.1 on
+RandomPerspective / RandomFlip against Keras 3.15.1 on
 ``{"images", "bounding_boxes"}`` dicts (geometric_box_layers.json), MaxNumBoundingBoxes (Keras 3's pad/truncate;
 unbatched dicts)."""
 from __future__ import annotations
@@ -41,11 +41,11 @@ def test_max_num_bounding_boxes_pads_and_truncates():
 
 
 def test_layers_without_box_support_say_so():
-    from kerastorch.layers import RandomPerspective
+    from kerastorch.layers import RandomCrop
 
-    layer = RandomPerspective(bounding_box_format="xyxy")
+    layer = RandomCrop(3, 3, bounding_box_format="xyxy")
     data = {"images": torch.rand(1, 4, 4, 3), "bounding_boxes": {"boxes": torch.zeros(1, 1, 4), "labels": torch.zeros(1, 1)}}
-    with pytest.raises(ValueError, match='RandomPerspective layer .*does not take `bounding_boxes`'):
+    with pytest.raises(ValueError, match='RandomCrop layer .*does not take `bounding_boxes`'):
         layer(data)
     layer = RandomRotation(0.1)
     masks = layer({"images": torch.rand(2, 4, 4, 3), "segmentation_masks": torch.ones(2, 4, 4, 1, dtype=torch.int64)})
@@ -65,7 +65,10 @@ def test_geometric_layers_move_boxes_as_keras_3(case):
     images = torch.tensor(BOX_LAYERS["images"], device=DEVICE)
     data = {"images": images, "bounding_boxes": {"boxes": torch.tensor(case["boxes"], device=DEVICE),
                                                  "labels": torch.tensor(case["labels"], device=DEVICE)}}
-    if case["class_name"] == "RandomShear":
+    if case["class_name"] == "RandomPerspective":
+        t = {k: torch.tensor(v, device=DEVICE) for k, v in case["transformation"].items()}
+        boxes = layer.transform_bounding_boxes(data["bounding_boxes"], {**t, "image_size": (6, 7)})
+    elif case["class_name"] == "RandomShear":
         t = {"shear_factor": torch.tensor(case["shear_factor"], device=DEVICE), "image_size": (6, 7)}
         boxes = layer.transform_bounding_boxes(data["bounding_boxes"], t)
     elif case["class_name"] == "RandomFlip":

@@ -218,7 +218,7 @@ class BaseImagePreprocessingLayer(Layer):
     def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Transformation, training: bool = True) -> dict:
         raise self._error(
             "does not take `bounding_boxes`: kerastorch transforms boxes in Resizing, CenterCrop, RandomFlip, "
-            "RandomTranslation, RandomZoom, RandomRotation, RandomShear and MaxNumBoundingBoxes (convert their format with "
+            "RandomTranslation, RandomZoom, RandomRotation, RandomShear, RandomPerspective and MaxNumBoundingBoxes (convert their format with "
             "image_preprocessing.bounding_boxes.convert_format)."
         )
 

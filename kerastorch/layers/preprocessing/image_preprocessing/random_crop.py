@@ -4,7 +4,8 @@ tf.keras: in training with an input at least the target size, offsets uniform in
 otherwise (inference too) ``smart_resize`` to the target. Keras 3: in training with an input strictly larger in
 both dims, offsets uniform in ``[0, size - target]``; otherwise in training a target-sized window from the
 aspect-ratio crop's offsets (clipped to the image) resized to the target; in inference the input unchanged. The offsets are tensors (no host sync): the window is taken
-with ``index_select``."""
+with ``index_select``. Bounding boxes are refused: Keras 3's ``RandomCrop.transform_bounding_boxes`` subtracts the
+row offset from x and the column offset from y, which kerastorch does not copy."""
 from __future__ import annotations
 
 import numbers

@@ -11,6 +11,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base_affine import BaseAffineLayer
+from .bounding_boxes import clip_with_labels, convert_format
 
 
 def homography(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
@@ -64,7 +65,26 @@ class RandomPerspective(BaseAffineLayer):
         moves = self._uniform((batch, 4, 2), images, -0.5 * self.scale, 0.5 * self.scale)
         start = torch.tensor([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], device=images.device)
         start = start.expand(batch, 4, 2)
-        return {"apply_perspective": apply, "start_points": start, "end_points": start + start * moves}
+        return {"apply_perspective": apply, "start_points": start, "end_points": start + start * moves, "image_size": (height, width)}
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        """Keras 3's: each box's corners through the inverse homography, their enclosing box (for the images the
+        perspective applies to), clipped to the image (labels of emptied boxes -1). Keras returns them as ``xyxy``
+        whatever ``bounding_box_format`` says; kerastorch converts back (the same for ``xyxy``)."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_size"]
+        boxes = convert_format(bounding_boxes["boxes"], self.bounding_box_format, "xyxy", height, width)
+        h = homography(transformation["start_points"].to(boxes), transformation["end_points"].to(boxes))
+        inverse = torch.linalg.inv(torch.cat([h, torch.ones_like(h[:, :1])], dim=1).reshape(-1, 3, 3))  # (batch, 3, 3)
+        x1, y1, x2, y2 = boxes.unbind(-1)
+        corners = torch.stack([torch.stack([x1, x2, x1, x2], -1), torch.stack([y1, y2, y2, y1], -1), torch.ones_like(x1).unsqueeze(-1).expand(*x1.shape, 4)], -1)
+        moved = torch.einsum("bij,bnkj->bnki", inverse, corners)  # (batch, boxes, 4 corners, 3)
+        xs, ys = moved[..., 0] / moved[..., 2], moved[..., 1] / moved[..., 2]
+        enclosing = torch.stack([xs.amin(-1), ys.amin(-1), xs.amax(-1), ys.amax(-1)], dim=-1)
+        apply = transformation["apply_perspective"].to(boxes.device).view(-1, 1, 1)
+        out = clip_with_labels({**bounding_boxes, "boxes": torch.where(apply, enclosing, boxes)}, height, width)
+        return {**out, "boxes": convert_format(out["boxes"], "xyxy", self.bounding_box_format, height, width)}
 
     def _matrix(self, transformation: Any, images: torch.Tensor) -> torch.Tensor:
         start = transformation["start_points"].to(device=images.device, dtype=torch.float32)
