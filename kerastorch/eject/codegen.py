@@ -8,6 +8,7 @@ converting with one ``permute`` where a consumer needs the other layout.
 """
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from typing import Any
@@ -207,6 +208,8 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
 
     def new_var(hint: str) -> str:
         base = name = identifier(hint)
+        if hasattr(builtins, base):  # a local named max or sum would shadow the builtin
+            base = name = base + "_"
         n = 1
         while name in used_vars:
             n += 1
@@ -214,15 +217,16 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         used_vars.add(name)
         return name
 
-    def read(v: _Value, layout: str) -> str:
-        """The expression of ``v`` in ``layout`` (a permute of a rank >= 3 tensor where it differs)."""
+    def read(v: _Value, layout: str, reused: bool = False) -> str:
+        """The expression of ``v`` in ``layout`` (a permute of a rank >= 3 tensor where it differs); a variable
+        when the value or the expression is used more than once (``reused``)."""
         if layout == v.layout or len(v.shape) < 3:
             return v.var
         if layout in v.converted:
             return v.converted[layout]
         expr = v.var + _permutation(len(v.shape), layout)
-        if v.uses > 1 and v.var != "x":
-            name = f"{v.var}_{'nchw' if layout == CF else 'nhwc'}" if len(v.shape) == 4 else f"{v.var}_{layout}"
+        if reused or (v.uses > 1 and v.var != "x"):
+            name = new_var(f"{v.var}_{'nchw' if layout == CF else 'nhwc'}" if len(v.shape) == 4 else f"{v.var}_{layout}")
             forward.append(f"{name} = {expr}")
             v.converted[layout] = name
             return name
@@ -255,7 +259,8 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
                     weights[f"{attr}{suffix}"] = w.detach().to("cpu").contiguous()
         helpers.update(em.helpers)
         layouts = [em.layout_in] * len(ins) if isinstance(em.layout_in, str) else list(em.layout_in)
-        args = [read(v, lay) for v, lay in zip(ins, layouts)]
+        args = [read(v, lay, em.forward.count(f"{{x{i}}}") + (em.forward.count("{x}") if i == 0 else 0) > 1)
+                for i, (v, lay) in enumerate(zip(ins, layouts))]
         expr = em.forward.replace("{m}", f"self.{attr}").replace("{a}", attr).replace("{training}", "self.training")
         for i, a in enumerate(args):
             expr = expr.replace(f"{{x{i}}}", a)

@@ -15,6 +15,7 @@ import math
 import re
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
 
 from .. import activations
@@ -103,7 +104,8 @@ def fmt(value: Any) -> str:
             return items[0]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if isinstance(value, float):
-        return repr(float(f"{value:.9g}")) if math.isfinite(value) else f'float("{value}")'
+        # the shortest text of the float32 value: models compute in float32, and 0.1 reads better than 0.100000001
+        return repr(float(str(np.float32(value)))) if math.isfinite(value) else f'float("{value}")'
     if isinstance(value, str) and value.isidentifier():
         return f'"{value}"'
     return repr(value)
@@ -313,7 +315,7 @@ def batch_norm(layer: Any, call: Call) -> Emitted:
         raise call.fail(f"axis {axis} of a rank-{rank} input is neither the channels axis 1 nor the last")
     c = call.shape[axis]
     cls = f"nn.BatchNorm{max(rank - 2, 1)}d"
-    momentum = float(f"{1.0 - layer.momentum:.9g}")  # torch: running = (1 - m) * running + m * batch
+    momentum = 1.0 - layer.momentum  # torch: running = (1 - m) * running + m * batch
     module = ctor(cls, c, eps=layer.epsilon, momentum=momentum,
                   affine=None if (layer.center or layer.scale) else False)
     weights: dict[str, torch.Tensor] = {}
@@ -901,3 +903,12 @@ def conv_transpose(layer: Any, call: Call) -> Emitted:
         forward = f"{forward}[:, :, {', '.join(f':-{c}' if c else ':' for _, _, c in splits)}]"
     layout = spatial_layout(layer)
     return with_activation(call, Emitted(forward, module, weights, layout, layout))
+
+
+@EMITTERS.register("PReLU")
+def prelu(layer: Any, call: Call) -> Emitted:
+    """Keras PReLU: ``relu(x) - alpha * relu(-x)`` with alpha of the input's shape (1 on shared axes), in Keras's
+    layout (torch's nn.PReLU has one alpha per channel only)."""
+    alpha = keras_weight(layer, "alpha")
+    init = (f"{{m}} = nn.Parameter(torch.empty({', '.join(map(str, alpha.shape))}))  # Keras PReLU alpha",)
+    return Emitted("F.relu({x}) - {m} * F.relu(-{x})", weights={"": alpha}, init=init)
