@@ -178,13 +178,6 @@ class BaseImagePreprocessingLayer(Layer):
         h_axis, w_axis = self._hw_axes(images)
         return int(images.shape[h_axis]), int(images.shape[w_axis])
 
-    def _to_nchw(self, images: torch.Tensor) -> torch.Tensor:
-        """A batched image tensor as NCHW (a view for channels_last input; torch's memory format keeps it fast)."""
-        return images.permute(0, 3, 1, 2) if self.data_format == "channels_last" else images
-
-    def _from_nchw(self, images: torch.Tensor) -> torch.Tensor:
-        return images.permute(0, 2, 3, 1) if self.data_format == "channels_last" else images
-
     def _cast_images(self, images: torch.Tensor) -> torch.Tensor:
         """Keras's cast of the images to the compute dtype: integer and bool images become float32 (or the
         layer's explicit dtype); a floating input keeps its dtype."""
