@@ -20,8 +20,9 @@ from kt_testing import DEVICE, assert_close
 SHAPE = (2, 6, 7, 3)
 COMMON = dict(expected_num_weights=0, float_only=False)
 SAME_SAMPLER = dict(supports_compile=False)  # compiled through RandomRotation (module docstring)
-# the sampler turns its float sample coordinates into int64 gather indices (an aten::to of (batch, H*W) per tap):
-# the op itself, not a copy of the images
+# F.grid_sample writes NCHW whatever the input's memory format: NHWC images come back as one contiguous NHWC copy
+# (the layer's own output layout); RandomElasticTransform's map_coordinates turns float positions into int64 gather
+# indices (an aten::to per tap). Both are the op itself, not a hidden copy between layers.
 SAMPLER = dict(zero_copy=False)
 # a random layer without a fixed range draws anew at every call: the checks that compare two calls of two copies
 # (config/serialize/weights/state_dict round trips, float64 recomputation) run in eval() in test_random_flip_copies
