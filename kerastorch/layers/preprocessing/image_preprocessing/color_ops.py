@@ -35,11 +35,20 @@ def check_channels(layer: Any, images: torch.Tensor, allowed: Sequence[int] = (3
         )
 
 
-def _per_channel(values: Sequence[float], like: torch.Tensor, data_format: str) -> torch.Tensor:
-    """Three per-channel constants shaped to broadcast along the channel axis of a batched image tensor."""
+def constants(values: Sequence[float], like: torch.Tensor) -> torch.Tensor:
+    """A 1-D tensor of ``values`` on ``like``'s device and dtype, written by fills (no host-to-device copy, which
+    would synchronize a CUDA stream)."""
+    out = torch.empty(len(values), dtype=like.dtype, device=like.device)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def per_channel(values: Sequence[float], like: torch.Tensor, data_format: str) -> torch.Tensor:
+    """Per-channel constants shaped to broadcast along the channel axis of a batched image tensor."""
     shape = [1, 1, 1, 1]
-    shape[channel_axis(data_format)] = 3
-    return torch.tensor(values, dtype=like.dtype, device=like.device).reshape(shape)
+    shape[channel_axis(data_format)] = len(values)
+    return constants(values, like).reshape(shape)
 
 
 def rgb_to_grayscale(images: torch.Tensor, data_format: str) -> torch.Tensor:
@@ -47,7 +56,7 @@ def rgb_to_grayscale(images: torch.Tensor, data_format: str) -> torch.Tensor:
     axis = channel_axis(data_format)
     if images.shape[axis] == 1:
         return images
-    return (images * _per_channel(GRAY_WEIGHTS, images, data_format)).sum(axis, keepdim=True)
+    return (images * per_channel(GRAY_WEIGHTS, images, data_format)).sum(axis, keepdim=True)
 
 
 def rgb_to_hsv_parts(images: torch.Tensor, data_format: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -70,9 +79,9 @@ def hsv_parts_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor, data_for
     """TensorFlow's ``hsv_to_rgb`` of ``(h, s, v)`` (channel axes of size one): ``(1 - s + s * d) * v`` with
     ``d = clip(a * |6h - k| + c, 0, 1)``, ``(a, k, c)`` = ``(1, 3, -1)``, ``(-1, 2, 2)``, ``(-1, 4, 2)`` for r, g, b
     (TensorFlow's ``|6h - 3| - 1``, ``2 - |6h - 2|``, ``2 - |6h - 4|``), all three channels in one pass."""
-    a = _per_channel((1.0, -1.0, -1.0), h, data_format)
-    k = _per_channel((3.0, 2.0, 4.0), h, data_format)
-    c = _per_channel((-1.0, 2.0, 2.0), h, data_format)
+    a = per_channel((1.0, -1.0, -1.0), h, data_format)
+    k = per_channel((3.0, 2.0, 4.0), h, data_format)
+    c = per_channel((-1.0, 2.0, 2.0), h, data_format)
     d = (a * (h * 6.0 - k).abs() + c).clamp(0.0, 1.0)
     return (1.0 - s + s * d) * v
 
@@ -111,7 +120,10 @@ def _log_gamma_draws(layer: Any, shape: Sequence[int], alpha: Any, like: torch.T
     (valid for every ``alpha > 0``; in log space, so a tiny ``alpha`` does not underflow)."""
     shape = tuple(int(s) for s in shape)
     dtype = torch.float32 if not like.dtype.is_floating_point or like.dtype in (torch.float16, torch.bfloat16) else like.dtype
-    alpha = torch.as_tensor(alpha, dtype=dtype, device=like.device)
+    if isinstance(alpha, torch.Tensor):
+        alpha = alpha.to(dtype)
+    else:  # a fill, not a host-to-device copy
+        alpha = torch.full((), float(alpha), dtype=dtype, device=like.device)
     d = alpha + 1.0 - 1.0 / 3.0
     c = 1.0 / torch.sqrt(9.0 * d)
     probe = torch.empty((), dtype=dtype, device=like.device)

@@ -11,7 +11,7 @@ import torch
 
 from ...._registry import LAYERS
 from .base import BaseImagePreprocessingLayer
-from .color_ops import PassThroughAnnotations, channel_axis
+from .color_ops import PassThroughAnnotations, channel_axis, per_channel
 
 
 def box_mask(layer: Any, images: torch.Tensor, ratio_x: torch.Tensor, ratio_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,11 +74,9 @@ class RandomErasing(PassThroughAnnotations, BaseImagePreprocessingLayer):
         if self.fill_value is None:
             fill = self._normal(tuple(images.shape), images) * self.value_range[1]
         else:
-            shape = [1, 1, 1, 1]
-            values = torch.as_tensor(self.fill_value, dtype=self._float_dtype(images), device=images.device)
-            if values.dim():
-                shape[channel_axis(self.data_format)] = -1
-            fill = values.reshape(shape)
+            like = images if images.dtype.is_floating_point else images.to(self._float_dtype(images))
+            values = self.fill_value if isinstance(self.fill_value, list) else [self.fill_value]
+            fill = per_channel(values, like, self.data_format)
         fill = fill.clamp(self.value_range[0], self.value_range[1])
         return {"apply_erasing": apply, "batch_masks": mask, "fill_value": fill}
 

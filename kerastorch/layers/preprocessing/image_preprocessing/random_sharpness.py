@@ -30,7 +30,8 @@ class RandomSharpness(PassThroughAnnotations, BaseImagePreprocessingLayer):
     def _transform_images(self, images: torch.Tensor, transformation: Any, interpolation: str) -> torch.Tensor:
         sharpness = (transformation["factor"] * 2).to(images.dtype).view(-1, 1, 1, 1)
         a, b = 1.0 / 13.0, 5.0 / 13.0
-        kernel = torch.tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=images.dtype, device=images.device)
+        kernel = torch.full((3, 3), a, dtype=images.dtype, device=images.device)
+        kernel[1, 1] = b
         smoothed = depthwise_same(images, kernel, self.data_format)
         images = images + (1.0 - sharpness) * (smoothed - images)
         return images.clamp(self.value_range[0], self.value_range[1])
