@@ -95,3 +95,20 @@ def test_configs_from_arguments_match_keras():
 def test_refused_arguments_name_the_layer(error):
     with pytest.raises(ValueError, match=rf'{error["class_name"]} layer "bad"'):
         LAYERS.lookup(error["class_name"])(**error["args"], name="bad")
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: L.RandAugment(interpolation="foo", name="bad"), "interpolation"),
+    (lambda: L.AugMix(num_chains=0, name="bad"), "num_chains"),
+    (lambda: L.Equalization(bins=1, name="bad"), "bins"),
+    (lambda: L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 2), name="bad"), "tile_grid_size"),
+    (lambda: L.RandomErasing(fill_value=(1, 2), name="bad"), "fill_value"),
+    (lambda: L.MixUp(alpha=0, name="bad"), "alpha"),
+    (lambda: L.RandomColorJitter(hue_factor=2.0, name="bad"), "hue_factor"),
+    (lambda: L.RandomHue(0.2, name="bad")(torch.rand(2, 4, 4, 4), training=True), "3 channels"),
+    (lambda: L.RandomSaturation(0.2, data_format="channels_first", name="bad")(torch.rand(2, 4, 4, 3), training=True), "3 channels"),
+    (lambda: L.RandomContrast(0.2, name="bad")(torch.rand(2, 3, 4, 5, 3)), "ndim"),
+], ids=range(10))
+def test_bad_arguments_and_inputs_name_the_layer(make, match):
+    with pytest.raises(ValueError, match=rf'"bad".*{match}'):
+        make()
