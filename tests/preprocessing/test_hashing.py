@@ -11,7 +11,8 @@ from structured_fixtures import (GRADIENT_CHECKS, assert_compiled_forward, asser
                                  default_configs, dialect, layer, load)
 
 from kerastorch.layers import Hashing
-from kerastorch.layers.preprocessing.fingerprint import decimal_bytes, fingerprint64, hash_strings, siphash, unsigned_mod
+from kerastorch.layers.preprocessing.fingerprint import (decimal_bytes, fingerprint64, hash_integers, hash_strings, siphash,
+                                                          unsigned_mod)
 from kt_testing import DEVICE
 
 HASHES = load("hashes.json")
@@ -24,12 +25,15 @@ def test_raw_hashes_equal_tensorflows(kind):
     and 18 integers (int64 extremes), 5 keys, 7 bucket counts up to 2**63 - 1: every value equal."""
     if kind == "ints":  # tf.as_string's decimal form, built in torch
         data, lengths = decimal_bytes(torch.tensor(HASHES["ints"]).to(DEVICE))
-        assert [bytes(r[:n]).decode() for r, n in zip(data.cpu().tolist(), lengths.tolist())] == HASHES["ints_as_string"]
+        text = [b"".join(w.to_bytes(8, "little", signed=True) for w in row)[:n].decode()
+                for row, n in zip(data.cpu().tolist(), lengths.tolist())]
+        assert text == HASHES["ints_as_string"]
     for name, key in KEYS.items():
         if kind == "strings":
             hashes, _ = hash_strings(HASHES["strings"], key)
-        else:
+        else:  # torch's path (any device, compile) and the CPU's numpy path agree
             hashes = fingerprint64(data, lengths) if key is None else siphash(data, lengths, key)
+            torch.testing.assert_close(hash_integers(torch.tensor(HASHES["ints"]), key), hashes.cpu())
         for bins in HASHES["bins"] + [HASHES["big"]]:
             assert unsigned_mod(hashes, bins).cpu().tolist() == HASHES[f"{kind}.{name}.{bins}"], (name, bins)
 

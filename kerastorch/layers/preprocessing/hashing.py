@@ -19,7 +19,7 @@ from ..utils.mask_rules import keras3_config
 from ..utils.string_inputs import is_string_data
 from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape
 from .encoding_utils import encode_categorical_inputs
-from .fingerprint import decimal_bytes, fingerprint64, hash_strings, siphash, unsigned_mod
+from .fingerprint import hash_integers, hash_strings, unsigned_mod
 
 
 @LAYERS.register()
@@ -113,9 +113,7 @@ class Hashing(CategoricalLayer):
         mask = (inputs == self.mask_value) if masked and not isinstance(self.mask_value, (str, bytes)) else None
         if masked and mask is None:  # a string mask value never equals a number
             mask = torch.zeros(inputs.shape, dtype=torch.bool, device=inputs.device)
-        values = inputs.to(torch.int64) if inputs.dtype != torch.int64 else inputs  # floats truncate (Keras 3)
-        data, lengths = decimal_bytes(values)
-        hashes = fingerprint64(data, lengths) if self.salt is None else siphash(data, lengths, self.salt)
+        hashes = hash_integers(inputs, self.salt)  # floats truncate to int64 first (Keras 3)
         return self._finish(unsigned_mod(hashes, bins).reshape(inputs.shape), mask)
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
