@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import reference_nets as R  # noqa: E402
 from model_fill import fill_model  # noqa: E402
-from bench_models import infer_step, time_steps, train_step  # noqa: E402
+from bench_models import infer_step, reference, time_steps, train_step  # noqa: E402
 
 from kerastorch.eject import eject  # noqa: E402
 from kerastorch.models import model_from_config  # noqa: E402
@@ -52,17 +52,9 @@ def keras_model(name: str, size: int) -> torch.nn.Module:
 
 
 def twin(name: str, model: torch.nn.Module) -> torch.nn.Module:
-    def weights(n: str):
-        return model.get_layer(n).get_weights()
-
-    if name == "EfficientNetB0":
-        rescale, norm = model.get_layer("rescaling"), model.get_layer("normalization")
-        net = R.EfficientNetB0(weights, lambda x: norm(rescale(x)))
-    elif name == "MobileNetV2":
-        net = R.MobileNetV2(weights, alpha=0.35)
-    else:
-        net = R.ResNet50(weights)
-    return R.to_channels_last(net)
+    if name != "MobileNetV2":
+        return reference(name, model)
+    return R.to_channels_last(R.MobileNetV2(lambda n: model.get_layer(n).get_weights(), alpha=0.35))  # the fixture's alpha
 
 
 def ejected(model: torch.nn.Module, directory: str) -> torch.nn.Module:

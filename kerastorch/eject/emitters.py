@@ -265,12 +265,19 @@ def conv(layer: Any, call: Call) -> Emitted:
     return with_activation(call, Emitted(f"{{m}}({x})", module, weights, layout, layout, helpers))
 
 
+def _depthwise(layer: Any, r: int) -> tuple[int, int, torch.Tensor]:
+    """(in, multiplier, torch weight): Keras's depthwise kernel ``(*k, in, multiplier)`` as the grouped
+    convolution's ``(in * multiplier, 1, *k)``, output channel ``c * multiplier + j`` as Keras orders them."""
+    kernel = keras_weight(layer, "depthwise_kernel")
+    cin, mult = kernel.shape[r], kernel.shape[r + 1]
+    return cin, mult, kernel.permute(r, r + 1, *range(r)).reshape(cin * mult, 1, *kernel.shape[:r])
+
+
 @EMITTERS.register("DepthwiseConv1D", "DepthwiseConv2D")
 def depthwise_conv(layer: Any, call: Call) -> Emitted:
     r = layer.rank
-    kernel = keras_weight(layer, "depthwise_kernel")  # (*k, in, multiplier)
-    cin, mult = kernel.shape[r], kernel.shape[r + 1]
-    weights = {".weight": kernel.permute(r, r + 1, *range(r)).reshape(cin * mult, 1, *kernel.shape[:r])}
+    cin, mult, weight = _depthwise(layer, r)
+    weights = {".weight": weight}
     if layer.use_bias:
         weights[".bias"] = keras_weight(layer, "bias")
     module, x, helpers = _conv_module(call, layer, f"nn.Conv{r}d", cin, cin * mult, layer.kernel_size, cin, layer.use_bias)
@@ -281,13 +288,9 @@ def depthwise_conv(layer: Any, call: Call) -> Emitted:
 @EMITTERS.register("SeparableConv1D", "SeparableConv2D")
 def separable_conv(layer: Any, call: Call) -> Emitted:
     r = layer.rank
-    depthwise = keras_weight(layer, "depthwise_kernel")  # (*k, in, multiplier)
+    cin, mult, weight = _depthwise(layer, r)
     pointwise = keras_weight(layer, "pointwise_kernel")  # (*1, in * multiplier, filters)
-    cin, mult = depthwise.shape[r], depthwise.shape[r + 1]
-    weights = {
-        ".0.weight": depthwise.permute(r, r + 1, *range(r)).reshape(cin * mult, 1, *depthwise.shape[:r]),
-        ".1.weight": pointwise.permute(r + 1, r, *range(r)),
-    }
+    weights = {".0.weight": weight, ".1.weight": pointwise.permute(r + 1, r, *range(r))}
     if layer.use_bias:
         weights[".1.bias"] = keras_weight(layer, "bias")
     first, x, helpers = _conv_module(call, layer, f"nn.Conv{r}d", cin, cin * mult, layer.kernel_size, cin, False)
