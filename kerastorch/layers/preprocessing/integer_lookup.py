@@ -130,10 +130,11 @@ class IntegerLookup(IndexLookup):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and isinstance(args[0], (list, tuple)) and args[0] and not getattr(args[0][0], "_kt_symbolic", False):
             args = (torch.as_tensor(np.asarray(args[0])), *args[1:])  # Keras takes a list of integers
-        if args and isinstance(args[0], (torch.Tensor, np.ndarray)) and args[0].dtype.kind in "fc" \
-                if isinstance(args[0], np.ndarray) else args and isinstance(args[0], torch.Tensor) and (
-                args[0].is_floating_point() or args[0].is_complex()):
-            self._fail(f"expected integer inputs, received dtype {args[0].dtype}.")  # before anything is built
+        x = args[0] if args else None
+        floating = (x.dtype.kind in "fc" if isinstance(x, np.ndarray)
+                    else isinstance(x, torch.Tensor) and (x.is_floating_point() or x.is_complex()))
+        if floating:
+            self._fail(f"expected integer inputs, received dtype {x.dtype}.")  # before anything is built
         return super().__call__(*args, **kwargs)
 
     def _lookup(self, inputs: torch.Tensor) -> torch.Tensor:
