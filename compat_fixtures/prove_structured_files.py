@@ -11,8 +11,10 @@ This file runs twice: in the reference venv (the Keras side) and, as a subproces
 file of ``structured/models`` (Keras 3 ``.keras``, tf.keras ``.keras`` and ``.h5``) with
 ``kerastorch.models.load_model`` and writes ``save_model(model, '<name>.keras')``; the Keras side loads each with
 ``keras.saving.load_model`` (``safe_mode=True``) and compares its prediction on the recorded inputs with the output
-Keras recorded for the original file. Prints one JSON line per check and ``SUMMARY {...}``; exits 1 unless every
-check passes.
+Keras recorded for the original file. The kerastorch side also builds a model of its own whose first input is a
+string column (``Input(dtype="string")`` -> ``Hashing``, and ``HashedCrossing`` of it with an int64 column) and
+writes its ``.keras`` and its outputs; Keras 3 must load it and predict the same on the same strings. Prints one
+JSON line per check and ``SUMMARY {...}``; exits 1 unless every check passes.
 """
 from __future__ import annotations
 
@@ -41,7 +43,28 @@ def kerastorch_side(out: str) -> None:
         except Exception as e:  # noqa: BLE001 - reported by the Keras side
             entry["error"] = f"{type(e).__name__}: {e}"
         done.append(entry)
+    entry = {"file": "strings"}
+    try:
+        import numpy as np
+        import torch
+
+        torch.manual_seed(0)
+        words, ids = STRINGS
+        text = kt.models.Input(shape=(1,), dtype="string", name="text")
+        ident = kt.models.Input(shape=(1,), dtype="int64", name="ident")
+        hashed = kt.layers.Hashing(num_bins=8, salt=[3, 5], output_mode="one_hot")(text)
+        crossed = kt.layers.HashedCrossing(num_bins=6, output_mode="one_hot")([text, ident])
+        model = kt.models.Model([text, ident], kt.layers.Dense(2)(kt.layers.Concatenate()([hashed, crossed])))
+        y = model([np.array(words).reshape(-1, 1), torch.tensor(ids).reshape(-1, 1)])
+        np.save(os.path.join(out, "strings.npy"), y.detach().numpy())
+        kt.models.save_model(model, os.path.join(out, "strings.keras"))
+    except Exception as e:  # noqa: BLE001 - reported by the Keras side
+        entry["error"] = f"{type(e).__name__}: {e}"
+    done.append(entry)
     json.dump(done, open(os.path.join(out, "written.json"), "w"))
+
+
+STRINGS = (["A", "héllo", "", "日本語", "x" * 70, "42"], [1, -7, 0, 123456, 3, 42])
 
 
 def keras_side() -> int:
@@ -64,10 +87,18 @@ def keras_side() -> int:
                 result.update(ok=False, error=entry["error"][:300])
             else:
                 try:
-                    model = keras.saving.load_model(os.path.join(out, name.replace(".", "_") + ".keras"))
-                    x = tensors["x_wave"] if name.startswith("audio") else [tensors["x_num"], tensors["x_id"], tensors["x_b"]]
-                    y = np.asarray(model.predict(x, verbose=0))
-                    diff = float(np.max(np.abs(y - tensors[FILES[name]])))
+                    if name == "strings":
+                        model = keras.saving.load_model(os.path.join(out, "strings.keras"))
+                        words, ids = STRINGS
+                        y = np.asarray(model([np.array(words, dtype=object).reshape(-1, 1),
+                                              np.array(ids, dtype="int64").reshape(-1, 1)]))
+                        want = np.load(os.path.join(out, "strings.npy"))
+                    else:
+                        model = keras.saving.load_model(os.path.join(out, name.replace(".", "_") + ".keras"))
+                        x = tensors["x_wave"] if name.startswith("audio") else [tensors["x_num"], tensors["x_id"], tensors["x_b"]]
+                        y = np.asarray(model.predict(x, verbose=0))
+                        want = tensors[FILES[name]]
+                    diff = float(np.max(np.abs(y - want)))
                     result.update(max_abs_diff=diff, ok=diff <= 1e-5)
                 except Exception as e:  # noqa: BLE001
                     result.update(ok=False, error=f"{type(e).__name__}: {str(e)[:300]}")
