@@ -20,7 +20,10 @@ from .color_ops import PassThroughAnnotations, channel_axis
 def _scale(values: torch.Tensor, source: Any, target: Any) -> torch.Tensor:
     """Keras's ``_scale_values``: the linear map of ``source`` onto ``target`` (scale and offset as Python floats)."""
     scale = (target[1] - target[0]) / (source[1] - source[0])
-    return values * scale + (target[0] - source[0] * scale)
+    offset = target[0] - source[0] * scale
+    if scale == 1.0 and offset == 0.0:  # values * 1.0 + 0.0: the values themselves
+        return values
+    return values * scale + offset
 
 
 @LAYERS.register()
