@@ -79,3 +79,22 @@ def test_layer_contract(case, check):
 def test_compiled_forward():
     x = [torch.randint(0, 1000, (4, 1)).to(DEVICE), torch.randint(-5, 5, (4, 1)).to(DEVICE)]
     assert_compiled_forward(HashedCrossing(num_bins=6, output_mode="one_hot").to(DEVICE), x)
+
+
+def test_string_column_model_saves_and_loads(tmp_path):
+    """A model whose first input is a string column (Hashing, and HashedCrossing with an int64 column) runs on a
+    list of str or a NumPy array and reads back from its .keras file (real Keras 3 reads it too:
+    compat_fixtures/prove_structured_files.py)."""
+    import kerastorch as kt
+
+    text = kt.models.Input(shape=(1,), dtype="string")
+    ident = kt.models.Input(shape=(1,), dtype="int64")
+    hashed = kt.layers.Hashing(num_bins=8, salt=[3, 5], output_mode="one_hot")(text)
+    crossed = HashedCrossing(num_bins=6, output_mode="one_hot")([text, ident])
+    model = kt.models.Model([text, ident], kt.layers.Concatenate()([hashed, crossed]))
+    words, ids = [["A"], ["héllo"], [""]], torch.tensor([[1], [-7], [0]])
+    out = model([words, ids])
+    assert out.shape == (3, 14) and bool((out.sum(-1) == 2).all())
+    torch.testing.assert_close(model([np.array(words), ids]), out)
+    kt.models.save_model(model, tmp_path / "strings.keras")
+    torch.testing.assert_close(kt.models.load_model(tmp_path / "strings.keras")([words, ids]), out)
