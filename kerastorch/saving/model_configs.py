@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 
 from ..engine.serialization import _check_json_depth, check_config_size, deserialize_layer
 from . import untrusted
@@ -41,12 +40,35 @@ def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
             config.get("class_name") == "Sequential" and isinstance(config.get("config"), list))):  # Keras 2.0's list
         raise ValueError(f"Improper model config: expected keys 'class_name' and 'config', got {sorted(config)}.")
     with _allocation_bounds():
-        return deserialize_layer(config, dict(custom_objects or {}))
+        model = deserialize_layer(config, dict(custom_objects or {}))
+    refuse_empty_pooling(model)
+    return model
+
+
+def refuse_empty_pooling(model: torch.nn.Module) -> None:
+    """Refuse a pooling layer whose window leaves no output position for the input shape the model gives it,
+    naming the layer (tf.keras and Keras 3 refuse such a model when it is constructed: TF's and Keras 3's
+    shape inference run on the symbolic input; kerastorch's ``compute_output_shape`` keeps tf.keras's
+    zero-size answer, so without this the model would load and fail at its first call)."""
+    from ..layers.pooling.base_pooling import Pooling
+
+    for layer in model.modules():
+        if not isinstance(layer, Pooling):
+            continue
+        shapes = [n.input_tensors[0].shape for n in layer.__dict__.get("_kt_nodes", ()) if n.input_tensors]
+        if layer.built and isinstance(layer._build_shape, tuple):  # a Sequential builds its layers without nodes
+            shapes.append(layer._build_shape)
+        for shape in shapes:
+            if shape is None or len(shape) != layer.rank + 2:
+                continue
+            spatial = layer._spatial(layer._output_shape(shape))
+            if any(d is not None and d <= 0 for d in spatial):
+                raise layer._too_small(shape, "a zero" if 0 in spatial else "a negative")
 
 
 def _allocation_bounds() -> Any:
     """Bound every tensor allocated while building (``kerastorch.saving.untrusted.allocation_guard`` with
     the default ``LoadLimits``), unless a caller (``load_model``) already set its own bounds."""
-    if any(isinstance(m, untrusted._AllocationGuard) for m in _get_current_dispatch_mode_stack()):
+    if untrusted.allocation_guard_active():
         return contextlib.nullcontext()
     return untrusted.allocation_guard(untrusted.DEFAULT_LIMITS, "model config")

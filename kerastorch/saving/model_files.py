@@ -48,9 +48,9 @@ from .keras.reader import _HDF5_SIGNATURE, _import_h5py, _read_h5
 from .keras.weights import _unsupported_params, load_keras_entries, write_keras3_model
 from .model_configs import model_from_config
 from .tf import is_saved_model_dir, read_saved_model
-from .untrusted_safetensors import read_safetensors_header, read_stored_tensor
+from .untrusted_safetensors import read_safetensors_header, read_stored_into
 from .untrusted import (
-    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_string_attr, parse_json, read_zip, weights_member_bound,
+    DEFAULT_LIMITS, LoadLimits, allocation_guard, check_h5, h5_attr, h5_string_attr, parse_json, read_zip, weights_member_bound,
 )
 
 __all__ = ["LoadLimits", "keras_model_config", "load_model", "save_model"]
@@ -191,7 +191,7 @@ def _load_h5(path: str, custom_objects: dict[str, Any] | None, limits: LoadLimit
                 "it has no `model_config`: it is a weights-only file (load it into a model with load_keras_weights)"
             )
         config = parse_json(raw, "model_config", limits.max_config_bytes, limits)
-        model = _build(config, custom_objects, limits, "model_config", f.attrs.get("keras_version"))
+        model = _build(config, custom_objects, limits, "model_config", h5_attr(f, "keras_version"))
         # Lazily: every dataset's declared shape is compared with its weight before one is read, then
         # each is read and copied in turn (the load needs one weight beyond the finished model).
         entries, ordered = _read_h5(h5py, f, None, lazy=True)
@@ -223,8 +223,8 @@ def _load_safetensors(path: str, custom_objects: dict[str, Any] | None, limits: 
         model = _build(config, custom_objects, limits, "the keras_config metadata")
         declared = {k: torch.empty(t.shape, dtype=t.dtype, device="meta") for k, t in stored.items()}
         plan.check(model, declared, True, repr(path))
-        # Each tensor read from its checked place and copied into its weight in turn.
-        plan.apply_each(model, {k: t.shape for k, t in stored.items()}, lambda key: read_stored_tensor(f, stored[key]))
+        # Each tensor read from its checked place straight into its weight, in turn.
+        plan.apply_each(model, {k: t.shape for k, t in stored.items()}, lambda key, w: read_stored_into(f, stored[key], w))
     return model
 
 

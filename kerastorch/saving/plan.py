@@ -86,17 +86,39 @@ def build_unbuilt(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...]]
             layer.build_from_weight_shapes(found, layout="storage")
 
 
-def apply_each(module: torch.nn.Module, shapes: Mapping[str, tuple[int, ...]], produce: Callable[[str], torch.Tensor]) -> None:
-    """:func:`apply` for values made one at a time by ``produce(key)`` (read from a file), each copied
-    into its weight and released before the next is made: a load needs the finished model plus one
-    weight, not a second copy of every weight. ``shapes`` has passed :func:`check` (as meta tensors)."""
+def apply_each(
+    module: torch.nn.Module,
+    shapes: Mapping[str, tuple[int, ...]],
+    produce: Callable[[str, torch.Tensor], torch.Tensor | None],
+) -> None:
+    """:func:`apply` for values made one at a time by ``produce(key, weight)`` (read from a file): it either
+    writes the value into ``weight`` itself (a read straight into the weight's storage, which must bump its
+    version counter, see :func:`written_in_place`) and returns None, or returns a value (in storage layout,
+    maybe a strided view) copied into the weight once. Each is released before the next is made: a load
+    needs the finished model plus one weight, not a second copy of every weight. ``shapes`` has passed
+    :func:`check` (as meta tensors)."""
     with torch.no_grad():
         build_unbuilt(module, shapes)
         state = module.state_dict(keep_vars=True)
         for key in shapes:
-            value = produce(key)
-            state[key].copy_(value)
+            value = produce(key, state[key])
+            if value is not None:
+                state[key].copy_(value)
             del value
+
+
+def direct_target(weight: torch.Tensor) -> torch.Tensor | None:
+    """The tensor a reader may write a weight's bytes into (a detached view of its storage), or None when the
+    weight is not a plain contiguous CPU tensor (the reader then returns a value to copy instead)."""
+    if weight.device.type != "cpu" or not weight.is_contiguous() or weight.is_quantized or weight.layout != torch.strided:
+        return None
+    return weight.detach()
+
+
+def written_in_place(weight: torch.Tensor) -> None:
+    """Record a write made through a :func:`direct_target` view outside torch (a file read into its memory): the
+    version counter tells ``initializers.DeferredInitialization`` which weights the file wrote."""
+    torch.autograd.graph.increment_version(weight)
 
 
 def apply(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], strict: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from . import plan
 from .untrusted import LoadLimits, parse_json
 
 
@@ -79,6 +80,24 @@ def read_safetensors_header(f: Any, file_size: int, limits: LoadLimits) -> tuple
     if sum(t.end - t.begin for t in out.values()) != data_size:
         raise ValueError(f"it is not a valid safetensors file: its tensors do not cover its {data_size} bytes of data exactly (a truncated or padded file)")
     return out, metadata
+
+
+def read_stored_into(f: Any, stored: StoredTensor, weight: torch.Tensor) -> torch.Tensor | None:
+    """One tensor for ``plan.apply_each``: read from its checked place straight into ``weight``'s storage when
+    the two agree (CPU, contiguous, same dtype: one pass over the bytes, no intermediate buffer), else
+    returned for a copy. The file's little-endian bytes are the host's (torch supports no big-endian CPU)."""
+    target = plan.direct_target(weight)
+    if target is None or target.dtype != stored.dtype or tuple(target.shape) != stored.shape:
+        return read_stored_tensor(f, stored)
+    size = stored.end - stored.begin
+    if size:
+        f.seek(stored.begin)
+        view = memoryview(target.view(torch.uint8).numpy()).cast("B") if target.dim() else memoryview(
+            target.reshape(1).view(torch.uint8).numpy()).cast("B")
+        if f.readinto(view) != size:
+            raise ValueError("it is a truncated safetensors file")
+    plan.written_in_place(weight)
+    return None
 
 
 def read_stored_tensor(f: Any, stored: StoredTensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import re
 from typing import Any, Iterator, Sequence
@@ -21,6 +22,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import torch
 
+from ..untrusted import h5_attr, understored
 from .names import keras3_snake
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -75,8 +77,10 @@ class H5Weight:
         self.dataset = dataset
         self.name = str(dataset.name)
         self.shape = tuple(int(d) for d in dataset.shape)
-        self.bfloat16 = str(dataset.attrs.get("dtype", "")) == "bfloat16"  # Keras 3: 2-byte opaque
-        self.dtype = np.dtype(np.float32) if self.bfloat16 else dataset.dtype
+        dtype = dataset.dtype
+        # Keras 3 stores bfloat16 as 2-byte opaque with a `dtype` attribute (read only for such datasets)
+        self.bfloat16 = dtype.kind == "V" and dtype.itemsize == 2 and str(h5_attr(dataset, "dtype", "")) == "bfloat16"
+        self.dtype = np.dtype(np.float32) if self.bfloat16 else dtype
 
     def __repr__(self) -> str:
         return f"H5Weight({self.name!r}, shape={self.shape}, dtype={self.dtype})"
@@ -96,20 +100,10 @@ def as_array(value: Any) -> np.ndarray:
 
 
 def _check_storage(dataset: Any) -> None:
-    """Refuse a dataset whose stored bytes cannot hold what its header declares (a sparse or
-    truncated dataset: reading it would allocate the declared size and fill it with the fill value)."""
-    declared = dataset.size * dataset.dtype.itemsize
-    if declared == 0:
-        return
-    stored = dataset.id.get_storage_size()
-    plist = dataset.id.get_create_plist()
-    filtered = plist.get_layout() == 2 and plist.get_nfilters() > 0  # chunked and compressed
-    limit = stored * 1100 + 4096 if filtered else stored  # deflate cannot inflate more than ~1032x
-    if declared > limit:
-        raise ValueError(
-            f"dataset {dataset.name!r} declares shape {tuple(dataset.shape)} {dataset.dtype} ({declared} bytes) "
-            f"but stores {stored} bytes"
-        )
+    """Refuse a dataset whose stored bytes cannot hold what its header declares (``untrusted.understored``)."""
+    why = understored(dataset.size * dataset.dtype.itemsize, dataset.id.get_storage_size(), dataset.id.get_create_plist())
+    if why:
+        raise ValueError(f"dataset {dataset.name!r} declares shape {tuple(dataset.shape)} {dataset.dtype} ({why})")
 
 
 def _array(dataset: Any) -> np.ndarray:
@@ -120,13 +114,91 @@ def _array(dataset: Any) -> np.ndarray:
         raise
     except Exception as e:  # h5py raises OSError, KeyError, SystemError, ... on a damaged file
         raise OSError(f"dataset {dataset.name!r} cannot be read: {type(e).__name__}: {e}") from None
-    if str(dataset.attrs.get("dtype", "")) == "bfloat16":  # Keras 3 stores bfloat16 as 2-byte opaque
+    if str(h5_attr(dataset, "dtype", "")) == "bfloat16":  # Keras 3 stores bfloat16 as 2-byte opaque
         raw = np.frombuffer(np.ascontiguousarray(value).tobytes(), dtype=np.uint16).reshape(dataset.shape)
         return torch.from_numpy(raw.astype(np.int16)).view(torch.bfloat16).float().numpy()
     value = np.asarray(value)  # h5py returns a fresh array: no second copy (it would double the peak)
     if value.dtype.byteorder not in ("=", "|"):
         value = value.astype(value.dtype.newbyteorder("="))
     return value if value.flags.writeable and value.flags.c_contiguous else np.array(value, copy=True)
+
+
+class Scratch:
+    """One reusable buffer for reads that cannot land in their weight directly (a kernel stored transposed):
+    grown to the largest such weight, so a load touches fresh memory once rather than once per weight."""
+
+    def __init__(self) -> None:
+        self._buffer = np.empty(0, dtype=np.uint8)
+
+    def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        nbytes = math.prod(shape) * dtype.itemsize
+        if self._buffer.nbytes < nbytes:
+            self._buffer = np.empty(nbytes, dtype=np.uint8)
+        return self._buffer[:nbytes].view(dtype).reshape(shape)
+
+
+def read_into(weight: H5Weight, target: torch.Tensor, order: Sequence[int] | None, scratch: Scratch) -> bool:
+    """Read ``weight`` (Keras layout) into ``target`` (a weight's storage, ``plan.direct_target``; Keras layout
+    permuted by ``order``) with one HDF5 read: straight into ``target`` when no permutation is needed, else
+    into ``scratch`` and then one strided copy. False (nothing read) when the dataset's dtype is not
+    ``target``'s: the caller reads a converted copy. The stored size is checked first, as for every read."""
+    dataset, dtype = weight.dataset, weight.dtype  # the header's, read once (h5py re-queries on each access)
+    if weight.bfloat16 or not dtype.isnative or _torch_dtype_of(dtype) != target.dtype:
+        return False
+    count = math.prod(weight.shape)
+    if count != target.numel():
+        return False
+    try:
+        dsid = dataset.id
+        why = understored(count * dtype.itemsize, dsid.get_storage_size(), dsid.get_create_plist())
+        if why:
+            raise ValueError(f"dataset {weight.name!r} declares shape {weight.shape} {dtype} ({why})")
+        if count == 0:
+            return True
+        if not order:
+            out = target.numpy()
+            dsid.read(_h5s_all(), _h5s_all(), out if out.ndim else out.reshape(1))
+        else:
+            buffer = scratch.array(weight.shape, dtype)
+            dsid.read(_h5s_all(), _h5s_all(), buffer if buffer.ndim else buffer.reshape(1))
+            _permuted_copy(target, torch.from_numpy(buffer), tuple(order))
+    except ValueError:
+        raise
+    except Exception as e:  # h5py raises OSError, KeyError, SystemError, ... on a damaged file
+        raise OSError(f"dataset {weight.name!r} cannot be read: {type(e).__name__}: {e}") from None
+    return True
+
+
+_TORCH_DTYPES: dict[np.dtype, torch.dtype | None] = {}
+
+
+def _torch_dtype_of(dtype: np.dtype) -> torch.dtype | None:
+    """The torch dtype numpy ``dtype`` maps to (None: none), memoized."""
+    if dtype not in _TORCH_DTYPES:
+        try:
+            _TORCH_DTYPES[dtype] = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+        except TypeError:
+            _TORCH_DTYPES[dtype] = None
+    return _TORCH_DTYPES[dtype]
+
+
+def _permuted_copy(target: torch.Tensor, source: torch.Tensor, order: tuple[int, ...]) -> None:
+    """``target.copy_(source.permute(order))``; a rotation of the axes (Keras's ``(*kernel, in, out)`` to
+    torch's ``(out, *kernel, in)``) is one 2-D transpose, which torch copies blockwise (several times faster
+    than its generic strided copy of a 4-D permutation)."""
+    n = len(order)
+    k = order[0]
+    if 0 < k < n and order == tuple(range(k, n)) + tuple(range(k)):
+        rows = math.prod(source.shape[:k])
+        target.view(-1, rows).copy_(source.reshape(rows, -1).t())
+    else:
+        target.copy_(source.permute(*order))
+
+
+def _h5s_all() -> Any:
+    import h5py
+
+    return h5py.h5s.ALL
 
 
 def _weight(dataset: Any, lazy: bool) -> Any:
@@ -147,20 +219,21 @@ def _attr_str(value: Any) -> str:
     return value.decode("utf8") if isinstance(value, bytes) else str(value)
 
 
-def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[KerasLayerWeights]:
+def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool, shallow: bool = False) -> list[KerasLayerWeights]:
     """Depth-first over a Keras 3 weights file, in Keras's saving order.
 
     A group with a non-empty ``vars`` group is a layer (or a model with weights of its own).
     Inside a ``layers`` container Keras names groups by class (``conv2d``, ``conv2d_1``), so the
     class is known there; attribute groups of subclassed models (``conv_a``) say nothing about it.
     Groups that are not layers (the compiled optimizer's state, ``optimizer/vars``) are skipped.
+    ``shallow``: only the entries' paths are wanted (their weights are the dataset names, nothing opened).
     """
     out = []
     key = path.rsplit("/", 1)[-1]
     vars_group = group.get("vars")
     stem = re.sub(r"_\d+$", "", key)
     if in_container and stem in _WRAPPER_STEMS:  # a recurrent layer or wrapper: one Keras layer, weights in sublayers
-        name = _attr_str(vars_group.attrs.get("name", key)) if isinstance(vars_group, h5py.Group) else key
+        name = _attr_str(h5_attr(vars_group, "name", key)) if isinstance(vars_group, h5py.Group) else key
         try:
             arrays, problem = _nested_vars(h5py, group), None
         except ValueError as e:
@@ -170,9 +243,10 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
         return out
     if isinstance(vars_group, h5py.Group) and len(vars_group):
         stem = re.sub(r"_\d+$", "", key)
-        name = _attr_str(vars_group.attrs.get("name", key))
+        name = key if shallow else _attr_str(h5_attr(vars_group, "name", key))
         where = f"/{path}/vars" if path else "/vars"
-        out.append(KerasLayerWeights(name, where, None, class_stem=stem if in_container else None, arrays=_vars(vars_group, True)))
+        arrays = list(vars_group.keys()) if shallow else _vars(vars_group, True)
+        out.append(KerasLayerWeights(name, where, None, class_stem=stem if in_container else None, arrays=arrays))
     for child_key in sorted(group.keys(), key=_natural_key):
         child = group[child_key]
         if child_key == "vars" or not isinstance(child, h5py.Group):
@@ -180,7 +254,7 @@ def _walk_keras3(h5py: Any, group: Any, path: str, in_container: bool) -> list[K
         if child_key in _NON_LAYER_GROUPS and key not in _CONTAINERS:
             continue
         child_path = f"{path}/{child_key}" if path else child_key
-        out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS)
+        out += _walk_keras3(h5py, child, child_path, key in _CONTAINERS, shallow)
     return out
 
 
@@ -209,8 +283,11 @@ def _nested_vars(h5py: Any, group: Any) -> list[Any]:
     return arrays
 
 
-def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) -> list[KerasLayerWeights]:
-    """Follow a ``.keras`` config: layer ``i`` of class ``C`` lives at ``layers/<c>[_n]`` (Keras 3)."""
+def _walk_keras3_config(
+    h5py: Any, f: Any, layers: Sequence[dict], path: str, paths: set[str]
+) -> list[KerasLayerWeights]:
+    """Follow a ``.keras`` config: layer ``i`` of class ``C`` lives at ``layers/<c>[_n]`` (Keras 3). ``paths``:
+    every object path of the file (:func:`_object_paths`)."""
     out: list[KerasLayerWeights] = []
     used: dict[str, int] = {}
     for layer_config in layers:
@@ -220,12 +297,12 @@ def _walk_keras3_config(h5py: Any, f: Any, layers: Sequence[dict], path: str) ->
         key = stem if stem not in used else f"{stem}_{used[stem] + 1}"
         used[stem] = used.get(stem, -1) + 1
         group_path = next(
-            (f"{path}{c}/{key}" for c in _CONTAINERS if f"{path}{c}/{key}" in f), f"{path}layers/{key}"
+            (f"{path}{c}/{key}" for c in _CONTAINERS if f"{path}{c}/{key}" in paths), f"{path}layers/{key}"
         )
         if isinstance(config.get("layers"), list):
-            out += _walk_keras3_config(h5py, f, config["layers"], group_path + "/")
+            out += _walk_keras3_config(h5py, f, config["layers"], group_path + "/", paths)
         else:
-            arrays = _layer_vars(f, group_path, class_name, config)
+            arrays = _layer_vars(f, group_path, class_name, config, paths)
             if arrays:
                 out.append(KerasLayerWeights(str(config.get("name", key)), f"/{group_path}/vars", class_name, arrays=arrays))
     return out
@@ -267,14 +344,14 @@ def _sublayer_groups(class_name: str, config: dict) -> list[tuple[str, str, dict
     return []
 
 
-def _layer_vars(f: Any, group_path: str, class_name: str, config: dict) -> list[Any]:
+def _layer_vars(f: Any, group_path: str, class_name: str, config: dict, paths: set[str]) -> list[Any]:
     """A layer's weights in Keras order: its own ``vars``, then its sublayers' (``_sublayer_groups``)."""
     own: list[Any] = []
-    if group_path in f and "vars" in f[group_path] and len(f[group_path]["vars"]):
-        own = _vars(f[group_path]["vars"], True)
+    if f"{group_path}/vars/" in paths:  # a non-empty vars group
+        own = _vars(f[f"{group_path}/vars"], True)
     subs: list[Any] = []
     for sub, sub_class, sub_config in _sublayer_groups(class_name, config):
-        subs += _layer_vars(f, f"{group_path}/{sub}", sub_class, sub_config)
+        subs += _layer_vars(f, f"{group_path}/{sub}", sub_class, sub_config, paths)
     if class_name == "SpectralNormalization" and own:
         # Keras 3 tracks the wrapped kernel again as the wrapper's first variable (``self.kernel =
         # self.layer.kernel``, the same variable): the wrapped layer's weights, then ``vector_u``.
@@ -282,12 +359,28 @@ def _layer_vars(f: Any, group_path: str, class_name: str, config: dict) -> list[
     return own + subs
 
 
+def _object_paths(f: Any) -> set[str]:
+    """Every object path of an open file (hard links only: ``check_h5`` refused the others), and ``<group>/``
+    for every group that holds something: one walk of the links, instead of h5py's ``path in group``, which
+    re-validates every component of the path in Python (most of a Keras 3 file's metadata time)."""
+    paths: set[str] = set()
+
+    def add(name: bytes) -> None:
+        text = name.decode("utf8", "surrogateescape")
+        paths.add(text)
+        if "/" in text:
+            paths.add(text.rsplit("/", 1)[0] + "/")
+
+    f.id.links.visit(add)
+    return paths
+
+
 def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLayerWeights], bool]:
     """Layers of a Keras 3 weights file, and whether their order is exact (known from a config)."""
     if config is not None and isinstance((config.get("config") or {}).get("layers"), list):
-        entries = _walk_keras3_config(h5py, f, config["config"]["layers"], "")
+        entries = _walk_keras3_config(h5py, f, config["config"]["layers"], "", _object_paths(f))
         groups = [e.path[: -len("vars")] for e in entries]  # a wrapper's entry covers its sublayers' groups
-        if all(any(p.startswith(g) for g in groups) for p in (e.path for e in _walk_keras3(h5py, f, "", False))):
+        if all(any(p.startswith(g) for g in groups) for p in (e.path for e in _walk_keras3(h5py, f, "", False, True))):
             return entries, True
     entries = _walk_keras3(h5py, f, "", False)
     problems = [e.problem for e in entries if e.problem]
@@ -299,11 +392,11 @@ def _read_keras3(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLaye
 def _attr_list(group: Any, name: str) -> list[str]:
     """A tf.keras string-list attribute, also when tf.keras split it into ``name0, name1, ...``."""
     if name in group.attrs:
-        values = list(group.attrs[name])
+        values = list(h5_attr(group, name))
     else:
         values, i = [], 0
         while f"{name}{i}" in group.attrs:
-            values += list(group.attrs[f"{name}{i}"])
+            values += list(h5_attr(group, f"{name}{i}"))
             i += 1
     return [_attr_str(v) for v in values]
 
@@ -412,7 +505,7 @@ def _read_layout(h5py: Any, f: Any, config: dict | None) -> tuple[list[KerasLaye
     if "layer_names" in f.attrs or "layer_names0" in f.attrs:
         return _read_tf_keras(h5py, f, None), True
     if "model_weights" in f:
-        model_config = f.attrs.get("model_config")
+        model_config = h5_attr(f, "model_config")
         classes = _config_classes(json.loads(_attr_str(model_config))) if model_config is not None else None
         return _read_tf_keras(h5py, f["model_weights"], classes), True
     if any(k in f for k in (*_CONTAINERS, "vars")) or any(

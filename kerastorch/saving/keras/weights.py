@@ -41,7 +41,8 @@ from ..tf import checkpoint_prefix, read_checkpoint
 from ..untrusted import DEFAULT_LIMITS
 from .match import match, pair_problems, weighted_layers
 from .names import keras3_snake, keras3_var_groups, keras_class, tf_keras_weight_names
-from .reader import KerasLayerWeights, _import_h5py, as_array, open_keras_weights, read_keras_weights
+from . import reader
+from .reader import H5Weight, KerasLayerWeights, Scratch, _import_h5py, as_array, open_keras_weights, read_keras_weights
 
 __all__ = ["KerasLayerWeights", "load_keras_weights", "read_keras_weights", "save_keras_weights"]
 
@@ -112,13 +113,19 @@ def load_keras_entries(
             sources[dot + name] = (array, spec)
     plan.check(module, declared, False, f"Keras weights {source}")
 
-    def produce(key: str) -> torch.Tensor:
+    scratch = Scratch()
+
+    def produce(key: str, weight: torch.Tensor | None = None) -> torch.Tensor | None:
         array, spec = sources.pop(key)
         try:
+            target = plan.direct_target(weight) if weight is not None and isinstance(array, H5Weight) else None
+            if target is not None and reader.read_into(array, target, spec.storage_order, scratch):
+                plan.written_in_place(weight)
+                return None
             value = torch.from_numpy(as_array(array))
         except (OSError, ValueError) as e:
             raise ValueError(f"Cannot load Keras weights {source} into {type(module).__name__}: {e}") from None
-        return spec.to_storage(value).contiguous()
+        return spec.to_storage(value)  # a strided view: copied into the weight once
 
     if fresh:
         plan.apply_each(module, {k: tuple(t.shape) for k, t in declared.items()}, produce)
