@@ -1,6 +1,6 @@
 """Long run of the model-file mutation fuzzer (``tests/saving/model_fuzzer.py``).
 
-    .venv/bin/python benchmarks/fuzz_model_files.py --count 3000 --seed 1 [--inflate-every 500] [--workers 2]
+    .venv/bin/python benchmarks/fuzz_model_files.py --count 3000 --seed 1 [--inflate-every 500] [--workers 2] [--families]
 
 Prints one line per BAD mutant as it is found and a summary (counts per outcome, BAD kinds with
 examples) at the end; exit status 1 when any mutant is BAD. CI runs a fixed-seed few hundred
@@ -28,6 +28,8 @@ def main() -> int:
                         help="one mutant in N is a .keras whose weights member inflates by 3 GiB of zeros (0: none)")
     parser.add_argument("--timeout", type=float, default=model_fuzzer.TIMEOUT_S)
     parser.add_argument("--json", help="write every result here")
+    parser.add_argument("--families", action="store_true",
+                        help="also mutate recurrent, attention and tf_formats files (model_fuzzer.FAMILY_*)")
     args = parser.parse_args()
     start = time.time()
 
@@ -37,7 +39,8 @@ def main() -> int:
         if done % 250 == 0:
             print(f"... {done} mutants, {time.time() - start:.0f} s", flush=True)
 
-    results = model_fuzzer.run(args.count, args.seed, args.workers, args.timeout, args.inflate_every, progress)
+    results = model_fuzzer.run(args.count, args.seed, args.workers, args.timeout, args.inflate_every, progress,
+                                families=args.families)
     summary = model_fuzzer.summarize(results)
     clean = summary["counts"].get("OK", 0) + summary["counts"].get("REFUSED", 0)
     print(f"\n{clean}/{len(results)} clean {summary['counts']} in {time.time() - start:.0f} s (seed {args.seed})")

@@ -39,7 +39,9 @@ print(json.dumps({"base": base, "peak": peak, "held": rss(), "weights": weights,
 
 
 def measure(path: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, path], capture_output=True, text=True, check=True)
+    # run outside the repository root, whose kerastorch would shadow a PYTHONPATH snapshot of the package
+    out = subprocess.run([sys.executable, "-c", _CHILD, os.path.abspath(path)], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.abspath(path)))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -46,6 +46,13 @@ MODELS = os.path.join(ROOT, "compat_fixtures", "models")
 H5_SEEDS = ["tf_ops.tf.h5", "cnn_nchw.tf.h5", "nested.tf.h5"]
 KERAS_SEEDS = ["k3_ops.k3.keras", "cnn_seq.k3.keras", "shared.k3.keras"]
 SAFETENSORS_FROM = ["tf_ops.tf.h5", "cnn_seq.k3.keras"]  # loaded, then written by save_model
+# The recurrent and attention families and a tf_formats file (real tf.keras / Keras 3 files, paths under
+# compat_fixtures/): seeds of the long run with ``families=True`` (benchmarks/fuzz_model_files.py --families).
+FAMILY_H5_SEEDS = ["rnn/models/mixed.tf.h5", "rnn/models/seq2seq.tf.h5", "attention_small/masked_attention.tf.h5",
+                   "attention/text_classifier.tf.h5", "tf_formats/conv1d.h5"]
+FAMILY_KERAS_SEEDS = ["rnn/models/stacked_lstm_masked.k3.keras", "rnn/models/conv_lstm.k3.keras",
+                      "attention/gqa_lm.k3.keras", "attention_small/spectral_dense.k3.keras"]
+FAMILY_SAFETENSORS_FROM = ["rnn/models/mixed.tf.h5", "attention/text_classifier.k3.keras"]
 MEMORY_HEADROOM = 2 * 2**30
 TIMEOUT_S = 60.0
 CALL_ELEMENTS = 2**24  # a declared input larger than this is not made (the model is loaded, not called)
@@ -70,18 +77,22 @@ class Mutant:
 
 
 # ----------------------------------------------------------------------------- seeds
-def load_seeds(workdir: str | None, safetensors: bool = True) -> list[Seed]:
-    """The valid files every mutant starts from (safetensors written into ``workdir`` by ``save_model``)."""
-    seeds = []
-    for name in H5_SEEDS:
-        seeds.append(Seed(name, "h5", open(os.path.join(MODELS, name), "rb").read()))
-    for name in KERAS_SEEDS:
-        seeds.append(Seed(name, "keras", open(os.path.join(MODELS, name), "rb").read()))
+def load_seeds(workdir: str | None, safetensors: bool = True, families: bool = False) -> list[Seed]:
+    """The valid files every mutant starts from (safetensors written into ``workdir`` by ``save_model``);
+    with ``families``, also the recurrent / attention / tf_formats seeds (``FAMILY_*``)."""
+    fixtures = os.path.dirname(MODELS)
+    h5 = [os.path.join(MODELS, n) for n in H5_SEEDS] + [os.path.join(fixtures, n) for n in FAMILY_H5_SEEDS if families]
+    keras = [os.path.join(MODELS, n) for n in KERAS_SEEDS] + [
+        os.path.join(fixtures, n) for n in FAMILY_KERAS_SEEDS if families]
+    seeds = [Seed(os.path.basename(p), "h5", open(p, "rb").read()) for p in h5]
+    seeds += [Seed(os.path.basename(p), "keras", open(p, "rb").read()) for p in keras]
     import kerastorch as kt
 
-    for name in SAFETENSORS_FROM if safetensors else ():
-        out = os.path.join(workdir, name.split(".")[0] + ".seed.safetensors")
-        kt.models.save_model(kt.models.load_model(os.path.join(MODELS, name)), out)
+    sources = [os.path.join(MODELS, n) for n in SAFETENSORS_FROM] + [
+        os.path.join(fixtures, n) for n in FAMILY_SAFETENSORS_FROM if families]
+    for path in sources if safetensors else ():
+        out = os.path.join(workdir, os.path.basename(path).split(".")[0] + ".seed.safetensors")
+        kt.models.save_model(kt.models.load_model(path), out)
         seeds.append(Seed(os.path.basename(out), "safetensors", open(out, "rb").read()))
     return seeds
 
@@ -705,6 +716,7 @@ def run(
     timeout_s: float = TIMEOUT_S,
     inflate_every: int = 0,
     progress: Callable[[int, Mutant, dict], None] | None = None,
+    families: bool = False,
 ) -> list[tuple[Mutant, dict]]:
     """Generate and classify ``count`` mutants in up to ``workers`` child processes (at most 2 here)."""
     ctx = multiprocessing.get_context("forkserver")
@@ -712,7 +724,7 @@ def run(
         ctx.set_forkserver_preload(["torch", "kerastorch", "h5py"])
     results: list[tuple[Mutant, dict]] = []
     with tempfile.TemporaryDirectory(prefix="kt_fuzz_") as workdir:
-        seeds = load_seeds(workdir)
+        seeds = load_seeds(workdir, families=families)
         source = mutants(seeds, count, seed, inflate_every)
         pool = [_Worker(ctx, TASKS_PER_WORKER) for _ in range(max(1, min(workers, 2)))]
         pending = True
