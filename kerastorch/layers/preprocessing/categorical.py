@@ -69,21 +69,28 @@ class CategoricalLayer(Layer):
         return ", ".join(parts)
 
 
+def layer_label(cls: str, kwargs: dict[str, Any]) -> str:
+    """How a message names a layer before ``Layer.__init__`` ran: ``Hashing layer "name"`` (just the class when
+    no ``name`` was given)."""
+    name = kwargs.get("name")
+    return f'{cls} layer "{name}"' if isinstance(name, str) else f"{cls} layer"
+
+
 def check_output_mode(layer: str, output_mode: Any, allowed: Sequence[str]) -> str:
-    """Keras's ``validate_string_arg`` for ``output_mode``, the layer named."""
+    """Keras's ``validate_string_arg`` for ``output_mode``; ``layer`` names the layer (``layer_label``)."""
     if output_mode not in allowed:
         raise ValueError(
-            f"{layer} layer: invalid value for argument `output_mode`. Expected one of {tuple(allowed)}. "
+            f"{layer}: invalid value for argument `output_mode`. Expected one of {tuple(allowed)}. "
             f"Received: output_mode={output_mode!r}"
         )
     return output_mode
 
 
 def check_dense(layer: str, sparse: Any) -> bool:
-    """``sparse=True`` has no torch counterpart here: refused with the layer named."""
+    """``sparse=True`` has no torch counterpart here: refused with the layer named (``layer_label``)."""
     if sparse:
         raise ValueError(
-            f"{layer} layer: `sparse=True` (a tf.SparseTensor output) is not supported by kerastorch; the output is "
+            f"{layer}: `sparse=True` (a tf.SparseTensor output) is not supported by kerastorch; the output is "
             "dense. Received: sparse=True"
         )
     return False

@@ -9,7 +9,7 @@ import torch
 
 from ..._registry import LAYERS
 from ..input_spec import InputSpec
-from .categorical import CategoricalLayer, check_dense, check_output_mode, check_range, encoded_shape
+from .categorical import CategoricalLayer, check_dense, check_output_mode, check_range, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 
 
@@ -29,7 +29,8 @@ class CategoryEncoding(CategoricalLayer):
             num_tokens = kwargs.pop("max_tokens")
         if output_mode == "binary":
             output_mode = "multi_hot"
-        check_output_mode("CategoryEncoding", output_mode, ("count", "one_hot", "multi_hot"))
+        check_output_mode(layer_label("CategoryEncoding", kwargs), output_mode,
+                          ("count", "one_hot", "multi_hot"))
         kwargs = self._init_output(kwargs, output_mode, None)
         super().__init__(**kwargs)
         if num_tokens is None:
@@ -41,7 +42,7 @@ class CategoryEncoding(CategoricalLayer):
             raise self._error(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens!r}.")
         self.num_tokens = num_tokens
         self.output_mode = output_mode
-        self.sparse = check_dense("CategoryEncoding", sparse)
+        self.sparse = check_dense(layer_label("CategoryEncoding", {"name": self.name}), sparse)
         self.input_spec = InputSpec(float_only=False)
         self._finish_init()
 

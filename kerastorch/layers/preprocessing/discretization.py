@@ -22,7 +22,7 @@ from ..._registry import LAYERS
 from ..input_spec import InputSpec
 from ..layer import WeightSpec
 from ..utils.mask_rules import keras3_config
-from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape
+from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 
 
@@ -74,7 +74,8 @@ class Discretization(CategoricalLayer):
             elif bin_boundaries is None:
                 bin_boundaries = bins
         self._keras3 = bool(kwargs.pop("keras3", False)) or keras3_config(kwargs)
-        check_output_mode("Discretization", output_mode, ("int", "one_hot", "multi_hot", "count"))
+        check_output_mode(layer_label("Discretization", kwargs), output_mode,
+                          ("int", "one_hot", "multi_hot", "count"))
         if not self._keras3 and output_mode == "int" and kwargs.get("dtype") is not None \
                 and "int" not in str(kwargs["dtype"]):
             kwargs["dtype"] = "int64"  # tf.keras replaces a floating dtype in int mode
@@ -87,7 +88,7 @@ class Discretization(CategoricalLayer):
                 "`sparse=True` may only be used if `output_mode` is `'one_hot'`, `'multi_hot'`, or `'count'`. "
                 f"Received: sparse={sparse} and output_mode={output_mode}"
             )
-        self.sparse = check_dense("Discretization", sparse)
+        self.sparse = check_dense(layer_label("Discretization", {"name": self.name}), sparse)
         if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 0):
             raise self._error(f"`num_bins` must be greater than or equal to 0. Received: `num_bins={num_bins!r}`")
         if num_bins is not None and bin_boundaries is not None:

@@ -13,7 +13,7 @@ import torch
 
 from ..._registry import LAYERS
 from ..utils.string_inputs import is_string_data
-from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape
+from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 from .fingerprint import CROSS_HASH_KEY, fingerprint_cat64, hash_strings, unsigned_mod
 
@@ -24,14 +24,14 @@ class HashedCrossing(CategoricalLayer):
     shape ``()``, ``(batch,)`` or ``(batch, 1)``; ``output_mode`` ``'int'`` (int64 bins) or ``'one_hot'``."""
 
     def __init__(self, num_bins: int, output_mode: str = "int", sparse: bool = False, **kwargs: Any):
-        check_output_mode("HashedCrossing", output_mode, ("int", "one_hot"))
+        check_output_mode(layer_label("HashedCrossing", kwargs), output_mode, ("int", "one_hot"))
         kwargs = self._init_output(kwargs, output_mode, "int64")
         super().__init__(**kwargs)
         if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
             raise self._error(f"`num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
         self.num_bins = num_bins
         self.output_mode = output_mode
-        self.sparse = check_dense("HashedCrossing", sparse)
+        self.sparse = check_dense(layer_label("HashedCrossing", {"name": self.name}), sparse)
         self._finish_init()
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ from ..._registry import LAYERS
 from ..input_spec import InputSpec
 from ..utils.mask_rules import keras3_config
 from ..utils.string_inputs import is_string_data
-from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape
+from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 from .fingerprint import hash_integers, hash_strings, unsigned_mod
 
@@ -36,14 +36,15 @@ class Hashing(CategoricalLayer):
                  sparse: bool = False, **kwargs: Any):
         if num_bins is None or isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins <= 0:
             raise ValueError(
-                "Hashing layer: the `num_bins` for `Hashing` cannot be `None` or non-positive values. "
+                f"{layer_label('Hashing', kwargs)}: the `num_bins` for `Hashing` cannot be `None` or non-positive "
+                "values. "
                 f"Received: num_bins={num_bins!r}."
             )
-        check_output_mode("Hashing", output_mode, ("int", "one_hot", "multi_hot", "count"))
+        check_output_mode(layer_label("Hashing", kwargs), output_mode, ("int", "one_hot", "multi_hot", "count"))
         if output_mode == "int" and kwargs.get("dtype") is not None and "int" not in str(kwargs["dtype"]):
             if keras3_config(kwargs):
                 raise ValueError(
-                    "Hashing layer: when `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or "
+                    f"{layer_label('Hashing', kwargs)}: when `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or "
                     f"'int64'. Received: dtype={kwargs['dtype']}"
                 )
             kwargs["dtype"] = "int64"  # tf.keras replaces a floating dtype in int mode
@@ -54,7 +55,7 @@ class Hashing(CategoricalLayer):
                 "`sparse` may only be true if `output_mode` is `\"one_hot\"`, `\"multi_hot\"`, or `\"count\"`. "
                 f"Received: sparse={sparse} and output_mode={output_mode}"
             )
-        self.sparse = check_dense("Hashing", sparse)
+        self.sparse = check_dense(layer_label("Hashing", {"name": self.name}), sparse)
         self.num_bins = num_bins
         self.mask_value = mask_value
         self.output_mode = output_mode
