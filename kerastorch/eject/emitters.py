@@ -221,8 +221,9 @@ def _same_padding(call: Call, layer: Any, kernel: Sequence[int], strides: Sequen
     1), else ``None``: the forward pads with the ``tf_same_pad`` helper."""
     if all((k - 1) * d == 0 for k, d in zip(kernel, dilation)):
         return ()  # a 1-wide window: 'same' pads nothing
-    if all(s == 1 for s in strides):
-        return "same"
+    if all(s == 1 for s in strides):  # stride 1: the total (k - 1) * d, split evenly when it is even
+        totals = [(k - 1) * d for k, d in zip(kernel, dilation)]
+        return tuple(t // 2 for t in totals) if all(t % 2 == 0 for t in totals) else "same"
     sizes = spatial_dims(call, layer)
     if any(n is None for n in sizes):
         return None
@@ -372,8 +373,8 @@ def pooling(layer: Any, call: Call) -> Emitted:
     if layer.padding == "valid":
         return Emitted("{m}({x})", ctor(f"nn.{kind}Pool{r}d", kernel, strides), layout_in=layout, layout_out=layout)
     padding = _same_padding(call, layer, kernel, strides, (1,) * r)
-    if padding == "same":  # stride 1: symmetric only for odd windows
-        padding = tuple((k - 1) // 2 for k in kernel) if all(k % 2 for k in kernel) else None
+    if padding == "same":  # stride 1, an even window: TF's split is asymmetric
+        padding = None
     if padding == ():
         padding = (0,) * r
     if padding is not None and all(p <= k // 2 for p, k in zip(padding, kernel)):

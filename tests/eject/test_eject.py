@@ -307,7 +307,7 @@ def test_structure_names_and_layout(ejected):
     assert "def forward(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:" in source
     assert "return {" in source
     cnn = (pathlib.Path(ejected["cnn_seq.tf.h5"]["dir"]) / "model.py").read_text()
-    assert "nn.Conv2d(3, 4, kernel_size=3, padding=\"same\")" in cnn and "image.permute(0, 3, 1, 2)" in cnn
+    assert "nn.Conv2d(3, 4, kernel_size=3, padding=1)" in cnn and "image.permute(0, 3, 1, 2)" in cnn
     assert "written by tf.keras 2." in cnn and "cnn_seq.tf.h5" in cnn
     imports = {line.strip() for line in cnn.splitlines() if line.strip().startswith(("import ", "from "))}
     assert imports == {"from __future__ import annotations", "import os", "import torch",
