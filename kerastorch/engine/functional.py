@@ -17,6 +17,7 @@ from ..graph.node import flatten
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
 from ..layers.utils.string_inputs import holds_string_data, is_string_data, numpy_to_tensors
+from . import direct
 from .base_model import _Model
 from .construction import _as_flat, _auto_name, _map_graph, _structure_of
 from .functional_config import functional_config, functional_from_config
@@ -243,20 +244,48 @@ class Functional(_Model):
         modules = self._modules
         for key, s in self._input_steps:
             values[s] = modules[key](values[s])
+        if torch.compiler.is_compiling() or torch.jit.is_tracing() or direct.global_hooks():
+            # traced: the checked loop (no state read); global module hooks: every layer through Module.__call__
+            self._run_checked(values, training, None)
+            return self._pack_outputs(values)
+        plan = self.__dict__.get("_direct")
+        if plan is not None and direct.matches(plan, flat):
+            if not direct.run(self, plan, values, training):
+                self.__dict__["_direct"] = None  # a layer changed (moved, rebuilt, called elsewhere): record again
+            return self._pack_outputs(values)
+        sig = direct.signature(flat)
+        records: list | None = [] if sig is not None else None
+        self._run_checked(values, training, records)
+        self.__dict__["_direct"] = None if records is None else direct.build_plan(self, sig, records)
+        return self._pack_outputs(values)
+
+    def _run_checked(self, values: list, training: bool | None, records: list | None) -> None:
+        """Every node through ``Layer.__call__`` (its checks), on Keras's layout; ``records`` collects what
+        the direct runner needs (``engine/direct.py``)."""
+        modules = self._modules
         for step in self._steps:
             one = step.one
+            module = modules[step.key]
             if one is not None and (training is None or not step.pass_training):  # one tensor in, one out
-                values[one[1]] = modules[step.key](values[one[0]])
+                x = values[one[0]]
+                values[one[1]] = out = module(x)
             else:
                 args, kwargs = step.gather(values)
+                x = args[0] if len(args) == 1 and not kwargs.keys() - {"training"} else None
                 if training is not None and step.pass_training:
                     kwargs = {**kwargs, "training": training}
-                out = modules[step.key](*args, **kwargs)
+                out = module(*args, **kwargs)
                 for s, o in zip(step.outputs, step.flat_out(out)):
                     values[s] = o
+            if records is not None:
+                records.append(direct.Record(module, x, out))
             for s in step.free:
                 values[s] = None
-        return self._pack_outputs(values)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_direct"] = None  # bound methods and key identities: recorded again by the next call
+        return state
 
     def _flatten_inputs(self, inputs: Any) -> list:
         kind, keys = self._input_structure

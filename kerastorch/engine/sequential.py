@@ -11,6 +11,7 @@ from ..layers.core.input_layer import InputLayer
 from ..layers.input_spec import InputSpec, check_shape
 from ..layers.layer import Layer
 from ..layers.utils.string_inputs import is_string_data
+from . import direct
 from .base_model import _Model
 from .construction import _auto_name
 from .masking import MaskStep, output_mask_flags, takes_mask
@@ -65,6 +66,7 @@ class Sequential(_Model):
         keys = self._register_layers([layer])
         self._chain.append(keys[id(layer)])
         self.__dict__["_mask_plans"] = {}
+        self.__dict__["_direct"] = None
         shape = self._output_shape_before(len(self._chain) - 1)
         if shape is None and len(self._chain) == 1 and getattr(layer, "_batch_input_shape", None) is not None:
             shape = layer._batch_input_shape
@@ -109,6 +111,7 @@ class Sequential(_Model):
             raise ValueError("There are no layers in the model.")
         key = self._chain.pop()
         self.__dict__["_mask_plans"] = {}
+        self.__dict__["_direct"] = None
         return self._modules.pop(key)
 
     @property
@@ -196,15 +199,36 @@ class Sequential(_Model):
         if mask is not None or (plain if plain is not None else self._mask_plan(False))[0] is not None:
             return self.run_with_masks(inputs, mask, training)[0]
         x = self._enter(inputs)
+        if not isinstance(x, torch.Tensor) or torch.compiler.is_compiling() or torch.jit.is_tracing() or (
+                direct.global_hooks()):
+            return self._run_checked(x, training, None)
+        recorded = self.__dict__.get("_direct")
+        if recorded is not None and direct.matches(recorded[1], [x]):  # the direct runner (engine/direct.py)
+            values = [x] + [None] * len(self._chain)
+            if not direct.run(recorded[0], recorded[1], values, training):
+                self.__dict__["_direct"] = None
+            return values[-1]
+        records: list = []
+        y = self._run_checked(x, training, records)
+        chain = direct.Chain(self._chain, self._modules)
+        self.__dict__["_direct"] = (chain, direct.build_plan(chain, direct.signature([x]), records))
+        return y
+
+    def _run_checked(self, x: Any, training: bool | None, records: list | None) -> Any:
+        """Every layer through ``Layer.__call__``; ``records`` collects what the direct runner needs."""
         modules = self._modules
-        if training is None:
-            for key in self._chain:
-                x = modules[key](x)
-        else:
-            for key in self._chain:
-                m = modules[key]
-                x = m(x, training=training) if isinstance(m, Layer) else m(x)
+        for key in self._chain:
+            m = modules[key]
+            y = m(x, training=training) if training is not None and isinstance(m, Layer) else m(x)
+            if records is not None:
+                records.append(direct.Record(m, x, y))
+            x = y
         return x
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_direct"] = None  # bound methods and key identities: recorded again by the next call
+        return state
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = tuple(input_shape)

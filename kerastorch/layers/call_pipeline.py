@@ -4,11 +4,12 @@ path, the checked path (input spec, build, autocast, per-shape hooks) and the ac
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
+from .. import activations
 from ..graph.keras_tensor import KerasTensor
 from ..graph.symbolic import symbolic_call
 from .input_spec import InputSpec, assert_input_compatibility, check_shape
@@ -53,6 +54,40 @@ def _from_numpy(x: Any) -> Any:
 
 
 _module_call = torch.nn.Module.__call__
+
+# Keras activations computed elementwise (any physical layout gives the same values), and the in-place forms of
+# those a runner may apply to a tensor it owns (torch's in-place ops: same values and gradients).
+_ELEMENTWISE = {
+    activations.linear, activations.relu, activations.relu6, activations.sigmoid, activations.softplus,
+    activations.softsign, activations.tanh, activations.selu, activations.elu, activations.exponential,
+    activations.hard_sigmoid, activations.swish, activations.gelu, activations.mish, activations.leaky_relu,
+}
+def _relu6_(x: torch.Tensor) -> torch.Tensor:
+    # torch's in-place hardtanh_/silu_ save a clone of their input for backward: in place only without autograd
+    return torch._C._nn.hardtanh_(x, 0.0, 6.0) if not x.requires_grad else torch._C._nn.hardtanh(x, 0.0, 6.0)
+
+
+def _silu_(x: torch.Tensor) -> torch.Tensor:
+    return torch._C._nn.silu_(x) if not x.requires_grad else torch._C._nn.silu(x)
+
+
+_INPLACE = {activations.relu: torch.relu_, activations.relu6: _relu6_, activations.swish: _silu_}  # relu_: no clone
+
+
+def is_elementwise(activation: Any) -> bool:
+    """Whether ``activation`` is a Keras activation computed elementwise (a custom callable may not be)."""
+    try:
+        return activation in _ELEMENTWISE
+    except TypeError:  # unhashable callable
+        return False
+
+
+def inplace_form(activation: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The in-place form of a Keras activation, when torch has one."""
+    try:
+        return _INPLACE.get(activation)
+    except TypeError:
+        return None
 
 
 class CallPipeline:
@@ -100,6 +135,33 @@ class CallPipeline:
         if self.activity_regularizer is not None:
             self._record_activity(outputs)
         return outputs
+
+    # ----- the graph runner's direct calls (engine/functional.py) -----
+    # A model that has run a checked pass over its graph calls each layer's compute directly (no input checks:
+    # the model's inputs are shaped and typed as in that pass, so every layer's are too). These hooks, read once
+    # after that pass (the layer's per-shape state is set), say how; the defaults are ``call`` on Keras's layout.
+    def _layout_call(self, rank: int) -> tuple[str, Callable[..., Any]] | None:
+        """How ``call`` runs on another physical layout, for an input of ``rank`` dims (channels last):
+
+        - ``("follow", fn)``: ``fn`` (an elementwise computation) gives the output in the layout of its input,
+          the channels-first view of a channels-last tensor included;
+        - ``("first", fn)``: ``fn`` takes the channels-first view of the input (``(N, C, *spatial)``, the layout
+          torch's kernels read) and returns the channels-first view of the output (an output of rank <= 2 as
+          it is), so that consecutive conv/BN/pooling layers issue no permute between them;
+        - ``None``: only Keras's layout (the runner hands it the logical tensor).
+
+        ``fn`` takes ``training`` as its second argument when ``call`` takes it."""
+        return None
+
+    def _inplace_call(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """An in-place form of an elementwise ``call`` (same values, same gradient), which the runner uses when
+        it owns the input: a fresh tensor (``_output_is_fresh`` of its producer) that no other node reads."""
+        return None
+
+    def _output_is_fresh(self) -> bool:
+        """Whether ``call`` returns a newly allocated tensor that its own backward does not read (so a
+        consumer may overwrite it in place)."""
+        return False
 
     # ----- masks (Keras's compute_mask; the graph runners carry masks beside the values) -----
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:

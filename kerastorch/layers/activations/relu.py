@@ -9,6 +9,7 @@ import torch
 
 from ... import activations
 from ..._registry import LAYERS
+from ..call_pipeline import inplace_form
 from ..input_spec import InputSpec
 from ..layer import Layer
 
@@ -55,6 +56,14 @@ class ReLU(Layer):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return activations.relu(inputs, alpha=self.negative_slope, max_value=self.max_value, threshold=self.threshold)
+
+    def _layout_call(self, rank: int) -> tuple[str, Any]:
+        return ("follow", self.call)  # elementwise
+
+    def _inplace_call(self) -> Any:
+        if self.negative_slope != 0.0 or self.threshold != 0.0 or self.max_value not in (None, 6.0):
+            return None
+        return inplace_form(activations.relu if self.max_value is None else activations.relu6)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from ... import activations, constraints, initializers, regularizers
 from ..input_spec import InputSpec, check_shape, shape_str
+from ..call_pipeline import is_elementwise
 from ..layer import Layer, WeightSpec
 from ..utils import bounds, conv_utils
 
@@ -322,18 +323,41 @@ class Conv(Layer):
             out = self.call(inputs.reshape(-1, *inputs.shape[len(batch):]))
             return out.reshape(*batch, *out.shape[1:])
         x = self._to_torch(inputs)
-        plan = self._plan
-        # (eager: ``_on_new_input`` re-planned for this size already; the compare, a torch.Size slice against
-        # a tuple, only guards a direct ``call``)
-        if self._plan_varies and (torch.compiler.is_compiling() or x.shape[2:] != self._plan_spatial):
-            plan = self._make_plan(tuple(x.shape[2:]))
-        pad, conv_args = plan
-        if pad is not None:
-            x = F.pad(x, pad)
-        y = self._from_torch(self._convolve(x, conv_args))
+        y = self._from_torch(self._torch_compute(x, self._checked_plan(x)))
         if self._has_activation:
             y = self.activation(y)
         return y
+
+    def _checked_plan(self, x: torch.Tensor) -> Any:
+        """The padding plan for the channels-first view ``x``.
+
+        (eager: ``_on_new_input`` re-planned for this size already; the compare, a torch.Size slice against a
+        tuple, only guards a direct ``call``)"""
+        if self._plan_varies and (torch.compiler.is_compiling() or x.shape[2:] != self._plan_spatial):
+            return self._make_plan(tuple(x.shape[2:]))
+        return self._plan
+
+    def _torch_compute(self, x: torch.Tensor, plan: Any) -> torch.Tensor:
+        """The convolution on the channels-first view ``x`` with its plan; returns the channels-first output."""
+        pad, conv_args = plan
+        if pad is not None:
+            x = F.pad(x, pad)
+        return self._convolve(x, conv_args)
+
+    def _call_first(self, x: torch.Tensor) -> torch.Tensor:
+        """``call`` on the channels-first view, for a graph runner (the plan is this input size's)."""
+        y = self._torch_compute(x, self._plan)
+        return self.activation(y) if self._has_activation else y
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        direct = (
+            not self._channels_first and not self._lifted and rank == self.rank + 2
+            and not self._restride_one_channel and is_elementwise(self.activation)
+        )
+        return ("first", self._call_first) if direct else None
+
+    def _output_is_fresh(self) -> bool:
+        return not self._has_activation
 
     def _weight(self, name: str) -> torch.Tensor | None:
         """Weight ``name`` in the compute dtype (a mixed policy keeps float32 variables)."""

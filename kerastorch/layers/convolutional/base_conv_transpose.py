@@ -161,13 +161,22 @@ class ConvTranspose(Conv):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         x = self._to_torch(inputs)
+        y = self._from_torch(self._torch_compute(x, self._checked_plan(x)))
+        if self._has_activation:
+            y = self.activation(y)
+        return y
+
+    def _checked_plan(self, x: torch.Tensor) -> Any:
         spatial = tuple(x.shape[2:])
-        plan = self._plan
         if torch.compiler.is_compiling() or spatial != self._plan_spatial:
-            plan = self._make_plan(spatial)
+            return self._make_plan(spatial)
+        return self._plan
+
+    def _torch_compute(self, x: torch.Tensor, plan: Any) -> torch.Tensor:
         crop, conv_args, bias_after = plan
+        spatial = x.shape[2:]
         if 0 in spatial:  # nothing to transpose (torch refuses it): TF's result is the bias alone
-            y, bias_after = self._add_bias(x.new_zeros((x.shape[0], self.filters, *self._torch_out(spatial)))), False
+            y, bias_after = self._add_bias(x.new_zeros((x.shape[0], self.filters, *self._torch_out(tuple(spatial))))), False
         elif bias_after:
             y = self._conv(x, self._torch_weight(self._weight("kernel")), None, *conv_args)
         else:
@@ -176,9 +185,6 @@ class ConvTranspose(Conv):
             y = F.pad(y, crop)
         if bias_after:
             y = self._add_bias(y)
-        y = self._from_torch(y)
-        if self._has_activation:
-            y = self.activation(y)
         return y
 
     def _torch_out(self, spatial: tuple[int, ...]) -> tuple[int, ...]:

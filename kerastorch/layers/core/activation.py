@@ -7,6 +7,7 @@ import torch
 
 from ... import activations
 from ..._registry import LAYERS, describe
+from ..call_pipeline import inplace_form, is_elementwise
 from ..input_spec import InputSpec
 from ..layer import Layer
 
@@ -44,6 +45,12 @@ class Activation(Layer):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.activation(inputs)
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        return ("follow", self.activation) if is_elementwise(self.activation) else None
+
+    def _inplace_call(self) -> Any:
+        return inplace_form(self.activation)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)

@@ -37,6 +37,8 @@ def shapes_of(input_shape: Any) -> list[Shape] | None:
 class Merge(Layer):
     """Elementwise merge of a list of tensors; subclasses give ``_merge_function(tensors)``."""
 
+    _elementwise = True  # each output element from the same position of each input (not Concatenate, Dot)
+
     _min_inputs = 1
     _exact_inputs: int | None = None  # Subtract: 2
     supports_masking = True
@@ -169,6 +171,13 @@ class Merge(Layer):
             if any(m is not None for m in masks):
                 return self._merge_masked(list(inputs), masks)
         return self._merge_function(inputs if type(inputs) is list else list(inputs))
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        """An elementwise merge of inputs of one rank (the runner checks it) computes in any layout."""
+        return ("follow", self._merge_function) if self._elementwise else None
+
+    def _output_is_fresh(self) -> bool:
+        return self._elementwise
 
     def _merge_masked(self, inputs: list[torch.Tensor], masks: list[torch.Tensor | None]) -> torch.Tensor:
         """Keras 3's masked merge (``Maximum``/``Minimum``/``Multiply`` read the input masks); only for layers

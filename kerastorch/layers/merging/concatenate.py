@@ -19,6 +19,8 @@ class Concatenate(Merge):
     channels_last view the next convolution reads without a copy.
     """
 
+    _elementwise = False
+
     def __init__(self, axis: int = -1, **kwargs: Any):
         self.axis = axis
         super().__init__(**kwargs)

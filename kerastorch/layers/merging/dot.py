@@ -70,6 +70,8 @@ class Dot(Merge):
     contracted axes allow it (gradients come back in the inputs' layouts).
     """
 
+    _elementwise = False
+
     _exact_inputs = 2
 
     def produces_mask(self, input_masked: Any) -> bool:

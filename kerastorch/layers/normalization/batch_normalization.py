@@ -294,36 +294,65 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
         self._reduce = tuple(i for i in range(rank) if i not in axes)
         self._bshape = tuple(int(inputs.shape[i]) if i in axes else 1 for i in range(rank))
 
-    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        if training:
-            training = self.trainable  # tf.keras: a frozen BatchNormalization runs in inference mode
+    def _affine(self, dtype: torch.dtype) -> tuple[Any, Any]:
         gamma = self.gamma if self.scale else None  # attribute access: a parametrization applies
         beta = self.beta if self.center else None
-        mean, var = self.moving_mean, self.moving_variance
-        if inputs.dtype is not mean.dtype and not (inputs.dtype in _HALF and mean.dtype is torch.float32):
-            gamma = None if gamma is None else gamma.to(inputs.dtype)
-            beta = None if beta is None else beta.to(inputs.dtype)
+        if dtype is not self.moving_mean.dtype and not (dtype in _HALF and self.moving_mean.dtype is torch.float32):
+            gamma = None if gamma is None else gamma.to(dtype)
+            beta = None if beta is None else beta.to(dtype)
         # else a float16/bfloat16 input (mixed policy, torch.autocast) with float32 weights: torch's mixed-type
         # kernel computes in float32 and returns the input's dtype, as Keras (float32 statistics, output cast)
-        if not training and self._perm is not None:  # inference on a channels_last 4-D/5-D input: the common case
+        return gamma, beta
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        if self._perm is not None:  # a channels_last 4-D/5-D input (the common case): its channels-first view
             to_first, to_last = self._perm
-            return torch.batch_norm(
-                inputs.permute(to_first), gamma, beta, mean, var, False, 0.0, self.epsilon, torch.backends.cudnn.enabled
-            ).permute(to_last)
-        n = inputs.numel() // max(mean.numel(), 1)
+            return self._call_first(inputs.permute(to_first), training).permute(to_last)
+        if training:
+            training = self.trainable  # tf.keras: a frozen BatchNormalization runs in inference mode
+        gamma, beta = self._affine(inputs.dtype)
+        n = inputs.numel() // max(self.moving_mean.numel(), 1)
         if not self._single or (training and (n < 2 or self._distributed())):
             return self._call_general(inputs, training, gamma, beta, n)
-        x = _to_torch(inputs, self._view)
-        if not training:
-            return _from_torch(F.batch_norm(x, mean, var, gamma, beta, False, 0.0, self.epsilon), self._view, inputs.shape)
-        if self._unbiased:
-            y = F.batch_norm(x, mean, var, gamma, beta, True, self._decay, self.epsilon)
-        else:  # torch updates with the unbiased variance: scale it so that the update is the biased one
-            scaled = var * (n / (n - 1))
-            y = F.batch_norm(x, mean, scaled, gamma, beta, True, self._decay, self.epsilon)
-            with torch.no_grad():
-                torch.mul(scaled, (n - 1) / n, out=var)
+        y = self._batch_norm(_to_torch(inputs, self._view), training, gamma, beta, n)
         return _from_torch(y, self._view, inputs.shape)
+
+    def _call_first(self, x: torch.Tensor, training: bool = False) -> torch.Tensor:
+        """``call`` on the channels-first view of a channels_last 4-D/5-D input (torch's own layout), for
+        ``call`` and for a graph runner."""
+        if training:
+            training = self.trainable
+        gamma, beta = self._affine(x.dtype)
+        if not training:
+            return torch.batch_norm(
+                x, gamma, beta, self.moving_mean, self.moving_variance, False, 0.0, self.epsilon,
+                torch.backends.cudnn.enabled,
+            )
+        n = x.numel() // max(self.moving_mean.numel(), 1)
+        if n < 2 or self._distributed():
+            to_first, to_last = self._perm
+            return self._call_general(x.permute(to_last), training, gamma, beta, n).permute(to_first)
+        return self._batch_norm(x, training, gamma, beta, n)
+
+    def _batch_norm(self, x: torch.Tensor, training: bool, gamma: Any, beta: Any, n: int) -> torch.Tensor:
+        """torch's batch norm over dim 1 of ``x``, updating the moving statistics as Keras does."""
+        mean, var = self.moving_mean, self.moving_variance
+        if not training:
+            return F.batch_norm(x, mean, var, gamma, beta, False, 0.0, self.epsilon)
+        if self._unbiased:
+            return F.batch_norm(x, mean, var, gamma, beta, True, self._decay, self.epsilon)
+        # torch updates with the unbiased variance: scale it so that the update is the biased one
+        scaled = var * (n / (n - 1))
+        y = F.batch_norm(x, mean, scaled, gamma, beta, True, self._decay, self.epsilon)
+        with torch.no_grad():
+            torch.mul(scaled, (n - 1) / n, out=var)
+        return y
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        return ("first", self._call_first) if self._perm is not None and rank == len(self._perm[0]) else None
+
+    def _output_is_fresh(self) -> bool:
+        return True
 
     def _distributed(self) -> bool:
         return (

@@ -34,6 +34,7 @@ class GlobalPooling(Layer):
         self._channels_first = self.data_format == "channels_first"
         start = 2 if self._channels_first else 1
         self._axes = tuple(range(start, start + rank))
+        self._first_axes = tuple(range(2, 2 + rank))
         self._keepdims = bool(keepdims)
         self.input_spec = InputSpec(ndim=rank + 2)
         self._finish_init()
@@ -64,6 +65,16 @@ class GlobalPooling(Layer):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return self._reduce(inputs, dim=self._axes, keepdim=self._keepdims)
+
+    def _call_first(self, x: torch.Tensor) -> torch.Tensor:
+        """``call`` on the channels-first view of a channels_last input (the spatial dims follow the channels)."""
+        return self._reduce(x, dim=self._first_axes, keepdim=self._keepdims)
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        return None if self._channels_first or rank != self.rank + 2 else ("first", self._call_first)
+
+    def _output_is_fresh(self) -> bool:
+        return True
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

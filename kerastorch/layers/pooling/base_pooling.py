@@ -198,6 +198,19 @@ class Pooling(Layer):
         x = inputs.unsqueeze(2 if self._channels_first else 1) if self._lifted else inputs
         if not self._channels_first:
             x = x.permute(self._to_channels_first)
+        y = self._pool(x, plan)
+        if not self._channels_first:
+            y = y.permute(self._to_channels_last)
+        if self._lifted:
+            y = y.squeeze(2 if self._channels_first else 1)
+        # sliced in the output's own layout, so that the slice's backward writes a gradient in the pooling
+        # kernel's memory format (no layout conversion before its backward)
+        for dim, length in plan.narrow:
+            y = y.narrow(dim, 1, length)
+        return y
+
+    def _pool(self, x: torch.Tensor, plan: _Plan) -> torch.Tensor:
+        """torch's pooling of the channels-first view ``x`` (TF's padding by ``plan``)."""
         pool = _POOLS[self._pool_key]
         if plan.upcast is not None:
             x = x.float()
@@ -209,17 +222,23 @@ class Pooling(Layer):
         else:
             y = pool(x, self._t_kernel, self._t_strides, plan.padding, ceil_mode=plan.ceil_mode,
                      count_include_pad=False)
-        if plan.upcast is not None:
-            y = y.to(plan.upcast)
-        if not self._channels_first:
-            y = y.permute(self._to_channels_last)
-        if self._lifted:
-            y = y.squeeze(2 if self._channels_first else 1)
-        # sliced in the output's own layout, so that the slice's backward writes a gradient in the pooling
-        # kernel's memory format (no layout conversion before its backward)
-        for dim, length in plan.narrow:
-            y = y.narrow(dim, 1, length)
+        return y if plan.upcast is None else y.to(plan.upcast)
+
+    def _call_first(self, x: torch.Tensor) -> torch.Tensor:
+        """``call`` on the channels-first view, for a graph runner (the plan is this input size's)."""
+        plan = self._plan
+        y = self._pool(x, plan)
+        for dim, length in plan.narrow:  # the channels-last dim d + 1 is the channels-first dim d + 2
+            y = y.narrow(dim + 1, 1, length)
         return y
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        plan = self._plan
+        direct = not self._channels_first and not self._lifted and plan is not None and plan.empty is None
+        return ("first", self._call_first) if direct and rank == self.rank + 2 else None
+
+    def _output_is_fresh(self) -> bool:
+        return True
 
     # ----- config / repr -----
     def get_config(self) -> dict[str, Any]:

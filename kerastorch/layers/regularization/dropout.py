@@ -187,6 +187,11 @@ class Dropout(NoiseShaped):
         mask = torch.empty(shape, dtype=inputs.dtype, device=inputs.device).bernoulli_(keep).mul_(1.0 / keep)
         return inputs * mask
 
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        """No noise, or one draw per sample (``noise_shape`` 1 on every other dim): the same in any layout."""
+        rest = self._noise_rest
+        return ("follow", self.call) if self.rate == 0 or (rest is not None and all(d == 1 for d in rest)) else None
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
 

@@ -72,6 +72,15 @@ class Reshape(Layer):
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs.reshape(inputs.shape[0], *self._resolved)
 
+    def _call_first(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C)`` -> the channels-first view of ``(N, 1, ..., 1, C)`` (a graph runner's layout)."""
+        return x.reshape(x.shape[0], x.shape[1], *self._resolved[:-1])
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        """Squeeze-and-excitation's ``Reshape((1, 1, C))`` of a pooled ``(N, C)``: made channels-first directly."""
+        target = self._resolved
+        return ("first", self._call_first) if rank == 2 and len(target) >= 2 and set(target[:-1]) == {1} else None
+
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         shape = list(input_shape)
         if any(d is None for d in shape[1:]):

@@ -32,6 +32,13 @@ class ZeroPadding(SpatialLayer):
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return self._map_spatial(input_shape, lambda i, n: n + sum(self.padding[i]))
 
+    def _call_first(self, x: torch.Tensor) -> torch.Tensor:
+        """``call`` on the channels-first view of a channels_last input (a graph runner's layout)."""
+        return F.pad(x, self._pad[2:])
+
+    def _layout_call(self, rank: int) -> tuple[str, Any] | None:
+        return None if self._channels_first or rank != self.rank + 2 else ("first", self._call_first)
+
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return F.pad(inputs, self._pad)
 

@@ -1,0 +1,166 @@
+"""The direct runner (``engine/direct.py``): after a checked pass, a Functional model calls each layer's compute
+directly, keeps activations as channels-first views between conv/BN/pooling/elementwise layers, and runs ReLU/ReLU6/
+swish in place on tensors it owns. Everything it does must give the checked loop's values and gradients exactly,
+and fall back to the checked call wherever its recorded facts no longer hold (hooks, moved or shared layers)."""
+from __future__ import annotations
+
+import contextlib
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch.profiler import profile
+
+from kerastorch import layers as L
+from kerastorch.models import Input, Model, Sequential
+from kt_testing import DEVICE, assert_close
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_model_zero_copy import mobilenet_v2_style, resnet_style  # noqa: E402
+
+
+def efficientnet_style(size: int = 16) -> Model:
+    """EfficientNet's block wiring: swish, depthwise, squeeze-and-excitation (GAP, Reshape, Multiply), the
+    per-sample Dropout before the residual Add."""
+    inp = Input((size, size, 3))
+    x = L.Rescaling(1.0 / 255.0)(inp)
+    x = L.ZeroPadding2D(((0, 1), (0, 1)))(x)
+    x = L.Conv2D(8, 3, strides=2, use_bias=False)(x)
+    x = L.BatchNormalization()(x)
+    x = L.Activation("swish")(x)
+    shortcut = x
+    y = L.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+    y = L.BatchNormalization()(y)
+    y = L.Activation("swish")(y)
+    se = L.GlobalAveragePooling2D()(y)
+    se = L.Reshape((1, 1, 8))(se)
+    se = L.Conv2D(2, 1, activation="swish")(se)
+    se = L.Conv2D(8, 1, activation="sigmoid")(se)
+    y = L.Multiply()([y, se])
+    y = L.Conv2D(8, 1, use_bias=False)(y)
+    y = L.BatchNormalization()(y)
+    y = L.Dropout(0.3, noise_shape=(None, 1, 1, 1))(y)
+    x = L.Add()([y, shortcut])
+    x = L.MaxPooling2D(2, padding="same")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Dropout(0.2)(x)
+    return Model(inp, L.Dense(5, activation="softmax")(x))
+
+
+def sequential_cnn(size: int = 16) -> Sequential:
+    return Sequential([
+        Input((size, size, 3)), L.Conv2D(8, 3, strides=2, padding="same"), L.BatchNormalization(), L.ReLU(),
+        L.MaxPooling2D(2), L.DepthwiseConv2D(3, padding="same"), L.BatchNormalization(), L.Activation("relu"),
+        L.GlobalAveragePooling2D(), L.Dense(4),
+    ])
+
+
+BUILDERS = {"resnet": resnet_style, "mobilenet_v2": mobilenet_v2_style, "efficientnet": efficientnet_style,
+            "sequential": sequential_cnn}
+
+
+def _randomize_bn(model: Model) -> Model:
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, L.BatchNormalization):
+                m.moving_mean.copy_(torch.rand(m.moving_mean.shape, generator=g) - 0.5)
+                m.moving_variance.copy_(torch.rand(m.moving_variance.shape, generator=g) + 0.5)
+    return model.to(DEVICE)
+
+
+def _checked(model: Model, x: torch.Tensor) -> torch.Tensor:
+    model.__dict__["_direct"] = None  # no recorded plan: every layer through its checks
+    return model(x)
+
+
+def _activation_permutes(prof) -> list:
+    """Input shapes of the permutes of 4-D tensors with the test's batch size 5 (no layer has 5 filters, so the
+    per-call weight views are told apart)."""
+    return [e.input_shapes[0] for e in prof.events() if e.name == "aten::permute" and e.input_shapes
+            and len(e.input_shapes[0]) == 4 and e.input_shapes[0][0] == 5]
+
+
+def _train_steps(model: Model, x: torch.Tensor, checked: bool) -> tuple[list, list, list]:
+    outs, grads, permutes = [], [], []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        watch = not checked and seed == 2
+        with profile(record_shapes=True) if watch else contextlib.nullcontext() as prof:
+            y = _checked(model, x) if checked else model(x)
+            (y * torch.arange(y.shape[-1], device=y.device)).sum().backward()
+        if watch:
+            permutes.append(_activation_permutes(prof))
+        outs.append(y.detach())
+        grads.append([p.grad.clone() for p in model.parameters()])
+        model.zero_grad()
+    return outs, grads, permutes
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_direct_runs_equal_checked_runs(name):
+    """Eval outputs, train-mode outputs, gradients and BatchNormalization statistics: the direct runner (second
+    call on) against the checked loop on a copy. The direct runs permute only the model input (to the
+    channels-first view the first convolution or padding reads): no activation between two layers, forward or
+    backward."""
+    direct = _randomize_bn(BUILDERS[name](16))
+    checked = copy.deepcopy(direct)
+    x = torch.rand(5, 16, 16, 3, device=DEVICE) * 255
+    direct.eval(), checked.eval()
+    with torch.no_grad():
+        first = direct(x)
+        with profile(record_shapes=True) as prof:
+            second = direct(x)
+        assert direct.__dict__["_direct"] is not None
+        assert _activation_permutes(prof) == [[5, 16, 16, 3]]
+        assert_close(second, _checked(checked, x))
+        assert_close(first, second)
+    direct.train(), checked.train()
+    (d_out, d_grads, d_perm), (c_out, c_grads, _) = _train_steps(direct, x, False), _train_steps(checked, x, True)
+    assert d_perm == [[[5, 16, 16, 3]]]
+    for a, b in zip(d_out, c_out):
+        assert_close(a, b)
+    for ga, gb in zip(d_grads, c_grads):
+        for a, b in zip(ga, gb):
+            assert_close(a, b)
+    for a, b in zip(direct.buffers(), checked.buffers()):
+        assert_close(a, b)
+
+
+def test_in_place_only_on_values_nobody_else_reads():
+    """A ReLU whose input the model also returns (or another layer reads) must not overwrite it."""
+    inp = Input((8, 8, 3))
+    bn = L.BatchNormalization()(L.Conv2D(4, 3, padding="same")(inp))
+    relu = L.ReLU(6.0)(bn)
+    other = L.Activation("relu")(L.Conv2D(4, 1)(inp))
+    summed = L.Add()([other, L.Conv2D(4, 1)(other)])
+    model = _randomize_bn(Model(inp, [bn, relu, L.Activation("swish")(summed)])).eval()
+    reference = copy.deepcopy(model)
+    x = torch.randn(2, 8, 8, 3, device=DEVICE)
+    with torch.no_grad():
+        model(x)
+        for a, b in zip(model(x), _checked(reference, x)):
+            assert_close(a, b)
+
+
+def test_falls_back_on_hooks_moves_and_shared_layers():
+    """A hook registered after recording runs; a model moved to float64 after recording computes in float64;
+    a layer shared between inputs of two sizes gives each its own padding plan."""
+    conv = L.Conv2D(4, 3, strides=2, padding="same")
+    a, b = Input((9, 9, 3)), Input((8, 8, 3))
+    out = L.Add()([L.GlobalAveragePooling2D()(L.ReLU()(conv(a))), L.GlobalAveragePooling2D()(conv(b))])
+    model = Model([a, b], out).to(DEVICE)
+    reference = copy.deepcopy(model)
+    xs = [torch.randn(2, 9, 9, 3, device=DEVICE), torch.randn(2, 8, 8, 3, device=DEVICE)]
+    for _ in range(3):
+        assert_close(model(xs), _checked(reference, xs))
+    seen = []
+    model.get_layer(conv.name).register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    model(xs), model(xs)
+    assert len(seen) == 4
+    model.double()
+    y = model([t.double() for t in xs])
+    assert y.dtype == torch.float64
+    assert_close(y, _checked(reference.double(), [t.double() for t in xs]))
