@@ -727,10 +727,13 @@ def _select(layer: Any, result: str, n_states: int) -> tuple[str, tuple, int]:
     return (f"{result}[0]" if layer.return_sequences else f"{result}[0][:, -1]"), (), 1
 
 
-@EMITTERS.register("SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU")
+@EMITTERS.register("SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU", "RNN")
 def recurrent(layer: Any, call: Call) -> Emitted:
+    """SimpleRNN / LSTM / GRU, and RNN over one such cell."""
     _check_recurrent(layer, call)
     cell = layer.cell
+    if type(cell).__name__ not in ("SimpleRNNCell", "LSTMCell", "GRUCell"):
+        raise call.fail(f"an RNN over a {type(cell).__name__} has no ejected form yet (one SimpleRNN/LSTM/GRU cell has)")
     kind = cell.fused_kind()
     is_lstm = type(cell).__name__ == "LSTMCell"
     n_states = 2 if is_lstm else 1

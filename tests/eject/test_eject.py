@@ -46,11 +46,11 @@ FILES = [fn for e in MODELS if e["kind"] != "refusal" for k, fn in sorted(e["fil
 #: Keras 3 too), each wrapped in a Functional model (initial states as extra Inputs): fused nn.LSTM/GRU/RNN,
 #: bidirectional ones, and the step-loop helpers (GRU reset_after=False, hard_sigmoid, relu/tanh activations)
 RNN_CASES = ["r002", "r003", "r008", "r009", "r010", "r011", "r012", "r013", "r025", "r026", "r027", "r029", "r033",
-             "r035", "r036", "r037", "r038"]
+             "r035", "r036", "r037", "r038", "r044", "r045"]
 RNN_K3 = ["r011", "r029"]
 #: recurrent cases with no ejected form yet: each must be a clear error naming the layer
 RNN_REFUSED = {"r004": "sigmoid", "r019": "time_major", "r021": "dropout", "r039": "Bidirectional", "r043": "fusable",
-               "r044": "no emitter", "r049": "no emitter"}
+               "r047": "StackedRNNCells", "r049": "no emitter"}
 #: transformer models (compat_fixtures/attention): MultiHeadAttention (causal, cross-attention), Keras 3's
 #: GroupQueryAttention
 ATT = {m["id"]: m for m in load_json("attention/attention.json")["models"]}
