@@ -919,3 +919,25 @@ def prelu(layer: Any, call: Call) -> Emitted:
     alpha = keras_weight(layer, "alpha")
     init = (f"{{m}} = nn.Parameter(torch.empty({', '.join(map(str, alpha.shape))}))  # Keras PReLU alpha",)
     return Emitted("F.relu({x}) - {m} * F.relu(-{x})", weights={"": alpha}, init=init)
+
+
+@EMITTERS.register("TimeDistributed")
+def time_distributed(layer: Any, call: Call) -> Emitted:
+    """The inner layer's own form on the steps folded into the batch: ``(N, T, ...) -> (N * T, ...)`` and back."""
+    inner = layer.layer
+    emit = emitter_for(inner)
+    if emit is None or getattr(inner, "_kt_is_model", False) or len(call.shapes) != 1:
+        raise call.fail(f"a TimeDistributed over a {type(inner).__name__} has no ejected form yet")
+    shape = (None, *call.shape[2:])
+    out_shape = (None, *call.out_shapes[0][2:])
+    em = emit(inner, Call(inner, [shape], [KERAS], [out_shape], call.consts, call.dtypes))
+    if em.n_out != 1 or not isinstance(em.layout_in, str):
+        raise call.fail(f"its inner {type(inner).__name__} has several inputs or outputs")
+    x = "{x}.flatten(0, 1)"
+    if em.layout_in == CF and len(shape) >= 3:
+        x += ".permute(0, 3, 1, 2)" if len(shape) == 4 else f".permute(0, {len(shape) - 1}, {', '.join(map(str, range(1, len(shape) - 1)))})"
+    y = em.forward.replace("{x}", x).replace("{x0}", x)
+    if em.layout_out == CF and len(out_shape) >= 3:
+        r = len(out_shape)
+        y = f"{y}.permute(0, {', '.join(map(str, range(2, r)))}, 1)"
+    return Emitted(f"{y}.unflatten(0, ({{x}}.shape[0], -1))", em.module, em.weights, helpers=em.helpers, init=em.init)

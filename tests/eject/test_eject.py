@@ -48,6 +48,11 @@ FILES = [fn for e in MODELS if e["kind"] != "refusal" for k, fn in sorted(e["fil
 RNN_CASES = ["r002", "r003", "r008", "r009", "r010", "r011", "r012", "r013", "r025", "r026", "r027", "r029", "r033",
              "r035", "r036", "r037", "r038", "r044", "r045"]
 RNN_K3 = ["r011", "r029"]
+#: whole recurrent model files (compat_fixtures/rnn/models): stacked GRUs, a seq2seq decoder started from the
+#: encoder's returned states, TimeDistributed(Conv2D) -> LSTM
+RNN_MODELS = {m["name"]: m for m in load_json("rnn/models.json")}
+RNN_FILES = [("gru_forecaster", "tf"), ("seq2seq", "k3"), ("video", "tf"), ("video", "k3")]
+RNN_MT = load_tensors("rnn/models.safetensors")
 #: recurrent cases with no ejected form yet: each must be a clear error naming the layer
 RNN_REFUSED = {"r004": "sigmoid", "r019": "time_major", "r021": "dropout", "r039": "Bidirectional", "r043": "fusable",
                "r047": "StackedRNNCells", "r049": "no emitter"}
@@ -230,6 +235,14 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     eject_file(str(FIXTURES / "keras_files" / full), root / "k3_full")
     cases[full] = _record(full, load_model(str(FIXTURES / "keras_files" / full)), [CONV_T["b_depthwise_separable2d_nhwc.input"]],
                           [CONV_T["b_depthwise_separable2d_nhwc.output"]], 1e-5, root / "k3_full", {})
+    for name, tag in RNN_FILES:
+        path = str(FIXTURES / "rnn" / RNN_MODELS[name]["files"][tag])
+        out = root / f"{name}_{tag}"
+        eject_file(path, out)
+        xs = [RNN_MT[f"{name}.input.{i}"] for i in range(RNN_MODELS[name]["n_inputs"])]
+        n = sum(1 for k in RNN_MT if k.startswith(f"{name}.{tag}.out."))
+        cases[f"rnn.{name}.{tag}"] = _record(f"rnn.{name}.{tag}", load_model(path), xs,
+                                             [RNN_MT[f"{name}.{tag}.out.{j}"] for j in range(n)], 1e-5, out, {})
     for mid, tag in ATT_CASES:
         path = str(FIXTURES / "attention" / ATT[mid]["files"][tag])
         out = root / f"{mid}_{tag}"
@@ -261,7 +274,8 @@ def test_every_fixture_model_is_ejected():
 
 
 @pytest.mark.parametrize("name", FILES + APP_CASES + [f"{c}.tf" for c in RNN_CASES] + [f"{c}.k3" for c in RNN_K3]
-                         + [f"{m}.{t}" for m, t in ATT_CASES] + ["dot_attention", "layer_zoo"] + sorted(CONV_FAMILY["models"])
+                         + [f"{m}.{t}" for m, t in ATT_CASES] + ["dot_attention", "layer_zoo"]
+                         + [f"rnn.{n}.{t}" for n, t in RNN_FILES] + sorted(CONV_FAMILY["models"])
                          + ["b_depthwise_separable2d_nhwc.k3_full.h5"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
@@ -342,9 +356,10 @@ def test_unsupported_layer_names_itself_and_writes_nothing(tmp_path):
     from kerastorch.models import Input, Model
 
     x = Input((4, 4, 3), name="image")
-    y = layers.TimeDistributed(layers.Dense(2), name="odd_one")(layers.Reshape((16, 3), name="r")(x))
+    flat = layers.Reshape((16, 3), name="r")(x)
+    y = layers.Dot(axes=1, name="odd_one")([flat, flat])
     model = Model(x, y)
-    with pytest.raises(EjectError, match=r'Layer "odd_one" \(TimeDistributed\)') as info:
+    with pytest.raises(EjectError, match=r'Layer "odd_one" \(Dot\)') as info:
         eject(model, tmp_path / "out")
     assert isinstance(info.value, ValueError)
     assert not (tmp_path / "out").exists()
