@@ -179,6 +179,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--write", help="markdown file whose bench_load section is replaced by the table")
     args = parser.parse_args()
+    if args.keras_python and os.sep in args.keras_python:
+        args.keras_python = os.path.abspath(args.keras_python)  # the children run in the cache folder
     cache = Path(args.cache).resolve()
     global _CWD
     _CWD = str(cache)
