@@ -42,6 +42,35 @@ def class_name(name: str) -> str:
     return ("Model" + out) if out[0].isdigit() or out in ("Module", "F", "nn", "torch") else out
 
 
+_WIDTH = 120
+
+
+def wrap(line: str, indent: str) -> str:
+    """``line`` (a statement at ``indent``) as it is, or, past the width, its last call's arguments one per line
+    (black's style), the call being the one whose parenthesis closes the line."""
+    if len(indent) + len(line) <= _WIDTH or not line.endswith(")"):
+        return indent + line
+    depth, start = 0, None
+    for i in range(len(line) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(line[i], 0)
+        if depth == 0:
+            start = i
+            break
+    if not start:
+        return indent + line
+    args, depth, part = [], 0, ""
+    for ch in line[start + 1:-1]:
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            args.append(part.strip())
+            part = ""
+        else:
+            part += ch
+    args.append(part.strip())
+    inner = indent + "    "
+    return indent + line[: start + 1] + "\n" + "".join(f"{inner}{a},\n" for a in args if a) + indent + ")"
+
+
 def _permutation(rank: int, to: str) -> str:
     if rank == 3:
         return ".transpose(1, 2)"
@@ -298,9 +327,9 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
             "    def __init__(self) -> None:",
             "        super().__init__()"]
     for text in init:
-        body += ["        " + line for line in text.split("\n")]
+        body += [wrap(line, "        ") for line in text.split("\n")]
     body += ["", f"    def forward(self, {params}) -> {returns}:"]
-    body += ["        " + line for line in forward if line]
+    body += [wrap(line, "        ") for line in forward if line]
     loader = [
         "",
         "",
@@ -309,8 +338,8 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         "    from safetensors.torch import load_file",
         "",
         f"    model = {cls}()",
-        '    model.load_state_dict(load_file(path or os.path.join(os.path.dirname(os.path.abspath(__file__)), '
-        '"model.safetensors")))',
+        '    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "model.safetensors")',
+        "    model.load_state_dict(load_file(path))",
         "    return model.eval()",
     ]
     imports = "from __future__ import annotations\n\nimport os\n\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
