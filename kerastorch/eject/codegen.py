@@ -23,7 +23,7 @@ from ..layers.core.input_layer import InputLayer
 from .emitters import CF, KERAS, Call, EjectError, Emitted, Placeholder, emitter_for
 from .helpers import helper_source
 
-_RESERVED = {"self", "torch", "F", "nn", "x", "os", "model", "annotations"}
+_RESERVED = {"self", "torch", "F", "nn", "x", "os", "model", "annotations", "training", "path", "load"}
 
 
 def identifier(name: str) -> str:
