@@ -941,3 +941,21 @@ def time_distributed(layer: Any, call: Call) -> Emitted:
         r = len(out_shape)
         y = f"{y}.permute(0, {', '.join(map(str, range(2, r)))}, 1)"
     return Emitted(f"{y}.unflatten(0, ({{x}}.shape[0], -1))", em.module, em.weights, helpers=em.helpers, init=em.init)
+
+
+@EMITTERS.register("Dot")
+def dot(layer: Any, call: Call) -> Emitted:
+    """Keras Dot (batch dot product) of two rank-2 or two rank-3 tensors; ``normalize``: L2 along the axes first."""
+    ranks = [len(s) for s in call.shapes]
+    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+    if len(ranks) != 2 or ranks[0] != ranks[1] or ranks[0] not in (2, 3):
+        raise call.fail(f"a Dot of ranks {ranks} has no ejected form yet (two rank-2 or two rank-3 inputs have)")
+    a, b = (a % ranks[0] for a in axes)
+    x, y = "{x0}", "{x1}"
+    if layer.normalize:
+        x, y = f"F.normalize({x}, dim={a})", f"F.normalize({y}, dim={b})"
+    if ranks[0] == 2:
+        return Emitted(f"({x} * {y}).sum(dim=1, keepdim=True)")
+    x = x if a == 2 else f"{x}.transpose(1, 2)"
+    y = f"{y}.transpose(1, 2)" if b == 2 else y
+    return Emitted(f"torch.matmul({x}, {y})")

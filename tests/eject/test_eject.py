@@ -136,15 +136,16 @@ def _rnn_model(cid: str, tag: str):
 
 
 def _dot_attention_model():
-    """Keras's dot-product ``Attention`` (use_scale, causal) on [query, value, key], checked against kerastorch's
-    layer (itself checked against Keras in tests/attention)."""
+    """Keras's dot-product ``Attention`` (use_scale, causal) on [query, value, key] and a normalized ``Dot``, checked
+    against kerastorch's layers (themselves checked against Keras in tests/attention and tests/merging)."""
     from kerastorch import layers
     from kerastorch.models import Input, Model
 
     q, v, k = Input((5, 4), name="query"), Input((6, 4), name="value"), Input((6, 4), name="key")
     att = layers.Attention(use_scale=True, name="att")
     y = att([q, v, k], use_causal_mask=True)
-    model = Model([q, v, k], layers.Dense(3, name="head")(y))
+    sim = layers.Dot(axes=(2, 2), normalize=True, name="cosine")([q, k])  # (batch, 5, 6) cosine similarities
+    model = Model([q, v, k], layers.Concatenate(name="both")([layers.Dense(3, name="head")(y), sim]))
     with torch.no_grad():
         att.scale.fill_(0.7)
     g = torch.Generator().manual_seed(0)
@@ -357,9 +358,9 @@ def test_unsupported_layer_names_itself_and_writes_nothing(tmp_path):
 
     x = Input((4, 4, 3), name="image")
     flat = layers.Reshape((16, 3), name="r")(x)
-    y = layers.Dot(axes=1, name="odd_one")([flat, flat])
+    y = layers.AdditiveAttention(name="odd_one")([flat, flat])
     model = Model(x, y)
-    with pytest.raises(EjectError, match=r'Layer "odd_one" \(Dot\)') as info:
+    with pytest.raises(EjectError, match=r'Layer "odd_one" \(AdditiveAttention\)') as info:
         eject(model, tmp_path / "out")
     assert isinstance(info.value, ValueError)
     assert not (tmp_path / "out").exists()
