@@ -107,3 +107,12 @@ def get(identifier: Any) -> DTypePolicy:
 
 def name_of(dtype: torch.dtype) -> str:
     return _NAMES.get(dtype, str(dtype).replace("torch.", ""))
+
+
+def autocast_enabled(device: torch.device) -> bool:
+    """Whether ``torch.autocast`` is on for ``device``'s type (``False`` where torch has no autocast, e.g. meta):
+    Keras's autocast of a layer's inputs to its compute dtype steps aside for torch's."""
+    try:
+        return torch.is_autocast_enabled(device.type)
+    except RuntimeError:
+        return False

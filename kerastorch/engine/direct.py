@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..dtype_policy import autocast_enabled
 from ..layers.call_pipeline import CallPipeline
 from ..layers.layer import Layer
 
@@ -142,12 +143,7 @@ def signature(flat: list) -> list | None:
 
 def _autocast(flat: list) -> bool:
     """Whether torch's autocast is on for the first input's device (``False`` for a device without autocast)."""
-    if not flat:
-        return False
-    try:
-        return torch.is_autocast_enabled(flat[0].device.type)
-    except RuntimeError:  # e.g. the meta device
-        return False
+    return bool(flat) and autocast_enabled(flat[0].device)
 
 
 def matches(plan: DirectPlan, flat: list) -> bool:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .. import activations
+from ..dtype_policy import autocast_enabled
 from ..graph.keras_tensor import KerasTensor
 from ..graph.symbolic import symbolic_call
 from .input_spec import InputSpec, assert_input_compatibility, check_shape
@@ -207,7 +208,7 @@ class CallPipeline:
         if not (self._explicit_dtype or self._first_weight() is not None):
             return x
         dtype = self.compute_dtype
-        if x.dtype.is_floating_point and x.dtype != dtype and not (x.device.type != "meta" and torch.is_autocast_enabled(x.device.type)):
+        if x.dtype.is_floating_point and x.dtype != dtype and not autocast_enabled(x.device):
             return x.to(dtype)
         return x
 

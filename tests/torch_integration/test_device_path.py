@@ -23,7 +23,8 @@ FILES = [
     "rnn/models/text_classifier.k3.keras", "rnn/models/stacked_lstm_masked.tf.h5", "rnn/models/seq2seq.k3.keras",
     "rnn/models/gru_forecaster.tf.h5", "rnn/models/conv_lstm.k3.keras", "rnn/models/cudnn.tf.h5",
     "attention/text_classifier.k3.keras", "attention/decoder.tf.h5", "attention/mini_vit.k3.keras",
-    "attention/cross_attention.k3.keras", "user_files/tf_mixed.tf.keras",
+    "attention/cross_attention.k3.keras", "user_files/tf_mixed.tf.keras", "mixed_precision/keras3_mixed_bfloat16_tagger.k3.keras",
+    "image_preprocessing/geometric_classifier.tf.h5", "image_preprocessing/color_classifier.k3.keras",
 ]
 
 

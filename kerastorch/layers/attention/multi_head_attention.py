@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from ... import constraints, initializers, regularizers
 from ..._registry import LAYERS
+from ...dtype_policy import autocast_enabled
 from ...graph.keras_tensor import KerasTensor
 from ...graph.symbolic import _to_spec
 from ..layer import Layer
@@ -403,7 +404,7 @@ class MultiHeadAttention(NestedWeights, Layer):
             if not compiling:
                 self._check_key = ck
         dtype = self.compute_dtype
-        query, value, key = (t.to(dtype) if (t.dtype != dtype and not torch.is_autocast_enabled(t.device.type)) else t
+        query, value, key = (t.to(dtype) if (t.dtype != dtype and not autocast_enabled(t.device)) else t
                              for t in (query, value, key))
         training = self.training if training is None else bool(training)
         return self._attend(query, value, key, query_mask, value_mask, key_mask, attention_mask,
