@@ -375,12 +375,12 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
                 total = stats[-1]
                 mean = (stats[:c] / total).reshape(bshape)
                 var = (stats[c:2 * c] / total).reshape(bshape) - mean * mean
-                n = int(total.item())
+                n = total  # the global count stays a tensor: reading it would sync with the device
             else:
                 var, mean = torch.var_mean(x, self._reduce, correction=0, keepdim=True)
             with torch.no_grad():
                 decay = self._decay
-                moving_var = var * (n / (n - 1)) if self._unbiased and n > 1 else var
+                moving_var = var * _bessel(n) if self._unbiased else var
                 self.moving_mean.sub_((self.moving_mean - mean.reshape(self._param_shape)) * decay)
                 self.moving_variance.sub_((self.moving_variance - moving_var.reshape(self._param_shape)) * decay)
         else:
@@ -423,3 +423,10 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
             if value is not None:
                 parts.append(f"{label}={describe(value)}")
         return ", ".join(parts + self._repr_common())
+
+
+def _bessel(n: int | torch.Tensor) -> float | torch.Tensor:
+    """``n / (n - 1)`` for ``n > 1``, else 1: an int count, or the all-reduced count of synchronized replicas."""
+    if isinstance(n, torch.Tensor):
+        return torch.where(n > 1, n / (n - 1), torch.ones_like(n))
+    return n / (n - 1) if n > 1 else 1.0
