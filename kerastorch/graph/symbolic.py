@@ -1,7 +1,8 @@
 """A layer called on KerasTensors: ``symbolic_call`` builds it from the known shapes and records a node.
 
 ``Layer.__call__`` hands symbolic inputs here. Layer-specific checks (input spec, build) are the layer's
-own ``_symbolic_build(inputs, shapes)`` hook, so that this package needs no layer class; a plain torch
+own ``_symbolic_build(inputs, shapes)`` hook (and ``_symbolic_check_arguments(args, kwargs)`` where a layer checks
+its other arguments, e.g. a recurrent layer's ``initial_state``), so that this package needs no layer class; a plain torch
 module (a user's ``custom_objects`` class) has no hook and is recorded as it is.
 """
 from __future__ import annotations
@@ -108,4 +109,7 @@ def symbolic_call(layer: torch.nn.Module, args: tuple, kwargs: dict) -> Any:
     hook = getattr(layer, "_symbolic_build", None)  # kerastorch layers: input spec check, build
     if hook is not None:
         hook(inputs, shapes if _known(shapes) else None)
+    check = getattr(layer, "_symbolic_check_arguments", None)  # layers with checks on their other arguments
+    if check is not None:
+        check(args, kwargs)
     return Node(layer, args, kwargs, output_spec(layer, inputs)).outputs

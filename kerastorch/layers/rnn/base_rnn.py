@@ -164,14 +164,21 @@ class BaseRNN(Layer):
         return self._states
 
     def _validate_states(self, states: list[torch.Tensor], batch: int, what: str) -> None:
+        self._validate_state_shapes([tuple(s.shape) for s in states], batch, what)
+
+    def _validate_state_shapes(self, received: list[Any], batch: int | None, what: str) -> None:
+        """Keras's check of given states against the cell's; a ``None`` shape or dimension (symbolic) fits any."""
         sizes = self.state_sizes
         expected = self._state_shapes(batch)
-        received = [tuple(s.shape) for s in states]
-        if len(states) != len(sizes) or any(r != e for r, e in zip(received, expected)):
+
+        def fits(r: Any, e: tuple) -> bool:
+            return r is None or (len(r) == len(e) and all(a is None or b is None or a == b for a, b in zip(r, e)))
+
+        if len(received) != len(sizes) or not all(fits(r, e) for r, e in zip(received, expected)):
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}): an `{what}` was passed that is not compatible with '
                 f"`cell.state_size` {sizes}: expected {len(sizes)} state tensor(s) of shapes {expected}, received "
-                f"{len(states)} of shapes {received}."
+                f"{len(received)} of shapes {received}."
             )
 
     def _nest_states(self, states: list[torch.Tensor]) -> list[Any]:
@@ -185,6 +192,19 @@ class BaseRNN(Layer):
             out.append(list(states[i:i + n]) if n > 1 else states[i])
             i += n
         return out
+
+    def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
+        """At graph construction (``symbolic_call``): the given ``initial_state`` (an argument, or the extra
+        inputs of a list) against the cell's states, so that a damaged file fails at load, not at the first call."""
+        inputs, states = (args[0] if args else None), kwargs.get("initial_state")
+        if isinstance(inputs, (list, tuple)):
+            inputs, states = inputs[0], (list(inputs[1:]) or states)
+        if states is None or not self.built:
+            return
+        flat = _flat_states(states)
+        shape = getattr(inputs, "shape", None)
+        batch = shape[1 if self.time_major else 0] if shape else None
+        self._validate_state_shapes([getattr(s, "shape", None) for s in flat], batch, "initial_state")
 
     def _initial_states(self, x: torch.Tensor, initial_state: Any) -> list[torch.Tensor]:
         batch = x.shape[0]
