@@ -112,6 +112,20 @@ def test_op_error_names_layer_and_op():
         Model([a, b], layer(a, b))
 
 
+def test_reduction_axis_out_of_range_is_refused_not_wrapped():
+    """``keras.ops.any``/``all``/``prod`` with an axis outside ``[-rank, rank)``: refused when the graph is built (a
+    fuzzer mutant with axis 10**12 used to wrap modulo the rank, load, and fail at the first call), and at call time."""
+    from kerastorch.models import Input, OpLayer
+
+    x = Input((5, 3), name="x")
+    for op, axis in (("k3:Any", 10**12), ("k3:All", -2**31), ("k3:Any", 3)):
+        with pytest.raises(ValueError, match=rf"cannot be applied.*axis {axis} is out of bounds for a tensor of rank 3"):
+            OpLayer(op, {"axis": axis}, name="red")(x)
+    assert OpLayer("k3:Any", {"axis": -3}, name="ok")(x).shape == (5, 3)  # -rank is the first (batch) axis
+    with pytest.raises(ValueError, match="out of bounds"):
+        OpLayer("k3:Any", {"axis": 2}, name="eager")(torch.ones(2, 3))
+
+
 def test_op_models_deepcopy_and_pickle():
     """Op nodes hold table functions (lambdas): deepcopy and torch.save / torch.load (full pickle) keep the
     model and its outputs, every RUN case in one model file each."""

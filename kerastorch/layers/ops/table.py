@@ -93,8 +93,16 @@ def _amin(x: torch.Tensor, dim: tuple, keepdim: bool) -> torch.Tensor:
     return torch.amin(x, dim=dim, keepdim=keepdim)
 
 
+def _dims_descending(x: torch.Tensor, dims: tuple) -> list[int]:
+    """Reduction axes as non-negative dims, last first; an axis outside ``[-rank, rank)`` is an error (never wrapped)."""
+    for d in dims:
+        if not -x.dim() <= d < x.dim():
+            raise ValueError(f"axis {d} is out of bounds for a tensor of rank {x.dim()}")
+    return sorted((d % x.dim() for d in dims), reverse=True)
+
+
 def _prod(x: torch.Tensor, dim: tuple, keepdim: bool, dtype: Any = None) -> torch.Tensor:
-    for d in sorted((d % x.dim() for d in dim), reverse=True):
+    for d in _dims_descending(x, dim):
         x = torch.prod(x, dim=d, keepdim=keepdim, dtype=dtype)
     return x
 
@@ -329,7 +337,7 @@ def _bool_reduce(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]
             return out.reshape((1,) * x.dim()) if keepdims else out
         dims = axis if isinstance(axis, tuple) else (int(axis),)
         out = x.bool()
-        for d in sorted((d % x.dim() for d in dims), reverse=True):
+        for d in _dims_descending(x, dims):
             out = fn(out, dim=d, keepdim=bool(keepdims))
         return out
 
