@@ -13,17 +13,15 @@ data: it is regenerated from the same seed there) and prints the ratio keras3 / 
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keras_compare import main, timed  # noqa: E402
+
 WORDS = 5000
 
 
@@ -38,16 +36,6 @@ def data():
     ids = int_vocab[rng.integers(0, 50_000, (4096, 256))]
     ids[::7, ::5] = -3  # OOV
     return vocab, column, sentences, int_vocab, ids
-
-
-def timed(fn, reps):
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
 
 
 def run_kerastorch(reps):
@@ -95,31 +83,5 @@ def run_keras(reps):
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--keras", action="store_true", help="also run Keras 3 in .venv-keras (separate process)")
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--keras-side", action="store_true", help=argparse.SUPPRESS)
-    opts = parser.parse_args()
-    if opts.keras_side:
-        print(json.dumps(run_keras(opts.reps)))
-        return
-    mine = run_kerastorch(opts.reps)
-    theirs = {}
-    if opts.keras:
-        python = os.environ.get("KERAS_PYTHON", os.path.join(ROOT, ".venv-keras", "bin", "python"))
-        proc = subprocess.run([python, __file__, "--keras-side", "--reps", str(opts.reps)], capture_output=True,
-                              text=True, cwd=ROOT)
-        if proc.returncode != 0:
-            print(proc.stderr[-2000:])
-            sys.exit(1)
-        theirs = json.loads(proc.stdout.strip().splitlines()[-1])
-    print("| case | kerastorch ms | keras3 ms | keras3/kerastorch |")
-    print("|---|---|---|---|")
-    for case, ms in mine.items():
-        k = theirs.get(case)
-        print(f"| {case} | {ms:.1f} | {'-' if k is None else f'{k:.1f}'} | {'-' if k is None else f'{k / ms:.2f}'} |")
-
-
 if __name__ == "__main__":
-    main()
+    main(os.path.abspath(__file__), run_kerastorch, run_keras)

@@ -1,7 +1,6 @@
 """What the benchmarks that compare kerastorch with Keras 3 in the same run share: the median timer, and a ``main``
 that runs the kerastorch side here and, with ``--keras``, the Keras 3 side of the same script in ``.venv-keras`` as a
-separate process (``--keras-side``), then prints one markdown table with the ratio keras3 / kerastorch per case.
-(``bench_lookups.py`` predates it and could use it too.)"""
+separate process (``--keras-side``), then prints one markdown table with the ratio keras3 / kerastorch per case."""
 from __future__ import annotations
 
 import argparse
