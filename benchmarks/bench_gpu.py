@@ -32,7 +32,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
-import reference_nets as R  # noqa: E402
+from bench_models import reference  # noqa: E402  (the torch.nn twin holding a kerastorch model's weights)
 
 from kerastorch.models import model_from_config  # noqa: E402
 
@@ -50,16 +50,7 @@ def build(name: str, size: int, device: torch.device) -> tuple[torch.nn.Module, 
             layer["config"]["activation"] = "softmax"
     torch.manual_seed(0)
     kt = model_from_config(config).to(device).eval()
-
-    def weights(n: str):
-        return kt.get_layer(n).get_weights()
-
-    if name == "EfficientNetB0":
-        rescale, norm = kt.get_layer("rescaling"), kt.get_layer("normalization")
-        ref = R.EfficientNetB0(weights, lambda x: norm(rescale(x)))
-    else:
-        ref = getattr(R, name)(weights)
-    return kt, R.to_channels_last(ref).to(device)
+    return kt, reference(name, kt).to(device)
 
 
 class Timer:
