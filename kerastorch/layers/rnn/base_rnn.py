@@ -194,11 +194,9 @@ class BaseRNN(Layer):
         return out
 
     def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
-        """At graph construction (``symbolic_call``): the given ``initial_state`` (an argument, or the extra
-        inputs of a list) against the cell's states, so that a damaged file fails at load, not at the first call."""
+        """At graph construction (``symbolic_call``): the given ``initial_state`` (``__call__`` has already moved
+        the extra inputs of a list there) against the cell's states, so that a damaged file fails at load."""
         inputs, states = (args[0] if args else None), kwargs.get("initial_state")
-        if isinstance(inputs, (list, tuple)):
-            inputs, states = inputs[0], (list(inputs[1:]) or states)
         if states is None or not self.built:
             return
         flat = _flat_states(states)
