@@ -1,6 +1,6 @@
 """Source text of the helper functions an ejected ``model.py`` may need: the Keras semantics torch has no
 ready-made call for. Each is written into the file only when one of the model's layers asks for it, in the
-order of :data:`ORDER`, so that the same model always gives the same text."""
+order they were registered in (:func:`register_helpers`), so that the same model always gives the same text."""
 from __future__ import annotations
 
 HELPERS: dict[str, str] = {
@@ -177,16 +177,27 @@ def multi_head_attention(query: torch.Tensor, value: torch.Tensor, key: torch.Te
 ''',
 }
 
-#: The order helpers appear in a file (dependencies first).
-ORDER = list(HELPERS)
-
 #: Helpers that call other helpers.
-REQUIRES = {"avg_pool_same": ("tf_same_pad",)}
+REQUIRES: dict[str, tuple[str, ...]] = {"avg_pool_same": ("tf_same_pad",)}
+
+
+def register_helpers(sources: dict[str, str], requires: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Add a family's helpers (its ``emit_*`` module calls this on import). A file lists helpers in the order
+    they were registered, so a helper's dependencies are registered before it."""
+    clash = set(sources) & set(HELPERS)
+    if clash:
+        raise ValueError(f"eject helpers registered twice: {sorted(clash)}")
+    HELPERS.update(sources)
+    REQUIRES.update(requires or {})
 
 
 def helper_source(names: set[str]) -> str:
-    """The source of the named helpers and what they need, in :data:`ORDER`."""
+    """The source of the named helpers and what they need, in registration order (dependencies first)."""
     wanted = set(names)
-    for name in list(wanted):
-        wanted.update(REQUIRES.get(name, ()))
-    return "".join(HELPERS[n] + "\n" for n in ORDER if n in wanted)
+    pending = list(wanted)
+    while pending:
+        for dep in REQUIRES.get(pending.pop(), ()):
+            if dep not in wanted:
+                wanted.add(dep)
+                pending.append(dep)
+    return "".join(HELPERS[n] + "\n" for n in HELPERS if n in wanted)
