@@ -889,4 +889,4 @@ def dot(layer: Any, call: Call) -> Emitted:
 
 
 # the emitters of the other families register themselves on import
-from . import emit_ops  # noqa: E402,F401
+from . import emit_image, emit_layers, emit_ops, emit_structured  # noqa: E402,F401
