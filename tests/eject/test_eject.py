@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from eject_testing import record, run_standalone
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 from model_fill import fill_model
 
 from kerastorch.eject import EjectError, eject, eject_file
 from kerastorch.eject.codegen import identifier
 
-HERE = pathlib.Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 MODELS = load_json("models/MANIFEST.json")["fixtures"]
 APPS = {e["name"]: e for e in load_json("applications/MANIFEST.json")["fixtures"]}
 
@@ -71,46 +67,6 @@ GRAD_CASES = {"cnn_nchw.tf.h5", "cnn_nchw.k3.keras", "unet.tf.h5", "nested.k3.ke
               "conv3d.k3.keras"}
 #: torch.compile / torch.export (and ONNX for the first)
 EXPORT_CASES = {"cnn_seq.tf.h5": True, "two_io_dict.k3.keras": False}
-
-
-def _flat(out, names=None):
-    if isinstance(out, dict):
-        return [out[n] for n in names] if names else list(out.values())
-    return list(out) if isinstance(out, (list, tuple)) else [out]
-
-
-def _layer_norms(model: torch.nn.Module, grad: bool) -> dict[str, float]:
-    """Per Keras layer: the norm of its parameters' gradients (or of its float buffers)."""
-    out = {}
-    for module in model.modules():
-        if getattr(module, "_kt_is_model", False) or not hasattr(module, "name"):
-            continue
-        items = module.named_parameters(recurse=False) if grad else module.named_buffers(recurse=False)
-        tensors = [t.grad if grad else t for _, t in items]
-        tensors = [t for t in tensors if t is not None and t.is_floating_point()]
-        if tensors:
-            out[identifier(module.name)] = sum(float(t.double().square().sum()) for t in tensors) ** 0.5
-    return out
-
-
-def _record(name: str, model: torch.nn.Module, xs: list, expected: list, rtol: float, out_dir: pathlib.Path,
-            job: dict, names: list | None = None) -> dict:
-    """Run the kerastorch model (eval; and a training step for a grad case) and store the inputs for the runner."""
-    model.eval()
-    with torch.no_grad():
-        loaded = _flat(model(xs[0] if len(xs) == 1 else list(xs)), names)
-    save_file({f"x{i}": x.contiguous() for i, x in enumerate(xs)}, str(out_dir / "case.safetensors"))
-    case = {"name": name, "dir": str(out_dir), "expected": expected, "loaded": loaded, "rtol": rtol}
-    if job.get("grad"):
-        model.train()
-        xg = [x.clone().requires_grad_(True) for x in xs]
-        loss = sum(o.square().sum() for o in _flat(model(xg[0] if len(xg) == 1 else xg), names))
-        loss.backward()
-        case["grad_x"] = [x.grad for x in xg]
-        case["gnorm"], case["bnorm"] = _layer_norms(model, True), _layer_norms(model, False)
-        model.eval()
-    case["job"] = {"name": identifier(name), "dir": str(out_dir), "n_inputs": len(xs), "names": names, **job}
-    return case
 
 
 RNN_BY_ID = {c["id"]: c for c in load_json("rnn/cases.json")}
@@ -205,7 +161,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
             eject_file(path, out)
             job = {"grad": fn in GRAD_CASES, "export": fn in EXPORT_CASES, "onnx": EXPORT_CASES.get(fn, False)}
             names = entry["outputs"]["names"] if entry["outputs"]["structure"] == "dict" else None
-            cases[fn] = _record(fn, load_model(path), xs, expected, entry["tolerance"]["rtol"], out, job, names)
+            cases[fn] = record(fn, load_model(path), xs, expected, entry["tolerance"]["rtol"], out, job, names)
     for name in APP_CASES:
         entry = APPS[name]
         with gzip.open(FIXTURES / "applications" / entry["config"], "rt") as f:
@@ -214,14 +170,14 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         out = root / identifier(name)
         eject(model, out, source=entry["config"])
         t = load_tensors(f"applications/{entry['tensors']}")
-        cases[name] = _record(name, model, [t[entry["input"]["key"]]], [t[entry["output"]["key"]]],
+        cases[name] = record(name, model, [t[entry["input"]["key"]]], [t[entry["output"]["key"]]],
                               entry["tolerance"]["rtol"], out, {})
     for cid, tag in [(c, "tf") for c in RNN_CASES] + [(c, "k3") for c in RNN_K3]:
         model, xs = _rnn_model(cid, tag)
         out = root / f"{cid}_{tag}"
         eject(model, out)
         n = RNN_BY_ID[cid][tag]["n_outputs"]
-        cases[f"{cid}.{tag}"] = _record(f"{cid}.{tag}", model, xs, [RNN_T[f"{cid}.{tag}.out.{k}"] for k in range(n)],
+        cases[f"{cid}.{tag}"] = record(f"{cid}.{tag}", model, xs, [RNN_T[f"{cid}.{tag}.out.{k}"] for k in range(n)],
                                         1e-5, out, {})
     for name, spec in sorted(CONV_FAMILY["models"].items()):
         from kerastorch import layers, load_keras_weights
@@ -231,10 +187,10 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
                             *[getattr(layers, c)(**a) for c, a in spec["layers"]]], name=name)
         load_keras_weights(model, str(FIXTURES / "keras_files" / spec["files"]["tf_weights"]))
         eject(model, root / name)
-        cases[name] = _record(name, model, [CONV_T[f"{name}.input"]], [CONV_T[f"{name}.output"]], 1e-5, root / name, {})
+        cases[name] = record(name, model, [CONV_T[f"{name}.input"]], [CONV_T[f"{name}.output"]], 1e-5, root / name, {})
     full = "b_depthwise_separable2d_nhwc.k3_full.h5"
     eject_file(str(FIXTURES / "keras_files" / full), root / "k3_full")
-    cases[full] = _record(full, load_model(str(FIXTURES / "keras_files" / full)), [CONV_T["b_depthwise_separable2d_nhwc.input"]],
+    cases[full] = record(full, load_model(str(FIXTURES / "keras_files" / full)), [CONV_T["b_depthwise_separable2d_nhwc.input"]],
                           [CONV_T["b_depthwise_separable2d_nhwc.output"]], 1e-5, root / "k3_full", {})
     for name, tag in RNN_FILES:
         path = str(FIXTURES / "rnn" / RNN_MODELS[name]["files"][tag])
@@ -242,28 +198,21 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         eject_file(path, out)
         xs = [RNN_MT[f"{name}.input.{i}"] for i in range(RNN_MODELS[name]["n_inputs"])]
         n = sum(1 for k in RNN_MT if k.startswith(f"{name}.{tag}.out."))
-        cases[f"rnn.{name}.{tag}"] = _record(f"rnn.{name}.{tag}", load_model(path), xs,
+        cases[f"rnn.{name}.{tag}"] = record(f"rnn.{name}.{tag}", load_model(path), xs,
                                              [RNN_MT[f"{name}.{tag}.out.{j}"] for j in range(n)], 1e-5, out, {})
     for mid, tag in ATT_CASES:
         path = str(FIXTURES / "attention" / ATT[mid]["files"][tag])
         out = root / f"{mid}_{tag}"
         eject_file(path, out)
         xs = [ATT_T[f"{mid}.input.{n}"] for n in ATT[mid]["inputs"]]
-        cases[f"{mid}.{tag}"] = _record(f"{mid}.{tag}", load_model(path), xs, [ATT_T[f"{mid}.{tag}.out"]], 1e-5, out, {})
+        cases[f"{mid}.{tag}"] = record(f"{mid}.{tag}", load_model(path), xs, [ATT_T[f"{mid}.{tag}.out"]], 1e-5, out, {})
     model, xs = _layer_zoo_model()
     eject(model, root / "layer_zoo")
-    cases["layer_zoo"] = _record("layer_zoo", model, xs, [], 1e-5, root / "layer_zoo", {})
+    cases["layer_zoo"] = record("layer_zoo", model, xs, [], 1e-5, root / "layer_zoo", {})
     model, xs = _dot_attention_model()
     eject(model, root / "dot_attention")
-    cases["dot_attention"] = _record("dot_attention", model, xs, [], 1e-5, root / "dot_attention", {})
-    jobs = root / "jobs.json"
-    jobs.write_text(json.dumps([c["job"] for c in cases.values()]))
-    proc = subprocess.run([sys.executable, "-I", str(HERE / "standalone_runner.py"), str(jobs), str(REPO)],
-                          capture_output=True, text=True, cwd=str(root), timeout=600)
-    assert proc.returncode == 0 and "standalone ok" in proc.stdout, proc.stdout + proc.stderr
-    for case in cases.values():
-        case["result"] = load_file(os.path.join(case["dir"], "result.safetensors"))
-    return cases
+    cases["dot_attention"] = record("dot_attention", model, xs, [], 1e-5, root / "dot_attention", {})
+    return run_standalone(root, cases)
 
 
 def test_every_fixture_model_is_ejected():
