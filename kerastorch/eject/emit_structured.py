@@ -1,2 +1,689 @@
-"""Emitters of the structured-data, text and audio preprocessing layers (lookups, encodings, hashing, spectrograms)."""
+"""Emitters of the structured-data, text and audio preprocessing layers (lookups, encodings, hashing, spectrograms).
+
+Numeric layers become tensor code: ``Discretization`` a ``torch.bucketize`` on a boundaries buffer,
+``IntegerLookup`` a ``searchsorted`` on its sorted vocabulary, ``CategoryEncoding`` and the output modes comparisons
+and a ``scatter_add``, ``Hashing``/``HashedCrossing`` of integers TensorFlow's FarmHash/SipHash as int64 tensor
+arithmetic, the spectrograms ``F.conv1d`` (Keras's DFT kernels) and ``torch.stft`` (Keras's window and mel matrix as
+buffers).
+
+String layers (``StringLookup``, ``TextVectorization``): torch has no string tensors, so the ejected model takes what
+the kerastorch model takes (a list of ``str``, nested as Keras's ``(batch, 1)``, or a NumPy string array) and a
+``StringVocabulary`` module maps it to int64 indices in one ``dict`` pass, after TextVectorization's standardize /
+split / ngrams written as plain Python. The vocabulary is kept in ``model.safetensors`` beside the weights, as
+two buffers of the ``StringVocabulary`` (its terms' UTF-8 bytes and their byte lengths), and the dict is rebuilt
+from them when the weights are loaded: ``model.py`` stays readable whatever the vocabulary's size, and needs torch
+only. Everything after the string step is ordinary torch.
+
+What has no ejected form yet is refused with an :class:`EjectError` naming the layer: ``invert=True`` lookups,
+several OOV indices with FarmHash buckets (``oov_method='farmhash'``, or any string lookup with
+``num_oov_indices > 1``), string columns into ``Hashing``/``HashedCrossing``, ``count_weights``.
+"""
 from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .. import config as kt_config
+from ..layers.preprocessing import fingerprint
+from .emitters import EMITTERS, Call, Emitted, ctor, fmt, keras_weight
+from .helpers import register_helpers
+
+
+# ----------------------------------------------------------------------------- helper sources
+_ENCODING = {
+    "one_hot_keras": '''
+def one_hot_keras(x: torch.Tensor, depth: int, dtype: torch.dtype) -> torch.Tensor:
+    """Keras's one_hot output mode: each index becomes a `depth` vector (a trailing axis of size 1 is replaced by
+    it); an index outside [0, depth) (a lookup's mask value) gives zeros."""
+    if x.dim() == 0:
+        x = x.reshape(1)
+    if x.dim() > 1 and x.shape[-1] == 1:
+        x = x.squeeze(-1)
+    return (x.unsqueeze(-1) == torch.arange(depth, device=x.device, dtype=x.dtype)).to(dtype)
+''',
+    "bincount_keras": '''
+def bincount_keras(x: torch.Tensor, depth: int, dtype: torch.dtype, binary: bool = False,
+                   idf: torch.Tensor | None = None) -> torch.Tensor:
+    """Keras's multi_hot (`binary`) / count / tf_idf (`idf`) output modes: the last axis is one sample (a rank-1
+    input is ONE sample; rank > 2 reduces axis 1, as Keras 3), each index in [0, depth) is counted, others dropped."""
+    if x.dim() == 0:
+        x = x.reshape(1)
+    if x.dim() > 2:
+        x = x.movedim(1, -1)
+    rows = x.reshape(-1, x.shape[-1])
+    index = torch.where((rows >= 0) & (rows < depth), rows, depth).long()  # out of range: a column cut off below
+    out = torch.zeros(rows.shape[0], depth + 1, dtype=dtype, device=x.device)
+    out = out.scatter_add(1, index, torch.ones(index.shape, dtype=dtype, device=x.device))[:, :depth]
+    out = out.reshape(*x.shape[:-1], depth)
+    if binary:
+        out = out.clamp(max=1)
+    if idf is not None:
+        out = out * idf
+    return out
+''',
+    "check_indices": '''
+def check_indices(x: torch.Tensor, depth: int, layer: str) -> torch.Tensor:
+    """Keras CategoryEncoding's check that every index is in [0, depth), without a host sync: index_select from a
+    (depth, 0) tensor bounds-checks inside the kernel. Skipped while compiling."""
+    if not torch.compiler.is_compiling():
+        try:
+            torch.empty((depth, 0), device=x.device).index_select(0, x.reshape(-1).long())
+        except (IndexError, RuntimeError):
+            raise ValueError(f'CategoryEncoding layer "{layer}": input values must be in the range '
+                             f"0 <= values < num_tokens with num_tokens={depth}.") from None
+    return x
+''',
+}
+
+_STRINGS = {
+    "string_column": '''
+def string_column(x) -> tuple[list[str], tuple[int, ...]]:
+    """A string input as a flat list of str and its shape. torch has no string tensors: a string column is a str,
+    a (nested) list of str/bytes (Keras's (batch,) or (batch, 1)), or a NumPy string array."""
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        x = x.tolist()
+    shape, level = [], x
+    while isinstance(level, (list, tuple)):
+        shape.append(len(level))
+        level = level[0] if level else None
+    flat = [x]
+    for size in shape:
+        if any(not isinstance(row, (list, tuple)) or len(row) != size for row in flat):
+            raise ValueError(f"expected strings of a regular shape (a list of str or a NumPy string array); "
+                             f"received a ragged nesting")
+        flat = [item for row in flat for item in row]
+    out = [s.decode("utf-8") if isinstance(s, bytes) else s for s in flat]
+    bad = next((s for s in out if not isinstance(s, str)), None)
+    if bad is not None:
+        raise ValueError(f"expected strings (a list of str or a NumPy string array); received an element {bad!r} "
+                         f"of type {type(bad).__name__}")
+    return out, tuple(shape)
+''',
+    "StringVocabulary": '''
+class StringVocabulary(nn.Module):
+    """A Keras string vocabulary (StringLookup, TextVectorization): term i maps to `start + i`, `mask_token` to
+    `mask_value`, any other string to `oov` (None: unknown strings are an error, Keras's num_oov_indices=0).
+    The terms are buffers of model.safetensors (their UTF-8 bytes, `terms`, and byte lengths, `lengths`); the dict
+    is rebuilt from them whenever they are loaded. `idf`: TF-IDF weights, when the layer has them."""
+
+    def __init__(self, size: int, nbytes: int, start: int, oov: int | None, mask_token: str | None = None,
+                 mask_value: int = 0, idf_size: int = 0) -> None:
+        super().__init__()
+        self.register_buffer("terms", torch.zeros(nbytes, dtype=torch.uint8))
+        self.register_buffer("lengths", torch.zeros(size, dtype=torch.int64))
+        if idf_size:
+            self.register_buffer("idf", torch.zeros(idf_size))
+        self.start, self.oov, self.mask_token, self.mask_value = start, oov, mask_token, mask_value
+        self.table: dict[str, int] = {}
+        self.register_load_state_dict_post_hook(StringVocabulary._rebuild)
+
+    @staticmethod
+    def _rebuild(module: "StringVocabulary", incompatible_keys: object) -> None:
+        data = bytes(module.terms.tolist())
+        ends = torch.cumsum(module.lengths, 0).tolist()
+        starts = [0] + ends[:-1]
+        module.table = {data[a:b].decode("utf-8"): module.start + i for i, (a, b) in enumerate(zip(starts, ends))}
+        if module.mask_token is not None:
+            module.table[module.mask_token] = module.mask_value
+
+    def indices(self, strings: list[str]) -> list[int]:
+        """The index of each string (one dict pass)."""
+        if self.oov is None:
+            unknown = [s for s in strings if s not in self.table]
+            if unknown:
+                raise ValueError(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
+                                 f"{unknown[:10]}, consider setting `num_oov_indices=1`.")
+        get, oov = self.table.get, self.oov
+        return [get(s, oov) for s in strings]
+
+    def forward(self, x) -> torch.Tensor:
+        """The int64 indices of a string column (see string_column), in its shape, on the vocabulary's device."""
+        strings, shape = string_column(x)
+        return torch.tensor(self.indices(strings), dtype=torch.int64, device=self.lengths.device).reshape(shape)
+''',
+    "text_vectorize": '''
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+_PUNCTUATION = {ord(c): None for c in '!"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~'}  # Keras's DEFAULT_STRIP_REGEX class
+_ASCII_SPACE = {ord(c): " " for c in "\\t\\n\\v\\f\\r"}
+
+
+def text_vectorize(x, vocabulary: StringVocabulary, standardize: str | None, split: str | None,
+                   ngrams: tuple | None, length: int | None, pad: int) -> torch.Tensor:
+    """Keras TextVectorization's string step, as TensorFlow's string ops do it: standardize ("lower" is
+    tf.strings.lower, ASCII letters only; "strip_punctuation" removes ASCII punctuation), split ("whitespace":
+    runs of ASCII whitespace, no empty tokens; "character": code points; None: the whole string), n-grams joined
+    by " " (all of the first width, then the next), the vocabulary lookup, then each row padded with `pad` to
+    `length` (cut beyond it) or, without it, to the batch's longest row. int64 indices (batch, width)."""
+    strings, shape = string_column(x)
+    if split is not None and len(shape) > 1:
+        if shape[-1] != 1:
+            raise ValueError(f"When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
+                             f"last shape dimension must be 1. Received: inputs.shape={shape}")
+        shape = shape[:-1]
+    if standardize in ("lower", "lower_and_strip_punctuation"):
+        strings = [s.lower() if s.isascii() else s.translate(_ASCII_LOWER) for s in strings]
+    if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+        strings = [s.translate(_PUNCTUATION) for s in strings]
+    device = vocabulary.lengths.device
+    if split is None:
+        ids = torch.tensor(vocabulary.indices(strings), dtype=torch.int64, device=device).reshape(shape)
+        if length is not None:
+            ids = F.pad(ids[..., :length], (0, max(0, length - min(ids.shape[-1], length))))
+        return ids
+    if split == "whitespace":
+        rows = [[t for t in s.translate(_ASCII_SPACE).split(" ") if t] for s in strings]
+    else:
+        rows = [list(s) for s in strings]
+    if ngrams is not None:
+        rows = [[" ".join(r[i:i + n]) for n in ngrams for i in range(len(r) - n + 1)] for r in rows]
+    flat = vocabulary.indices([t for r in rows for t in r])
+    width = length if length is not None else max((len(r) for r in rows), default=0)
+    out, at = [], 0
+    for r in rows:
+        kept = flat[at:at + min(len(r), width)]
+        out.append(kept + [pad] * (width - len(kept)))
+        at += len(r)
+    ids = torch.tensor(out, dtype=torch.int64, device=device).reshape(len(rows), width)
+    return ids[0] if len(shape) == 0 else ids
+''',
+}
+
+
+def _u64(value: int) -> str:
+    """A uint64 constant as the int64 literal with the same bits (torch computes in int64, which wraps alike)."""
+    value &= (1 << 64) - 1
+    return str(value - (1 << 64) if value >= 1 << 63 else value)
+
+
+_HASHES = {
+    "uint64_ops": f'''
+# TensorFlow's hashes on int64 tensors holding uint64 bit patterns: int64 arithmetic wraps as uint64 does, right
+# shifts are made logical with a mask.
+K0, K1, K2 = {_u64(0xC3A5C85C97CB3127)}, {_u64(0xB492B66FBE98F273)}, {_u64(0x9AE16A3B2F90404F)}
+
+
+def shr64(x: torch.Tensor, s: int) -> torch.Tensor:
+    return (x >> s) & ((1 << (64 - s)) - 1)
+
+
+def rot64(x: torch.Tensor, s: int) -> torch.Tensor:
+    return shr64(x, s) | (x << (64 - s))
+
+
+def fetch64(words: torch.Tensor, offset, size: int = 8) -> torch.Tensor:
+    """Little-endian Fetch64 (Fetch32 for size 4) of each row's bytes at `offset` (an int or per-row offsets)."""
+    if isinstance(offset, int):
+        q, r = divmod(offset, 8)
+        value = words[:, q]
+        if r:
+            value = shr64(value, 8 * r) | (words[:, q + 1] << (64 - 8 * r))
+    else:
+        offset = offset.clamp(min=0)
+        q = (offset >> 3).clamp(max=words.shape[1] - 2)
+        r = (offset & 7) * 8
+        low = torch.gather(words, 1, q.unsqueeze(-1)).squeeze(-1)
+        high = torch.gather(words, 1, (q + 1).unsqueeze(-1)).squeeze(-1)
+        shift = torch.where(r == 0, 8, r)  # a shift by 64 is undefined; r == 0 takes `low`
+        value = torch.where(r == 0, low, ((low >> shift) & ((1 << (64 - shift)) - 1)) | (high << (64 - shift)))
+    return value & 0xFFFFFFFF if size == 4 else value
+
+
+def unsigned_mod(h: torch.Tensor, bins: int) -> torch.Tensor:
+    """uint64 h % bins, for the int64 bit patterns."""
+    low = h % bins
+    return torch.where(h < 0, (low + (1 << 64) % bins) % bins, low)
+''',
+    "decimal_words": f'''
+def eight_digits(chunk: torch.Tensor) -> torch.Tensor:
+    """0 <= chunk < 10**8 as its eight zero-padded ASCII digits in one little-endian word (SWAR division)."""
+    high = torch.div(chunk, 10000, rounding_mode="floor")
+    lanes = high | ((chunk - high * 10000) << 32)
+    quotient = ((lanes * 5243) >> 19) & 0x0000007F0000007F
+    lanes = quotient | ((lanes - quotient * 100) << 16)
+    quotient = ((lanes * 103) >> 10) & 0x000F000F000F000F
+    return (quotient | ((lanes - quotient * 10) << 8)) + 0x3030303030303030
+
+
+def trunc_div(m: torch.Tensor, d: int) -> torch.Tensor:
+    q = torch.div(m, d, rounding_mode="floor")
+    return q + ((m - q * d) != 0).long()
+
+
+def decimal_words(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """tf.as_string of int64 values, as the hashes read it: the bytes of str(v) as little-endian words (N, 3) and
+    their lengths (built from -|v|: no overflow at the int64 minimum)."""
+    v = v.reshape(-1)
+    neg = v < 0
+    m = torch.where(neg, v, -v)
+    q1 = trunc_div(m, 10**8)
+    q2 = trunc_div(q1, 10**8)
+    words = [eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m)]
+    powers = torch.tensor({[-(10 ** k) for k in range(1, 19)]}, device=v.device)
+    lengths = 1 + (m[:, None] <= powers).sum(-1) + neg.long()
+    start = 24 - lengths
+    dash = torch.where(neg, 3 << (8 * (start & 7)), 0)  # '0' - '-' == 3, written over the zero before the digits
+    words = [w - torch.where((start >> 3) == k, dash, 0) for k, w in enumerate(words)]
+    zero = v * 0
+    padded = torch.stack([*words, zero, zero, zero], 1)
+    return torch.stack([fetch64(padded, start + 8 * j) for j in range(3)], 1), lengths
+''',
+    "fingerprint64": '''
+def shift_mix(x: torch.Tensor) -> torch.Tensor:
+    return x ^ shr64(x, 47)
+
+
+def hash_len16(u: torch.Tensor, v: torch.Tensor, mul: torch.Tensor) -> torch.Tensor:
+    a = (u ^ v) * mul
+    a = a ^ shr64(a, 47)
+    b = (v ^ a) * mul
+    b = b ^ shr64(b, 47)
+    return b * mul
+
+
+def fingerprint64(words: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """TensorFlow's Fingerprint64 (FarmHash farmhashna::Hash64) of rows of at most 32 bytes (`words`: each row's
+    bytes as little-endian words, zero after its length `n`), every length's branch computed and selected."""
+    words = F.pad(words, (0, max(0, 9 - words.shape[1])))
+    mul = K2 + n * 2
+    tail8, tail16 = fetch64(words, n - 8), fetch64(words, n - 16)
+    y = (words[:, 0] & 0xFF) + ((fetch64(words, n >> 1) & 0xFF) << 8)
+    z = n + ((fetch64(words, n - 1) & 0xFF) << 2)
+    h1 = shift_mix((y * K2) ^ (z * K0)) * K2
+    h4 = hash_len16(n + (fetch64(words, 0, 4) << 3), fetch64(words, n - 4, 4), mul)
+    a = words[:, 0] + K2
+    h8 = hash_len16(rot64(tail8, 37) * mul + a, (rot64(a, 25) + tail8) * mul, mul)
+    a, b, c, d = words[:, 0] * K1, words[:, 1], tail8 * mul, tail16 * K2
+    h17 = hash_len16(rot64(a + b, 43) + rot64(c, 30) + d, a + rot64(b + K2, 18) + c, mul)
+    out = torch.where(n >= 17, h17, torch.where(n >= 8, h8, torch.where(n >= 4, h4, h1)))
+    return torch.where(n == 0, K2, out)
+''',
+    "siphash": f'''
+def sip_round(v0, v1, v2, v3):
+    v0 = v0 + v1
+    v1 = rot64(v1, 51) ^ v0
+    v0 = rot64(v0, 32)
+    v2 = v2 + v3
+    v3 = rot64(v3, 48) ^ v2
+    v0 = v0 + v3
+    v3 = rot64(v3, 43) ^ v0
+    v2 = v2 + v1
+    v1 = rot64(v1, 47) ^ v2
+    v2 = rot64(v2, 32)
+    return v0, v1, v2, v3
+
+
+def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple) -> torch.Tensor:
+    """SipHash-2-4 keyed (k0, k1) of each row (TensorFlow's to_hash_bucket_strong; `key`: the salt as int64 bits)."""
+    k0, k1 = key
+    full = n // 8
+    steps = words.shape[1]
+    words = F.pad(words, (0, 2))
+    zeros = n * 0
+    v0, v1 = zeros + (k0 ^ {_u64(0x736F6D6570736575)}), zeros + (k1 ^ {_u64(0x646F72616E646F6D)})
+    v2, v3 = zeros + (k0 ^ {_u64(0x6C7967656E657261)}), zeros + (k1 ^ {_u64(0x7465646279746573)})
+    for i in range(steps):
+        m = words[:, i]
+        active = i < full
+        n0, n1, n2, n3 = sip_round(*sip_round(v0, v1, v2, v3 ^ m))
+        v0, v1, v2, v3 = (torch.where(active, new, old) for new, old in ((n0 ^ m, v0), (n1, v1), (n2, v2), (n3, v3)))
+    last = ((n & 0xFF) << 56) | fetch64(words, full * 8)
+    v0, v1, v2, v3 = sip_round(*sip_round(v0, v1, v2, v3 ^ last))
+    v0, v2 = v0 ^ last, v2 ^ 0xFF
+    for _ in range(4):
+        v0, v1, v2, v3 = sip_round(v0, v1, v2, v3)
+    return v0 ^ v1 ^ v2 ^ v3
+''',
+    "hash_integers": '''
+def hash_integers(x: torch.Tensor, bins: int) -> torch.Tensor:
+    """Keras Hashing of integers (floats truncated): FarmHash Fingerprint64 of each value's decimal string, as an
+    unsigned 64-bit number, modulo `bins`."""
+    words, n = decimal_words(x.long())
+    return unsigned_mod(fingerprint64(words, n), bins).reshape(x.shape)
+''',
+    "hash_integers_salted": '''
+def hash_integers_salted(x: torch.Tensor, bins: int, key: tuple) -> torch.Tensor:
+    """Keras Hashing(salt=...) of integers (floats truncated): SipHash-2-4 of each value's decimal string, keyed by
+    the salt, as an unsigned 64-bit number, modulo `bins`."""
+    words, n = decimal_words(x.long())
+    return unsigned_mod(siphash(words, n, key), bins).reshape(x.shape)
+''',
+    "hashed_cross": f'''
+def fingerprint_cat64(fp1: torch.Tensor, fp2: torch.Tensor) -> torch.Tensor:
+    mul = {_u64(0xC6A4A7935BD1E995)}
+    result = (fp1 ^ mul) ^ (shift_mix(fp2 * mul) * mul)
+    return shift_mix(shift_mix(result * mul) * mul)
+
+
+def hashed_cross(columns: list, bins: int) -> torch.Tensor:
+    """Keras HashedCrossing of integer columns (tf.sparse.cross_hashed): from the key 0xDECAFCAFFE, each column's
+    value folded in with FingerprintCat64, the result modulo `bins` (unsigned)."""
+    hashed = torch.full(columns[0].shape, {fingerprint.CROSS_HASH_KEY}, dtype=torch.int64, device=columns[0].device)
+    for column in columns:
+        hashed = fingerprint_cat64(hashed, column.long())
+    return unsigned_mod(hashed, bins)
+''',
+}
+
+_LOOKUP = {
+    "IntegerVocabulary": '''
+class IntegerVocabulary(nn.Module):
+    """A Keras IntegerLookup vocabulary as tensors: `keys` the sorted terms, `values` their indices; a lookup is one
+    searchsorted and a gather. An unknown term goes to `oov` (with `buckets` > 1 OOV indices: oov + term mod
+    buckets, Keras's floormod; with none, buckets=0, an unknown term is an error), `mask_token` to `mask_value`.
+    `idf`: TF-IDF weights, when the layer has them."""
+
+    def __init__(self, size: int, oov: int, buckets: int = 1, mask_token: int | None = None, mask_value: int = 0,
+                 idf_size: int = 0) -> None:
+        super().__init__()
+        self.register_buffer("keys", torch.zeros(size, dtype=torch.int64))
+        self.register_buffer("values", torch.zeros(size, dtype=torch.int64))
+        if idf_size:
+            self.register_buffer("idf", torch.zeros(idf_size))
+        self.oov, self.buckets, self.mask_token, self.mask_value = oov, buckets, mask_token, mask_value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.long()
+        pos = torch.searchsorted(self.keys, x).clamp(max=self.keys.numel() - 1)
+        missing = self.keys[pos] != x
+        fallback = torch.remainder(x, self.buckets) + self.oov if self.buckets > 1 else self.oov
+        if self.buckets == 0:
+            if self.mask_token is not None:
+                missing = missing & (x != self.mask_token)
+            if not torch.compiler.is_compiling() and bool(missing.any()):  # a host sync, as Keras's tf.Assert
+                raise ValueError(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
+                                 f"{x[missing][:10].tolist()}, consider setting `num_oov_indices=1`.")
+            fallback = -1
+        ids = torch.where(missing, fallback, self.values[pos])
+        if self.mask_token is not None:
+            ids = torch.where(x == self.mask_token, self.mask_value, ids)
+        return ids
+''',
+}
+
+_AUDIO = {
+    "stft_spectrogram": '''
+def stft_spectrogram(x: torch.Tensor, dft: nn.Conv1d, mode: str, same: bool, channels_last: bool,
+                     expand_dims: bool, eps: float) -> torch.Tensor:
+    """Keras 3 STFTSpectrogram: every channel framed by a strided convolution with the windowed DFT kernels (`dft`:
+    the real kernels, then the imaginary ones, as Keras's weights), TF 'same' padding when `same`, then the mode:
+    magnitude sqrt(max(power, eps)), log of it, psd, angle, or the raw parts. Output (batch, frames, channels *
+    bins), (batch, frames, bins, channels) with `expand_dims`; channels_first moves the features first."""
+    if channels_last:
+        x = x.transpose(1, 2)
+    batch, channels, time = x.shape
+    signal = x.reshape(-1, 1, time)
+    if same:
+        k, s = dft.kernel_size[0], dft.stride[0]
+        total = max((-(-time // s) - 1) * s + k - time, 0)
+        signal = F.pad(signal, (total // 2, total - total // 2))
+    out = dft(signal)  # (batch * channels, features, frames)
+    if mode not in ("real", "imag", "stft"):
+        real, imag = out.chunk(2, dim=1)
+        if mode == "angle":
+            out = torch.atan2(imag, real)
+        else:
+            power = real.square() + imag.square()
+            if mode == "psd":
+                out = power + F.pad(power[:, 1:-1], (0, 0, 1, 1))
+            else:
+                out = torch.sqrt(power.clamp(min=eps))
+                if mode == "log":
+                    out = torch.log(out.clamp(min=eps))
+    out = out.reshape(batch, channels, out.shape[1], out.shape[2])
+    if channels_last:
+        if expand_dims:
+            return out.permute(0, 3, 2, 1)
+        return out.reshape(batch, -1, out.shape[3]).transpose(1, 2)
+    return out.transpose(2, 3) if expand_dims else out.reshape(batch, -1, out.shape[3])
+''',
+    "mel_spectrogram": '''
+def mel_spectrogram(x: torch.Tensor, window: torch.Tensor, mel: torch.Tensor, n_fft: int, hop: int, mag_exp: float,
+                    db: tuple | None) -> torch.Tensor:
+    """Keras 3 MelSpectrogram: |STFT|**mag_exp (reflect-padded by n_fft // 2, Keras's periodic window centred in
+    n_fft) on the mel filterbank `mel`; with `db` = (min_power, reference in dB, top_db): 10 log10(max(S, min_power))
+    minus the reference, clipped below at the call's maximum minus top_db. Output (..., mel bins, frames)."""
+    y = x if x.dtype in (torch.float32, torch.float64) else x.float()
+    lead, samples = y.shape[:-1], y.shape[-1]
+    spec = torch.stft(y.reshape(-1, samples), n_fft=n_fft, hop_length=hop, win_length=window.shape[0],
+                      window=window.to(y.dtype), center=True, pad_mode="reflect", return_complex=True)
+    power = spec.abs().transpose(-1, -2)
+    if mag_exp != 1:
+        power = power.pow(mag_exp)
+    out = power @ mel.to(y.dtype)
+    if db is not None:
+        min_power, reference, top_db = db
+        out = 10.0 * torch.log10(out.clamp(min=min_power)) - reference
+        out = torch.maximum(out, out.amax() - top_db)
+    out = out.transpose(-1, -2).reshape(*lead, mel.shape[1], out.shape[-2])
+    return out.to(x.dtype) if x.is_floating_point() else out
+''',
+}
+
+register_helpers({**_ENCODING, **_STRINGS, **_HASHES, **_LOOKUP, **_AUDIO}, requires={
+    "StringVocabulary": ("string_column",),
+    "text_vectorize": ("StringVocabulary",),
+    "decimal_words": ("uint64_ops",),
+    "fingerprint64": ("uint64_ops",),
+    "siphash": ("uint64_ops",),
+    "hash_integers": ("decimal_words", "fingerprint64"),
+    "hash_integers_salted": ("decimal_words", "siphash"),
+    "hashed_cross": ("fingerprint64",),
+})
+
+
+# ----------------------------------------------------------------------------- shared pieces
+def _dtype(dtype: torch.dtype) -> str:
+    return str(dtype)  # 'torch.float32'
+
+
+def _encoded(call: Call, ids: str, mode: str, depth: int, dtype: torch.dtype, idf: str | None = None) -> tuple[str, tuple]:
+    """(expression, helpers) of Keras's output mode ``mode`` on the int64 index expression ``ids``."""
+    if mode == "int":
+        return (ids if dtype == torch.int64 else f"{ids}.to({_dtype(dtype)})"), ()
+    if mode == "one_hot":
+        return f"one_hot_keras({ids}, {depth}, {_dtype(dtype)})", ("one_hot_keras",)
+    if mode in ("multi_hot", "count", "tf_idf"):
+        extra = ", binary=True" if mode == "multi_hot" else (f", idf={idf}" if mode == "tf_idf" else "")
+        return f"bincount_keras({ids}, {depth}, {_dtype(dtype)}{extra})", ("bincount_keras",)
+    raise call.fail(f"output_mode={mode!r} has no ejected form")
+
+
+def _no_tensor_kwargs(call: Call, what: str) -> None:
+    if len(call.shapes) > 1:
+        raise call.fail(what)
+
+
+def _string_inputs(layer: Any) -> bool:
+    """Whether a graph node feeds ``layer`` from a ``dtype="string"`` Input (symbolic dtypes do not say it)."""
+    for node in layer.__dict__.get("_kt_nodes", []):
+        for t in node.input_tensors:
+            source = getattr(getattr(t, "node", None), "layer", None)
+            if getattr(source, "_dtype_name", None) == "string":
+                return True
+    return False
+
+
+def _lookup_dtype(layer: Any) -> torch.dtype:
+    """The dtype of a vocabulary layer's encoded (non-int) output, as ``IndexLookup._encode`` makes it."""
+    if layer._keras3:
+        return layer._device_probe.dtype if layer.output_mode == "tf_idf" else torch.int64
+    return layer.compute_dtype
+
+
+def _check_lookup(layer: Any, call: Call, strings: bool) -> None:
+    if layer.invert:
+        raise call.fail("invert=True (indices back to terms) has no ejected form yet")
+    if layer._frozen_vocab_size is None:
+        raise call.fail("the layer has no vocabulary (adapt it or give `vocabulary=`)")
+    if layer.num_oov_indices > 1 and (strings or layer.oov_method == "farmhash"):
+        raise call.fail("several OOV indices hashed with FarmHash (string lookups, oov_method='farmhash') have no "
+                        "ejected form yet")
+
+
+def _idf_weights(layer: Any, call: Call) -> dict[str, torch.Tensor]:
+    if layer.output_mode != "tf_idf":
+        return {}
+    if layer.idf_weights is None:
+        raise call.fail("a tf_idf layer without idf_weights")
+    return {".idf": layer.idf_weights.detach().to("cpu", torch.float32)}
+
+
+def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Tensor]]:
+    """(constructor, buffers) of the ``StringVocabulary`` of a StringLookup (or TextVectorization's inner one)."""
+    encoded = [t.encode("utf-8") for t in layer._tokens]
+    data = b"".join(encoded)
+    weights = {".terms": torch.tensor(list(data), dtype=torch.uint8),
+               ".lengths": torch.tensor([len(t) for t in encoded], dtype=torch.int64)}
+    weights.update(_idf_weights(layer, call))
+    oov = None if layer.num_oov_indices == 0 else layer._oov_start_index()
+    mask = {} if layer.mask_token is None else {"mask_token": layer.mask_token, "mask_value": layer._mask_value()}
+    module = ctor("StringVocabulary", len(encoded), len(data), layer._token_start_index(), oov, **mask,
+                  idf_size=len(weights[".idf"]) if ".idf" in weights else None)
+    comment = "  # terms and their byte lengths in model.safetensors"
+    return module + comment, weights
+
+
+# ----------------------------------------------------------------------------- lookups
+@EMITTERS.register("StringLookup")
+def string_lookup(layer: Any, call: Call) -> Emitted:
+    """Strings -> indices through a ``StringVocabulary`` (its dict rebuilt from model.safetensors), then the mode."""
+    _check_lookup(layer, call, strings=True)
+    module, weights = _string_vocabulary(layer, call)
+    forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
+                                _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
+    return Emitted(forward, module, weights, helpers=("StringVocabulary",) + helpers)
+
+
+@EMITTERS.register("IntegerLookup")
+def integer_lookup(layer: Any, call: Call) -> Emitted:
+    """Integers -> indices by a searchsorted on the sorted vocabulary (``IntegerVocabulary``), then the mode."""
+    _check_lookup(layer, call, strings=False)
+    if not layer._tokens:
+        raise call.fail("an empty vocabulary has no ejected form")
+    tokens = torch.tensor(layer._tokens, dtype=torch.int64)
+    order = torch.argsort(tokens)
+    weights = {".keys": tokens[order], ".values": order + layer._token_start_index()}
+    weights.update(_idf_weights(layer, call))
+    mask = {} if layer.mask_token is None else {"mask_token": layer.mask_token, "mask_value": layer._mask_value()}
+    module = ctor("IntegerVocabulary", len(tokens), layer._oov_start_index(),
+                  buckets=None if layer.num_oov_indices == 1 else layer.num_oov_indices, **mask,
+                  idf_size=len(weights[".idf"]) if ".idf" in weights else None)
+    forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
+                                _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
+    return Emitted(forward, module, weights, helpers=("IntegerVocabulary",) + helpers)
+
+
+@EMITTERS.register("TextVectorization")
+def text_vectorization(layer: Any, call: Call) -> Emitted:
+    """Keras's standardize / split / ngrams in Python, the vocabulary's dict, padding, then the output mode."""
+    for key in ("_standardize", "_split"):
+        if callable(getattr(layer, key)):
+            raise call.fail(f"a Python callable `{key[1:]}` has no ejected form")
+    lookup = layer._lookup_layer
+    _check_lookup(lookup, call, strings=True)
+    module, weights = _string_vocabulary(lookup, call)
+    mode = layer._output_mode
+    ngrams = None if layer._ngrams is None else tuple(layer._ngrams)
+    length = layer._output_sequence_length if mode == "int" else None
+    ids = (f"text_vectorize({{x}}, {{m}}, {fmt(layer._standardize)}, {fmt(layer._split)}, {fmt(ngrams)}, "
+           f"{fmt(length)}, {0 if mode == 'int' else -1})")
+    if mode == "int":
+        return Emitted(ids, module, weights, helpers=("text_vectorize",))
+    if mode == "one_hot" and layer._split is not None:
+        raise call.fail("output_mode='one_hot' after a split has no ejected form yet")
+    forward, helpers = _encoded(call, ids, mode, lookup._depth(), _lookup_dtype(lookup), "{m}.idf")
+    return Emitted(forward, module, weights, helpers=("text_vectorize",) + helpers)
+
+
+# ----------------------------------------------------------------------------- encodings
+@EMITTERS.register("CategoryEncoding")
+def category_encoding(layer: Any, call: Call) -> Emitted:
+    """Keras's range check (no host sync), then one_hot / multi_hot / count."""
+    _no_tensor_kwargs(call, "`count_weights` has no ejected form yet")
+    checked = f"check_indices({{x}}.long(), {layer.num_tokens}, {fmt(layer.name)})"
+    forward, helpers = _encoded(call, checked, layer.output_mode, layer.num_tokens, layer.output_dtype)
+    return Emitted(forward, helpers=("check_indices",) + helpers)
+
+
+@EMITTERS.register("Discretization")
+def discretization(layer: Any, call: Call) -> Emitted:
+    """``torch.bucketize(right=True)`` on the float32 boundaries (TF's Bucketize: bins ``[b[i-1], b[i])``, NaN in the
+    last bin); integers are compared as float32."""
+    layer._sync_summary()
+    if layer.bin_boundaries is None:
+        raise call.fail("the layer has no bin boundaries (adapt it or give `bin_boundaries=`)")
+    boundaries = torch.tensor(layer.bin_boundaries, dtype=torch.float32)
+    init = (f'self.register_buffer("{{a}}", torch.empty({len(boundaries)}))  # Keras\'s bin boundaries',)
+    if call.dtypes[0] in (torch.float64, torch.float16, torch.bfloat16):
+        ids = "torch.bucketize({x}, {m}.to({x}.dtype), right=True)"
+    else:
+        ids = "torch.bucketize({x}.float(), {m}, right=True)"
+    forward, helpers = _encoded(call, ids, layer.output_mode, len(boundaries) + 1, layer.output_dtype)
+    return Emitted(forward, weights={"": boundaries}, init=init, helpers=helpers)
+
+
+# ----------------------------------------------------------------------------- hashing
+@EMITTERS.register("Hashing")
+def hashing(layer: Any, call: Call) -> Emitted:
+    """TensorFlow's hash of each integer's decimal string (FarmHash, or SipHash keyed by the salt) modulo the bins;
+    bin 0 for ``mask_value``."""
+    if _string_inputs(layer):
+        raise call.fail("hashing string columns has no ejected form yet (integer columns have)")
+    bins, masked = layer._bins()
+    if layer.salt is None:
+        hashed, helpers = f"hash_integers({{x}}, {bins})", ("hash_integers",)
+    else:
+        key = tuple(int(_u64(int(k))) for k in layer.salt)
+        hashed, helpers = f"hash_integers_salted({{x}}, {bins}, {key!r})", ("hash_integers_salted",)
+    if masked:
+        if isinstance(layer.mask_value, (str, bytes)):
+            hashed = f"{hashed} + 1"  # a string mask value never equals a number
+        else:
+            hashed = f"torch.where({{x}} == {layer.mask_value!r}, 0, {hashed} + 1)"
+    forward, more = _encoded(call, hashed, layer.output_mode, layer.num_bins, layer.output_dtype)
+    return Emitted(forward, helpers=helpers + more)
+
+
+@EMITTERS.register("HashedCrossing")
+def hashed_crossing(layer: Any, call: Call) -> Emitted:
+    """tf.sparse.cross_hashed of integer columns (FingerprintCat64 from 0xDECAFCAFFE) modulo the bins."""
+    if _string_inputs(layer):
+        raise call.fail("crossing string columns has no ejected form yet (integer columns have)")
+    columns = ", ".join(f"{{x{i}}}" for i in range(len(call.shapes)))
+    forward, more = _encoded(call, f"hashed_cross([{columns}], {layer.num_bins})", layer.output_mode, layer.num_bins,
+                             layer.output_dtype)
+    return Emitted(forward, helpers=("hashed_cross",) + more)
+
+
+# ----------------------------------------------------------------------------- audio
+@EMITTERS.register("STFTSpectrogram")
+def stft_spectrogram(layer: Any, call: Call) -> Emitted:
+    """One ``nn.Conv1d`` holding Keras's DFT kernels (real then imaginary, trainable as in Keras), the mode after."""
+    kernels = [keras_weight(layer, f"{side}_kernel") for side in ("real", "imag")
+               if layer.mode != ("imag" if side == "real" else "real")]
+    weight = torch.cat([k.permute(2, 1, 0) for k in kernels])  # (features, 1, frame_length)
+    module = ctor("nn.Conv1d", 1, weight.shape[0], layer.frame_length, stride=layer._frame_step, bias=False)
+    init = () if layer.trainable else ("{m}.requires_grad_(False)  # Keras: trainable=False",)
+    forward = (f"stft_spectrogram({{x}}, {{m}}, {fmt(layer.mode)}, {layer.padding == 'same'}, "
+               f"{layer.data_format == 'channels_last'}, {layer.expand_dims}, {fmt(float(kt_config.epsilon()))})")
+    return Emitted(forward, module + "  # Keras's windowed DFT kernels: real, then imaginary",
+                   {".weight": weight}, helpers=("stft_spectrogram",), init=init)
+
+
+@EMITTERS.register("MelSpectrogram")
+def mel_spectrogram(layer: Any, call: Call) -> Emitted:
+    """``torch.stft`` with Keras's window and mel filterbank as buffers, and its decibel scaling."""
+    import math
+
+    window, matrix = layer._window.detach().to("cpu", torch.float32), layer._mel_matrix.detach().to("cpu", torch.float32)
+    init = (f'self.register_buffer("{{a}}_window", torch.empty({window.shape[0]}))  # Keras\'s window',
+            f'self.register_buffer("{{a}}_filters", torch.empty({matrix.shape[0]}, {matrix.shape[1]}))'
+            "  # Keras's mel filterbank")
+    db = None
+    if layer.power_to_db:
+        reference = 10.0 * math.log10(max(abs(layer.ref_power), layer.min_power))
+        db = (float(layer.min_power), reference, float(layer.top_db))
+    forward = (f"mel_spectrogram({{x}}, {{m}}_window, {{m}}_filters, {layer.fft_length}, {layer.sequence_stride}, "
+               f"{fmt(float(layer.mag_exp))}, {'None' if db is None else '(' + ', '.join(repr(v) for v in db) + ')'})")
+    return Emitted(forward, weights={"_window": window, "_filters": matrix}, init=init, helpers=("mel_spectrogram",))
