@@ -57,7 +57,8 @@ def run(job):
     assert "kerastorch" not in sys.modules
     net = module.load()
     data = load_file(os.path.join(d, "case.safetensors"))
-    xs = [data[f"x{i}"] for i in range(job["n_inputs"])]
+    literal = job.get("literal", {})  # inputs that are no tensors (string columns: lists of str), in the job itself
+    xs = [literal[str(i)] if str(i) in literal else data[f"x{i}"] for i in range(job["n_inputs"])]
     res = {}
     with torch.no_grad():
         for i, o in enumerate(flat(net(*xs), job['names'])):
