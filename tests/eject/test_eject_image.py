@@ -1,0 +1,219 @@
+"""``kerastorch eject`` of the image preprocessing / augmentation layers (``kerastorch/eject/emit_image.py``).
+
+- The keras.io classifiers with their augmentation blocks (``compat_fixtures/image_preprocessing``: geometric and
+  colour, tf.keras ``.h5`` / ``.keras`` and Keras 3 ``.keras``) are ejected; the generated ``model.py`` files run in
+  ONE fresh process where kerastorch cannot be imported: eval outputs equal the recorded Keras outputs and
+  kerastorch's.
+- Resizing over every interpolation (antialias, crop/pad to the aspect ratio, channels_first) and CenterCrop /
+  RandomCrop's deterministic paths: equal to kerastorch's layers (themselves checked against Keras in
+  ``tests/preprocessing/image``).
+- Training mode at collapsed factors (the draw forced to one value: the transform is deterministic) through an
+  explicit ``training=True`` call: the affine layers over fill modes and interpolations, contrast, brightness,
+  saturation, grayscale, solarization, colour jitter equal kerastorch's training outputs, input gradients too;
+  torch.compile(fullgraph=True) and torch.export of that model reproduce them.
+- The random structure (per image or per batch, joint or independent flips, random signs) checked on the generated
+  module itself: its draws follow the loaded layer's Keras version.
+"""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import pytest
+import torch
+
+from eject_testing import record, run_standalone
+from kt_testing import FIXTURES, assert_close, load_tensors
+
+from kerastorch.eject import EjectError, eject, eject_file
+
+CLASSIFIERS = [(f"{family}_classifier.{kind}", family, tag) for family in ("geometric", "color")
+               for kind, tag in (("tf.h5", "tf"), ("tf.keras", "tf"), ("k3.keras", "k3"))
+               if (family, tag) != ("color", "k3")]
+
+
+def _resize_zoo():
+    """Every Resizing interpolation down (13x17 -> 8x6) and up, antialias, crop/pad to the aspect ratio, and the
+    deterministic crops, tf.keras and Keras 3 layers (``data_format`` given: Keras 3), one channels_first branch."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((13, 17, 3), name="image")
+    outs = []
+    for method in ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"):
+        outs.append(layers.Resizing(8, 6, interpolation=method, name=f"down_{method}")(x))
+        outs.append(layers.Resizing(19, 22, interpolation=method, crop_to_aspect_ratio=True, name=f"up_crop_{method}")(x))
+    for method in ("bilinear", "bicubic", "lanczos3", "area"):
+        outs.append(layers.Resizing(7, 9, interpolation=method, antialias=True, name=f"aa_{method}")(x))
+    outs.append(layers.Resizing(10, 5, pad_to_aspect_ratio=True, fill_value=2.5, interpolation="bicubic", name="pad")(x))
+    outs.append(layers.Resizing(5, 10, crop_to_aspect_ratio=True, data_format="channels_last", name="crop_k3")(x))
+    nchw = layers.Permute((3, 1, 2), name="to_nchw")(x)
+    outs.append(layers.Resizing(6, 4, interpolation="area", data_format="channels_first", name="area_cf")(nchw))
+    outs.append(layers.CenterCrop(9, 11, name="center")(x))
+    outs.append(layers.CenterCrop(15, 11, name="center_smart")(x))
+    outs.append(layers.CenterCrop(5, 5, data_format="channels_first", name="center_cf")(nchw))
+    outs.append(layers.RandomCrop(8, 8, name="crop_tf")(x))  # tf.keras: smart_resize in inference
+    outs.append(layers.RandomCrop(14, 20, data_format="channels_last", name="crop_k3_train")(x, training=True))
+    outs.append(layers.RandomCrop(13, 17, name="crop_tf_train")(x, training=True))  # one window: offset 0
+    g = torch.Generator().manual_seed(3)
+    return Model(x, outs, name="resize_zoo"), [torch.rand(2, 13, 17, 3, generator=g) * 255]
+
+
+def _train_zoo():
+    """Training-mode branches at collapsed factors (explicit training=True): each draw has one value."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((9, 11, 3), name="image")
+    k3 = {"data_format": "channels_last"}
+    nchw = layers.Permute((3, 1, 2), name="to_nchw")(x)
+    branches = [
+        layers.RandomRotation((0.1, 0.1), name="rotate_reflect"),
+        layers.RandomRotation((-0.05, -0.05), fill_mode="wrap", interpolation="nearest", name="rotate_wrap"),
+        layers.RandomRotation((0.07, 0.07), fill_mode="constant", fill_value=3.0, name="rotate_constant"),
+        layers.RandomZoom((0.2, 0.2), (-0.1, -0.1), fill_mode="nearest", name="zoom"),
+        layers.RandomZoom((-0.3, -0.3), fill_mode="reflect", interpolation="nearest", name="zoom_same"),
+        layers.RandomTranslation((0.1, 0.1), (-0.2, -0.2), fill_mode="constant", interpolation="nearest", name="shift"),
+        layers.RandomTranslation((-0.3, -0.3), (0.25, 0.25), fill_mode="wrap", name="shift_wrap"),
+        layers.RandomContrast((-0.2, 0.2), value_range=(0, 255), name="contrast_k3"),  # Keras 3: [1.2, 1.2]
+        layers.RandomBrightness((0.1, 0.1), name="brightness_tf"),
+        layers.RandomBrightness((-0.2, -0.2), value_range=(0, 1), name="brightness_k3", **k3),
+        layers.RandomSaturation((0.3, 0.3), name="saturation"),
+        layers.RandomGrayscale(1.0, name="grayscale"),
+        layers.Solarization(value_range=(0, 510), name="solarize_range"),  # threshold 0: every pixel inverted
+        layers.Solarization(addition_factor=(0.0, 0.0), threshold_factor=(0.0, 0.0), name="solarize_all"),
+        layers.RandomColorJitter(brightness_factor=(0.1, 0.1), saturation_factor=(0.2, 0.2), name="jitter"),
+    ]
+    outs = [layer(x, training=True) for layer in branches]
+    outs.append(layers.RandomRotation((0.2, 0.2), fill_mode="nearest", data_format="channels_first",
+                                      name="rotate_cf")(nchw, training=True))
+    outs.append(layers.RandomContrast((-0.3, 0.3), value_range=(0, 255), data_format="channels_first",
+                                      name="contrast_cf")(nchw, training=True))
+    g = torch.Generator().manual_seed(4)
+    return Model(x, outs, name="train_zoo"), [torch.rand(2, 9, 11, 3, generator=g) * 255]
+
+
+def _random_model(layer, shape):
+    from kerastorch.models import Input, Model
+
+    x = Input(shape, name="image")
+    return Model(x, layer(x))
+
+
+@pytest.fixture(scope="module")
+def ejected(tmp_path_factory) -> dict[str, dict]:
+    from kerastorch.models import load_model
+
+    root = tmp_path_factory.mktemp("eject_image")
+    cases = {}
+    for name, family, tag in CLASSIFIERS:
+        tensors = load_tensors(f"image_preprocessing/{family}_classifier_tensors.safetensors")
+        path = str(FIXTURES / "image_preprocessing" / name)
+        out = root / name.replace(".", "_")
+        eject_file(path, out)
+        cases[name] = record(name, load_model(path), [tensors["input"]], [tensors[f"{tag}.eval"]], 1e-5, out, {})
+    model, xs = _resize_zoo()
+    eject(model, root / "resize_zoo")
+    cases["resize_zoo"] = record("resize_zoo", model, xs, [], 1e-5, root / "resize_zoo", {})
+    model, xs = _train_zoo()
+    eject(model, root / "train_zoo")
+    cases["train_zoo"] = record("train_zoo", model, xs, [], 1e-5, root / "train_zoo", {"grad": True, "export": True})
+    return run_standalone(root, cases)
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CLASSIFIERS] + ["resize_zoo", "train_zoo"])
+def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
+    case = ejected[name]
+    res = case["result"]
+    assert len([k for k in res if k.startswith("out")]) == len(case["loaded"])
+    for i, loaded in enumerate(case["loaded"]):
+        assert tuple(res[f"out{i}"].shape) == tuple(loaded.shape)
+        assert res[f"out{i}"].dtype == loaded.dtype
+        # 0-255 pixels through float32 resampling: 1e-5 of the largest value
+        assert_close(res[f"out{i}"], loaded, rtol=1e-5, atol=1e-5 * max(1.0, float(loaded.abs().max())),
+                     msg=f"{name} output {i} vs kerastorch")
+    for i, want in enumerate(case["expected"]):
+        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+
+
+def test_training_gradients_and_compile(ejected):
+    """The collapsed-factor training branches: same input gradient as kerastorch; compiled (fullgraph) and exported
+    modules give the same outputs."""
+    case = ejected["train_zoo"]
+    res = case["result"]
+    assert_close(res["grad_x0"], case["grad_x"][0], rtol=1e-4, atol=1e-4 * float(case["grad_x"][0].abs().max()))
+    for kind in ("compiled", "exported"):
+        for i, want in enumerate(case["loaded"]):
+            assert_close(res[f"{kind}{i}"], want, rtol=1e-5, atol=1e-5 * float(want.abs().max()), msg=f"{kind} {i}")
+
+
+def _module(tmp_path: pathlib.Path, model, name: str):
+    """The ejected module of ``model``, imported in this process (its source imports torch only)."""
+    eject(model, tmp_path / name)
+    spec = importlib.util.spec_from_file_location(f"ejected_{name}", tmp_path / name / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load().train()
+
+
+def test_random_structure_follows_the_keras_version(tmp_path):
+    """Flips: Keras 3 flips an image both ways or not at all, tf.keras each way independently (p = 1/2 each);
+    contrast: Keras 3 one factor per image, tf.keras one per batch; shear and hue: a random sign per image."""
+    from kerastorch import layers
+
+    torch.manual_seed(0)
+    image = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 2, 1).expand(4000, 2, 2, 1).contiguous()
+    flipped = {}
+    for tag, extra in (("k3", {"data_format": "channels_last"}), ("tf", {})):
+        net = _module(tmp_path, _random_model(layers.RandomFlip(name="flip", **extra), (2, 2, 1)), f"flip_{tag}")
+        with torch.no_grad():
+            y = net(image)[:, :, :, 0]
+        h = (y[:, 0, 0] == 2) | (y[:, 0, 0] == 4)  # left-right flipped
+        v = y[:, 0, 0] >= 3  # up-down flipped
+        flipped[tag] = (h.float().mean(), v.float().mean(), (h & v).float().mean(), (h ^ v).float().mean())
+    h, v, both, one = flipped["k3"]
+    assert abs(h - 0.5) < 0.05 and abs(both - 0.5) < 0.05 and one == 0
+    h, v, both, one = flipped["tf"]
+    assert abs(h - 0.5) < 0.05 and abs(v - 0.5) < 0.05 and abs(both - 0.25) < 0.04 and abs(one - 0.5) < 0.05
+
+    ramp = torch.linspace(0, 200, 16).view(1, 4, 4, 1).expand(64, 4, 4, 1).contiguous()
+    for tag, layer in (("k3", layers.RandomContrast(0.5, value_range=(0, 255), name="contrast")),
+                       ("tf", layers.RandomContrast(0.5, name="contrast"))):
+        net = _module(tmp_path, _random_model(layer, (4, 4, 1)), f"contrast_{tag}")
+        with torch.no_grad():
+            y = net(ramp)
+        gain = (y[:, 1, 2, 0] - y[:, 1, 1, 0]) / (ramp[0, 1, 2, 0] - ramp[0, 1, 1, 0])  # pixels clear of the clip
+        low = 1.0 if tag == "k3" else 0.5  # Keras 3 parses 0.5 as (0, 0.5): [1, 1.5]; tf.keras [0.5, 1.5]
+        assert bool(((gain >= low - 1e-4) & (gain <= 1.5 + 1e-4)).all())
+        distinct = torch.unique(gain.round(decimals=4)).numel()
+        assert (distinct > 32) if tag == "k3" else (distinct == 1), (tag, distinct)
+
+    net = _module(tmp_path, _random_model(layers.RandomShear(x_factor=(0.3, 0.3), name="shear"), (5, 5, 1)), "shear")
+    grid = torch.arange(25.0).view(1, 5, 5, 1).expand(400, 5, 5, 1).contiguous()
+    with torch.no_grad():
+        corner = net(grid)[:, 4, 0, 0]  # row 4 of column 0 reads column +-1.2: two outcomes, both drawn
+    assert torch.unique(corner.round(decimals=3)).numel() == 2
+    assert 0.4 < float((corner > corner.mean()).float().mean()) < 0.6
+
+
+def test_layers_without_an_emitter_refuse(tmp_path):
+    from kerastorch import layers
+
+    model = _random_model(layers.Equalization(name="equalize", data_format="channels_last"), (6, 6, 3))
+    with pytest.raises(EjectError, match=r'Layer "equalize" \(Equalization\).*no emitter'):
+        eject(model, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_generated_source_reads_as_written(ejected):
+    """Only the helpers a model needs; the augmentation runs on the channels-first view, no permute between layers."""
+    source = (pathlib.Path(ejected["geometric_classifier.k3.keras"]["dir"]) / "model.py").read_text()
+    assert "def random_flip(" in source and "def affine_sample(" in source and "def projective_sample(" not in source
+    assert "def resize_tf(" not in source and source.count("permute(") == 1
+    assert "random_flip(x, True, False, joint=True) if self.training else x" in source
+    tf_source = (pathlib.Path(ejected["geometric_classifier.tf.h5"]["dir"]) / "model.py").read_text()
+    assert "joint=False" in tf_source
+    zoo = (pathlib.Path(ejected["resize_zoo"]["dir"]) / "model.py").read_text()
+    for helper in ("bicubic_resize_matrix", "area_resize_matrix", "scale_and_translate_matrix", "lanczos3", "lanczos5",
+                   "mitchell_cubic", "gaussian_resize_kernel", "aspect_pad", "center_crop", "random_crop_keras3"):
+        assert f"def {helper}(" in zoo, helper
