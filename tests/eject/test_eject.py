@@ -51,7 +51,7 @@ RNN_FILES = [("gru_forecaster", "tf"), ("seq2seq", "k3"), ("video", "tf"), ("vid
 RNN_MT = load_tensors("rnn/models.safetensors")
 #: recurrent cases with no ejected form yet: each must be a clear error naming the layer
 RNN_REFUSED = {"r004": "sigmoid", "r019": "time_major", "r021": "dropout", "r039": "Bidirectional", "r043": "fusable",
-               "r047": "StackedRNNCells", "r049": "no emitter"}
+               "r047": "StackedRNNCells"}
 #: transformer models (compat_fixtures/attention): MultiHeadAttention (causal, cross-attention), Keras 3's
 #: GroupQueryAttention
 ATT = {m["id"]: m for m in load_json("attention/attention.json")["models"]}
