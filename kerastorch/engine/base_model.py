@@ -14,6 +14,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from ..graph.keras_tensor import KerasTensor
+from ..layers.input_spec import check_shape
 from ..layers.layer import Layer
 from .summary import print_summary
 
@@ -37,6 +39,18 @@ class _Model(Layer):
     def _keras3_entry(self) -> dict[str, Any]:
         """This model's entry in a Keras 3 config (``serialization.serialize``)."""
         raise NotImplementedError
+
+    def _entry_layers(self, inputs: Any) -> list[tuple[Any, Any]]:
+        """``(input layer or None, input)`` for each input of a call: the layers that check a real call's inputs."""
+        raise NotImplementedError
+
+    def _symbolic_build(self, inputs: Any, shapes: Any) -> None:
+        """A model called on symbolic tensors (nested in another model): each input checked against its input
+        layer's declared shape, the check (and message) of a real call, so that a graph feeding a nested model
+        the wrong shape fails when it is built (a file: at load), not at the first call."""
+        for layer, t in self._entry_layers(inputs):
+            if layer is not None and isinstance(t, KerasTensor) and t.shape is not None:
+                check_shape(layer.input_spec, t.shape, layer.name)
 
     def _register_layers(self, layers: Sequence[torch.nn.Module]) -> dict[int, str]:
         """Register ``layers`` as submodules under their (mapped) Keras names; return id -> attribute name."""

@@ -287,6 +287,11 @@ class Functional(_Model):
         state["_direct"] = None  # bound methods and key identities: recorded again by the next call
         return state
 
+    def _entry_layers(self, inputs: Any) -> list[tuple[Any, Any]]:
+        layers = [t.node.layer if t.node is not None and isinstance(t.node.layer, InputLayer) else None
+                  for t in self._in_flat]
+        return list(zip(layers, self._flatten_inputs(inputs)))
+
     def _flatten_inputs(self, inputs: Any) -> list:
         kind, keys = self._input_structure
         n = self._n_inputs

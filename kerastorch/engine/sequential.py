@@ -179,6 +179,10 @@ class Sequential(_Model):
             return torch.nn.Module.__call__(self, *args, **kwargs)
         return super().__call__(*args, **kwargs)
 
+    def _entry_layers(self, inputs: Any) -> list[tuple[Any, Any]]:
+        x = inputs[0] if isinstance(inputs, (list, tuple)) and len(inputs) == 1 else inputs
+        return [(self.__dict__["_input_layer"], x)]
+
     def _enter(self, inputs: Any) -> Any:
         """The input, through the input layer (set from the first call's shape when there is none yet)."""
         x = inputs

@@ -227,11 +227,25 @@ class CallPipeline:
 
     def _symbolic_build(self, inputs: Any, shapes: Any) -> None:
         """``symbolic_call``'s hook: Keras's checks as on real inputs (input spec, build from the known
-        ``shapes``, ``None`` when not all known), so that a wrong wiring fails at construction."""
-        if getattr(self, "_kt_is_model", False):
-            return
+        ``shapes``, ``None`` when not all known), so that a wrong wiring fails at construction. A wrapper's
+        inner layers are checked on the shapes they will be called with (``_symbolic_sublayers``), as Keras's
+        symbolic call of the wrapper calls them."""
         spec = self.input_spec
         if isinstance(inputs, KerasTensor) and inputs.shape is not None and isinstance(spec, InputSpec):
             check_shape(spec, inputs.shape, self.name)
+        elif isinstance(inputs, (list, tuple)) and isinstance(spec, (list, tuple)) and len(spec) == len(inputs):
+            for i, (s, t) in enumerate(zip(spec, inputs)):
+                if isinstance(t, KerasTensor) and t.shape is not None and isinstance(s, InputSpec):
+                    check_shape(s, t.shape, self.name, i)
         if not self.built and shapes is not None and self._weights_state() == "lazy":
             self.build(shapes)
+        if shapes is not None:
+            dtype = inputs.dtype if isinstance(inputs, KerasTensor) else torch.float32
+            for sub, shape in self._symbolic_sublayers(shapes):
+                hook = getattr(sub, "_symbolic_build", None)
+                if hook is not None and shape is not None:
+                    hook(KerasTensor(shape, dtype), tuple(shape))
+
+    def _symbolic_sublayers(self, shapes: Any) -> list[tuple[torch.nn.Module, Any]]:
+        """The inner layers a wrapper calls on its input, each with the input shape it receives (none here)."""
+        return []

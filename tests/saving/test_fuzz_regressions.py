@@ -327,3 +327,33 @@ def test_flipped_attribute_type_is_refused_not_a_segfault(tmp_path):
     assert not os.WIFSIGNALED(status), f"the load crashed the process (signal {os.WTERMSIG(status)})"
     assert message.startswith("ValueError") and "cnn_nchw.tf.h5" in message, message
     assert "'weight_names' of '/model_weights/c2'" in message, message
+
+
+# ----------------------------------------------------------------------------- wrapped and nested layers' input checks
+def test_seed11_71_wrapped_layer_fed_a_shape_it_refuses_is_refused_at_load(tmp_path):
+    """Fuzzer seed 11 #71: the input's batch_shape edited to [None, 5, 3]; the Dense wrapped by
+    SpectralNormalization (built for a last axis of 5) checked it at the first call only: the wrapper's
+    symbolic call now checks its inner layer on the shape it will receive, as Keras's symbolic call does."""
+    path = str(tmp_path / "spectral_dense.k3.keras")
+    shutil.copy(os.path.join(MODELS, "..", "attention_small", "spectral_dense.k3.keras"), path)
+    edit_keras(path, config_edit=lambda c: _entry(c, "x")["config"].update(batch_shape=[None, 5, 3]))
+    refused(path, 'layer "sn"', 'Input 0 of layer "inner" is incompatible', "expected axis -1 of input shape to have value 5")
+
+
+def test_nested_model_fed_a_shape_its_input_layer_refuses_is_refused_at_load(tmp_path):
+    """A nested Sequential (input (None, 6)) fed (None, 3, 6) by the outer graph: refused when the graph is built,
+    with its input layer's message (the real call's), not by the weights or at the first call."""
+    path = copy(tmp_path, "nested.tf.h5")
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        _entry(config, "x")["config"]["batch_input_shape"] = [None, 3, 3]
+        f.attrs["model_config"] = json.dumps(config).encode()
+    refused(path, 'Input 0 of layer "input_1" is incompatible with the layer: expected ndim=2, found ndim=3')
+    x = kt.models.Input((5, 3))
+    for inner in (kt.models.Sequential([kt.layers.InputLayer(input_shape=(5,)), kt.layers.ReLU()], name="s"),
+                  kt.models.Model(y := kt.models.Input((5,), name="fi"), kt.layers.ReLU()(y))):
+        with pytest.raises(ValueError, match="expected ndim=2, found ndim=3") as info:
+            inner(x)
+        with pytest.raises(ValueError, match="expected ndim=2, found ndim=3") as real:
+            inner(torch.zeros(2, 5, 3))
+        assert str(info.value).split(":")[0] == str(real.value).split(":")[0]  # the same layer named

@@ -69,6 +69,9 @@ class TimeDistributed(NestedWeights, Layer):
         if isinstance(inner, Layer) and not inner.built and getattr(inner, "_weights_state", lambda: "lazy")() == "lazy":
             inner.build(child)
 
+    def _symbolic_sublayers(self, shapes: Any) -> list[tuple[Any, Any]]:
+        return [(self.layer, self._child_shape(shapes))]  # the wrapped layer sees one timestep
+
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         child = self._child_shape(input_shape)
         out = tuple(self.layer.compute_output_shape(child))

@@ -95,6 +95,9 @@ class SpectralNormalization(NestedWeights, Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         return self.layer.compute_output_shape(input_shape)
 
+    def _symbolic_sublayers(self, shapes: Any) -> list[tuple[Any, Any]]:
+        return [(self.layer, shapes)]  # the wrapped layer sees the wrapper's input
+
     def _first_weight(self) -> torch.Tensor | None:
         return None  # the wrapped layer casts its own input
 

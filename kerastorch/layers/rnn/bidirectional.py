@@ -100,6 +100,9 @@ class Bidirectional(NestedWeights, Layer):
             if not sub.built:
                 sub.build(input_shape)
 
+    def _symbolic_sublayers(self, shapes: Any) -> list[tuple[Layer, Any]]:
+        return [(self.forward_layer, shapes), (self.backward_layer, shapes)]  # both see the wrapper's input
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         out = self.forward_layer.compute_output_shape(input_shape)
         states = []
