@@ -3,7 +3,8 @@ model needs torch only). Started by ``test_eject.py`` as ``python -I standalone_
 
 For each job (a directory holding ``model.py``, ``model.safetensors`` and ``case.safetensors`` with the inputs):
 ``py_compile`` the file, import it, ``load()`` the weights, run it in eval mode; with ``grad``: one training step's
-forward + backward (input gradients, per-module gradient and buffer norms); with ``export``: torch.compile
+forward + backward (its outputs, input gradients, per-module gradient and buffer norms; ``seed``: torch's seed
+before that forward); with ``export``: torch.compile
 (fullgraph=True), torch.export and ONNX (onnxruntime) outputs. Results go to ``result.safetensors`` beside the
 model; the test compares them.
 """
@@ -66,7 +67,11 @@ def run(job):
     if job.get("grad"):
         net.train()
         xg = [x.clone().requires_grad_(True) for x in xs]
-        loss = sum(o.square().sum() for o in flat(net(*xg), job['names']))
+        if job.get("seed") is not None:  # dropout: the same draws as the kerastorch model's under this seed
+            torch.manual_seed(job["seed"])
+        outs = flat(net(*xg), job['names'])
+        res.update({f"train_out{i}": o for i, o in enumerate(outs)})
+        loss = sum(o.square().sum() for o in outs)
         loss.backward()
         for i, x in enumerate(xg):
             res[f"grad_x{i}"] = x.grad
@@ -92,7 +97,8 @@ def run(job):
             feeds = {i.name: x.numpy() for i, x in zip(session.get_inputs(), xs)}
             for i, o in enumerate(session.run(None, feeds)):
                 res[f"onnx{i}"] = torch.from_numpy(o)
-    save_file({k: v.detach().contiguous() for k, v in res.items()}, os.path.join(d, "result.safetensors"))
+    # clone: outputs may be views of one tensor (slices, reshapes), which safetensors refuses to save together
+    save_file({k: v.detach().clone(memory_format=torch.contiguous_format) for k, v in res.items()}, os.path.join(d, "result.safetensors"))
 
 
 import time  # noqa: E402
