@@ -14,7 +14,7 @@ the ejected model draws from ``torch.manual_seed``'s stream, as ``nn.Dropout`` d
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -153,8 +153,8 @@ def aspect_pad(x: torch.Tensor, height: int, width: int, value: float) -> torch.
     pad_w = (max(in_w, int(in_h * width / height)) - in_w) // 2
     return F.pad(x, (pad_w, pad_w, pad_h, pad_h), value=value) if pad_h or pad_w else x
 ''',
-    "center_crop": '''
-def center_crop(x: torch.Tensor, height: int, width: int, at_least_one: bool) -> torch.Tensor:
+    "center_crop_images": '''
+def center_crop_images(x: torch.Tensor, height: int, width: int, at_least_one: bool) -> torch.Tensor:
     """Keras CenterCrop of an NCHW batch: the centred (height, width) window; when the input is smaller in either dim,
     Keras's smart_resize (the aspect-ratio crop, then a bilinear resize) instead."""
     in_h, in_w = x.shape[2], x.shape[3]
@@ -200,8 +200,8 @@ def random_crop_keras3(x: torch.Tensor, height: int, width: int, training: bool)
     return F.interpolate(window, size=(height, width), mode="bilinear", align_corners=False)
 ''',
     # ------------------------------------------------------------------------------------------ flips
-    "random_flip": '''
-def random_flip(x: torch.Tensor, horizontal: bool, vertical: bool, joint: bool) -> torch.Tensor:
+    "flip_images": '''
+def flip_images(x: torch.Tensor, horizontal: bool, vertical: bool, joint: bool) -> torch.Tensor:
     """Keras RandomFlip of an NCHW batch in training. joint (Keras 3): one draw per image, which flips that image
     every requested way or not at all; else (tf.keras) an independent draw per image and direction. p = 1/2."""
     batch = x.shape[0]
@@ -326,8 +326,8 @@ def shear_transforms(x: torch.Tensor, x_range: tuple, y_range: tuple) -> torch.T
     ones, zeros = torch.ones_like(sx), torch.zeros_like(sx)
     return torch.stack([ones, sx, zeros, sy, ones, zeros, zeros, zeros], dim=1)
 ''',
-    "random_perspective": '''
-def random_perspective(x: torch.Tensor, factor: tuple, scale: float, interpolation: str, fill_value: float) -> torch.Tensor:
+    "perspective_images": '''
+def perspective_images(x: torch.Tensor, factor: tuple, scale: float, interpolation: str, fill_value: float) -> torch.Tensor:
     """Keras 3 RandomPerspective of an NCHW batch in training: each image, with a probability drawn from factor,
     has its four corners moved by up to scale / 2 of their coordinates and is sampled through the homography that
     maps the moved corners back (one 8x8 solve per image), fill_mode "constant"."""
@@ -349,8 +349,8 @@ def random_perspective(x: torch.Tensor, factor: tuple, scale: float, interpolati
     return torch.where(apply.view(-1, 1, 1, 1), out, x)
 ''',
     # ------------------------------------------------------------------------------------------ colour
-    "random_contrast": '''
-def random_contrast(x: torch.Tensor, factor: tuple, per_image: bool, value_range: tuple) -> torch.Tensor:
+    "contrast_images": '''
+def contrast_images(x: torch.Tensor, factor: tuple, per_image: bool, value_range: tuple) -> torch.Tensor:
     """Keras RandomContrast of an NCHW batch in training: (x - mean) * c + mean per channel (mean over height,
     then width), c uniform in [1 - factor[0], 1 + factor[1]), one per image (Keras 3) or one for the batch
     (tf.keras), clipped to value_range."""
@@ -359,11 +359,11 @@ def random_contrast(x: torch.Tensor, factor: tuple, per_image: bool, value_range
     mean = x.mean(2, keepdim=True).mean(3, keepdim=True)
     return ((x - mean) * c + mean).clamp(value_range[0], value_range[1])
 ''',
-    "random_brightness": '''
-def random_brightness(x: torch.Tensor, low: float, high: float, value_range: tuple) -> torch.Tensor:
-    """Keras RandomBrightness in training: adds delta * (value_range width) to each image, delta uniform in
-    [low, high) per image, clipped to value_range."""
-    delta = uniform((x.shape[0], 1, 1, 1), low, high, x) * (value_range[1] - value_range[0])
+    "brightness_images": '''
+def brightness_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras RandomBrightness in training: adds delta * (value_range width) to each image, delta uniform in factor
+    per image, clipped to value_range."""
+    delta = uniform((x.shape[0], 1, 1, 1), factor[0], factor[1], x) * (value_range[1] - value_range[0])
     return (x + delta.to(x.dtype)).clamp(value_range[0], value_range[1])
 ''',
     "grayscale": f'''
@@ -372,8 +372,8 @@ def grayscale(x: torch.Tensor) -> torch.Tensor:
     weights = torch.tensor({GRAY_WEIGHTS!r}, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * weights).sum(1, keepdim=True) if x.shape[1] == 3 else x
 ''',
-    "random_grayscale": '''
-def random_grayscale(x: torch.Tensor, factor: float) -> torch.Tensor:
+    "grayscale_images": '''
+def grayscale_images(x: torch.Tensor, factor: float) -> torch.Tensor:
     """Keras 3 RandomGrayscale in training: each image becomes its grayscale (on every channel) with probability factor."""
     apply = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < factor
     return torch.where(apply, grayscale(x), x)
@@ -399,12 +399,12 @@ def hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tenso
     d = (a * (h * 6.0 - k).abs() + c).clamp(0.0, 1.0)
     return (1.0 - s + s * d) * v
 ''',
-    "random_hue": '''
-def random_hue(x: torch.Tensor, low: float, high: float, value_range: tuple) -> torch.Tensor:
-    """Keras 3 RandomHue in training: each image's hue shifted by +-U(low, high) / 2 (sign and size per image), in
+    "hue_images": '''
+def hue_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomHue in training: each image's hue shifted by +-U(factor) / 2 (sign and size per image), in
     value_range mapped to [0, 1] and back."""
     sign = torch.where(torch.rand(x.shape[0], device=x.device) > 0.5, -1.0, 1.0)
-    shift = (sign * uniform((x.shape[0],), low, high, x) * 0.5).to(x.dtype).view(-1, 1, 1, 1)
+    shift = (sign * uniform((x.shape[0],), factor[0], factor[1], x) * 0.5).to(x.dtype).view(-1, 1, 1, 1)
     lo, hi = value_range
     h, s, v = rgb_to_hsv((x - lo) / (hi - lo))
     h = h + shift
@@ -412,17 +412,17 @@ def random_hue(x: torch.Tensor, low: float, high: float, value_range: tuple) -> 
     h = torch.where(h < 0.0, h + 1.0, h)
     return hsv_to_rgb(h, s, v).clamp(0.0, 1.0) * (hi - lo) + lo
 ''',
-    "random_saturation": '''
-def random_saturation(x: torch.Tensor, low: float, high: float, value_range: tuple) -> torch.Tensor:
+    "saturation_images": '''
+def saturation_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
     """Keras 3 RandomSaturation in training: each image's HSV saturation scaled by f / (1 - f + 1e-7), f uniform in
-    [low, high) per image, clipped to value_range (as Keras, on the raw values)."""
-    f = uniform((x.shape[0],), low, high, x)
+    factor per image, clipped to value_range (as Keras, on the raw values)."""
+    f = uniform((x.shape[0],), factor[0], factor[1], x)
     factor = (f / (1 - f + 1e-7)).to(x.dtype).view(-1, 1, 1, 1)
     h, s, v = rgb_to_hsv(x)
     return hsv_to_rgb(h, (s * factor).clamp(value_range[0], value_range[1]), v)
 ''',
-    "solarization": '''
-def solarization(x: torch.Tensor, addition: tuple, threshold: tuple, value_range: tuple) -> torch.Tensor:
+    "solarize_images": '''
+def solarize_images(x: torch.Tensor, addition: tuple, threshold: tuple, value_range: tuple) -> torch.Tensor:
     """Keras 3 Solarization in training: in [0, 255], y = clip(x + a, 0, 255), then y below t else 255 - y, a and t
     uniform per image in [addition[0], addition[1] * 255) and [threshold[0], threshold[1] * 255) (Keras scales only
     the upper ends), value_range mapped to [0, 255] and back."""
@@ -436,18 +436,267 @@ def solarization(x: torch.Tensor, addition: tuple, threshold: tuple, value_range
     y = torch.where(y < limit, y, 255 - y)
     return y if (lo, hi) == (0, 255) else y / 255 * (hi - lo) + lo
 ''',
+    "value_range_map": '''
+def value_range_map(x: torch.Tensor, source: tuple, target: tuple) -> torch.Tensor:
+    """Keras's _transform_value_range: source mapped linearly onto target (the values themselves when equal)."""
+    if tuple(source) == tuple(target):
+        return x
+    return (x - source[0]) / (source[1] - source[0]) * (target[1] - target[0]) + target[0]
+''',
+    "degenerate_images": '''
+def degenerate_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomColorDegeneration in training: each image moved towards its grayscale by f, uniform in factor
+    per image, clipped to value_range."""
+    f = uniform((x.shape[0], 1, 1, 1), factor[0], factor[1], x).to(x.dtype)
+    return (x + f * (grayscale(x) - x)).clamp(value_range[0], value_range[1])
+''',
+    "invert_images": '''
+def invert_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomInvert in training: each image becomes value_range[1] - x with a probability drawn per image
+    from factor."""
+    probability = uniform((x.shape[0],), factor[0], factor[1], x)
+    apply = (torch.rand(x.shape[0], device=x.device) < probability).view(-1, 1, 1, 1)
+    return torch.where(apply, value_range[1] - x, x)
+''',
+    "posterize_images": '''
+def posterize_images(x: torch.Tensor, bits: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomPosterization in training: each image keeps the top b bits of its 8-bit values (in value_range
+    mapped to [0, 255], truncated to uint8), b drawn per image from [bits[0], bits[1]) (bits[0] when equal)."""
+    batch = x.shape[0]
+    if bits[0] != bits[1]:
+        kept = torch.randint(bits[0], bits[1], (batch,), device=x.device, dtype=torch.uint8)
+    else:
+        kept = torch.full((batch,), bits[0], dtype=torch.uint8, device=x.device)
+    shift = (8 - kept).view(-1, 1, 1, 1)
+    pixels = value_range_map(x, value_range, (0, 255)).clamp(0, 255).to(torch.uint8)
+    pixels = torch.bitwise_left_shift(torch.bitwise_right_shift(pixels, shift), shift)
+    return value_range_map(pixels.to(x.dtype), (0, 255), value_range)
+''',
+    "depthwise_same": '''
+def depthwise_same(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """One 2-D kernel (odd sizes) on every channel of an NCHW batch, TensorFlow's SAME zero padding."""
+    channels, (kh, kw) = x.shape[1], kernel.shape
+    weight = kernel.to(x.dtype).reshape(1, 1, kh, kw).expand(channels, 1, kh, kw)
+    return F.conv2d(x, weight, padding=((kh - 1) // 2, (kw - 1) // 2), groups=channels)
+''',
+    "sharpen_images": '''
+def sharpen_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomSharpness in training: x + (1 - 2 f) (smoothed - x), f uniform in factor per image, the
+    smoothing kernel 1/13 with 5/13 in the centre; clipped to value_range."""
+    sharpness = (uniform((x.shape[0],), factor[0], factor[1], x) * 2).to(x.dtype).view(-1, 1, 1, 1)
+    kernel = torch.full((3, 3), 1.0 / 13.0, dtype=x.dtype, device=x.device)
+    kernel[1, 1] = 5.0 / 13.0
+    x = x + (1.0 - sharpness) * (depthwise_same(x, kernel) - x)
+    return x.clamp(value_range[0], value_range[1])
+''',
+    "blur_images": '''
+def blur_images(x: torch.Tensor, factor: tuple, kernel_size: tuple, sigma: tuple,
+                         value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomGaussianBlur in training: with a probability drawn per image from factor, each image blurred by
+    one Gaussian for the batch (sigma x, y uniform in sigma, + 1e-6; Keras reshapes its (ky, kx) outer product to
+    (kernel_size[0], kernel_size[1])), SAME zero padding; then clipped to value_range."""
+    probability = uniform((x.shape[0],), factor[0], factor[1], x)
+    apply = (torch.rand(x.shape[0], device=x.device) < probability).view(-1, 1, 1, 1)
+    s = (uniform((2,), sigma[0], sigma[1], x) + 1e-6).to(x.dtype)
+
+    def one(size: int, sd: torch.Tensor) -> torch.Tensor:
+        t = torch.arange(size, device=x.device, dtype=x.dtype) - (size - 1) / 2
+        k = torch.exp(-0.5 * (t / sd) ** 2)
+        return k / k.sum()
+
+    kernel = torch.outer(one(kernel_size[1], s[1]), one(kernel_size[0], s[0])).reshape(kernel_size[0], kernel_size[1])
+    return torch.where(apply, depthwise_same(x, kernel), x).clamp(value_range[0], value_range[1])
+''',
+    "box_mask": '''
+def box_mask(x: torch.Tensor, ratio_x: torch.Tensor, ratio_y: torch.Tensor) -> tuple:
+    """Keras's crop bounds of RandomErasing / CutMix: per image a box of ratio * size along each axis at a uniform
+    position; (mask (batch, 1, height, width), the box's area fraction)."""
+    batch, _, height, width = x.shape
+
+    def bounds(length: int, ratio: torch.Tensor) -> tuple:
+        crop = ratio * length
+        start = torch.rand(batch, device=x.device, dtype=ratio.dtype) * (length - crop)
+        return start.view(-1, 1, 1, 1), (start + crop).view(-1, 1, 1, 1)
+
+    x0, x1 = bounds(width, ratio_x)
+    y0, y1 = bounds(height, ratio_y)
+    cols = torch.arange(width, device=x.device, dtype=ratio_x.dtype).view(1, 1, 1, -1)
+    rows = torch.arange(height, device=x.device, dtype=ratio_x.dtype).view(1, 1, -1, 1)
+    mask = (cols >= x0) & (cols < x1) & (rows >= y0) & (rows < y1)
+    return mask, ((x1 - x0) * (y1 - y0)).view(-1) / (width * height)
+''',
+    "erase_images": '''
+def erase_images(x: torch.Tensor, factor: tuple, scale: tuple, fill_value, value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomErasing in training: with a probability drawn per image from factor, a box of sqrt(U(scale))
+    of each side at a uniform position is filled with fill_value (per channel), or, when it is None, Gaussian
+    noise times value_range[1]; the fill clipped to value_range."""
+    ratio = torch.sqrt(uniform((x.shape[0], 2), scale[0], scale[1], x))
+    mask, _ = box_mask(x, ratio[:, 0], ratio[:, 1])
+    probability = uniform((x.shape[0],), factor[0], factor[1], x)
+    apply = (torch.rand(x.shape[0], device=x.device) < probability).view(-1, 1, 1, 1)
+    if fill_value is None:
+        fill = torch.randn(x.shape, device=x.device) * value_range[1]
+    else:
+        fill = torch.tensor(fill_value, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    fill = fill.clamp(value_range[0], value_range[1]).to(x.dtype)
+    return torch.where(mask & apply, fill, x)
+''',
+    "mix_up_images": '''
+def mix_up_images(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Keras 3 MixUp of the images in training: w x + (1 - w) x[perm], w ~ Beta(alpha, alpha) per image, perm a
+    random permutation of the batch."""
+    batch = x.shape[0]
+    concentration = torch.full((batch,), alpha, device=x.device)
+    w = torch.distributions.Beta(concentration, concentration).sample().to(x.dtype).view(-1, 1, 1, 1)
+    return w * x + (1.0 - w) * x[torch.randperm(batch, device=x.device)]
+''',
+    "cut_mix_images": '''
+def cut_mix_images(x: torch.Tensor, factor: tuple) -> torch.Tensor:
+    """Keras 3 CutMix of the images in training: alpha uniform in factor (+ 1e-6) for the batch, w ~ Beta(alpha,
+    alpha) per image; a box of sqrt(1 - w) of each side at a uniform position is pasted from x[perm]."""
+    batch = x.shape[0]
+    alpha = uniform((), factor[0], factor[1], x) + 1e-6
+    ratio = torch.sqrt(1.0 - torch.distributions.Beta(alpha.expand(batch), alpha.expand(batch)).sample())
+    mask, _ = box_mask(x, ratio, ratio)
+    return torch.where(mask, x[torch.randperm(batch, device=x.device)], x)
+''',
+    "auto_contrast_images": '''
+def auto_contrast_images(x: torch.Tensor, dims: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 AutoContrast (in inference too): each image and channel stretched so that its min and max over dims
+    become 0 and 255 (in value_range mapped to [0, 255] and back); a flat channel (nan) stays as it was."""
+    original = x
+    x = value_range_map(x, value_range, (0, 255))
+    low = x.amin(dim=dims, keepdim=True)
+    scale = 255.0 / (x.amax(dim=dims, keepdim=True) - low)
+    out = value_range_map((x * scale + (-low * scale)).clamp(0.0, 255.0), (0, 255), value_range)
+    return torch.where(torch.isnan(out), original, out)
+''',
+    "equalize_images": '''
+def equalize_images(x: torch.Tensor, bins: int, value_range: tuple) -> torch.Tensor:
+    """Keras 3 Equalization in training: one histogram per channel over the whole batch (in value_range mapped to
+    [0, 255]); a channel with more than one occupied bin is read through round((cdf - cdf_min) * 255 / (n - cdf_min))."""
+    channels = x.shape[1]
+    offsets = (torch.arange(channels, device=x.device) * bins).view(1, -1, 1, 1)
+    scaled = value_range_map(x, value_range, (0, 255))
+    index = (scaled.float() * (bins - 1) / 255.0).to(torch.int32).clamp(0, bins - 1) + offsets
+    flat = index.reshape(-1)
+    hist = torch.zeros(channels * bins, dtype=torch.int64, device=x.device)
+    hist = hist.scatter_add(0, flat, torch.ones_like(flat, dtype=torch.int64)).reshape(channels, bins)
+    cdf = hist.cumsum(1)
+    cdf_min = torch.where(cdf > 0, cdf, cdf[:, -1:]).amin(1, keepdim=True)
+    denominator = cdf[:, -1:] - cdf_min
+    denominator = torch.where(denominator == 0, torch.ones_like(denominator), denominator)
+    table = torch.round(((cdf - cdf_min) * 255).float() / denominator.float()).clamp(0, 255)
+    lookup = ((scaled / 255.0) * (bins - 1)).clamp(0, bins - 1).to(torch.int32) + offsets
+    equalized = table.reshape(-1)[lookup].to(x.dtype)
+    equalized = torch.where(((hist > 0).sum(1) <= 1).view(1, -1, 1, 1), scaled, equalized)
+    return value_range_map(equalized, (0, 255), value_range)
+''',
+    "clahe_images": '''
+def clahe_images(x: torch.Tensor, clip_limit: float, grid: tuple, value_range: tuple) -> torch.Tensor:
+    """Keras 3 ContrastLimitedAdaptiveHistogramEqualization (in inference too) of an NCHW batch, in value_range
+    mapped to [0, 255]: the image padded to whole tiles (numpy's symmetric padding), one 256-bin histogram per tile
+    and channel, clipped at clip_limit * tile pixels / 256 with the excess spread evenly, each tile's cdf as a
+    lookup table, and each pixel read from the four nearest tile centres' tables (bilinear weights)."""
+    dtype = x.dtype
+    images = value_range_map(x.float(), value_range, (0, 255))
+    batch, channels, height, width = images.shape
+    device = images.device
+    tile_h, tile_w = -(-height // grid[0]), -(-width // grid[1])
+    padded_h, padded_w = tile_h * grid[0], tile_w * grid[1]
+
+    def symmetric(size: int, padded: int) -> torch.Tensor:
+        i = torch.arange(padded, device=device) % (2 * size)
+        return torch.where(i >= size, 2 * size - 1 - i, i)
+
+    if (padded_h, padded_w) != (height, width):
+        images = images.index_select(2, symmetric(height, padded_h)).index_select(3, symmetric(width, padded_w))
+    pix = images.clamp(0, 255).long()
+    tiles = pix.reshape(batch, channels, grid[0], tile_h, grid[1], tile_w).transpose(3, 4)
+    tile_id = torch.arange(batch * channels * grid[0] * grid[1], device=device).reshape(batch, channels, *grid, 1, 1)
+    flat = (tile_id * 256 + tiles).reshape(-1)
+    hist = torch.zeros(batch * channels * grid[0] * grid[1] * 256, dtype=torch.float32, device=device)
+    hist = hist.scatter_add(0, flat, torch.ones_like(flat, dtype=torch.float32)).reshape(batch, channels, *grid, 256)
+    pixels = tile_h * tile_w
+    if clip_limit > 0:
+        clipped = hist.clamp(0, clip_limit * pixels / 256.0)
+        hist = clipped + (hist - clipped).sum(-1, keepdim=True) / 256.0
+    cdf = hist.cumsum(-1)
+    cdf_min = cdf.amin(-1, keepdim=True)
+    denominator = float(pixels) - cdf_min
+    denominator = torch.where(denominator == 0, torch.ones_like(denominator), denominator)
+    cdf = ((cdf - cdf_min) * 255.0 / denominator).clamp(0, 255)
+    cdf = torch.cat([cdf[:, :, :1], cdf, cdf[:, :, -1:]], dim=2)  # edge tiles repeated
+    cdf = torch.cat([cdf[:, :, :, :1], cdf, cdf[:, :, :, -1:]], dim=3)
+
+    def centres(length: int, tile: int, count: int) -> tuple:
+        pos = (torch.arange(length, device=device, dtype=torch.float32) - tile / 2.0) / tile + 1.0
+        lower = torch.floor(pos)
+        return lower.clamp(0, count + 1).long(), (lower + 1.0).clamp(0, count + 1).long(), pos - lower
+
+    y0, y1, wy = centres(padded_h, tile_h, grid[0])
+    x0, x1, wx = centres(padded_w, tile_w, grid[1])
+    stride_y = 256 * (grid[1] + 2)
+    stride_c = stride_y * (grid[0] + 2)
+    base = (torch.arange(batch * channels, device=device) * stride_c).reshape(batch, channels, 1, 1) + pix
+    table = cdf.reshape(-1)
+    ry0, ry1 = (y0 * stride_y).view(-1, 1), (y1 * stride_y).view(-1, 1)
+    rx0, rx1 = x0 * 256, x1 * 256
+    wy, wx = wy.view(-1, 1), wx.view(1, -1)
+    top = table[base + (ry0 + rx0)] * (1.0 - wx) + table[base + (ry0 + rx1)] * wx
+    bottom = table[base + (ry1 + rx0)] * (1.0 - wx) + table[base + (ry1 + rx1)] * wx
+    out = (top * (1.0 - wy) + bottom * wy)[:, :, :height, :width]
+    return value_range_map(out, (0, 255), value_range).to(dtype)
+''',
+    "rand_augment_images": '''
+def rand_augment_images(x: torch.Tensor, ops: list, num_ops: int) -> torch.Tensor:
+    """Keras 3 RandAugment in training: num_ops times, one of ops drawn for the whole batch; as Keras, every op is
+    computed and the drawn one kept (torch.where: no host sync). An op drawn twice draws its own factors again."""
+    for _ in range(num_ops):
+        chosen = torch.randint(len(ops), (), device=x.device)
+        current = x
+        for index, op in enumerate(ops):
+            x = torch.where(chosen == index, op(current), x)
+    return x
+''',
+    "aug_mix_images": '''
+def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int, alpha: float,
+            value_range: tuple) -> torch.Tensor:
+    """Keras 3 AugMix in training: num_chains chains of chain_depth slots, each slot one of ops or none (uniform,
+    drawn for the batch; every op computed and the drawn one kept), the chains mixed with Dirichlet(alpha) weights,
+    blended with the input by a Beta(alpha, alpha) weight, clipped to value_range."""
+    concentration = torch.full((num_chains,), alpha, device=x.device)
+    weights = torch.distributions.Dirichlet(concentration).sample().to(x.dtype)
+    a = torch.full((), alpha, device=x.device)
+    w = torch.distributions.Beta(a, a).sample().to(x.dtype)
+    mixed = torch.zeros_like(x)
+    for chain in range(num_chains):
+        out = x
+        for _ in range(chain_depth):
+            chosen = torch.randint(len(ops) + 1, (), device=x.device)  # len(ops): no op in this slot
+            current = out
+            for index, op in enumerate(ops):
+                out = torch.where(chosen == index, op(current), out)
+        mixed = mixed + out * weights[chain]
+    return (w * x + (1 - w) * mixed).clamp(value_range[0], value_range[1])
+''',
 }
 
 _REQUIRES = {
     "resize_tf": (), "bicubic_resize_matrix": ("normalize_rows", "keys_cubic"),
     "scale_and_translate_matrix": ("normalize_rows",), "lanczos3": ("lanczos_kernel",), "lanczos5": ("lanczos_kernel",),
-    "aspect_crop": ("aspect_crop_box",), "center_crop": ("aspect_crop",),
+    "aspect_crop": ("aspect_crop_box",), "center_crop_images": ("aspect_crop",),
     "random_crop_tf": ("random_window", "aspect_crop"), "random_crop_keras3": ("random_window", "aspect_crop_box"),
     "projective_sample": ("tf_map_coordinate",), "rotation_transforms": ("uniform",), "zoom_transforms": ("uniform",),
     "translation_transforms": ("uniform",), "shear_transforms": ("uniform",),
-    "random_perspective": ("uniform", "projective_sample"), "random_contrast": ("uniform",),
-    "random_brightness": ("uniform",), "random_grayscale": ("grayscale",), "random_hue": ("uniform", "rgb_to_hsv", "hsv_to_rgb"),
-    "random_saturation": ("uniform", "rgb_to_hsv", "hsv_to_rgb"), "solarization": ("uniform",),
+    "perspective_images": ("uniform", "projective_sample"), "contrast_images": ("uniform",),
+    "brightness_images": ("uniform",), "grayscale_images": ("grayscale",), "hue_images": ("uniform", "rgb_to_hsv", "hsv_to_rgb"),
+    "saturation_images": ("uniform", "rgb_to_hsv", "hsv_to_rgb"), "solarize_images": ("uniform",),
+    "degenerate_images": ("uniform", "grayscale"), "invert_images": ("uniform",),
+    "posterize_images": ("value_range_map",), "sharpen_images": ("uniform", "depthwise_same"),
+    "blur_images": ("uniform", "depthwise_same"), "erase_images": ("uniform", "box_mask"),
+    "cut_mix_images": ("uniform", "box_mask"), "auto_contrast_images": ("value_range_map",), "equalize_images": ("value_range_map",),
+    "clahe_images": ("value_range_map",),
 }
 register_helpers(_SOURCES, _REQUIRES)
 
@@ -559,7 +808,7 @@ def center_crop(layer: Any, call: Call) -> Emitted:
         if (top, left, h, w) == (0, 0, *sizes):
             return _emitted(x, layout, ())
         return _emitted(f"{x}[:, :, {top}:{top + h}, {left}:{left + w}]", layout, ())
-    return _emitted(f"center_crop({x}, {h}, {w}, {layer._keras3})", layout, ("center_crop",))
+    return _emitted(f"center_crop_images({x}, {h}, {w}, {layer._keras3})", layout, ("center_crop_images",))
 
 
 @EMITTERS.register("RandomCrop")
@@ -575,8 +824,8 @@ def random_flip(layer: Any, call: Call) -> Emitted:
     layout, x = _image_call(layer, call)
     horizontal = layer.mode in ("horizontal", "horizontal_and_vertical")
     vertical = layer.mode in ("vertical", "horizontal_and_vertical")
-    expr = f"random_flip({x}, {horizontal}, {vertical}, joint={bool(layer._keras3)})"
-    return _emitted(_random(call, expr, x), layout, ("random_flip",))
+    expr = f"flip_images({x}, {horizontal}, {vertical}, joint={bool(layer._keras3)})"
+    return _emitted(_random(call, expr, x), layout, ("flip_images",))
 
 
 def _affine(layer: Any, call: Call, transforms: str, helper: str) -> Emitted:
@@ -619,65 +868,91 @@ def random_shear(layer: Any, call: Call) -> Emitted:
 @EMITTERS.register("RandomPerspective")
 def random_perspective(layer: Any, call: Call) -> Emitted:
     layout, x = _image_call(layer, call)
-    expr = (f"random_perspective({x}, {_pair(layer.factor)}, {_num(layer.scale)}, {fmt(layer.interpolation)}, "
+    expr = (f"perspective_images({x}, {_pair(layer.factor)}, {_num(layer.scale)}, {fmt(layer.interpolation)}, "
             f"{_num(layer.fill_value)})")
-    return _emitted(_random(call, expr, x), layout, ("random_perspective",))
+    return _emitted(_random(call, expr, x), layout, ("perspective_images",))
 
 
-# ---------------------------------------------------------------------------------------------- colour
+# ---------------------------------------------------------------------------------------------- colour, mixing
 def _value_range(layer: Any) -> str:
     return _pair(layer.value_range)
 
 
-@EMITTERS.register("RandomContrast")
-def random_contrast(layer: Any, call: Call) -> Emitted:
-    layout, x = _image_call(layer, call)
-    expr = f"random_contrast({x}, {_pair(layer.factor)}, {bool(layer._keras3)}, {_value_range(layer)})"
-    return _emitted(_random(call, expr, x), layout, ("random_contrast",))
-
-
-@EMITTERS.register("RandomBrightness")
-def random_brightness(layer: Any, call: Call) -> Emitted:
-    layout, x = _image_call(layer, call)
-    expr = f"random_brightness({x}, {_num(layer.factor[0])}, {_num(layer.factor[1])}, {_value_range(layer)})"
-    return _emitted(_random(call, expr, x), layout, ("random_brightness",))
-
-
-def _rgb(layer: Any, call: Call, allowed: tuple = (3,)) -> None:
+def _rgb(layer: Any, call: Call, allowed: tuple) -> None:
     if _channels(layer, call) not in allowed:
         raise call.fail(f"it takes images with {' or '.join(map(str, allowed))} channels; the input has "
                         f"{_channels(layer, call)}")
 
 
-@EMITTERS.register("RandomGrayscale")
-def random_grayscale(layer: Any, call: Call) -> Emitted:
-    _rgb(layer, call, (1, 3))
+def _training_only(helper: str, arguments: Callable[[Any], str], channels: tuple | None = None):
+    """The emitter of a layer that transforms in training only: ``helper(x, arguments(layer))``."""
+    def emit(layer: Any, call: Call) -> Emitted:
+        if channels is not None:
+            _rgb(layer, call, channels)
+        layout, x = _image_call(layer, call)
+        return _emitted(_random(call, f"{helper}({x}, {arguments(layer)})", x), layout, (helper,))
+
+    return emit
+
+
+def _factor_range(layer: Any) -> str:
+    return f"{_pair(layer.factor)}, {_value_range(layer)}"
+
+
+_TRAINING_ONLY = {  # class -> (helper, its arguments after the images, the channel counts it takes)
+    "RandomContrast": ("contrast_images", lambda l: f"{_pair(l.factor)}, {bool(l._keras3)}, {_value_range(l)}", None),
+    "RandomBrightness": ("brightness_images", _factor_range, None),
+    "RandomGrayscale": ("grayscale_images", lambda l: _num(l.factor), (1, 3)),
+    "RandomHue": ("hue_images", _factor_range, (3,)),
+    "RandomSaturation": ("saturation_images", _factor_range, (3,)),
+    "Solarization": ("solarize_images", lambda l: f"{_pair(l.addition_factor)}, {_pair(l.threshold_factor)}, "
+                                               f"{_value_range(l)}", None),
+    "RandomColorDegeneration": ("degenerate_images", _factor_range, (3,)),
+    "RandomInvert": ("invert_images", _factor_range, None),
+    "RandomPosterization": ("posterize_images",
+                            lambda l: f"({int(l.factor[0])}, {int(l.factor[1])}), {_value_range(l)}", None),
+    "RandomSharpness": ("sharpen_images", _factor_range, None),
+    "RandomGaussianBlur": ("blur_images", lambda l: f"{_pair(l.factor)}, {tup(l.kernel_size)}, "
+                                                             f"{_pair(l.sigma)}, {_value_range(l)}", None),
+    "RandomErasing": ("erase_images", lambda l: f"{_pair(l.factor)}, {_pair(l.scale)}, "
+                                                  f"{_fill(l.fill_value)}, {_value_range(l)}", None),
+    "MixUp": ("mix_up_images", lambda l: _num(l.alpha), None),
+    "CutMix": ("cut_mix_images", lambda l: _pair(l.factor), None),
+    "Equalization": ("equalize_images", lambda l: f"{l.bins}, {_value_range(l)}", None),
+}
+
+
+def _fill(value: Any) -> str:
+    if value is None:
+        return "None"
+    return _pair(value) if isinstance(value, (list, tuple)) else _num(value)
+
+
+for _name, (_helper, _arguments, _allowed) in _TRAINING_ONLY.items():
+    EMITTERS.alias(_name, _training_only(_helper, _arguments, _allowed))
+
+
+@EMITTERS.register("AutoContrast")
+def auto_contrast(layer: Any, call: Call) -> Emitted:
+    """Keras 3 AutoContrast, in inference too. Keras takes the min / max over axes (1, 2) whatever the data format:
+    height and width of channels_last images, channels and height of channels_first ones."""
     layout, x = _image_call(layer, call)
-    return _emitted(_random(call, f"random_grayscale({x}, {_num(layer.factor)})", x), layout, ("random_grayscale",))
+    dims = (2, 3) if layer.data_format == "channels_last" else (1, 2)
+    return _emitted(f"auto_contrast_images({x}, {dims}, {_value_range(layer)})", layout, ("auto_contrast_images",))
 
 
-@EMITTERS.register("RandomHue")
-def random_hue(layer: Any, call: Call) -> Emitted:
-    _rgb(layer, call)
+@EMITTERS.register("ContrastLimitedAdaptiveHistogramEqualization")
+def clahe(layer: Any, call: Call) -> Emitted:
+    """Keras 3 CLAHE, in inference too."""
     layout, x = _image_call(layer, call)
-    expr = f"random_hue({x}, {_num(layer.factor[0])}, {_num(layer.factor[1])}, {_value_range(layer)})"
-    return _emitted(_random(call, expr, x), layout, ("random_hue",))
+    expr = f"clahe_images({x}, {_num(layer.clip_limit)}, {tup(layer.tile_grid_size)}, {_value_range(layer)})"
+    return _emitted(expr, layout, ("clahe_images",))
 
 
-@EMITTERS.register("RandomSaturation")
-def random_saturation(layer: Any, call: Call) -> Emitted:
-    _rgb(layer, call)
-    layout, x = _image_call(layer, call)
-    expr = f"random_saturation({x}, {_num(layer.factor[0])}, {_num(layer.factor[1])}, {_value_range(layer)})"
-    return _emitted(_random(call, expr, x), layout, ("random_saturation",))
-
-
-@EMITTERS.register("Solarization")
-def solarization(layer: Any, call: Call) -> Emitted:
-    layout, x = _image_call(layer, call)
-    expr = (f"solarization({x}, {_pair(layer.addition_factor)}, {_pair(layer.threshold_factor)}, "
-            f"{_value_range(layer)})")
-    return _emitted(_random(call, expr, x), layout, ("solarization",))
+def _inner(stage: Any, call: Call) -> Emitted:
+    """The training-mode form of a composite layer's inner layer on the same images."""
+    emit = EMITTERS.lookup(type(stage).__name__)
+    return emit(stage, Call(stage, call.shapes, call.layouts, call.out_shapes, {"training": True}, [torch.float32]))
 
 
 @EMITTERS.register("RandomColorJitter")
@@ -687,8 +962,37 @@ def random_color_jitter(layer: Any, call: Call) -> Emitted:
     layout, x = _image_call(layer, call)
     expr, helpers = x, []
     for stage in layer._stages:
-        em = EMITTERS.lookup(type(stage).__name__)(stage, Call(stage, call.shapes, call.layouts, call.out_shapes,
-                                                                 {"training": True}, [torch.float32]))
+        em = _inner(stage, call)
         expr = em.forward.replace("{x}", expr)
         helpers += em.helpers
     return _emitted(_random(call, expr, x) if layer._stages else x, layout, tuple(helpers))
+
+
+def _ops(layer: Any, call: Call) -> tuple[tuple[str, ...], tuple]:
+    """(init lines, helpers) of a RandAugment / AugMix: ``self.<attr>_ops``, one lambda per inner augmentation."""
+    lines, helpers = [], []
+    for stage in layer._augmenters.values():
+        em = _inner(stage, call)
+        lines.append(f"    lambda v: {em.forward.replace('{x}', 'v')},")
+        helpers += em.helpers
+    head = f"self.{{a}}_ops = [  # Keras 3's augmentations at factor {_pair(layer.factor)}"
+    return (head, *lines, "]"), tuple(helpers)
+
+
+@EMITTERS.register("RandAugment")
+def rand_augment(layer: Any, call: Call) -> Emitted:
+    layout, x = _image_call(layer, call)
+    init, helpers = _ops(layer, call)
+    expr = f"rand_augment_images({x}, self.{{a}}_ops, {layer.num_ops})"
+    return Emitted(_random(call, expr, x), layout_in=layout, layout_out=layout, helpers=("rand_augment_images", *helpers),
+                   init=init)
+
+
+@EMITTERS.register("AugMix")
+def aug_mix(layer: Any, call: Call) -> Emitted:
+    layout, x = _image_call(layer, call)
+    init, helpers = _ops(layer, call)
+    expr = (f"aug_mix_images({x}, self.{{a}}_ops, {layer.num_chains}, {layer.chain_depth}, {_num(layer.alpha)}, "
+            f"{_value_range(layer)})")
+    return Emitted(_random(call, expr, x), layout_in=layout, layout_out=layout, helpers=("aug_mix_images", *helpers),
+                   init=init)

@@ -28,8 +28,7 @@ from kt_testing import FIXTURES, assert_close, load_tensors
 from kerastorch.eject import EjectError, eject, eject_file
 
 CLASSIFIERS = [(f"{family}_classifier.{kind}", family, tag) for family in ("geometric", "color")
-               for kind, tag in (("tf.h5", "tf"), ("tf.keras", "tf"), ("k3.keras", "k3"))
-               if (family, tag) != ("color", "k3")]
+               for kind, tag in (("tf.h5", "tf"), ("tf.keras", "tf"), ("k3.keras", "k3"))]
 
 
 def _resize_zoo():
@@ -83,12 +82,23 @@ def _train_zoo():
         layers.Solarization(value_range=(0, 510), name="solarize_range"),  # threshold 0: every pixel inverted
         layers.Solarization(addition_factor=(0.0, 0.0), threshold_factor=(0.0, 0.0), name="solarize_all"),
         layers.RandomColorJitter(brightness_factor=(0.1, 0.1), saturation_factor=(0.2, 0.2), name="jitter"),
+        layers.RandomColorDegeneration((0.4, 0.4), name="degenerate"),
+        layers.RandomInvert((1.0, 1.0), name="invert"),
+        layers.RandomPosterization((3, 3), name="posterize"),
+        layers.RandomSharpness((0.7, 0.7), name="sharpen"),
+        layers.RandomGaussianBlur((1.0, 1.0), kernel_size=(3, 5), sigma=(0.8, 0.8), name="blur"),
+        layers.RandomErasing((1.0, 1.0), scale=(1.0, 1.0), fill_value=(10.0, 20.0, 30.0), name="erase_all"),
+        layers.Equalization(bins=64, name="equalize", **k3),
+        layers.AutoContrast(value_range=(0, 510), name="autocontrast"),
     ]
     outs = [layer(x, training=True) for layer in branches]
     outs.append(layers.RandomRotation((0.2, 0.2), fill_mode="nearest", data_format="channels_first",
                                       name="rotate_cf")(nchw, training=True))
     outs.append(layers.RandomContrast((-0.3, 0.3), value_range=(0, 255), data_format="channels_first",
                                       name="contrast_cf")(nchw, training=True))
+    outs.append(layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 3), clip_limit=2.0,
+                                                                    data_format="channels_first", name="clahe_cf")(nchw))
+    outs.append(layers.AutoContrast(data_format="channels_first", name="autocontrast_cf")(nchw))
     g = torch.Generator().manual_seed(4)
     return Model(x, outs, name="train_zoo"), [torch.rand(2, 9, 11, 3, generator=g) * 255]
 
@@ -199,8 +209,8 @@ def test_random_structure_follows_the_keras_version(tmp_path):
 def test_layers_without_an_emitter_refuse(tmp_path):
     from kerastorch import layers
 
-    model = _random_model(layers.Equalization(name="equalize", data_format="channels_last"), (6, 6, 3))
-    with pytest.raises(EjectError, match=r'Layer "equalize" \(Equalization\).*no emitter'):
+    model = _random_model(layers.RandomElasticTransform(name="elastic"), (6, 6, 3))
+    with pytest.raises(EjectError, match=r'Layer "elastic" \(RandomElasticTransform\).*no emitter'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -208,12 +218,36 @@ def test_layers_without_an_emitter_refuse(tmp_path):
 def test_generated_source_reads_as_written(ejected):
     """Only the helpers a model needs; the augmentation runs on the channels-first view, no permute between layers."""
     source = (pathlib.Path(ejected["geometric_classifier.k3.keras"]["dir"]) / "model.py").read_text()
-    assert "def random_flip(" in source and "def affine_sample(" in source and "def projective_sample(" not in source
+    assert "def flip_images(" in source and "def affine_sample(" in source and "def projective_sample(" not in source
     assert "def resize_tf(" not in source and source.count("permute(") == 1
-    assert "random_flip(x, True, False, joint=True) if self.training else x" in source
+    assert "flip_images(x, True, False, joint=True) if self.training else x" in source
     tf_source = (pathlib.Path(ejected["geometric_classifier.tf.h5"]["dir"]) / "model.py").read_text()
     assert "joint=False" in tf_source
     zoo = (pathlib.Path(ejected["resize_zoo"]["dir"]) / "model.py").read_text()
     for helper in ("bicubic_resize_matrix", "area_resize_matrix", "scale_and_translate_matrix", "lanczos3", "lanczos5",
-                   "mitchell_cubic", "gaussian_resize_kernel", "aspect_pad", "center_crop", "random_crop_keras3"):
+                   "mitchell_cubic", "gaussian_resize_kernel", "aspect_pad", "center_crop_images", "random_crop_keras3"):
         assert f"def {helper}(" in zoo, helper
+
+
+def test_mixing_layers_draw_from_the_batch(tmp_path):
+    """MixUp mixes each image with one of the batch (convex weights); CutMix pastes pixels of the batch's images;
+    RandAugment / AugMix (every op computed, the drawn one kept) run in training and change the images."""
+    from kerastorch import layers
+
+    torch.manual_seed(1)
+    levels = torch.tensor([0.0, 100.0, 200.0]).view(3, 1, 1, 1).expand(3, 6, 6, 3).contiguous()
+    net = _module(tmp_path, _random_model(layers.MixUp(alpha=0.5, name="mix"), (6, 6, 3)), "mix")
+    with torch.no_grad():
+        y = net(levels)
+    assert bool((y.amax((1, 2, 3)) - y.amin((1, 2, 3)) < 1e-4).all()) and bool(((y >= 0) & (y <= 200)).all())
+    net = _module(tmp_path, _random_model(layers.CutMix(name="cut"), (6, 6, 3)), "cut")
+    with torch.no_grad():
+        y = net(levels)
+    assert set(torch.unique(y).tolist()) <= {0.0, 100.0, 200.0}
+    for layer in (layers.RandAugment(num_ops=2, name="rand_augment"), layers.AugMix(name="aug_mix")):
+        net = _module(tmp_path, _random_model(layer, (6, 6, 3)), layer.name)
+        image = torch.rand(4, 6, 6, 3) * 255
+        with torch.no_grad():
+            outs = [net(image) for _ in range(4)]
+        assert all(bool(torch.isfinite(o).all()) and o.shape == image.shape for o in outs)
+        assert any(not torch.equal(o, image) for o in outs)
