@@ -136,7 +136,8 @@ def conv_lstm(layer: Any, call: Call) -> Emitted:
 @EMITTERS.register("AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
                    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D")
 def adaptive_pooling(layer: Any, call: Call) -> Emitted:
-    """torch's adaptive pooling: its bins ``[floor(i * L / out), ceil((i + 1) * L / out))`` are Keras 3's (see
+    """torch's adaptive pooling: its bins ``[floor(i * L / out), ceil((i + 1) * L / out))`` are Keras 3's
+    (``keras/src/backend/tensorflow/nn.py``, ``_compute_static_gather_indices``; checked in
     ``kerastorch.layers.pooling.adaptive_pooling``)."""
     kind = "Avg" if layer._pool == "avg" else "Max"
     layout = spatial_layout(layer)
