@@ -14,9 +14,11 @@ two buffers of the ``StringVocabulary`` (its terms' UTF-8 bytes and their byte l
 from them when the weights are loaded: ``model.py`` stays readable whatever the vocabulary's size, and needs torch
 only. Everything after the string step is ordinary torch.
 
+String ``Hashing``, string columns of ``HashedCrossing`` and a string lookup's OOV buckets hash the UTF-8 bytes in
+Python (FarmHash Fingerprint64 / SipHash-2-4 on ints, as TensorFlow computes them).
+
 What has no ejected form yet is refused with an :class:`EjectError` naming the layer: ``invert=True`` lookups,
-several OOV indices with FarmHash buckets (``oov_method='farmhash'``, or any string lookup with
-``num_oov_indices > 1``), string columns into ``Hashing``/``HashedCrossing``, ``count_weights``.
+an IntegerLookup's FarmHash OOV buckets (``oov_method='farmhash'``), ``count_weights``.
 """
 from __future__ import annotations
 
@@ -103,13 +105,15 @@ def string_column(x) -> tuple[list[str], tuple[int, ...]]:
     "StringVocabulary": '''
 class StringVocabulary(nn.Module):
     """A Keras string vocabulary (StringLookup, TextVectorization): term i maps to `start + i`, `mask_token` to
-    `mask_value`, any other string to `oov` (None: unknown strings are an error, Keras's num_oov_indices=0).
+    `mask_value`, any other string to `oov` (None: unknown strings are an error, Keras's num_oov_indices=0), or,
+    with `buckets` > 1 OOV indices, to `oov + oov_hash(its UTF-8 bytes) % buckets` (Keras's FarmHash buckets).
     The terms are buffers of model.safetensors (their UTF-8 bytes, `terms`, and byte lengths, `lengths`); the dict
     is rebuilt from them whenever they are loaded. `idf`: TF-IDF weights, when the layer has them."""
 
     def __init__(self, size: int, nbytes: int, start: int, oov: int | None, mask_token: str | None = None,
-                 mask_value: int = 0, idf_size: int = 0) -> None:
+                 mask_value: int = 0, idf_size: int = 0, buckets: int = 1, oov_hash=None) -> None:
         super().__init__()
+        self.buckets, self.oov_hash = buckets, oov_hash
         self.register_buffer("terms", torch.zeros(nbytes, dtype=torch.uint8))
         self.register_buffer("lengths", torch.zeros(size, dtype=torch.int64))
         if idf_size:
@@ -134,8 +138,10 @@ class StringVocabulary(nn.Module):
             if unknown:
                 raise ValueError(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
                                  f"{unknown[:10]}, consider setting `num_oov_indices=1`.")
-        get, oov = self.table.get, self.oov
-        return [get(s, oov) for s in strings]
+        table, oov = self.table, self.oov
+        if self.buckets > 1:
+            return [table[s] if s in table else oov + self.oov_hash(s.encode("utf-8")) % self.buckets for s in strings]
+        return [table.get(s, oov) for s in strings]
 
     def forward(self, x) -> torch.Tensor:
         """The int64 indices of a string column (see string_column), in its shape, on the vocabulary's device."""
@@ -365,6 +371,150 @@ def hashed_cross(columns: list, bins: int) -> torch.Tensor:
 ''',
 }
 
+_STRING_HASHES = {
+    "farmhash_bytes": '''
+M64 = (1 << 64) - 1
+UK0, UK1, UK2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
+
+
+def fetch_bytes(s: bytes, i: int, size: int = 8) -> int:
+    return int.from_bytes(s[i:i + size], "little")
+
+
+def rotr(x: int, r: int) -> int:
+    return ((x >> r) | (x << (64 - r))) & M64
+
+
+def len16(u: int, v: int, mul: int) -> int:
+    a = ((u ^ v) * mul) & M64
+    a ^= a >> 47
+    b = ((v ^ a) * mul) & M64
+    b ^= b >> 47
+    return (b * mul) & M64
+
+
+def weak32(s: bytes, i: int, a: int, b: int) -> tuple[int, int]:
+    w, x, y, z = (fetch_bytes(s, i + k) for k in (0, 8, 16, 24))
+    a = (a + w) & M64
+    b = rotr((b + a + z) & M64, 21)
+    c = a
+    a = (a + x + y) & M64
+    b = (b + rotr(a, 44)) & M64
+    return (a + z) & M64, (b + c) & M64
+
+
+def farmhash_bytes(s: bytes) -> int:
+    """TensorFlow's Fingerprint64 (FarmHash farmhashna::Hash64) of a byte string, as an unsigned 64-bit int."""
+    n = len(s)
+    mul = (UK2 + n * 2) & M64
+    if n == 0:
+        return UK2
+    if n < 4:
+        y, z = s[0] + (s[n >> 1] << 8), n + (s[n - 1] << 2)
+        h = ((y * UK2) ^ (z * UK0)) & M64
+        return ((h ^ (h >> 47)) * UK2) & M64
+    if n < 8:
+        return len16(n + (fetch_bytes(s, 0, 4) << 3), fetch_bytes(s, n - 4, 4), mul)
+    if n <= 16:
+        a, b = (fetch_bytes(s, 0) + UK2) & M64, fetch_bytes(s, n - 8)
+        return len16((rotr(b, 37) * mul + a) & M64, ((rotr(a, 25) + b) * mul) & M64, mul)
+    a, b = (fetch_bytes(s, 0) * (UK1 if n <= 32 else UK2)) & M64, fetch_bytes(s, 8)
+    c, d = (fetch_bytes(s, n - 8) * mul) & M64, (fetch_bytes(s, n - 16) * UK2) & M64
+    y = (rotr((a + b) & M64, 43) + rotr(c, 30) + d) & M64
+    if n <= 32:
+        return len16(y, (a + rotr((b + UK2) & M64, 18) + c) & M64, mul)
+    if n <= 64:
+        z = len16(y, (a + rotr((b + UK2) & M64, 18) + c) & M64, mul)
+        e, f = (fetch_bytes(s, 16) * mul) & M64, fetch_bytes(s, 24)
+        g, h = ((y + fetch_bytes(s, n - 32)) * mul) & M64, ((z + fetch_bytes(s, n - 24)) * mul) & M64
+        return len16((rotr((e + f) & M64, 43) + rotr(g, 30) + h) & M64, (e + rotr((f + a) & M64, 18) + g) & M64, mul)
+    x = (81 * UK2 + fetch_bytes(s, 0)) & M64
+    y = (81 * UK1 + 113) & M64
+    z = (y * UK2 + 113) & M64
+    z = ((z ^ (z >> 47)) * UK2) & M64
+    v, w = (0, 0), (0, 0)
+    for i in range(0, ((n - 1) // 64) * 64, 64):
+        x = (rotr((x + y + v[0] + fetch_bytes(s, i + 8)) & M64, 37) * UK1) & M64
+        y = (rotr((y + v[1] + fetch_bytes(s, i + 48)) & M64, 42) * UK1) & M64
+        x ^= w[1]
+        y = (y + v[0] + fetch_bytes(s, i + 40)) & M64
+        z = (rotr((z + w[0]) & M64, 33) * UK1) & M64
+        v = weak32(s, i, (v[1] * UK1) & M64, (x + w[0]) & M64)
+        w = weak32(s, i + 32, (z + w[1]) & M64, (y + fetch_bytes(s, i + 16)) & M64)
+        x, z = z, x
+    mul = (UK1 + ((z & 0xFF) << 1)) & M64
+    i = n - 64
+    w = ((w[0] + ((n - 1) & 63)) & M64, w[1])
+    v = ((v[0] + w[0]) & M64, v[1])
+    w = ((w[0] + v[0]) & M64, w[1])
+    x = (rotr((x + y + v[0] + fetch_bytes(s, i + 8)) & M64, 37) * mul) & M64
+    y = (rotr((y + v[1] + fetch_bytes(s, i + 48)) & M64, 42) * mul) & M64
+    x ^= (w[1] * 9) & M64
+    y = (y + v[0] * 9 + fetch_bytes(s, i + 40)) & M64
+    z = (rotr((z + w[0]) & M64, 33) * mul) & M64
+    v = weak32(s, i, (v[1] * mul) & M64, (x + w[0]) & M64)
+    w = weak32(s, i + 32, (z + w[1]) & M64, (y + fetch_bytes(s, i + 16)) & M64)
+    x, z = z, x
+    first = (len16(v[0], w[0], mul) + (y ^ (y >> 47)) * UK0 + z) & M64
+    return len16(first, (len16(v[1], w[1], mul) + x) & M64, mul)
+''',
+    "siphash_bytes": '''
+def siphash_bytes(s: bytes, key: tuple) -> int:
+    """SipHash-2-4 keyed (k0, k1) of a byte string (TensorFlow's to_hash_bucket_strong), unsigned 64-bit."""
+    def rounds(v, count):
+        v0, v1, v2, v3 = v
+        for _ in range(count):
+            v0 = (v0 + v1) & M64
+            v1 = rotr(v1, 51) ^ v0
+            v0 = rotr(v0, 32)
+            v2 = (v2 + v3) & M64
+            v3 = rotr(v3, 48) ^ v2
+            v0 = (v0 + v3) & M64
+            v3 = rotr(v3, 43) ^ v0
+            v2 = (v2 + v1) & M64
+            v1 = rotr(v1, 47) ^ v2
+            v2 = rotr(v2, 32)
+        return [v0, v1, v2, v3]
+
+    k0, k1 = (k & M64 for k in key)
+    v = [k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D, k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573]
+    n = len(s)
+    for i in range(0, n - n % 8, 8):
+        m = fetch_bytes(s, i)
+        v[3] ^= m
+        v = rounds(v, 2)
+        v[0] ^= m
+    last = ((n & 0xFF) << 56) | fetch_bytes(s, n - n % 8, n % 8)
+    v[3] ^= last
+    v = rounds(v, 2)
+    v[0] ^= last
+    v[2] ^= 0xFF
+    v = rounds(v, 4)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+''',
+    "hash_strings": '''
+def hash_strings(x, bins: int, key: tuple | None = None, mask: str | None = None) -> torch.Tensor:
+    """Keras Hashing of a string column: FarmHash Fingerprint64 (SipHash-2-4 keyed by the salt) of each string's
+    UTF-8 bytes modulo `bins`; with `mask`, that string goes to bin 0 and the others to 1 + the hash's bin. int64
+    on the CPU (strings are host data)."""
+    strings, shape = string_column(x)
+    out = []
+    for s in strings:
+        data = s.encode("utf-8")
+        h = (farmhash_bytes(data) if key is None else siphash_bytes(data, key)) % bins
+        out.append(h if mask is None else (0 if s == mask else h + 1))
+    return torch.tensor(out, dtype=torch.int64).reshape(shape)
+''',
+    "string_fingerprints": '''
+def string_fingerprints(x) -> torch.Tensor:
+    """Fingerprint64 of each string of a column, as int64 tensors hold uint64 bits (HashedCrossing's string
+    feature), on the CPU."""
+    strings, shape = string_column(x)
+    values = [farmhash_bytes(s.encode("utf-8")) for s in strings]
+    return torch.tensor([v - (1 << 64) if v >> 63 else v for v in values], dtype=torch.int64).reshape(shape)
+''',
+}
+
 _LOOKUP = {
     "IntegerVocabulary": '''
 class IntegerVocabulary(nn.Module):
@@ -460,7 +610,10 @@ def mel_spectrogram(x: torch.Tensor, window: torch.Tensor, mel: torch.Tensor, n_
 ''',
 }
 
-register_helpers({**_ENCODING, **_STRINGS, **_HASHES, **_LOOKUP, **_AUDIO}, requires={
+register_helpers({**_ENCODING, **_STRINGS, **_HASHES, **_STRING_HASHES, **_LOOKUP, **_AUDIO}, requires={
+    "siphash_bytes": ("farmhash_bytes",),
+    "hash_strings": ("string_column", "farmhash_bytes", "siphash_bytes"),
+    "string_fingerprints": ("string_column", "farmhash_bytes"),
     "StringVocabulary": ("string_column",),
     "text_vectorize": ("StringVocabulary",),
     "decimal_words": ("uint64_ops",),
@@ -494,14 +647,16 @@ def _no_tensor_kwargs(call: Call, what: str) -> None:
         raise call.fail(what)
 
 
-def _string_inputs(layer: Any) -> bool:
-    """Whether a graph node feeds ``layer`` from a ``dtype="string"`` Input (symbolic dtypes do not say it)."""
+def _string_inputs(layer: Any) -> set[int]:
+    """The positions of ``layer``'s inputs that a graph node feeds from a ``dtype="string"`` Input (symbolic dtypes
+    do not say it; a Sequential's string input is not seen)."""
+    found = set()
     for node in layer.__dict__.get("_kt_nodes", []):
-        for t in node.input_tensors:
+        for i, t in enumerate(node.input_tensors):
             source = getattr(getattr(t, "node", None), "layer", None)
             if getattr(source, "_dtype_name", None) == "string":
-                return True
-    return False
+                found.add(i)
+    return found
 
 
 def _lookup_dtype(layer: Any) -> torch.dtype:
@@ -516,8 +671,8 @@ def _check_lookup(layer: Any, call: Call, strings: bool) -> None:
         raise call.fail("invert=True (indices back to terms) has no ejected form yet")
     if layer._frozen_vocab_size is None:
         raise call.fail("the layer has no vocabulary (adapt it or give `vocabulary=`)")
-    if layer.num_oov_indices > 1 and (strings or layer.oov_method == "farmhash"):
-        raise call.fail("several OOV indices hashed with FarmHash (string lookups, oov_method='farmhash') have no "
+    if layer.num_oov_indices > 1 and not strings and layer.oov_method == "farmhash":
+        raise call.fail("several OOV indices hashed with FarmHash (oov_method='farmhash') of integers have no "
                         "ejected form yet")
 
 
@@ -529,8 +684,8 @@ def _idf_weights(layer: Any, call: Call) -> dict[str, torch.Tensor]:
     return {".idf": layer.idf_weights.detach().to("cpu", torch.float32)}
 
 
-def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Tensor]]:
-    """(constructor, buffers) of the ``StringVocabulary`` of a StringLookup (or TextVectorization's inner one)."""
+def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Tensor], tuple]:
+    """(constructor, buffers, helpers) of the ``StringVocabulary`` of a StringLookup (or TextVectorization's inner one)."""
     encoded = [t.encode("utf-8") for t in layer._tokens]
     data = b"".join(encoded)
     weights = {".terms": torch.tensor(list(data), dtype=torch.uint8),
@@ -540,8 +695,14 @@ def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Ten
     mask = {} if layer.mask_token is None else {"mask_token": layer.mask_token, "mask_value": layer._mask_value()}
     module = ctor("StringVocabulary", len(encoded), len(data), layer._token_start_index(), oov, **mask,
                   idf_size=len(weights[".idf"]) if ".idf" in weights else None)
+    helpers: tuple = ("StringVocabulary",)
+    if layer.num_oov_indices > 1:
+        salt = None if layer.salt is None else tuple(int(k) for k in layer.salt)
+        hashed = "farmhash_bytes" if salt is None else f"lambda b: siphash_bytes(b, {salt!r})"
+        module = f"{module[:-1]}, buckets={layer.num_oov_indices}, oov_hash={hashed})"
+        helpers += ("farmhash_bytes",) if salt is None else ("siphash_bytes",)
     comment = "  # terms and their byte lengths in model.safetensors"
-    return module + comment, weights
+    return module + comment, weights, helpers
 
 
 # ----------------------------------------------------------------------------- lookups
@@ -549,10 +710,10 @@ def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Ten
 def string_lookup(layer: Any, call: Call) -> Emitted:
     """Strings -> indices through a ``StringVocabulary`` (its dict rebuilt from model.safetensors), then the mode."""
     _check_lookup(layer, call, strings=True)
-    module, weights = _string_vocabulary(layer, call)
+    module, weights, needs = _string_vocabulary(layer, call)
     forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
                                 _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
-    return Emitted(forward, module, weights, helpers=("StringVocabulary",) + helpers)
+    return Emitted(forward, module, weights, helpers=needs + helpers)
 
 
 @EMITTERS.register("IntegerLookup")
@@ -582,18 +743,18 @@ def text_vectorization(layer: Any, call: Call) -> Emitted:
             raise call.fail(f"a Python callable `{key[1:]}` has no ejected form")
     lookup = layer._lookup_layer
     _check_lookup(lookup, call, strings=True)
-    module, weights = _string_vocabulary(lookup, call)
+    module, weights, needs = _string_vocabulary(lookup, call)
     mode = layer._output_mode
     ngrams = None if layer._ngrams is None else tuple(layer._ngrams)
     length = layer._output_sequence_length if mode == "int" else None
     ids = (f"text_vectorize({{x}}, {{m}}, {fmt(layer._standardize)}, {fmt(layer._split)}, {fmt(ngrams)}, "
            f"{fmt(length)}, {0 if mode == 'int' else -1})")
     if mode == "int":
-        return Emitted(ids, module, weights, helpers=("text_vectorize",))
+        return Emitted(ids, module, weights, helpers=("text_vectorize",) + needs)
     if mode == "one_hot" and layer._split is not None:
         raise call.fail("output_mode='one_hot' after a split has no ejected form yet")
     forward, helpers = _encoded(call, ids, mode, lookup._depth(), _lookup_dtype(lookup), "{m}.idf")
-    return Emitted(forward, module, weights, helpers=("text_vectorize",) + helpers)
+    return Emitted(forward, module, weights, helpers=("text_vectorize",) + needs + helpers)
 
 
 # ----------------------------------------------------------------------------- encodings
@@ -628,9 +789,15 @@ def discretization(layer: Any, call: Call) -> Emitted:
 def hashing(layer: Any, call: Call) -> Emitted:
     """TensorFlow's hash of each integer's decimal string (FarmHash, or SipHash keyed by the salt) modulo the bins;
     bin 0 for ``mask_value``."""
-    if _string_inputs(layer):
-        raise call.fail("hashing string columns has no ejected form yet (integer columns have)")
     bins, masked = layer._bins()
+    if _string_inputs(layer):  # FarmHash / SipHash of the UTF-8 bytes, in Python (strings are host data)
+        key = None if layer.salt is None else tuple(int(k) for k in layer.salt)
+        mask = layer.mask_value if masked and isinstance(layer.mask_value, str) else None
+        hashed = f"hash_strings({{x}}, {bins}" + (f", {key!r}" if key else "") + (f", mask={mask!r})" if mask is not None else ")")
+        if masked and mask is None:
+            hashed += " + 1"  # a number as mask value never equals a string
+        forward, more = _encoded(call, hashed, layer.output_mode, layer.num_bins, layer.output_dtype)
+        return Emitted(forward, helpers=("hash_strings",) + more)
     if layer.salt is None:
         hashed, helpers = f"hash_integers({{x}}, {bins})", ("hash_integers",)
     else:
@@ -648,12 +815,11 @@ def hashing(layer: Any, call: Call) -> Emitted:
 @EMITTERS.register("HashedCrossing")
 def hashed_crossing(layer: Any, call: Call) -> Emitted:
     """tf.sparse.cross_hashed of integer columns (FingerprintCat64 from 0xDECAFCAFFE) modulo the bins."""
-    if _string_inputs(layer):
-        raise call.fail("crossing string columns has no ejected form yet (integer columns have)")
-    columns = ", ".join(f"{{x{i}}}" for i in range(len(call.shapes)))
+    strings = _string_inputs(layer)
+    columns = ", ".join(f"string_fingerprints({{x{i}}})" if i in strings else f"{{x{i}}}" for i in range(len(call.shapes)))
     forward, more = _encoded(call, f"hashed_cross([{columns}], {layer.num_bins})", layer.output_mode, layer.num_bins,
                              layer.output_dtype)
-    return Emitted(forward, helpers=("hashed_cross",) + more)
+    return Emitted(forward, helpers=("hashed_cross",) + (("string_fingerprints",) if strings else ()) + more)
 
 
 # ----------------------------------------------------------------------------- audio

@@ -80,12 +80,17 @@ def _strings_model():
     """The string options the files do not hold, in one model over a text column and a word column."""
     text = Input((1,), dtype="string", name="text")
     word = Input((1,), dtype="string", name="word")
+    number = Input((1,), dtype="int64", name="number")
     words = ["red", "green", "blue", "cyan"]
     lookups = [
         L.StringLookup(vocabulary=words, mask_token="", output_mode="multi_hot", name="masked_multi_hot"),
         L.StringLookup(vocabulary=words, output_mode="count", name="count"),
         L.StringLookup(vocabulary=words, output_mode="tf_idf", idf_weights=[0.5, 1.0, 1.5, 2.0], name="tf_idf"),
         L.StringLookup(vocabulary=words, mask_token="", name="masked_int"),
+        L.StringLookup(vocabulary=words, num_oov_indices=3, name="oov_buckets"),
+        L.StringLookup(vocabulary=words, num_oov_indices=2, salt=[5, 9], output_mode="one_hot", name="salted_buckets"),
+        L.Hashing(6, mask_value="", name="hash_words"),
+        L.Hashing(4, salt=[1, 2], output_mode="one_hot", name="hash_salted_words"),
     ]
     corpus = ["The cat sat", "the dog, the cat!", "a bird", "Éte the cat sat down"]
     vectorizers = [
@@ -98,9 +103,12 @@ def _strings_model():
     for layer in vectorizers:
         layer.adapt(corpus)
     outs = [layer(word) for layer in lookups] + [layer(text) for layer in vectorizers[:3]] + [vectorizers[3](word)]
-    texts = [["the cat sat"], ["A dog, the  bird\tsat"], ["zebra"], ["ÉTE the\x1ccat"]]
-    column = [["red"], [""], ["magenta"], ["a bird"]]
-    return Model([text, word], outs), [texts, column]
+    outs.append(L.HashedCrossing(5, name="cross_word_number")([word, number]))
+    texts = [["the cat sat"], ["A dog, the  bird\tsat"], ["zebra"], ["ÉTE the\x1ccat"], [""], ["cat cat cat"]]
+    long = "a string longer than sixty-four bytes of UTF-8, to take FarmHash's block loop: ünïcödé"
+    column = [["red"], [""], ["magenta"], ["a bird"], ["ü" * 11], [long]]
+    numbers = torch.tensor([[3], [-2**63], [0], [2**63 - 1], [77], [-5]])
+    return Model([text, word, number], outs), [texts, column, numbers]
 
 
 def _numeric_model():
@@ -203,14 +211,15 @@ def test_strings_enter_as_numpy_arrays_and_the_vocabulary_stays_out_of_the_sourc
     assert '"cyan"' not in source and "'cyan'" not in source and "StringVocabulary(4, 16, 1, 0)" in source
     net = _import(case["dir"], "strings").load()
     texts, words = case["job"]["literal"]["0"], case["job"]["literal"]["1"]
+    numbers = torch.tensor([[3], [-2**63], [0], [2**63 - 1], [77], [-5]])
     with torch.no_grad():
-        outs = net(np.array(texts), np.array(words, dtype=object))
-        flat = net([t[0] for t in texts], [w[0] for w in words])
+        outs = net(np.array(texts), np.array(words, dtype=object), numbers)
+        flat = net([t[0] for t in texts], [w[0] for w in words], numbers.reshape(-1))
     for got, want in zip(outs, case["loaded"]):
         assert_close(got, want)
-    assert flat[3].shape == (4,) and flat[3].tolist() == case["loaded"][3].reshape(-1).tolist()
+    assert flat[3].shape == (6,) and flat[3].tolist() == case["loaded"][3].reshape(-1).tolist()
     with pytest.raises(ValueError, match="regular shape"):
-        net([["a"], ["b", "c"]], [["x"], ["y"]])
+        net([["a"], ["b", "c"]], [["x"], ["y"]], numbers[:2])
 
 
 def test_hashes_equal_kerastorch_on_many_integers(ejected):
@@ -232,14 +241,12 @@ def test_hashes_equal_kerastorch_on_many_integers(ejected):
 
 
 def _refused(what: str):
-    word = Input((1,), dtype="string", name="word")
     ids = Input((2,), dtype="int64", name="ids")
     if what == "invert":
         return Model(ids, L.StringLookup(vocabulary=["a", "b"], invert=True, name="odd")(ids)), "invert=True"
-    if what == "string_oov_buckets":
-        return Model(word, L.StringLookup(vocabulary=["a"], num_oov_indices=3, name="odd")(word)), "FarmHash"
-    if what == "string_hashing":
-        return Model(word, L.Hashing(4, name="odd")(word)), "string columns"
+    if what == "farmhash_buckets":
+        layer = L.IntegerLookup(vocabulary=[4], num_oov_indices=3, oov_method="farmhash", name="odd")
+        return Model(ids, layer(ids)), "FarmHash"
     if what == "count_weights":
         weights = Input((2,), name="w")
         y = L.CategoryEncoding(3, output_mode="count", name="odd")(ids, count_weights=weights)
@@ -247,10 +254,10 @@ def _refused(what: str):
     raise AssertionError(what)
 
 
-@pytest.mark.parametrize("what", ["invert", "string_oov_buckets", "string_hashing", "count_weights"])
+@pytest.mark.parametrize("what", ["invert", "farmhash_buckets", "count_weights"])
 def test_options_without_an_ejected_form_are_refused(what, tmp_path):
     model, message = _refused(what)
-    kind = {"string_hashing": "Hashing", "count_weights": "CategoryEncoding"}.get(what, "StringLookup")
+    kind = {"farmhash_buckets": "IntegerLookup", "count_weights": "CategoryEncoding"}.get(what, "StringLookup")
     with pytest.raises(EjectError, match=f'Layer "odd" \\({kind}\\).*{message}'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -268,3 +275,19 @@ def test_structured_lookup_files(tmp_path):
         with torch.no_grad():
             got = net(*_lookup_inputs(fname))
         assert_close(got, torch.tensor(LOOKUPS["files"][fname]["output"]), msg=fname)
+
+
+def test_string_hashes_equal_kerastorch(ejected):
+    """The ejected Python FarmHash / SipHash of strings against kerastorch's (checked against TensorFlow in
+    tests/preprocessing/test_hashing.py): every length branch up to 200 bytes, unicode, both key forms."""
+    from kerastorch.layers.preprocessing import fingerprint
+
+    module = _import(ejected["strings"]["dir"], "strings_hashes")
+    strings = ["", "a", "ab", "abc"] + ["x" * n + "é" * (n % 3) for n in range(1, 200, 7)] + ["ünïcödé " * 20]
+    want = fingerprint.hash_strings(strings)[0]
+    got = [module.farmhash_bytes(s.encode("utf-8")) for s in strings]
+    assert [g - (1 << 64) if g >> 63 else g for g in got] == want.tolist()
+    for key in ((5, 9), (-3, 2**62)):
+        want = fingerprint.hash_strings(strings, key)[0]
+        got = [module.siphash_bytes(s.encode("utf-8"), key) for s in strings]
+        assert [g - (1 << 64) if g >> 63 else g for g in got] == want.tolist()
