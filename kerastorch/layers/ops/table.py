@@ -439,6 +439,7 @@ def _tf_range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, 
 
         floating = dtype is not None and _dtype(dtype).is_floating_point
         return torch.empty(_SENTINEL, dtype=torch.float32 if floating else torch.int32, device="meta")
+    device = next((v.device for v in (start, limit, delta) if isinstance(v, torch.Tensor)), None)  # its bound's
     start, limit, delta = num(start), num(limit), num(delta)
     if limit is None:
         start, limit = 0, start
@@ -446,7 +447,7 @@ def _tf_range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, 
         out_dtype = _dtype(dtype)
     else:
         out_dtype = torch.int32 if all(isinstance(v, int) for v in (start, limit, delta)) else torch.float32
-    return torch.arange(start, limit, delta, dtype=out_dtype)
+    return torch.arange(start, limit, delta, dtype=out_dtype, device=device)
 # Keras 3 records ``ops.convert_to_tensor`` nodes where a layer's compute_mask converts its mask (Attention)
 register_op("k3:ConvertToTensor")(
     lambda x, dtype=None, sparse=None, ragged=None, name=None: x if dtype is None else torch.as_tensor(x).to(_dtype(dtype)))
