@@ -46,14 +46,15 @@ def group_norm(norm: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
     return norm(x)
 ''',
     "spectral_normalize": '''
-def spectral_normalize(x: torch.Tensor, weight: torch.Tensor, u: torch.Tensor, iterations: int, training: bool,
-                       dim: int = 0) -> torch.Tensor:
-    """Keras SpectralNormalization's training step, run before the wrapped layer reads its weight (returns x as
+def spectral_normalize(x: torch.Tensor, layer: nn.Module, iterations: int, training: bool, dim: int = 0) -> torch.Tensor:
+    """Keras SpectralNormalization's training step, run before the wrapped `layer` reads its weight (returns x as
     it is): `iterations` power-iteration steps on the kernel as a (units, -1) matrix (units: Keras's last kernel
-    axis, `dim` of the torch weight) update the stored u, and the kernel is divided by its estimated spectral norm
-    in place, as Keras assigns it (an all-zero kernel and its u stay as they are). Inference uses the stored kernel."""
+    axis, `dim` of the torch weight) update the stored layer.vector_u, and the weight is divided by its estimated
+    spectral norm in place, as Keras assigns it (an all-zero kernel and its u stay as they are). Inference uses
+    the stored weight."""
     if not training:
         return x
+    weight, u = layer.weight, layer.vector_u
     with torch.no_grad():
         w = weight.movedim(dim, 0).flatten(1)
         new_u = u
@@ -222,7 +223,7 @@ def spectral_normalization(layer: Any, call: Call) -> Emitted:
     em = emitter_for(inner)(inner, Call(inner, call.shapes, call.layouts, call.out_shapes, call.consts, call.dtypes))
     u = layer.vector_u.detach().to("cpu")
     dim = _SPECTRAL_INNER[kind]
-    step = (f"spectral_normalize({{x}}, {{m}}.weight, {{m}}.vector_u, {layer.power_iterations}, {_training(call)}"
+    step = (f"spectral_normalize({{x}}, {{m}}, {layer.power_iterations}, {_training(call)}"
             + (f", dim={dim})" if dim else ")"))
     init = em.init + (f'{{m}}.register_buffer("vector_u", torch.empty({u.shape[0]}, {u.shape[1]}))  '
                       "# Keras's power-iteration vector",)
@@ -275,11 +276,11 @@ def reversible_embedding(layer: Any, call: Call) -> Emitted:
         em.weights[".reverse_embeddings"] = reverse
     if not call.consts.get("reverse", False):
         return em
-    x, table = "{x}", "{m}.weight" if layer.tie_weights else "{m}.reverse_embeddings.t()"
+    x, table = "{x}", "{m}.weight" if layer.tie_weights else "{m}.reverse_embeddings"
     if layer._reverse_torch_dtype is not None and layer._reverse_torch_dtype != torch.float32:
         dtype = str(layer._reverse_torch_dtype)
         x, table = f"{x}.to({dtype})", f"{table}.to({dtype})"
-    forward = f"F.linear({x}, {table})"
+    forward = f"F.linear({x}, {table})" if layer.tie_weights else f"{x} @ {table}"
     if layer.logit_soft_cap is not None:
         cap = fmt(float(layer.logit_soft_cap))
         forward = f"torch.tanh({forward} / {cap}) * {cap}"
