@@ -491,11 +491,17 @@ def _getitem(a: dict, call: Call) -> Emitted:
             continue
         if isinstance(e, slice):
             step = None if e.step is None else _int(e.step)
-            if step is not None and step < 0:
-                if (e.start, e.stop, step) != (None, None, -1):
-                    raise _NoForm("a negative slice step other than ::-1")
+            if step is not None and step < 0:  # torch slices step forward: the same elements of the flipped axis
                 flips.append(dim)
-                e, step = slice(None), None
+                if (e.start, e.stop, step) == (None, None, -1):
+                    e, step = slice(None), None
+                else:
+                    size = call.shape[dim] if dim < rank else None
+                    if size is None:
+                        raise _NoForm("a negative slice step along an axis of unknown size")
+                    picked = range(*slice(e.start, e.stop, step).indices(size))
+                    first, last = (size - 1 - picked[0], size - picked[-1]) if len(picked) else (0, 0)
+                    e, step = slice(first or None, last if last < size else None), -step
             text = ("" if e.start is None else str(_int(e.start))) + ":" + ("" if e.stop is None else str(_int(e.stop)))
             parts.append(text + ("" if step in (None, 1) else f":{step}"))
         else:
@@ -596,6 +602,9 @@ def op_layer(layer: Any, call: Call) -> Emitted:
         for name, p in inspect.signature(layer._fn).parameters.items():
             if p.kind is p.VAR_KEYWORD:
                 arguments.update(arguments.pop(name, {}))
+        for name, value in arguments.items():  # text reaches model.py only through repr / the dtype table
+            if isinstance(value, str) and name not in ("subscripts", "dtype", "out_type", "name"):
+                raise _NoForm(f"the text argument {name}")
         em = form(arguments, call)
         if layer.op not in _VALUE_DEPENDENT:
             _check(layer, call, em, args, kwargs)

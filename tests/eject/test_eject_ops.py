@@ -60,6 +60,18 @@ def _se_block():
     return model, [torch.randn(2, 6, 6, 3, generator=g)]
 
 
+def _slicing_model():
+    """numpy slicing with negative steps (torch has none: a flip, then the same elements forward) on known axes."""
+    from kerastorch.models import Input, Model, OpLayer
+
+    x = Input((7, 5), name="x")
+    every = slice(None)
+    specs = [[every, slice(5, 1, -2)], [Ellipsis, slice(-1, 0, -3)], [every, slice(3, None, -1), slice(None, None, -1)],
+             [every, slice(1, 5, -1)], [every, None, slice(None, None, -1), 2]]
+    model = Model(x, [OpLayer("k3:GetItem", name=f"slice_{i}")(x, spec) for i, spec in enumerate(specs)])
+    return model, [torch.randn(2, 7, 5, generator=torch.Generator().manual_seed(4))]
+
+
 @pytest.fixture(scope="module")
 def ejected(tmp_path_factory) -> dict[str, dict]:
     from kerastorch.models import model_from_config
@@ -78,10 +90,13 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     model, xs = _se_block()
     eject(model, root / "se_block")
     cases["se_block"] = record("se_block", model, xs, [], 1e-5, root / "se_block", {"grad": True})
+    model, xs = _slicing_model()
+    eject(model, root / "slicing")
+    cases["slicing"] = record("slicing", model, xs, [], 0.0, root / "slicing", {})
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", sorted(CASES) + ["se_block"])
+@pytest.mark.parametrize("name", sorted(CASES) + ["se_block", "slicing"])
 def test_standalone_ops_match_keras(ejected, name):
     case = ejected[name]
     res = case["result"]
@@ -127,7 +142,7 @@ def test_every_table_op_has_an_ejected_form():
 @pytest.mark.parametrize("op, config, call, why", [
     ("tf:split", {}, lambda layer, x: layer(x, num_or_size_splits=[1, -1], axis=0)[0], "unknown size"),
     ("k3:LogicalAnd", {}, lambda layer, x: layer(x, True), "constant operand"),
-    ("k3:GetItem", {}, lambda layer, x: layer(x, [slice(None), slice(3, 0, -2)]), "negative slice step"),
+    ("k3:GetItem", {}, lambda layer, x: layer(x, [slice(3, 0, -2)]), "negative slice step along an axis of unknown"),
 ], ids=["split_unknown_rest", "logical_constant", "negative_step"])
 def test_op_without_ejected_form_names_layer_and_op(tmp_path, op, config, call, why):
     from kerastorch.layers.ops.op_layer import _display
