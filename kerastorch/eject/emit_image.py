@@ -31,7 +31,7 @@ def resize_nearest_tf(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """tf.image.resize(method="nearest") of an NCHW batch: output pixel i reads input floor((i + 0.5) * in / out)
     (TensorFlow's half-pixel centres, in float32), not F.interpolate's floor(i * in / out)."""
     def index(n_in: int, n_out: int) -> torch.Tensor:
-        scale = torch.tensor(n_in / n_out, dtype=torch.float32, device=x.device)
+        scale = torch.full((), n_in / n_out, dtype=torch.float32, device=x.device)
         i = torch.floor((torch.arange(n_out, dtype=torch.float32, device=x.device) + 0.5) * scale)
         return i.long().clamp(max=n_in - 1)
 
@@ -61,7 +61,8 @@ def keys_cubic(x: torch.Tensor) -> torch.Tensor:
 ''',
     "area_resize_matrix": '''
 def area_resize_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Tensor:
-    """TensorFlow's ResizeArea: output y averages the input span [y s, (y + 1) s), s = n_in / n_out, by exact overlaps."""
+    """TensorFlow's ResizeArea: output y averages the input span [y s, (y + 1) s), s = n_in / n_out, by exact
+    overlaps."""
     s = n_in / n_out
     start = torch.arange(n_out, dtype=torch.float64, device=device)[:, None] * s
     lo = torch.arange(n_in, dtype=torch.float64, device=device)[None, :]
@@ -71,7 +72,7 @@ def area_resize_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Ten
 def bicubic_resize_matrix(n_in: int, n_out: int, device: torch.device) -> torch.Tensor:
     """TensorFlow's ResizeBicubic (half-pixel centres): the sample position in float32, its fraction rounded to
     1/1024 (TensorFlow reads the Keys kernel from a 1024-entry table), taps outside dropped and renormalized."""
-    scale = torch.tensor(float(n_in), dtype=torch.float32, device=device) / float(n_out)
+    scale = torch.full((), float(n_in), dtype=torch.float32, device=device) / float(n_out)
     position = (torch.arange(n_out, dtype=torch.float32, device=device) + 0.5) * scale - 0.5
     floor = torch.floor(position)
     t = torch.round((position - floor) * 1024).double() / 1024
@@ -198,6 +199,15 @@ def random_crop_keras3(x: torch.Tensor, height: int, width: int, training: bool)
     top, left, _, _ = aspect_crop_box(in_h, in_w, height, width, True)
     window = x[:, :, top:top + min(height, in_h - top), left:left + min(width, in_w - left)]
     return F.interpolate(window, size=(height, width), mode="bilinear", align_corners=False)
+''',
+    "constants": '''
+def constants(values: tuple, like: torch.Tensor) -> torch.Tensor:
+    """A 1-D tensor of values on like's device and dtype, written by fills (torch.tensor(values, device=cuda) would
+    copy from the host and synchronize)."""
+    out = torch.empty(len(values), dtype=like.dtype, device=like.device)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
 ''',
     # ------------------------------------------------------------------------------------------ flips
     "flip_images": '''
@@ -327,7 +337,8 @@ def shear_transforms(x: torch.Tensor, x_range: tuple, y_range: tuple) -> torch.T
     return torch.stack([ones, sx, zeros, sy, ones, zeros, zeros, zeros], dim=1)
 ''',
     "perspective_images": '''
-def perspective_images(x: torch.Tensor, factor: tuple, scale: float, interpolation: str, fill_value: float) -> torch.Tensor:
+def perspective_images(x: torch.Tensor, factor: tuple, scale: float, interpolation: str,
+                       fill_value: float) -> torch.Tensor:
     """Keras 3 RandomPerspective of an NCHW batch in training: each image, with a probability drawn from factor,
     has its four corners moved by up to scale / 2 of their coordinates and is sampled through the homography that
     maps the moved corners back (one 8x8 solve per image), fill_mode "constant"."""
@@ -335,8 +346,8 @@ def perspective_images(x: torch.Tensor, factor: tuple, scale: float, interpolati
     probability = uniform((batch,), factor[0], factor[1], x)
     apply = torch.rand(batch, device=x.device) < probability
     moves = uniform((batch, 4, 2), -0.5 * scale, 0.5 * scale, x)
-    start = torch.tensor([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], device=x.device)
-    start = start.expand(batch, 4, 2)
+    corners = (0.0, 0.0, width - 1.0, 0.0, 0.0, height - 1.0, width - 1.0, height - 1.0)
+    start = constants(corners, moves).view(1, 4, 2).expand(batch, 4, 2)
     end = start + start * moves
     sx, sy, ex, ey = start[..., 0], start[..., 1], end[..., 0], end[..., 1]
     one, zero = torch.ones_like(ex), torch.zeros_like(ex)
@@ -368,13 +379,15 @@ def brightness_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> tor
 ''',
     "grayscale": f'''
 def grayscale(x: torch.Tensor) -> torch.Tensor:
-    """Keras's rgb_to_grayscale of an NCHW batch: {GRAY_WEIGHTS[0]} r + {GRAY_WEIGHTS[1]} g + {GRAY_WEIGHTS[2]} b, one channel."""
-    weights = torch.tensor({GRAY_WEIGHTS!r}, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    """Keras's rgb_to_grayscale of an NCHW batch: {GRAY_WEIGHTS[0]} r + {GRAY_WEIGHTS[1]} g + {GRAY_WEIGHTS[2]} b, one
+    channel."""
+    weights = constants({GRAY_WEIGHTS!r}, x).view(1, 3, 1, 1)
     return (x * weights).sum(1, keepdim=True) if x.shape[1] == 3 else x
 ''',
     "grayscale_images": '''
 def grayscale_images(x: torch.Tensor, factor: float) -> torch.Tensor:
-    """Keras 3 RandomGrayscale in training: each image becomes its grayscale (on every channel) with probability factor."""
+    """Keras 3 RandomGrayscale in training: each image becomes its grayscale (on every channel) with probability
+    factor."""
     apply = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < factor
     return torch.where(apply, grayscale(x), x)
 ''',
@@ -393,9 +406,9 @@ def rgb_to_hsv(x: torch.Tensor) -> tuple:
     "hsv_to_rgb": '''
 def hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """TensorFlow's HSVToRGB: (1 - s + s d) v with d = clip(a |6h - k| + c, 0, 1) per channel."""
-    a = torch.tensor([1.0, -1.0, -1.0], dtype=h.dtype, device=h.device).view(1, 3, 1, 1)
-    k = torch.tensor([3.0, 2.0, 4.0], dtype=h.dtype, device=h.device).view(1, 3, 1, 1)
-    c = torch.tensor([-1.0, 2.0, 2.0], dtype=h.dtype, device=h.device).view(1, 3, 1, 1)
+    a = constants((1.0, -1.0, -1.0), h).view(1, 3, 1, 1)
+    k = constants((3.0, 2.0, 4.0), h).view(1, 3, 1, 1)
+    c = constants((-1.0, 2.0, 2.0), h).view(1, 3, 1, 1)
     d = (a * (h * 6.0 - k).abs() + c).clamp(0.0, 1.0)
     return (1.0 - s + s * d) * v
 ''',
@@ -537,7 +550,7 @@ def erase_images(x: torch.Tensor, factor: tuple, scale: tuple, fill_value, value
     if fill_value is None:
         fill = torch.randn(x.shape, device=x.device) * value_range[1]
     else:
-        fill = torch.tensor(fill_value, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        fill = constants(fill_value if isinstance(fill_value, tuple) else (fill_value,), x).view(1, -1, 1, 1)
     fill = fill.clamp(value_range[0], value_range[1]).to(x.dtype)
     return torch.where(mask & apply, fill, x)
 ''',
@@ -547,7 +560,8 @@ def mix_up_images(x: torch.Tensor, alpha: float) -> torch.Tensor:
     random permutation of the batch."""
     batch = x.shape[0]
     concentration = torch.full((batch,), alpha, device=x.device)
-    w = torch.distributions.Beta(concentration, concentration).sample().to(x.dtype).view(-1, 1, 1, 1)
+    w = torch.distributions.Beta(concentration, concentration, validate_args=False).sample()
+    w = w.to(x.dtype).view(-1, 1, 1, 1)
     return w * x + (1.0 - w) * x[torch.randperm(batch, device=x.device)]
 ''',
     "cut_mix_images": '''
@@ -556,7 +570,9 @@ def cut_mix_images(x: torch.Tensor, factor: tuple) -> torch.Tensor:
     alpha) per image; a box of sqrt(1 - w) of each side at a uniform position is pasted from x[perm]."""
     batch = x.shape[0]
     alpha = uniform((), factor[0], factor[1], x) + 1e-6
-    ratio = torch.sqrt(1.0 - torch.distributions.Beta(alpha.expand(batch), alpha.expand(batch)).sample())
+    concentration = alpha.expand(batch)
+    w = torch.distributions.Beta(concentration, concentration, validate_args=False).sample()
+    ratio = torch.sqrt(1.0 - w)
     mask, _ = box_mask(x, ratio, ratio)
     return torch.where(mask, x[torch.randperm(batch, device=x.device)], x)
 ''',
@@ -574,7 +590,8 @@ def auto_contrast_images(x: torch.Tensor, dims: tuple, value_range: tuple) -> to
     "equalize_images": '''
 def equalize_images(x: torch.Tensor, bins: int, value_range: tuple) -> torch.Tensor:
     """Keras 3 Equalization in training: one histogram per channel over the whole batch (in value_range mapped to
-    [0, 255]); a channel with more than one occupied bin is read through round((cdf - cdf_min) * 255 / (n - cdf_min))."""
+    [0, 255]); a channel with more than one occupied bin is read through
+    round((cdf - cdf_min) * 255 / (n - cdf_min))."""
     channels = x.shape[1]
     offsets = (torch.arange(channels, device=x.device) * bins).view(1, -1, 1, 1)
     scaled = value_range_map(x, value_range, (0, 255))
@@ -666,9 +683,9 @@ def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int
     drawn for the batch; every op computed and the drawn one kept), the chains mixed with Dirichlet(alpha) weights,
     blended with the input by a Beta(alpha, alpha) weight, clipped to value_range."""
     concentration = torch.full((num_chains,), alpha, device=x.device)
-    weights = torch.distributions.Dirichlet(concentration).sample().to(x.dtype)
+    weights = torch.distributions.Dirichlet(concentration, validate_args=False).sample().to(x.dtype)
     a = torch.full((), alpha, device=x.device)
-    w = torch.distributions.Beta(a, a).sample().to(x.dtype)
+    w = torch.distributions.Beta(a, a, validate_args=False).sample().to(x.dtype)
     mixed = torch.zeros_like(x)
     for chain in range(num_chains):
         out = x
@@ -689,14 +706,15 @@ _REQUIRES = {
     "random_crop_tf": ("random_window", "aspect_crop"), "random_crop_keras3": ("random_window", "aspect_crop_box"),
     "projective_sample": ("tf_map_coordinate",), "rotation_transforms": ("uniform",), "zoom_transforms": ("uniform",),
     "translation_transforms": ("uniform",), "shear_transforms": ("uniform",),
-    "perspective_images": ("uniform", "projective_sample"), "contrast_images": ("uniform",),
-    "brightness_images": ("uniform",), "grayscale_images": ("grayscale",), "hue_images": ("uniform", "rgb_to_hsv", "hsv_to_rgb"),
+    "perspective_images": ("uniform", "projective_sample", "constants"), "contrast_images": ("uniform",),
+    "brightness_images": ("uniform",), "grayscale": ("constants",), "grayscale_images": ("grayscale",),
+    "hsv_to_rgb": ("constants",), "hue_images": ("uniform", "rgb_to_hsv", "hsv_to_rgb"),
     "saturation_images": ("uniform", "rgb_to_hsv", "hsv_to_rgb"), "solarize_images": ("uniform",),
     "degenerate_images": ("uniform", "grayscale"), "invert_images": ("uniform",),
     "posterize_images": ("value_range_map",), "sharpen_images": ("uniform", "depthwise_same"),
-    "blur_images": ("uniform", "depthwise_same"), "erase_images": ("uniform", "box_mask"),
-    "cut_mix_images": ("uniform", "box_mask"), "auto_contrast_images": ("value_range_map",), "equalize_images": ("value_range_map",),
-    "clahe_images": ("value_range_map",),
+    "blur_images": ("uniform", "depthwise_same"), "erase_images": ("uniform", "box_mask", "constants"),
+    "cut_mix_images": ("uniform", "box_mask"), "auto_contrast_images": ("value_range_map",),
+    "equalize_images": ("value_range_map",), "clahe_images": ("value_range_map",),
 }
 register_helpers(_SOURCES, _REQUIRES)
 
@@ -706,7 +724,7 @@ def _image_call(layer: Any, call: Call) -> tuple[str, str]:
     """(layout, input expression) of an image layer's call: the NCHW view (``CF`` for channels_last data), and the
     cast of integer images to float32 (Keras's compute dtype) where the layer casts them."""
     if call.rank != 4:
-        raise call.fail(f"an image layer in a model takes batched rank-4 images; this call's input has rank {call.rank}")
+        raise call.fail(f"an image layer in a model takes batched rank-4 images; the input has rank {call.rank}")
     x = "{x}" if call.dtypes[0].is_floating_point else "{x}.float()"
     return spatial_layout(layer), x
 
@@ -773,10 +791,9 @@ _INT_RANGES = {"torch.uint8": (0, 255), "torch.int8": (-128, 127), "torch.int16"
 @EMITTERS.register("Resizing")
 def resizing(layer: Any, call: Call) -> Emitted:
     """Keras Resizing: TF's kernels for every interpolation, crop_to_aspect_ratio / pad_to_aspect_ratio first; a
-    Keras 3 layer rounds and casts the result back to an integer input's dtype (saturating), tf.keras returns float32."""
-    if call.rank != 4:
-        raise call.fail(f"an image layer in a model takes batched rank-4 images; this call's input has rank {call.rank}")
-    layout = spatial_layout(layer)
+    Keras 3 layer rounds and casts the result back to an integer input's dtype (saturating), tf.keras returns
+    float32."""
+    layout, _ = _image_call(layer, call)
     dtype = call.dtypes[0]
     method = layer.interpolation
     x = "{x}"
@@ -968,31 +985,25 @@ def random_color_jitter(layer: Any, call: Call) -> Emitted:
     return _emitted(_random(call, expr, x) if layer._stages else x, layout, tuple(helpers))
 
 
-def _ops(layer: Any, call: Call) -> tuple[tuple[str, ...], tuple]:
-    """(init lines, helpers) of a RandAugment / AugMix: ``self.<attr>_ops``, one lambda per inner augmentation."""
-    lines, helpers = [], []
+def _with_ops(layer: Any, call: Call, helper: str, arguments: str) -> Emitted:
+    """RandAugment / AugMix: ``helper(x, self.<attr>_ops, arguments)`` in training, ``self.<attr>_ops`` (set in
+    ``__init__``) one lambda per inner augmentation, in Keras's order, each its layer's own training-mode form."""
+    layout, x = _image_call(layer, call)
+    lines, helpers = [f"self.{{a}}_ops = [  # Keras 3's augmentations at factor {_pair(layer.factor)}"], [helper]
     for stage in layer._augmenters.values():
         em = _inner(stage, call)
         lines.append(f"    lambda v: {em.forward.replace('{x}', 'v')},")
         helpers += em.helpers
-    head = f"self.{{a}}_ops = [  # Keras 3's augmentations at factor {_pair(layer.factor)}"
-    return (head, *lines, "]"), tuple(helpers)
+    expr = _random(call, f"{helper}({x}, self.{{a}}_ops, {arguments})", x)
+    return Emitted(expr, layout_in=layout, layout_out=layout, helpers=helpers, init=(*lines, "]"))
 
 
 @EMITTERS.register("RandAugment")
 def rand_augment(layer: Any, call: Call) -> Emitted:
-    layout, x = _image_call(layer, call)
-    init, helpers = _ops(layer, call)
-    expr = f"rand_augment_images({x}, self.{{a}}_ops, {layer.num_ops})"
-    return Emitted(_random(call, expr, x), layout_in=layout, layout_out=layout, helpers=("rand_augment_images", *helpers),
-                   init=init)
+    return _with_ops(layer, call, "rand_augment_images", str(layer.num_ops))
 
 
 @EMITTERS.register("AugMix")
 def aug_mix(layer: Any, call: Call) -> Emitted:
-    layout, x = _image_call(layer, call)
-    init, helpers = _ops(layer, call)
-    expr = (f"aug_mix_images({x}, self.{{a}}_ops, {layer.num_chains}, {layer.chain_depth}, {_num(layer.alpha)}, "
-            f"{_value_range(layer)})")
-    return Emitted(_random(call, expr, x), layout_in=layout, layout_out=layout, helpers=("aug_mix_images", *helpers),
-                   init=init)
+    arguments = f"{layer.num_chains}, {layer.chain_depth}, {_num(layer.alpha)}, {_value_range(layer)}"
+    return _with_ops(layer, call, "aug_mix_images", arguments)
