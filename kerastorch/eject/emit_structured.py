@@ -633,7 +633,9 @@ def _dtype(dtype: torch.dtype) -> str:
 def _encoded(call: Call, ids: str, mode: str, depth: int, dtype: torch.dtype, idf: str | None = None) -> tuple[str, tuple]:
     """(expression, helpers) of Keras's output mode ``mode`` on the int64 index expression ``ids``."""
     if mode == "int":
-        return (ids if dtype == torch.int64 else f"{ids}.to({_dtype(dtype)})"), ()
+        if dtype == torch.int64:
+            return ids, ()
+        return (f"({ids})" if " if " in ids else ids) + f".to({_dtype(dtype)})", ()
     if mode == "one_hot":
         return f"one_hot_keras({ids}, {depth}, {_dtype(dtype)})", ("one_hot_keras",)
     if mode in ("multi_hot", "count", "tf_idf"):
@@ -667,8 +669,8 @@ def _lookup_dtype(layer: Any) -> torch.dtype:
 
 
 def _check_lookup(layer: Any, call: Call, strings: bool) -> None:
-    if layer.invert:
-        raise call.fail("invert=True (indices back to terms) has no ejected form yet")
+    if layer.invert and strings:
+        raise call.fail("invert=True (indices back to strings) has no ejected form yet")
     if layer._frozen_vocab_size is None:
         raise call.fail("the layer has no vocabulary (adapt it or give `vocabulary=`)")
     if layer.num_oov_indices > 1 and not strings and layer.oov_method == "farmhash":
@@ -722,6 +724,13 @@ def integer_lookup(layer: Any, call: Call) -> Emitted:
     _check_lookup(layer, call, strings=False)
     if not layer._tokens:
         raise call.fail("an empty vocabulary has no ejected form")
+    if layer.invert:  # index -> term by a gather; an index outside the vocabulary gives oov_token, as Keras
+        table = torch.tensor([0 if t is None else t for t in layer.get_vocabulary()], dtype=torch.int64)
+        init = (f'self.register_buffer("{{a}}", torch.zeros({len(table)}, dtype=torch.int64))  # index -> term',)
+        n = len(table)
+        forward = (f"torch.where(({{x}} >= 0) & ({{x}} < {n}), {{m}}[{{x}}.long().clamp(0, {n - 1})], "
+                   f"{layer.oov_token})")
+        return Emitted(forward, weights={"": table}, init=init)
     tokens = torch.tensor(layer._tokens, dtype=torch.int64)
     order = torch.argsort(tokens)
     weights = {".keys": tokens[order], ".values": order + layer._token_start_index()}
@@ -751,8 +760,6 @@ def text_vectorization(layer: Any, call: Call) -> Emitted:
            f"{fmt(length)}, {0 if mode == 'int' else -1})")
     if mode == "int":
         return Emitted(ids, module, weights, helpers=("text_vectorize",) + needs)
-    if mode == "one_hot" and layer._split is not None:
-        raise call.fail("output_mode='one_hot' after a split has no ejected form yet")
     forward, helpers = _encoded(call, ids, mode, lookup._depth(), _lookup_dtype(lookup), "{m}.idf")
     return Emitted(forward, module, weights, helpers=("text_vectorize",) + needs + helpers)
 
@@ -790,14 +797,27 @@ def hashing(layer: Any, call: Call) -> Emitted:
     """TensorFlow's hash of each integer's decimal string (FarmHash, or SipHash keyed by the salt) modulo the bins;
     bin 0 for ``mask_value``."""
     bins, masked = layer._bins()
-    if _string_inputs(layer):  # FarmHash / SipHash of the UTF-8 bytes, in Python (strings are host data)
-        key = None if layer.salt is None else tuple(int(k) for k in layer.salt)
-        mask = layer.mask_value if masked and isinstance(layer.mask_value, str) else None
-        hashed = f"hash_strings({{x}}, {bins}" + (f", {key!r}" if key else "") + (f", mask={mask!r})" if mask is not None else ")")
-        if masked and mask is None:
-            hashed += " + 1"  # a number as mask value never equals a string
-        forward, more = _encoded(call, hashed, layer.output_mode, layer.num_bins, layer.output_dtype)
-        return Emitted(forward, helpers=("hash_strings",) + more)
+    if "_kt_nodes" not in layer.__dict__:  # a Sequential's layer: its input may be strings or integers
+        (strings, h1), (integers, h2) = _hashing_strings(layer, bins, masked), _hashing_integers(layer, bins, masked)
+        hashed, helpers = f"{strings} if not isinstance({{x}}, torch.Tensor) else {integers}", h1 + h2
+    else:
+        hashed, helpers = (_hashing_strings if _string_inputs(layer) else _hashing_integers)(layer, bins, masked)
+    forward, more = _encoded(call, hashed, layer.output_mode, layer.num_bins, layer.output_dtype)
+    return Emitted(forward, helpers=helpers + more)
+
+
+def _hashing_strings(layer: Any, bins: int, masked: bool) -> tuple[str, tuple]:
+    """(expression, helpers): FarmHash / SipHash of the UTF-8 bytes, in Python (strings are host data)."""
+    key = None if layer.salt is None else tuple(int(k) for k in layer.salt)
+    mask = layer.mask_value if masked and isinstance(layer.mask_value, str) else None
+    hashed = f"hash_strings({{x}}, {bins}" + (f", {key!r}" if key else "") + (f", mask={mask!r})" if mask is not None else ")")
+    if masked and mask is None:
+        hashed += " + 1"  # a number as mask value never equals a string
+    return hashed, ("hash_strings",)
+
+
+def _hashing_integers(layer: Any, bins: int, masked: bool) -> tuple[str, tuple]:
+    """(expression, helpers): the hash of each integer's decimal string, as tensor arithmetic."""
     if layer.salt is None:
         hashed, helpers = f"hash_integers({{x}}, {bins})", ("hash_integers",)
     else:
@@ -808,8 +828,7 @@ def hashing(layer: Any, call: Call) -> Emitted:
             hashed = f"{hashed} + 1"  # a string mask value never equals a number
         else:
             hashed = f"torch.where({{x}} == {layer.mask_value!r}, 0, {hashed} + 1)"
-    forward, more = _encoded(call, hashed, layer.output_mode, layer.num_bins, layer.output_dtype)
-    return Emitted(forward, helpers=helpers + more)
+    return hashed, helpers
 
 
 @EMITTERS.register("HashedCrossing")

@@ -29,7 +29,7 @@ from kt_testing import FIXTURES, assert_close
 from kerastorch import layers as L
 from kerastorch.eject import EjectError, eject, eject_file
 from kerastorch.eject.codegen import identifier
-from kerastorch.models import Input, Model, load_model
+from kerastorch.models import Input, Model, Sequential, load_model
 
 LOOKUPS = json.loads((FIXTURES / "lookups" / "models.json").read_text())
 STRUCT = FIXTURES / "structured" / "models"
@@ -98,11 +98,12 @@ def _strings_model():
         L.TextVectorization(split="character", output_sequence_length=5, standardize="strip_punctuation",
                             name="chars"),
         L.TextVectorization(output_mode="count", max_tokens=6, ngrams=2, name="vector_count"),
+        L.TextVectorization(output_mode="one_hot", max_tokens=8, name="vector_one_hot"),
         L.TextVectorization(split=None, standardize=None, output_sequence_length=2, name="whole"),
     ]
     for layer in vectorizers:
         layer.adapt(corpus)
-    outs = [layer(word) for layer in lookups] + [layer(text) for layer in vectorizers[:3]] + [vectorizers[3](word)]
+    outs = [layer(word) for layer in lookups] + [layer(text) for layer in vectorizers[:4]] + [vectorizers[4](word)]
     outs.append(L.HashedCrossing(5, name="cross_word_number")([word, number]))
     texts = [["the cat sat"], ["A dog, the  bird\tsat"], ["zebra"], ["ÉTE the\x1ccat"], [""], ["cat cat cat"]]
     long = "a string longer than sixty-four bytes of UTF-8, to take FarmHash's block loop: ünïcödé"
@@ -131,6 +132,7 @@ def _numeric_model():
         L.Hashing(9, mask_value=0, name="hash_masked")(ids),
         L.Hashing(5, salt=133, output_mode="multi_hot", name="hash_salt_multi_hot")(ids),
         L.HashedCrossing(7, name="cross3")(cols),
+        L.IntegerLookup(vocabulary=[7, 3, 11], mask_token=0, invert=True, name="int_invert")(known),
     ]
     audio = []
     for mode, padding, fmt, expand in [("psd", "same", "channels_last", False), ("angle", "valid", "channels_first", False),
@@ -252,6 +254,17 @@ def _refused(what: str):
         y = L.CategoryEncoding(3, output_mode="count", name="odd")(ids, count_weights=weights)
         return Model([ids, weights], y), "count_weights"
     raise AssertionError(what)
+
+
+def test_sequential_hashing_takes_strings_or_integers(tmp_path):
+    """A Sequential's first layer cannot tell strings from integers at eject time: the ejected Hashing takes both."""
+    model = Sequential([L.InputLayer((1,), dtype="string"), L.Hashing(7, mask_value="b", name="hash")])
+    eject(model, tmp_path)
+    net = _import(str(tmp_path), "sequential_hashing").load()
+    words = [["a"], ["b"], ["ü"]]
+    assert torch.equal(net(words), model(words))
+    ints = torch.tensor([[4], [-9]])
+    assert torch.equal(net(ints), Sequential([L.InputLayer((1,), dtype="int64"), model.layers[0]])(ints))
 
 
 @pytest.mark.parametrize("what", ["invert", "farmhash_buckets", "count_weights"])
