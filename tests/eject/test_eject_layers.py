@@ -62,7 +62,8 @@ MASK_T = load_tensors("masks/masks.safetensors")
 RNN = {c["id"]: c for c in load_json("rnn/cases.json")}
 RNN_T = load_tensors("rnn/tensors.safetensors")
 #: (r050 is recorded with a mask: its strided, asymmetric "same" split and return_state are the hand-built
-#: "conv_lstm_strided" case, checked against kerastorch, itself checked against Keras in tests/rnn)
+#: "conv_lstm_strided" case, with go_backwards and return_sequences, checked against kerastorch, itself checked
+#: against Keras in tests/rnn)
 CONV_LSTM = [("r049", "tf"), ("r049", "k3"), ("r051", "tf"), ("r052", "tf"), ("r053", "tf")]
 
 #: a training step compared with kerastorch's (and, for SpectralNormalization, the updated vector_u with Keras's)
@@ -134,7 +135,8 @@ def _layer_cases() -> dict[str, tuple]:
         layer.set_weights(weights(case))
         xs = [RNN_T[f"{cid}.input"]] + [RNN_T[f"{cid}.state.{i}"] for i in range(case["n_states"])]
         out[f"rnn.{cid}.{tag}"] = (model, xs, [RNN_T[f"{cid}.{tag}.out.{k}"] for k in range(case[tag]["n_outputs"])])
-    layer = layers.ConvLSTM2D(3, 3, strides=2, padding="same", return_sequences=True, return_state=True, name="strided")
+    layer = layers.ConvLSTM2D(3, 3, strides=2, padding="same", return_sequences=True, return_state=True,
+                              go_backwards=True, name="strided")
     model, _ = _one_layer(layer, [(None, 3, 6, 6, 2)])
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
