@@ -365,8 +365,8 @@ def hashed_cross(columns: list, bins: int) -> torch.Tensor:
     """Keras HashedCrossing of integer columns (tf.sparse.cross_hashed): from the key 0xDECAFCAFFE, each column's
     value folded in with FingerprintCat64, the result modulo `bins` (unsigned)."""
     hashed = torch.full(columns[0].shape, {fingerprint.CROSS_HASH_KEY}, dtype=torch.int64, device=columns[0].device)
-    for column in columns:
-        hashed = fingerprint_cat64(hashed, column.long())
+    for column in columns:  # a string column's fingerprints are made on the CPU: moved to the first column's device
+        hashed = fingerprint_cat64(hashed, column.long().to(hashed.device))
     return unsigned_mod(hashed, bins)
 ''',
 }
