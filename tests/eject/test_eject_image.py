@@ -103,6 +103,22 @@ def _train_zoo():
     return Model(x, outs, name="train_zoo"), [torch.rand(2, 9, 11, 3, generator=g) * 255]
 
 
+def _compile_stack():
+    """A keras.io-style stack for torch.compile / torch.export: Resizing (bicubic), then rotation, zoom and contrast in
+    training at collapsed factors, and a flip (in inference: the identity) - deterministic, comparable."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((10, 12, 3), name="image")
+    y = layers.Resizing(8, 8, interpolation="bicubic", name="resize")(x)
+    y = layers.RandomFlip(name="flip")(y)
+    y = layers.RandomRotation((0.1, 0.1), name="rotate")(y, training=True)
+    y = layers.RandomZoom((-0.2, -0.2), name="zoom")(y, training=True)
+    y = layers.RandomContrast((-0.2, 0.2), value_range=(0, 255), name="contrast")(y, training=True)
+    g = torch.Generator().manual_seed(5)
+    return Model(x, y, name="compile_stack"), [torch.rand(2, 10, 12, 3, generator=g) * 255]
+
+
 def _random_model(layer, shape):
     from kerastorch.models import Input, Model
 
@@ -127,11 +143,14 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     cases["resize_zoo"] = record("resize_zoo", model, xs, [], 1e-5, root / "resize_zoo", {})
     model, xs = _train_zoo()
     eject(model, root / "train_zoo")
-    cases["train_zoo"] = record("train_zoo", model, xs, [], 1e-5, root / "train_zoo", {"grad": True, "export": True})
+    cases["train_zoo"] = record("train_zoo", model, xs, [], 1e-5, root / "train_zoo", {"grad": True})
+    model, xs = _compile_stack()
+    eject(model, root / "compile_stack")
+    cases["compile_stack"] = record("compile_stack", model, xs, [], 1e-5, root / "compile_stack", {"export": True})
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", [c[0] for c in CLASSIFIERS] + ["resize_zoo", "train_zoo"])
+@pytest.mark.parametrize("name", [c[0] for c in CLASSIFIERS] + ["resize_zoo", "train_zoo", "compile_stack"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
     res = case["result"]
@@ -147,11 +166,13 @@ def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
 
 
 def test_training_gradients_and_compile(ejected):
-    """The collapsed-factor training branches: same input gradient as kerastorch; compiled (fullgraph) and exported
-    modules give the same outputs."""
+    """The collapsed-factor training branches: same input gradient as kerastorch; the compiled (fullgraph) and
+    exported augmentation stack gives kerastorch's outputs."""
     case = ejected["train_zoo"]
     res = case["result"]
     assert_close(res["grad_x0"], case["grad_x"][0], rtol=1e-4, atol=1e-4 * float(case["grad_x"][0].abs().max()))
+    case = ejected["compile_stack"]
+    res = case["result"]
     for kind in ("compiled", "exported"):
         for i, want in enumerate(case["loaded"]):
             assert_close(res[f"{kind}{i}"], want, rtol=1e-5, atol=1e-5 * float(want.abs().max()), msg=f"{kind} {i}")
