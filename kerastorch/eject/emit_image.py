@@ -665,6 +665,13 @@ def clahe_images(x: torch.Tensor, clip_limit: float, grid: tuple, value_range: t
     out = (top * (1.0 - wy) + bottom * wy)[:, :, :height, :width]
     return value_range_map(out, (0, 255), value_range).to(dtype)
 ''',
+    "run_stages": '''
+def run_stages(x: torch.Tensor, stages: list, training: bool) -> torch.Tensor:
+    """Keras 3 Pipeline: its layers one after the other (each stage takes the images and the training flag)."""
+    for stage in stages:
+        x = stage(x, training)
+    return x
+''',
     "rand_augment_images": '''
 def rand_augment_images(x: torch.Tensor, ops: list, num_ops: int) -> torch.Tensor:
     """Keras 3 RandAugment in training: num_ops times, one of ops drawn for the whole batch; as Keras, every op is
@@ -723,6 +730,9 @@ register_helpers(_SOURCES, _REQUIRES)
 def _image_call(layer: Any, call: Call) -> tuple[str, str]:
     """(layout, input expression) of an image layer's call: the NCHW view (``CF`` for channels_last data), and the
     cast of integer images to float32 (Keras's compute dtype) where the layer casts them."""
+    if len(call.shapes) != 1:
+        raise call.fail("a call on several tensors (a dict of images and bounding boxes / masks / labels) has no "
+                        "ejected form: the ejected model transforms images")
     if call.rank != 4:
         raise call.fail(f"an image layer in a model takes batched rank-4 images; the input has rank {call.rank}")
     x = "{x}" if call.dtypes[0].is_floating_point else "{x}.float()"
@@ -1007,3 +1017,34 @@ def rand_augment(layer: Any, call: Call) -> Emitted:
 def aug_mix(layer: Any, call: Call) -> Emitted:
     arguments = f"{layer.num_chains}, {layer.chain_depth}, {_num(layer.alpha)}, {_value_range(layer)}"
     return _with_ops(layer, call, "aug_mix_images", arguments)
+
+
+@EMITTERS.register("MaxNumBoundingBoxes")
+def max_num_bounding_boxes(layer: Any, call: Call) -> Emitted:
+    """Keras 3 MaxNumBoundingBoxes on images: the images as they are (float32 for integer ones); it pads / truncates
+    bounding boxes only, which the ejected model does not take."""
+    layout, x = _image_call(layer, call)
+    return _emitted(x, call.layouts[0] if x == "{x}" else layout, ())
+
+
+@EMITTERS.register("Pipeline")
+def pipeline(layer: Any, call: Call) -> Emitted:
+    """Keras 3 Pipeline: ``self.<attr>_stages``, one lambda per layer (its own ejected form, taking the training
+    flag), run in order by ``run_stages``."""
+    layout, x = _image_call(layer, call)
+    lines = ["self.{a}_stages = [  # Keras 3 Pipeline: each stage (images, training)"]
+    helpers, shape = ["run_stages"], call.shape
+    for stage in layer.layers:
+        name = type(stage).__name__
+        if name not in EMITTERS or spatial_layout(stage) != layout:
+            raise call.fail(f"its {name} layer has no ejected form in a Pipeline (image layers of one data format have)")
+        out_shape = tuple(stage.compute_output_shape(shape))
+        em = EMITTERS.lookup(name)(stage, Call(stage, [shape], [layout], [out_shape], dict(call.consts), [torch.float32]))
+        if em.init or em.module or em.weights or "{m}" in em.forward or "{a}" in em.forward:
+            raise call.fail(f"its {name} layer holds modules or state of its own, which a Pipeline stage cannot")
+        forward = em.forward.replace("{x}", "v").replace("{x0}", "v").replace("{training}", "training")
+        lines.append(f"    lambda v, training: {forward},")
+        helpers += em.helpers
+        shape = out_shape
+    return Emitted(f"run_stages({x}, self.{{a}}_stages, {_training(call)})", layout_in=layout, layout_out=layout,
+                   helpers=tuple(helpers), init=(*lines, "]"))

@@ -104,8 +104,8 @@ def _train_zoo():
 
 
 def _compile_stack():
-    """A keras.io-style stack for torch.compile / torch.export: Resizing (bicubic), then rotation, zoom and contrast in
-    training at collapsed factors, and a flip (in inference: the identity) - deterministic, comparable."""
+    """A keras.io-style stack for torch.compile / torch.export: Resizing (bicubic), a flip (in inference: the
+    identity), then rotation and a Pipeline of zoom and contrast in training at collapsed factors (deterministic)."""
     from kerastorch import layers
     from kerastorch.models import Input, Model
 
@@ -113,8 +113,10 @@ def _compile_stack():
     y = layers.Resizing(8, 8, interpolation="bicubic", name="resize")(x)
     y = layers.RandomFlip(name="flip")(y)
     y = layers.RandomRotation((0.1, 0.1), name="rotate")(y, training=True)
-    y = layers.RandomZoom((-0.2, -0.2), name="zoom")(y, training=True)
-    y = layers.RandomContrast((-0.2, 0.2), value_range=(0, 255), name="contrast")(y, training=True)
+    k3 = {"data_format": "channels_last"}
+    stages = [layers.RandomZoom((-0.2, -0.2), **k3), layers.RandomContrast((-0.2, 0.2), value_range=(0, 255), **k3)]
+    y = layers.Pipeline(stages, name="pipeline")(y, training=True)
+    y = layers.MaxNumBoundingBoxes(4, name="max_boxes")(y)
     g = torch.Generator().manual_seed(5)
     return Model(x, y, name="compile_stack"), [torch.rand(2, 10, 12, 3, generator=g) * 255]
 
