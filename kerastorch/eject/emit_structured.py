@@ -17,8 +17,9 @@ only. Everything after the string step is ordinary torch.
 String ``Hashing``, string columns of ``HashedCrossing`` and a string lookup's OOV buckets hash the UTF-8 bytes in
 Python (FarmHash Fingerprint64 / SipHash-2-4 on ints, as TensorFlow computes them).
 
-What has no ejected form yet is refused with an :class:`EjectError` naming the layer: ``invert=True`` lookups,
-an IntegerLookup's FarmHash OOV buckets (``oov_method='farmhash'``), ``count_weights``.
+``StringLookup(invert=True)`` returns nested lists of ``str`` (the kerastorch layer: a NumPy string array).
+
+What has no ejected form yet is refused with an :class:`EjectError` naming the layer: an IntegerLookup's FarmHash OOV buckets (``oov_method='farmhash'``), ``count_weights``.
 """
 from __future__ import annotations
 
@@ -119,6 +120,7 @@ class StringVocabulary(nn.Module):
         if idf_size:
             self.register_buffer("idf", torch.zeros(idf_size))
         self.start, self.oov, self.mask_token, self.mask_value = start, oov, mask_token, mask_value
+        self.words: list[str] = []
         self.table: dict[str, int] = {}
         self.register_load_state_dict_post_hook(StringVocabulary._rebuild)
 
@@ -127,7 +129,8 @@ class StringVocabulary(nn.Module):
         data = bytes(module.terms.tolist())
         ends = torch.cumsum(module.lengths, 0).tolist()
         starts = [0] + ends[:-1]
-        module.table = {data[a:b].decode("utf-8"): module.start + i for i, (a, b) in enumerate(zip(starts, ends))}
+        module.words = [data[a:b].decode("utf-8") for a, b in zip(starts, ends)]
+        module.table = {word: module.start + i for i, word in enumerate(module.words)}
         if module.mask_token is not None:
             module.table[module.mask_token] = module.mask_value
 
@@ -147,6 +150,17 @@ class StringVocabulary(nn.Module):
         """The int64 indices of a string column (see string_column), in its shape, on the vocabulary's device."""
         strings, shape = string_column(x)
         return torch.tensor(self.indices(strings), dtype=torch.int64, device=self.lengths.device).reshape(shape)
+''',
+    "invert_strings": '''
+def invert_strings(x: torch.Tensor, vocabulary: StringVocabulary, oov_token: str) -> list:
+    """Keras StringLookup(invert=True): each index as its term (nested lists of str: torch has no string tensors),
+    an index outside the vocabulary as `oov_token`."""
+    words, n = vocabulary.words, len(vocabulary.words)
+
+    def term(v):
+        return [term(u) for u in v] if isinstance(v, list) else (words[v] if 0 <= v < n else oov_token)
+
+    return term(x.long().tolist())
 ''',
     "text_vectorize": '''
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
@@ -616,6 +630,7 @@ register_helpers({**_ENCODING, **_STRINGS, **_HASHES, **_STRING_HASHES, **_LOOKU
     "string_fingerprints": ("string_column", "farmhash_bytes"),
     "StringVocabulary": ("string_column",),
     "text_vectorize": ("StringVocabulary",),
+    "invert_strings": ("StringVocabulary",),
     "decimal_words": ("uint64_ops",),
     "fingerprint64": ("uint64_ops",),
     "siphash": ("uint64_ops",),
@@ -669,8 +684,6 @@ def _lookup_dtype(layer: Any) -> torch.dtype:
 
 
 def _check_lookup(layer: Any, call: Call, strings: bool) -> None:
-    if layer.invert and strings:
-        raise call.fail("invert=True (indices back to strings) has no ejected form yet")
     if layer._frozen_vocab_size is None:
         raise call.fail("the layer has no vocabulary (adapt it or give `vocabulary=`)")
     if layer.num_oov_indices > 1 and not strings and layer.oov_method == "farmhash":
@@ -687,7 +700,15 @@ def _idf_weights(layer: Any, call: Call) -> dict[str, torch.Tensor]:
 
 
 def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Tensor], tuple]:
-    """(constructor, buffers, helpers) of the ``StringVocabulary`` of a StringLookup (or TextVectorization's inner one)."""
+    """(constructor, buffers, helpers) of the ``StringVocabulary`` of a StringLookup (or TextVectorization's inner one);
+    an inverting lookup keeps the whole vocabulary, special tokens included, index -> term."""
+    if layer.invert:
+        encoded = [("" if t is None else str(t)).encode("utf-8") for t in layer.get_vocabulary()]
+        data = b"".join(encoded)
+        weights = {".terms": torch.tensor(list(data), dtype=torch.uint8),
+                   ".lengths": torch.tensor([len(t) for t in encoded], dtype=torch.int64)}
+        return ctor("StringVocabulary", len(encoded), len(data), 0, None) + "  # index -> term", weights, \
+            ("invert_strings",)
     encoded = [t.encode("utf-8") for t in layer._tokens]
     data = b"".join(encoded)
     weights = {".terms": torch.tensor(list(data), dtype=torch.uint8),
@@ -713,6 +734,8 @@ def string_lookup(layer: Any, call: Call) -> Emitted:
     """Strings -> indices through a ``StringVocabulary`` (its dict rebuilt from model.safetensors), then the mode."""
     _check_lookup(layer, call, strings=True)
     module, weights, needs = _string_vocabulary(layer, call)
+    if layer.invert:
+        return Emitted(f"invert_strings({{x}}, {{m}}, {layer.oov_token!r})", module, weights, helpers=needs)
     forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
                                 _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
     return Emitted(forward, module, weights, helpers=needs + helpers)

@@ -244,8 +244,6 @@ def test_hashes_equal_kerastorch_on_many_integers(ejected):
 
 def _refused(what: str):
     ids = Input((2,), dtype="int64", name="ids")
-    if what == "invert":
-        return Model(ids, L.StringLookup(vocabulary=["a", "b"], invert=True, name="odd")(ids)), "invert=True"
     if what == "farmhash_buckets":
         layer = L.IntegerLookup(vocabulary=[4], num_oov_indices=3, oov_method="farmhash", name="odd")
         return Model(ids, layer(ids)), "FarmHash"
@@ -267,10 +265,23 @@ def test_sequential_hashing_takes_strings_or_integers(tmp_path):
     assert torch.equal(net(ints), Sequential([L.InputLayer((1,), dtype="int64"), model.layers[0]])(ints))
 
 
-@pytest.mark.parametrize("what", ["invert", "farmhash_buckets", "count_weights"])
+def test_string_invert_gives_nested_lists_of_str(tmp_path):
+    """StringLookup(invert=True): the ejected model returns the terms as nested lists of str (kerastorch: a NumPy
+    string array), oov_token outside the vocabulary."""
+    ids = Input((3,), dtype="int64", name="ids")
+    layer = L.StringLookup(vocabulary=["a", "bé", "c"], mask_token="[M]", invert=True, name="words")
+    model = Model(ids, layer(ids))
+    eject(model, tmp_path)
+    net = _import(str(tmp_path), "string_invert").load()
+    x = torch.tensor([[0, 1, 2], [3, 4, 9], [-1, 2, 3]])
+    got = net(x)
+    assert isinstance(got, list) and got == model(x).tolist() and got[1] == ["bé", "c", "[UNK]"]
+
+
+@pytest.mark.parametrize("what", ["farmhash_buckets", "count_weights"])
 def test_options_without_an_ejected_form_are_refused(what, tmp_path):
     model, message = _refused(what)
-    kind = {"farmhash_buckets": "IntegerLookup", "count_weights": "CategoryEncoding"}.get(what, "StringLookup")
+    kind = {"farmhash_buckets": "IntegerLookup", "count_weights": "CategoryEncoding"}[what]
     with pytest.raises(EjectError, match=f'Layer "odd" \\({kind}\\).*{message}'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
