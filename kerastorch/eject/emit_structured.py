@@ -19,7 +19,8 @@ Python (FarmHash Fingerprint64 / SipHash-2-4 on ints, as TensorFlow computes the
 
 ``StringLookup(invert=True)`` returns nested lists of ``str`` (the kerastorch layer: a NumPy string array).
 
-What has no ejected form yet is refused with an :class:`EjectError` naming the layer: an IntegerLookup's FarmHash OOV buckets (``oov_method='farmhash'``), ``count_weights``.
+What has no ejected form yet is refused with an :class:`EjectError` naming the layer: ``count_weights``, a
+``TextVectorization`` with a Python callable ``standardize``/``split``, a lookup without a vocabulary.
 """
 from __future__ import annotations
 
@@ -534,12 +535,14 @@ _LOOKUP = {
 class IntegerVocabulary(nn.Module):
     """A Keras IntegerLookup vocabulary as tensors: `keys` the sorted terms, `values` their indices; a lookup is one
     searchsorted and a gather. An unknown term goes to `oov` (with `buckets` > 1 OOV indices: oov + term mod
-    buckets, Keras's floormod; with none, buckets=0, an unknown term is an error), `mask_token` to `mask_value`.
+    buckets, Keras's floormod, or oov + oov_hash(term, buckets), its FarmHash; with none, buckets=0, an unknown
+    term is an error), `mask_token` to `mask_value`.
     `idf`: TF-IDF weights, when the layer has them."""
 
     def __init__(self, size: int, oov: int, buckets: int = 1, mask_token: int | None = None, mask_value: int = 0,
-                 idf_size: int = 0) -> None:
+                 idf_size: int = 0, oov_hash=None) -> None:
         super().__init__()
+        self.oov_hash = oov_hash
         self.register_buffer("keys", torch.zeros(size, dtype=torch.int64))
         self.register_buffer("values", torch.zeros(size, dtype=torch.int64))
         if idf_size:
@@ -550,7 +553,10 @@ class IntegerVocabulary(nn.Module):
         x = x.long()
         pos = torch.searchsorted(self.keys, x).clamp(max=self.keys.numel() - 1)
         missing = self.keys[pos] != x
-        fallback = torch.remainder(x, self.buckets) + self.oov if self.buckets > 1 else self.oov
+        fallback = self.oov
+        if self.buckets > 1:
+            buckets = torch.remainder(x, self.buckets) if self.oov_hash is None else self.oov_hash(x, self.buckets)
+            fallback = buckets + self.oov
         if self.buckets == 0:
             if self.mask_token is not None:
                 missing = missing & (x != self.mask_token)
@@ -686,9 +692,6 @@ def _lookup_dtype(layer: Any) -> torch.dtype:
 def _check_lookup(layer: Any, call: Call, strings: bool) -> None:
     if layer._frozen_vocab_size is None:
         raise call.fail("the layer has no vocabulary (adapt it or give `vocabulary=`)")
-    if layer.num_oov_indices > 1 and not strings and layer.oov_method == "farmhash":
-        raise call.fail("several OOV indices hashed with FarmHash (oov_method='farmhash') of integers have no "
-                        "ejected form yet")
 
 
 def _idf_weights(layer: Any, call: Call) -> dict[str, torch.Tensor]:
@@ -762,9 +765,17 @@ def integer_lookup(layer: Any, call: Call) -> Emitted:
     module = ctor("IntegerVocabulary", len(tokens), layer._oov_start_index(),
                   buckets=None if layer.num_oov_indices == 1 else layer.num_oov_indices, **mask,
                   idf_size=len(weights[".idf"]) if ".idf" in weights else None)
+    needs: tuple = ("IntegerVocabulary",)
+    if layer.num_oov_indices > 1 and layer.oov_method == "farmhash":  # the hash of the decimal string, as Hashing's
+        if layer.salt is None:
+            module, needs = module[:-1] + ", oov_hash=hash_integers)", needs + ("hash_integers",)
+        else:
+            key = tuple(int(_u64(int(k))) for k in layer.salt)
+            module = module[:-1] + f", oov_hash=lambda x, n: hash_integers_salted(x, n, {key!r}))"
+            needs += ("hash_integers_salted",)
     forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
                                 _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
-    return Emitted(forward, module, weights, helpers=("IntegerVocabulary",) + helpers)
+    return Emitted(forward, module, weights, helpers=needs + helpers)
 
 
 @EMITTERS.register("TextVectorization")

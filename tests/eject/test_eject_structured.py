@@ -133,6 +133,9 @@ def _numeric_model():
         L.Hashing(5, salt=133, output_mode="multi_hot", name="hash_salt_multi_hot")(ids),
         L.HashedCrossing(7, name="cross3")(cols),
         L.IntegerLookup(vocabulary=[7, 3, 11], mask_token=0, invert=True, name="int_invert")(known),
+        L.IntegerLookup(vocabulary=[7, 3], num_oov_indices=5, oov_method="farmhash", name="farmhash_oov")(ids),
+        L.IntegerLookup(vocabulary=[7, 3], num_oov_indices=3, oov_method="farmhash", salt=[4, 6],
+                        output_mode="count", name="siphash_oov")(ids),
     ]
     audio = []
     for mode, padding, fmt, expand in [("psd", "same", "channels_last", False), ("angle", "valid", "channels_first", False),
@@ -244,9 +247,8 @@ def test_hashes_equal_kerastorch_on_many_integers(ejected):
 
 def _refused(what: str):
     ids = Input((2,), dtype="int64", name="ids")
-    if what == "farmhash_buckets":
-        layer = L.IntegerLookup(vocabulary=[4], num_oov_indices=3, oov_method="farmhash", name="odd")
-        return Model(ids, layer(ids)), "FarmHash"
+    if what == "no_vocabulary":
+        return Model(ids, L.IntegerLookup(name="odd")(ids)), "no vocabulary"
     if what == "count_weights":
         weights = Input((2,), name="w")
         y = L.CategoryEncoding(3, output_mode="count", name="odd")(ids, count_weights=weights)
@@ -278,10 +280,10 @@ def test_string_invert_gives_nested_lists_of_str(tmp_path):
     assert isinstance(got, list) and got == model(x).tolist() and got[1] == ["bé", "c", "[UNK]"]
 
 
-@pytest.mark.parametrize("what", ["farmhash_buckets", "count_weights"])
+@pytest.mark.parametrize("what", ["no_vocabulary", "count_weights"])
 def test_options_without_an_ejected_form_are_refused(what, tmp_path):
     model, message = _refused(what)
-    kind = {"farmhash_buckets": "IntegerLookup", "count_weights": "CategoryEncoding"}[what]
+    kind = {"no_vocabulary": "IntegerLookup", "count_weights": "CategoryEncoding"}[what]
     with pytest.raises(EjectError, match=f'Layer "odd" \\({kind}\\).*{message}'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
