@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from eject_testing import record, run_standalone
-from kt_testing import FIXTURES, assert_close, load_tensors
+from kt_testing import DEVICE, FIXTURES, assert_close, load_tensors
 
 from kerastorch.eject import EjectError, eject, eject_file
 
@@ -41,10 +41,12 @@ def _resize_zoo():
     outs = []
     for method in ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"):
         outs.append(layers.Resizing(8, 6, interpolation=method, name=f"down_{method}")(x))
-        outs.append(layers.Resizing(19, 22, interpolation=method, crop_to_aspect_ratio=True, name=f"up_crop_{method}")(x))
+        up = layers.Resizing(19, 22, interpolation=method, crop_to_aspect_ratio=True, name=f"up_crop_{method}")
+        outs.append(up(x))
     for method in ("bilinear", "bicubic", "lanczos3", "area"):
         outs.append(layers.Resizing(7, 9, interpolation=method, antialias=True, name=f"aa_{method}")(x))
-    outs.append(layers.Resizing(10, 5, pad_to_aspect_ratio=True, fill_value=2.5, interpolation="bicubic", name="pad")(x))
+    pad = layers.Resizing(10, 5, pad_to_aspect_ratio=True, fill_value=2.5, interpolation="bicubic", name="pad")
+    outs.append(pad(x))
     outs.append(layers.Resizing(5, 10, crop_to_aspect_ratio=True, data_format="channels_last", name="crop_k3")(x))
     nchw = layers.Permute((3, 1, 2), name="to_nchw")(x)
     outs.append(layers.Resizing(6, 4, interpolation="area", data_format="channels_first", name="area_cf")(nchw))
@@ -56,6 +58,22 @@ def _resize_zoo():
     outs.append(layers.RandomCrop(13, 17, name="crop_tf_train")(x, training=True))  # one window: offset 0
     g = torch.Generator().manual_seed(3)
     return Model(x, outs, name="resize_zoo"), [torch.rand(2, 13, 17, 3, generator=g) * 255]
+
+
+def _uint8_zoo():
+    """uint8 images: Keras 3's Resizing rounds back to uint8 (nearest never leaves it), tf.keras's gives float32, the
+    other layers cast to float32 first."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((13, 17, 3), name="image", dtype="uint8")
+    outs = [layers.Resizing(8, 6, data_format="channels_last", name="k3_bilinear")(x),
+            layers.Resizing(8, 6, interpolation="nearest", data_format="channels_last", name="k3_nearest")(x),
+            layers.Resizing(8, 6, interpolation="area", name="tf_area")(x),
+            layers.CenterCrop(5, 5, name="center")(x),
+            layers.RandomBrightness(0.1, name="brightness")(x)]
+    g = torch.Generator().manual_seed(6)
+    return Model(x, outs, name="uint8_zoo"), [torch.randint(0, 256, (2, 13, 17, 3), generator=g, dtype=torch.uint8)]
 
 
 def _train_zoo():
@@ -96,8 +114,9 @@ def _train_zoo():
                                       name="rotate_cf")(nchw, training=True))
     outs.append(layers.RandomContrast((-0.3, 0.3), value_range=(0, 255), data_format="channels_first",
                                       name="contrast_cf")(nchw, training=True))
-    outs.append(layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 3), clip_limit=2.0,
-                                                                    data_format="channels_first", name="clahe_cf")(nchw))
+    clahe = layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 3), clip_limit=2.0,
+                                                                data_format="channels_first", name="clahe_cf")
+    outs.append(clahe(nchw))
     outs.append(layers.AutoContrast(data_format="channels_first", name="autocontrast_cf")(nchw))
     g = torch.Generator().manual_seed(4)
     return Model(x, outs, name="train_zoo"), [torch.rand(2, 9, 11, 3, generator=g) * 255]
@@ -143,6 +162,9 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     model, xs = _resize_zoo()
     eject(model, root / "resize_zoo")
     cases["resize_zoo"] = record("resize_zoo", model, xs, [], 1e-5, root / "resize_zoo", {})
+    model, xs = _uint8_zoo()
+    eject(model, root / "uint8_zoo")
+    cases["uint8_zoo"] = record("uint8_zoo", model, xs, [], 1e-5, root / "uint8_zoo", {})
     model, xs = _train_zoo()
     eject(model, root / "train_zoo")
     cases["train_zoo"] = record("train_zoo", model, xs, [], 1e-5, root / "train_zoo", {"grad": True})
@@ -152,7 +174,10 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", [c[0] for c in CLASSIFIERS] + ["resize_zoo", "train_zoo", "compile_stack"])
+CASES = [c[0] for c in CLASSIFIERS] + ["resize_zoo", "uint8_zoo", "train_zoo", "compile_stack"]
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
     res = case["result"]
@@ -160,6 +185,9 @@ def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     for i, loaded in enumerate(case["loaded"]):
         assert tuple(res[f"out{i}"].shape) == tuple(loaded.shape)
         assert res[f"out{i}"].dtype == loaded.dtype
+        if not loaded.dtype.is_floating_point:
+            assert torch.equal(res[f"out{i}"], loaded), f"{name} output {i}"
+            continue
         # 0-255 pixels through float32 resampling: 1e-5 of the largest value
         assert_close(res[f"out{i}"], loaded, rtol=1e-5, atol=1e-5 * max(1.0, float(loaded.abs().max())),
                      msg=f"{name} output {i} vs kerastorch")
@@ -186,7 +214,7 @@ def _module(tmp_path: pathlib.Path, model, name: str):
     spec = importlib.util.spec_from_file_location(f"ejected_{name}", tmp_path / name / "model.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.load().train()
+    return module.load().to(DEVICE).train()
 
 
 def test_random_structure_follows_the_keras_version(tmp_path):
@@ -195,7 +223,7 @@ def test_random_structure_follows_the_keras_version(tmp_path):
     from kerastorch import layers
 
     torch.manual_seed(0)
-    image = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 2, 1).expand(4000, 2, 2, 1).contiguous()
+    image = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 2, 1).expand(4000, 2, 2, 1).contiguous().to(DEVICE)
     flipped = {}
     for tag, extra in (("k3", {"data_format": "channels_last"}), ("tf", {})):
         net = _module(tmp_path, _random_model(layers.RandomFlip(name="flip", **extra), (2, 2, 1)), f"flip_{tag}")
@@ -209,7 +237,7 @@ def test_random_structure_follows_the_keras_version(tmp_path):
     h, v, both, one = flipped["tf"]
     assert abs(h - 0.5) < 0.05 and abs(v - 0.5) < 0.05 and abs(both - 0.25) < 0.04 and abs(one - 0.5) < 0.05
 
-    ramp = torch.linspace(0, 200, 16).view(1, 4, 4, 1).expand(64, 4, 4, 1).contiguous()
+    ramp = torch.linspace(0, 200, 16).view(1, 4, 4, 1).expand(64, 4, 4, 1).contiguous().to(DEVICE)
     for tag, layer in (("k3", layers.RandomContrast(0.5, value_range=(0, 255), name="contrast")),
                        ("tf", layers.RandomContrast(0.5, name="contrast"))):
         net = _module(tmp_path, _random_model(layer, (4, 4, 1)), f"contrast_{tag}")
@@ -222,7 +250,7 @@ def test_random_structure_follows_the_keras_version(tmp_path):
         assert (distinct > 32) if tag == "k3" else (distinct == 1), (tag, distinct)
 
     net = _module(tmp_path, _random_model(layers.RandomShear(x_factor=(0.3, 0.3), name="shear"), (5, 5, 1)), "shear")
-    grid = torch.arange(25.0).view(1, 5, 5, 1).expand(400, 5, 5, 1).contiguous()
+    grid = torch.arange(25.0).view(1, 5, 5, 1).expand(400, 5, 5, 1).contiguous().to(DEVICE)
     with torch.no_grad():
         corner = net(grid)[:, 4, 0, 0]  # row 4 of column 0 reads column +-1.2: two outcomes, both drawn
     assert torch.unique(corner.round(decimals=3)).numel() == 2
@@ -248,7 +276,8 @@ def test_generated_source_reads_as_written(ejected):
     assert "joint=False" in tf_source
     zoo = (pathlib.Path(ejected["resize_zoo"]["dir"]) / "model.py").read_text()
     for helper in ("bicubic_resize_matrix", "area_resize_matrix", "scale_and_translate_matrix", "lanczos3", "lanczos5",
-                   "mitchell_cubic", "gaussian_resize_kernel", "aspect_pad", "center_crop_images", "random_crop_keras3"):
+                   "mitchell_cubic", "gaussian_resize_kernel", "aspect_pad", "center_crop_images",
+                   "random_crop_keras3"):
         assert f"def {helper}(" in zoo, helper
 
 
@@ -258,7 +287,7 @@ def test_mixing_layers_draw_from_the_batch(tmp_path):
     from kerastorch import layers
 
     torch.manual_seed(1)
-    levels = torch.tensor([0.0, 100.0, 200.0]).view(3, 1, 1, 1).expand(3, 6, 6, 3).contiguous()
+    levels = torch.tensor([0.0, 100.0, 200.0]).view(3, 1, 1, 1).expand(3, 6, 6, 3).contiguous().to(DEVICE)
     net = _module(tmp_path, _random_model(layers.MixUp(alpha=0.5, name="mix"), (6, 6, 3)), "mix")
     with torch.no_grad():
         y = net(levels)
@@ -269,7 +298,7 @@ def test_mixing_layers_draw_from_the_batch(tmp_path):
     assert set(torch.unique(y).tolist()) <= {0.0, 100.0, 200.0}
     for layer in (layers.RandAugment(num_ops=2, name="rand_augment"), layers.AugMix(name="aug_mix")):
         net = _module(tmp_path, _random_model(layer, (6, 6, 3)), layer.name)
-        image = torch.rand(4, 6, 6, 3) * 255
+        image = torch.rand(4, 6, 6, 3, device=DEVICE) * 255
         with torch.no_grad():
             outs = [net(image) for _ in range(4)]
         assert all(bool(torch.isfinite(o).all()) and o.shape == image.shape for o in outs)
