@@ -18,10 +18,12 @@ import torch
 from ..engine.functional import Functional
 from ..engine.sequential import Sequential
 from ..graph.keras_tensor import KerasTensor
+from ..engine.masking import any_flag, named_mask_args, output_mask_flags, takes_mask
 from ..graph.node import flatten, map_structure
 from ..layers.core.input_layer import InputLayer
 from .emitters import CF, KERAS, Call, EjectError, Emitted, Placeholder, emitter_for
 from .helpers import helper_source
+from .masks import output_masks
 
 _RESERVED = {"self", "torch", "F", "nn", "x", "os", "model", "annotations", "training", "path", "load"}
 
@@ -45,30 +47,47 @@ def class_name(name: str) -> str:
 _WIDTH = 120
 
 
+def _split_top(text: str) -> list[str]:
+    """``text``'s comma-separated parts outside brackets."""
+    parts, depth, part = [], 0, ""
+    for ch in text:
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0 and not (part.lstrip().startswith("lambda") and ":" not in part):
+            parts.append(part.strip())
+            part = ""
+        else:
+            part += ch
+    parts.append(part.strip())
+    return [p for p in parts if p]
+
+
 def wrap(line: str, indent: str) -> str:
     """``line`` (a statement at ``indent``) as it is, or, past the width, its last call's arguments one per line
-    (black's style), the call being the one whose parenthesis closes the line."""
-    if len(indent) + len(line) <= _WIDTH or not line.endswith(")"):
+    (black's style), the call being the one whose parenthesis closes the line (before any subscripts); a long
+    list argument gets its items one per line too."""
+    if len(indent) + len(line) <= _WIDTH:
+        return indent + line
+    tail = re.search(r"(\[[^\[\]()]*\])*$", line).group(0)
+    body = line[: len(line) - len(tail)]
+    if not body.endswith(")"):
         return indent + line
     depth, start = 0, None
-    for i in range(len(line) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(line[i], 0)
+    for i in range(len(body) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(body[i], 0)
         if depth == 0:
             start = i
             break
     if not start:
         return indent + line
-    args, depth, part = [], 0, ""
-    for ch in line[start + 1:-1]:
-        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            args.append(part.strip())
-            part = ""
-        else:
-            part += ch
-    args.append(part.strip())
     inner = indent + "    "
-    return indent + line[: start + 1] + "\n" + "".join(f"{inner}{a},\n" for a in args if a) + indent + ")"
+    out = []
+    for a in _split_top(body[start + 1:-1]):
+        if len(inner) + len(a) + 1 > _WIDTH and a.startswith("[") and a.endswith("]"):
+            items = "".join(f"{inner}    {item},\n" for item in _split_top(a[1:-1]))
+            out.append(f"{inner}[\n{items}{inner}],\n")
+        else:
+            out.append(f"{inner}{a},\n")
+    return indent + body[: start + 1] + "\n" + "".join(out) + indent + ")" + tail
 
 
 def _permutation(rank: int, to: str) -> str:
@@ -79,7 +98,7 @@ def _permutation(rank: int, to: str) -> str:
 
 
 class _Value:
-    __slots__ = ("key", "shape", "dtype", "layout", "uses", "var", "converted", "hint")
+    __slots__ = ("key", "shape", "dtype", "layout", "uses", "var", "converted", "hint", "mask")
 
     def __init__(self, key: Any, shape: tuple, dtype: torch.dtype, hint: str):
         self.key, self.shape, self.dtype, self.hint = key, tuple(shape), dtype, hint
@@ -87,13 +106,15 @@ class _Value:
         self.uses = 0
         self.var: str | None = None
         self.converted: dict[str, str] = {}
+        self.mask: str | None = None  # the variable holding its Keras mask
 
 
 class _Call:
-    __slots__ = ("layer", "inputs", "outputs", "consts", "operands")
+    __slots__ = ("layer", "inputs", "outputs", "consts", "operands", "mask_inputs")
 
-    def __init__(self, layer: Any, inputs: list, outputs: list, consts: dict, operands: list):
+    def __init__(self, layer: Any, inputs: list, outputs: list, consts: dict, operands: list, mask_inputs: tuple = ()):
         self.layer, self.inputs, self.outputs, self.consts, self.operands = layer, inputs, outputs, consts, operands
+        self.mask_inputs = mask_inputs  # the values the node was given as mask=... (Keras 3 files record them)
 
 
 class _Walk:
@@ -126,6 +147,22 @@ class _Walk:
         else:
             raise EjectError(f"eject takes a kerastorch Sequential or Functional model; received {type(model).__name__}.")
         self.outputs = outs
+        self._drop_recorded_masks()
+
+    def _drop_recorded_masks(self) -> None:
+        """A Keras 3 file records each propagated mask as op nodes (``not_equal``, ``logical_or``, ``any`` ...)
+        handed to the consumer as ``mask=``: Keras 3's own compute_mask, which the generated forward computes
+        from the mask rules as for any file. The nodes whose outputs only feed such ``mask=`` arguments go."""
+        needed = set(self.outputs)
+        keep = []
+        for call in reversed(self.calls):
+            if any(k in needed for k in call.outputs):
+                keep.append(call)
+                needed.update(call.inputs)
+            elif not _is_op(call.layer):
+                keep.append(call)  # not a mask computation: a layer whose output the model drops (kept, as before)
+                needed.update(call.inputs)
+        self.calls = keep[::-1]
 
     def _value(self, key: Any, shape: Any, dtype: torch.dtype, hint: str) -> _Value:
         if shape is None:
@@ -168,16 +205,18 @@ class _Walk:
                 for t, k in zip(node.flat_outputs, inner):
                     bind[id(t)] = k
                 continue
-            extra = flatten(node.kwargs)
+            kwargs = {k: v for k, v in node.kwargs.items() if k != "mask"}  # a recorded mask: recomputed
+            extra = flatten(kwargs)
             ins += [bind[id(t)] for t in extra]
             for t in node.flat_outputs:
                 self._value((scope, id(t)), t.shape, t.dtype, layer.name)
                 bind[id(t)] = (scope, id(t))
-            consts = {k: v for k, v in node.kwargs.items() if not flatten(v)}
+            consts = {k: v for k, v in kwargs.items() if not flatten(v)}
             order = {id(t): i for i, t in enumerate(flatten(node.args) + extra)}
             operands = map_structure(lambda a: Placeholder(order[id(a)]) if isinstance(a, KerasTensor) else a,
-                                     (tuple(node.args), dict(node.kwargs)))
-            self.calls.append(_Call(layer, ins, [bind[id(t)] for t in node.flat_outputs], consts, operands))
+                                     (tuple(node.args), kwargs))
+            self.calls.append(_Call(layer, ins, [bind[id(t)] for t in node.flat_outputs], consts, operands,
+                                    tuple(bind[id(t)] for t in flatten(node.kwargs.get("mask")))))
             self._attr(layer, prefix)
         return [bind[id(t)] for t in model._out_flat]
 
@@ -199,6 +238,51 @@ class _Walk:
         return [key]
 
 
+_NO_ARG = object()
+
+
+def _plan_masks(call: _Call, ins: list, view: Call) -> tuple[Any, list]:
+    """Keras's masks at one call, as kerastorch's models plan them (``engine/masking.py``): sets ``view.mask``
+    (what the layer's ``mask=`` argument gets: its first argument's masks, when the call takes one) and
+    ``view.named_masks`` (Keras 3's ``<argument>_mask``); returns the first argument's masks and which outputs
+    carry a mask."""
+    args, kwargs = call.operands
+    first = args[0] if args else None
+    if isinstance(first, Placeholder):
+        masks: Any = ins[first.i].mask
+    elif isinstance(first, (list, tuple)) and first and all(isinstance(p, Placeholder) for p in first):
+        masks = [ins[p.i].mask for p in first]
+    else:  # an op on constants or nested structures: ops drop masks
+        return _NO_ARG, [False] * len(call.outputs)
+    flags = [m is not None for m in masks] if isinstance(masks, list) else masks is not None
+    layer = call.layer
+    if call.mask_inputs and not any_flag(flags):
+        raise view.fail("a call given a mask of its own (mask=...) rather than its input's has no ejected form yet")
+    if any_flag(flags) and takes_mask(layer):
+        view.mask = masks
+    if any(v.mask for v in ins):
+        slots = named_mask_args(layer, args, kwargs, lambda p: p.i if isinstance(p, Placeholder) else None)
+        view.named_masks = {p: ins[i].mask for p, i in slots if ins[i].mask}
+    return masks, output_mask_flags(layer, flags, len(call.outputs))
+
+
+def _is_op(layer: Any) -> bool:
+    return type(layer).__name__ in ("OpLayer", "TFOpLambda", "SlicingOpLambda")
+
+
+def _drop_unused_masks(forward: list[str], names: set[str]) -> None:
+    """Remove the mask statements whose variable nothing reads (a mask only a model output carries)."""
+    changed = True
+    while changed:
+        changed = False
+        for i, line in enumerate(forward):
+            name = line.split(" = ", 1)[0]
+            if name in names and not any(re.search(rf"\b{name}\b", other) for j, other in enumerate(forward) if j != i):
+                del forward[i]
+                changed = True
+                break
+
+
 def _dtype(layer: Any) -> torch.dtype:
     dtype = getattr(layer, "dtype", None)
     return dtype if isinstance(dtype, torch.dtype) else torch.float32
@@ -214,12 +298,6 @@ class Ejected:
 def generate(model: torch.nn.Module, header: str) -> Ejected:
     """Walk ``model`` and write the module. Raises :class:`EjectError` naming the first layer it cannot express."""
     walk = _Walk(model)
-    mask_plan = getattr(model, "_mask_plan", None)
-    if isinstance(model, Functional) and mask_plan((False,) * len(walk.inputs))[0] is not None:
-        raise EjectError(
-            f'Model "{model.name}" carries Keras masks (Embedding(mask_zero=True) or Masking feeding a layer that '
-            "uses them); eject does not write mask propagation yet."
-        )
     for call in walk.calls:
         for k in call.inputs:
             walk.values[k].uses += 1
@@ -271,9 +349,27 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         view.operands = call.operands  # type: ignore[attr-defined]
         if emit is None:
             raise view.fail("kerastorch.eject has no emitter for this layer class")
+        arg_masks, out_flags = _plan_masks(call, ins, view)
         em: Emitted = emit(layer, view)
         if em.n_out != len(outs):
             raise view.fail(f"its ejected form gives {em.n_out} output(s), the graph uses {len(outs)}")
+        if (view.mask is not None or view.named_masks) and not em.masked:
+            raise view.fail("its call reads a Keras mask, which its ejected form does not apply yet")
+        if any(out_flags):
+            exprs = output_masks(layer, view, arg_masks, len(outs))
+            for v, flag, expr in zip(outs, out_flags, exprs):
+                if not flag:
+                    continue
+                if expr is None:  # the layer may carry a mask (its class's rule) but this call drops it
+                    continue
+                if expr.isidentifier():
+                    v.mask = expr
+                    continue
+                for i, u in enumerate(ins):
+                    if f"{{x{i}}}" in expr:
+                        expr = expr.replace(f"{{x{i}}}", read(u, KERAS, True))
+                v.mask = new_var(f"{walk.layer_names[id(layer)]}_mask")
+                forward.append(f"{v.mask} = {expr}")
         attr = walk.layer_names[id(layer)]
         if em.module is not None or em.init or em.weights:
             lines = ([f"self.{attr} = {em.module}"] if em.module is not None else [])
@@ -305,6 +401,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         target = ", ".join(v.var for v in outs)
         forward.append(f"{target} = {expr}" if target != expr else "")
 
+    _drop_unused_masks(forward, {v.mask for v in walk.values.values() if v.mask})
     results = [read(walk.values[k], KERAS) for k in walk.outputs]
     kind, keys = walk.output_structure
     if kind == "single":

@@ -44,6 +44,12 @@ class Call:
         self.consts = consts
         self.dtypes = dtypes
         self.operands: tuple = ((), {})  # the node's (args, kwargs), inputs as Placeholders
+        #: Keras's masks the call gets (variable names of boolean (batch, steps) tensors): ``mask``, what the
+        #: layer's ``mask=`` argument receives (one name or None, a list for a list input; None: no mask),
+        #: ``named_masks``, Keras 3's ``query_mask=`` ... arguments. An emitter that applies them sets
+        #: ``Emitted.masked``.
+        self.mask: Any = None
+        self.named_masks: dict[str, str] = {}
 
     @property
     def shape(self) -> tuple:
@@ -75,8 +81,9 @@ class Emitted:
 
     def __init__(self, forward: str, module: str | None = None, weights: dict[str, torch.Tensor] | None = None,
                  layout_in: str | Sequence[str] = KERAS, layout_out: str = KERAS, helpers: Sequence[str] = (),
-                 init: Sequence[str] = (), n_out: int = 1):
+                 init: Sequence[str] = (), n_out: int = 1, masked: bool = False):
         self.forward = forward
+        self.masked = masked  # it applies the call's masks (Call.mask / Call.named_masks)
         self.module = module
         self.weights = weights or {}
         self.layout_in = layout_in
@@ -392,6 +399,11 @@ def pooling(layer: Any, call: Call) -> Emitted:
 @EMITTERS.register("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
                    "GlobalAveragePooling2D", "GlobalAveragePooling3D")
 def global_pooling(layer: Any, call: Call) -> Emitted:
+    if call.mask is not None:  # GlobalAveragePooling1D: the mean over the kept steps
+        if getattr(layer, "data_format", "channels_last") == "channels_first":
+            raise call.fail("a mask with data_format='channels_first' has no ejected form yet")
+        forward = f"masked_mean({{x}}, {call.mask}{', keepdim=True' if layer.keepdims else ''})"
+        return Emitted(forward, helpers=("masked_mean",), masked=True)
     r = call.rank - 2
     dims = fmt(tuple(range(2, 2 + r))) if r > 1 else "2"
     op = "amax" if "Max" in type(layer).__name__ else "mean"
@@ -455,8 +467,12 @@ def repeat_vector(layer: Any, call: Call) -> Emitted:
 # ----------------------------------------------------------------------------- merging
 def _merge(op: Callable[[list[str]], str]) -> Callable[[Any, Call], Emitted]:
     def emit(layer: Any, call: Call) -> Emitted:
+        if call.mask is not None and layer._keras3_masks and type(layer)._merge_masked is not _base_merge_masked():
+            raise call.fail("Keras 3's masked Multiply / Maximum / Minimum have no ejected form yet")
         layout = common_layout(call)
-        return Emitted(op([f"{{x{i}}}" for i in range(len(call.shapes))]), layout_in=layout, layout_out=layout)
+        # tf.keras's merges (and Keras 3's Add / Subtract / Average) compute the same with or without masks
+        return Emitted(op([f"{{x{i}}}" for i in range(len(call.shapes))]), layout_in=layout, layout_out=layout,
+                       masked=True)
 
     return emit
 
@@ -474,6 +490,12 @@ EMITTERS.alias("Multiply", _merge(lambda xs: " * ".join(xs)))
 EMITTERS.alias("Average", _merge(lambda xs: f"({' + '.join(xs)}) / {len(xs)}"))
 EMITTERS.alias("Maximum", _merge(lambda xs: _nest("torch.maximum", xs)))
 EMITTERS.alias("Minimum", _merge(lambda xs: _nest("torch.minimum", xs)))
+
+
+def _base_merge_masked() -> Any:
+    from ..layers.merging.base_merge import Merge
+
+    return Merge._merge_masked
 
 
 @EMITTERS.register("Concatenate")
@@ -517,6 +539,13 @@ def elu(layer: Any, call: Call) -> Emitted:
     if float(layer.alpha) == 1.0:
         return Emitted("F.elu({x})", layout_in=layout, layout_out=layout)
     return Emitted(f"elu_tf({{x}}, {fmt(float(layer.alpha))})", layout_in=layout, layout_out=layout, helpers=("elu_tf",))
+
+
+@EMITTERS.register("Masking")
+def masking(layer: Any, call: Call) -> Emitted:
+    """Keras Masking: the steps whose features all equal mask_value become zeros (their mask is False)."""
+    value = fmt(float(layer.mask_value))
+    return Emitted(f"{{x}}.masked_fill(({{x}} == {value}).all(dim=-1, keepdim=True), 0.0)")
 
 
 @EMITTERS.register("Softmax")
@@ -620,16 +649,13 @@ def normalization(layer: Any, call: Call) -> Emitted:
 
 # ----------------------------------------------------------------------------- recurrent
 _FUSED_MODULES = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn_tanh": "nn.RNN", "rnn_relu": "nn.RNN"}
+#: the step-loop helper of each built-in cell (Keras's gate order, any activation, masks, dropout)
+_LOOP_HELPERS = {"LSTMCell": "lstm_keras", "GRUCell": "gru_keras", "SimpleRNNCell": "simple_rnn_keras"}
 
 
 def _check_recurrent(layer: Any, call: Call) -> None:
-    for what in ("stateful", "time_major"):
-        if getattr(layer, what, False):
-            raise call.fail(f"{what}=True has no ejected form")
-    cell = layer.cell
-    if getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
-        raise call.fail("dropout / recurrent_dropout inside a recurrent layer have no ejected form yet "
-                        "(Keras draws one mask per sequence and gate)")
+    if getattr(layer, "stateful", False):
+        raise call.fail("stateful=True has no ejected form")
 
 
 def _function(call: Call, fn: Any) -> tuple[str, tuple]:
@@ -654,76 +680,201 @@ def _select(layer: Any, result: str, n_states: int) -> tuple[str, tuple, int]:
     return (f"{result}[0]" if layer.return_sequences else f"{result}[0][:, -1]"), (), 1
 
 
+def _time_mask(call: Call) -> str | None:
+    """The (batch, steps) mask a recurrent layer's call gets (its sequence's), or None."""
+    mask = call.mask
+    return mask[0] if isinstance(mask, list) else mask
+
+
+def _fused(layer: Any) -> str | None:
+    """The torch kernel (nn.LSTM / nn.GRU / nn.RNN) that computes the layer's cell, if one does (no dropout)."""
+    cell = layer.cell
+    if getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0) or not hasattr(cell, "fused_kind"):
+        return None
+    return cell.fused_kind()
+
+
+def _loop_form(layer: Any, call: Call, x: str, params: str, state: str, mask: str | None,
+               zero_output: bool) -> tuple[str, dict, tuple]:
+    """One recurrent layer as its step-loop helper's call: (expression of the nn-form result, the ParameterDict's
+    tensors (torch layout, Keras's gate order), helpers)."""
+    cell = layer.cell
+    name = type(cell).__name__
+    if name not in _LOOP_HELPERS:
+        raise call.fail(f"an RNN over a {name} has no ejected form yet (SimpleRNN/LSTM/GRU cells have)")
+    kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in layer._step_weights())
+    weights = {"weight_ih": kernel, "weight_hh": rk}
+    args = [x, state, f'{params}["weight_ih"]', f'{params}["weight_hh"]']
+    if name == "GRUCell":
+        both = None if bias is None else bias.reshape(-1, 3 * cell.units)
+        if both is not None:
+            weights["bias_ih"] = both[0]
+            if cell.reset_after:
+                weights["bias_hh"] = both[1]
+        args += [f'{params}["{b}"]' if b in weights else "None" for b in ("bias_ih", "bias_hh")]
+    else:
+        if bias is not None:
+            weights["bias_ih"] = bias
+        args.append(f'{params}["bias_ih"]' if bias is not None else "None")
+    act, helpers = _function(call, cell.activation)
+    args.append(act)
+    if name != "SimpleRNNCell":
+        rec, more = _function(call, cell.recurrent_activation)
+        args.append(rec)
+        helpers += more
+    if name == "GRUCell":
+        args.append(f"reset_after={bool(cell.reset_after)}")
+    if mask is not None:
+        args.append(f"mask={mask}")
+    if zero_output and mask is not None:
+        args.append("zero_output=True")
+    if cell.dropout or cell.recurrent_dropout:
+        args += [f"dropout={fmt(float(cell.dropout))}", f"recurrent_dropout={fmt(float(cell.recurrent_dropout))}",
+                 f"training={_training(call)}"]
+    return f"{_LOOP_HELPERS[name]}({', '.join(args)})", weights, (_LOOP_HELPERS[name],) + helpers
+
+
+def _parameter_dict(weights: dict[str, torch.Tensor]) -> str:
+    entries = ", ".join(f'"{k}": nn.Parameter(torch.empty({", ".join(map(str, v.shape))}))' for k, v in weights.items())
+    return f"nn.ParameterDict({{{entries}}})"
+
+
 @EMITTERS.register("SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU", "RNN")
 def recurrent(layer: Any, call: Call) -> Emitted:
-    """SimpleRNN / LSTM / GRU, and RNN over one such cell."""
+    """SimpleRNN / LSTM / GRU, and RNN over one such cell: torch's fused nn.LSTM / nn.GRU / nn.RNN where its math
+    is Keras's (no mask, no dropout, torch's activations, GRU reset_after), else a step loop in Keras's gate order.
+    A mask makes Keras's masked steps (state carried over, output repeated); time_major runs batch-first inside."""
     _check_recurrent(layer, call)
     cell = layer.cell
-    if type(cell).__name__ not in ("SimpleRNNCell", "LSTMCell", "GRUCell"):
-        raise call.fail(f"an RNN over a {type(cell).__name__} has no ejected form yet (one SimpleRNN/LSTM/GRU cell has)")
-    kind = cell.fused_kind()
+    mask = _time_mask(call)
+    if layer.time_major and (mask is not None or layer.return_state):
+        raise call.fail("time_major=True with a mask or return_state has no ejected form yet")
     is_lstm = type(cell).__name__ == "LSTMCell"
     n_states = 2 if is_lstm else 1
-    kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in layer._step_weights())
-    features, units = kernel.shape[1], cell.units
-    x = "{x}.flip(1)" if layer.go_backwards else "{x}"
+    x = "{x}.transpose(0, 1)" if layer.time_major else "{x}"
+    if layer.go_backwards:
+        x += ".flip(1)"
+        mask = None if mask is None else f"{mask}.flip(1)"
     given = len(call.shapes) - 1  # initial states passed to the call
+    if type(cell).__name__ == "StackedRNNCells":
+        return _stacked(layer, call, x, mask, given)
+    kind = _fused(layer) if mask is None else None
     if kind is not None:
+        kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in layer._step_weights())
         params = layer._fused_params(kind, kernel, rk, bias)
         names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
         weights = {f".{n}": p.detach() for n, p in zip(names, params)}
         extra = {"nonlinearity": "relu"} if kind == "rnn_relu" else {}
-        module = ctor(_FUSED_MODULES[kind], features, units, batch_first=True, bias=None if bias is not None else False,
-                      **extra)
+        module = ctor(_FUSED_MODULES[kind], kernel.shape[1], cell.units, batch_first=True,
+                      bias=None if bias is not None else False, **extra)
         init = ("{m}.bias_hh_l0.requires_grad_(False)  # Keras has one bias: torch's second one stays zero",) \
             if bias is not None and kind != "gru" else ()
         result = f"{{m}}({x}{_states_arg('lstm' if is_lstm else 'rnn', 1, given)})"
         forward, helpers, n_out = _select(layer, result, n_states)
+        if layer.time_major and layer.return_sequences:
+            forward += ".transpose(0, 1)"
         return Emitted(forward, module, weights, helpers=helpers, init=init, n_out=n_out)
-    if type(cell).__name__ not in ("LSTMCell", "GRUCell"):
-        raise call.fail(f"activation {_name_of_activation(cell.activation)!r} has no nn.RNN form")
-    act, h1 = _function(call, cell.activation)
-    rec, h2 = _function(call, cell.recurrent_activation)
-    weights = {'["weight_ih"]': kernel, '["weight_hh"]': rk}
-    if is_lstm:
-        if bias is not None:
-            weights['["bias_ih"]'] = bias
-        b = '{m}["bias_ih"]' if bias is not None else "None"
-        state = f"({{x1}}.unsqueeze(0), {{x2}}.unsqueeze(0))" if given else "None"
-        result = f'lstm_keras({x}, {state}, {{m}}["weight_ih"], {{m}}["weight_hh"], {b}, {act}, {rec})'
-        helpers = ("lstm_keras",)
-    else:
-        b_ih = b_hh = "None"
-        if bias is not None:
-            both = bias.reshape(-1, 3 * units)
-            weights['["bias_ih"]'] = both[0]
-            b_ih = '{m}["bias_ih"]'
-            if cell.reset_after:
-                weights['["bias_hh"]'] = both[1]
-                b_hh = '{m}["bias_hh"]'
-        state = "{x1}.unsqueeze(0)" if given else "None"
-        result = (f'gru_keras({x}, {state}, {{m}}["weight_ih"], {{m}}["weight_hh"], {b_ih}, {b_hh}, {act}, {rec}, '
-                  f"reset_after={bool(cell.reset_after)})")
-        helpers = ("gru_keras",)
-    entries = ", ".join(f'"{k[2:-2]}": nn.Parameter(torch.empty({", ".join(map(str, v.shape))}))' for k, v in weights.items())
-    module = f"nn.ParameterDict({{{entries}}})  # Keras's gate order, torch layout"
+    state = "None"
+    if given:
+        state = _states_arg("lstm" if is_lstm else "rnn", 1, given)[2:]
+    result, weights, helpers = _loop_form(layer, call, x, "{m}", state, mask, layer.zero_output_for_mask)
+    module = _parameter_dict(weights) + "  # Keras's gate order, torch layout"
     forward, more, n_out = _select(layer, result, n_states)
-    weights = {"." + k[2:-2]: v for k, v in weights.items()}
-    return Emitted(forward, module, weights, helpers=helpers + h1 + h2 + more, n_out=n_out)
+    if layer.time_major and layer.return_sequences:
+        forward += ".transpose(0, 1)"
+    weights = {f'.{k}': v for k, v in weights.items()}
+    return Emitted(forward, module, weights, helpers=helpers + more, n_out=n_out, masked=True)
+
+
+def _stacked(layer: Any, call: Call, x: str, mask: str | None, given: int) -> Emitted:
+    """RNN over StackedRNNCells of built-in cells: one step function per cell (its step helper on its own
+    weights), run in turn at every step by stacked_rnn_keras."""
+    cells, sizes, weights, entries, helpers = [], [], {}, [], ("stacked_rnn_keras",)
+    for i, cell in enumerate(layer.cell.cells):
+        name = type(cell).__name__
+        if name not in _LOOP_HELPERS or getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
+            raise call.fail(f"a StackedRNNCells holding a {name}{' with dropout' if name in _LOOP_HELPERS else ''} "
+                            "has no ejected form yet")
+        kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in cell.step_weights())
+        w = {"weight_ih": kernel, "weight_hh": rk}
+        if bias is not None:
+            both = bias.reshape(-1, kernel.shape[0])
+            w["bias_ih"] = both[0]
+            if name == "GRUCell" and cell.reset_after:
+                w["bias_hh"] = both[1]
+        p = f'{{m}}["{i}"]'
+        b_ih = f'{p}["bias_ih"]' if bias is not None else "None"
+        gates = f'F.linear(x_t, {p}["weight_ih"], {b_ih})'
+        act, more = _function(call, cell.activation)
+        helpers += more
+        if name == "SimpleRNNCell":
+            step = f'simple_rnn_step({gates}, s, {p}["weight_hh"], {act})'
+            helpers += ("simple_rnn_step",)
+        else:
+            rec, more = _function(call, cell.recurrent_activation)
+            helpers += more
+            if name == "LSTMCell":
+                step = f'lstm_step({gates}, s, {p}["weight_hh"], {act}, {rec})'
+                helpers += ("lstm_step",)
+            else:
+                b_hh = f'{p}["bias_hh"]' if "bias_hh" in w else "None"
+                step = f'gru_step({gates}, s, {p}["weight_hh"], {b_hh}, {act}, {rec}, {bool(cell.reset_after)})'
+                helpers += ("gru_step",)
+        cells.append(f"lambda x_t, s: {step}")
+        sizes.append(list(cell.state_sizes))
+        weights.update({f'.{i}.{k}': v for k, v in w.items()})
+        entries.append(f'    "{i}": {_parameter_dict(w)},  # {cell.name}: {type(cell).__name__}\n')
+    module = "nn.ModuleDict({  # each cell's weights: Keras's gate order, torch layout\n" + "".join(entries) + "})"
+    state = "[" + ", ".join(f"{{x{1 + i}}}" for i in range(given)) + "]" if given else "None"
+    args = [x, state, "[" + ", ".join(cells) + "]", repr(sizes)]
+    if mask is not None:
+        args.append(f"mask={mask}")
+    if layer.zero_output_for_mask and mask is not None:
+        args.append("zero_output=True")
+    n_states = sum(len(s) for s in sizes)
+    forward, more, n_out = _select(layer, f"stacked_rnn_keras({', '.join(args)})", n_states)
+    if layer.time_major and layer.return_sequences:
+        forward += ".transpose(0, 1)"
+    return Emitted(forward, module, weights, helpers=helpers + more, n_out=n_out, masked=True)
 
 
 @EMITTERS.register("Bidirectional")
 def bidirectional(layer: Any, call: Call) -> Emitted:
+    """A bidirectional nn.LSTM / nn.GRU / nn.RNN when both halves are the same fusable layer, else each half's
+    step loop (masks: a padded step carries the state over; Keras gives the halves zero outputs there)."""
     fwd, bwd = layer.forward_layer, layer.backward_layer
     for sub in (fwd, bwd):
         _check_recurrent(sub, call)
-    kind = fwd.cell.fused_kind()
-    same = (type(fwd) is type(bwd) and kind is not None and bwd.cell.fused_kind() == kind and fwd.units == bwd.units
-            and not fwd.go_backwards and bwd.go_backwards and fwd.use_bias == bwd.use_bias)
-    if not same or layer.return_state or len(call.shapes) > 1:
-        raise call.fail("only a Bidirectional over two torch-fusable LSTM/GRU/SimpleRNN halves, without states in or "
-                        "out, has an ejected form yet")
-    weights: dict[str, torch.Tensor] = {}
+    mask = _time_mask(call)
+    kind = _fused(fwd)
+    given = len(call.shapes) - 1  # initial states: the forward layer's, then the backward layer's
+    same = (mask is None and type(fwd) is type(bwd) and kind is not None and _fused(bwd) == kind
+            and fwd.units == bwd.units and not fwd.go_backwards and bwd.go_backwards and fwd.use_bias == bwd.use_bias
+            and not layer.return_state and not given)
+    if not same:
+        weights: dict[str, torch.Tensor] = {}
+        results, helpers, entries, first = [], ("bidirectional_keras",), [], 1
+        for sub, key in ((fwd, "forward_layer"), (bwd, "backward_layer")):
+            x, m = "{x}", mask
+            if sub.go_backwards:
+                x += ".flip(1)"
+                m = None if m is None else f"{m}.flip(1)"
+            n = len(sub.state_sizes)
+            state = _states_arg("lstm" if n == 2 else "rnn", first, n)[2:] if given else "None"
+            first += n
+            result, w, more = _loop_form(sub, call, x, f'{{m}}["{key}"]', state, m, sub.zero_output_for_mask)
+            results.append(result)
+            helpers += more
+            weights.update({f".{key}.{k}": v for k, v in w.items()})
+            entries.append(f'    "{key}": {_parameter_dict(w)},\n')
+        module = "nn.ModuleDict({  # each direction's step loop: Keras's gate order, torch layout\n" + "".join(entries) + "})"
+        forward = f"bidirectional_keras({results[0]}, {results[1]}, {layer.return_sequences}, {fmt(layer.merge_mode)}"
+        n_out = 2 if layer.merge_mode is None else 1
+        if layer.return_state:
+            forward += ", return_state=True"
+            n_out += len(fwd.state_sizes) + len(bwd.state_sizes)
+        return Emitted(forward + ")", module, weights, helpers=helpers, n_out=n_out, masked=True)
+    weights = {}
     init = []
     for sub, suffix in ((fwd, ""), (bwd, "_reverse")):
         kernel, rk, bias = (t.detach().to("cpu") if t is not None else None for t in sub._step_weights())
@@ -750,20 +901,48 @@ def _argument(call: Call, position: int, name: str) -> Any:
     return kwargs.get(name)
 
 
+def _and_masks(parts: list[str]) -> str | None:
+    parts = list(dict.fromkeys(parts))  # the same mask twice (self-attention) once
+    return None if not parts else parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
+
+
 @EMITTERS.register("MultiHeadAttention", "GroupQueryAttention")
 def multi_head_attention(layer: Any, call: Call) -> Emitted:
+    """Keras MultiHeadAttention over the sequence axis. Masks as Keras combines them: the query's mask on the rows,
+    the value's and key's on the columns, attention_mask, ANDed into one (batch, T, S) mask (a graph hands the
+    query's mask as ``mask``, Keras 3's rule each tensor argument's as ``<argument>_mask``)."""
     rank = call.rank
     if rank != 3 or layer.attention_axes not in (None, (1,)) or layer._output_shape is not None:
         raise call.fail("only attention over the sequence axis of (batch, steps, features) inputs with the default "
                         "output_shape has an ejected form yet")
     if getattr(layer, "use_gate", False) or getattr(layer, "sliding_window", None):
         raise call.fail("use_gate / sliding_window have no ejected form yet")
-    for name in ("attention_mask", "return_attention_scores", "query_mask", "value_mask", "key_mask"):
-        if _argument(call, 99, name) not in (None, False):
-            raise call.fail(f"`{name}` has no ejected form yet")
     query, value = _argument(call, 0, "query"), _argument(call, 1, "value")
     key = _argument(call, 2, "key")
+    self_value = isinstance(value, Placeholder) and isinstance(query, Placeholder) and value.i == query.i
+    self_key = key is None or (isinstance(key, Placeholder) and isinstance(query, Placeholder) and key.i == query.i)
+    key_is_value = key is None or (isinstance(key, Placeholder) and isinstance(value, Placeholder) and key.i == value.i)
     key = value if key is None else key
+    named, passed = call.named_masks, call.mask if isinstance(call.mask, str) else None
+    masks = {}
+    for name in ("query_mask", "value_mask", "key_mask", "attention_mask"):
+        given = _argument(call, 99, name)
+        if given is not None and not isinstance(given, Placeholder):
+            raise call.fail(f"a constant `{name}` has no ejected form yet")
+        masks[name] = str(given) if given is not None else named.get(name)
+    query_mask = masks["query_mask"] or passed
+    value_mask = masks["value_mask"] or (passed if self_value else None)
+    key_mask = masks["key_mask"] or (passed if self_key and self_value and not key_is_value else None)
+    parts = [f"{query_mask}[:, :, None]"] if query_mask else []
+    parts += [f"{m}[:, None, :]" for m in (value_mask, key_mask) if m]
+    attention_mask = masks["attention_mask"]
+    if attention_mask is not None:
+        index = int(attention_mask[2:-1])
+        if call.dtypes[index] != torch.bool:
+            attention_mask = f"({attention_mask} {'> 0.5' if layer._keras3 else '!= 0'})"
+        parts.insert(0, attention_mask)
+    mask = _and_masks(parts)
+    return_scores = bool(call.consts.get("return_attention_scores", False))
     causal = bool(call.consts.get("use_causal_mask", False))
     weights: dict[str, torch.Tensor] = {}
     entries = []
@@ -784,27 +963,70 @@ def multi_head_attention(layer: Any, call: Call) -> Emitted:
     forward = (f"multi_head_attention({query}, {value}, {key}, {{m}}, {layer.num_heads}, {fmt(float(layer.dropout))}, "
                f"{_training(call)}" + (", causal=True" if causal else ""))
     kv = getattr(layer, "num_key_value_heads", layer.num_heads)
-    forward += f", num_kv_heads={kv})" if kv != layer.num_heads else ")"
-    return Emitted(forward, module, weights, helpers=("multi_head_attention",))
+    if kv != layer.num_heads:
+        forward += f", num_kv_heads={kv}"
+    if mask is not None:
+        forward += f", mask={mask}"
+        if not (layer._keras3 or layer.softmax_robust_masking):
+            forward += ", additive_mask=True"
+    if return_scores:
+        forward += ", return_scores=True"
+    if layer._keras3 and (mask is not None or causal) and (layer.dropout > 0 or return_scores):
+        forward += ", zero_masked_rows=True"  # Keras 3 when it materializes the scores
+    return Emitted(forward + ")", module, weights, helpers=("multi_head_attention",), n_out=2 if return_scores else 1,
+                   masked=True)
 
 
-@EMITTERS.register("Attention")
+def _attention_masks(call: Call) -> tuple[str | None, str | None]:
+    """The (query, value) masks of an Attention / AdditiveAttention call."""
+    masks = call.mask if isinstance(call.mask, list) else [call.mask, None]
+    return masks[0], masks[1]
+
+
+@EMITTERS.register("Attention", "AdditiveAttention")
 def dot_attention(layer: Any, call: Call) -> Emitted:
-    if layer.score_mode != "dot":
+    """Keras Attention (dot scores: F.scaled_dot_product_attention, Keras's softmax scale 1 and use_scale's factor
+    on the query) and AdditiveAttention; masks (a padded value step takes no weight, a padded query step gives
+    zeros), return_attention_scores and Keras's dropout by the keras_attention helper."""
+    if call.consts.get("mask") is not None or len(call.shapes) > 3:
+        raise call.fail("a constant mask has no ejected form yet")
+    additive = layer.score_mode == "additive"
+    if layer.score_mode not in ("dot", "additive"):
         raise call.fail(f"score_mode={layer.score_mode!r} has no ejected form yet")
-    if call.consts.get("return_attention_scores") or call.consts.get("mask") is not None or len(call.shapes) > 3:
-        raise call.fail("masks / return_attention_scores have no ejected form yet")
     q, v = "{x0}", "{x1}"
     k = "{x2}" if len(call.shapes) == 3 else v
     causal = bool(call.consts.get("use_causal_mask", False) or getattr(layer, "causal", False))
-    weights, init, scale = {}, (), "scale=1.0"
+    return_scores = bool(call.consts.get("return_attention_scores", False))
+    query_mask, value_mask = _attention_masks(call)
+    weights, init = {}, ()
     if layer.use_scale:
-        weights[""] = keras_weight(layer, "scale").reshape(())
-        init = ("{m} = nn.Parameter(torch.empty(()))  # Keras use_scale: a learned factor on the scores",)
-        q = f"{q} * {{m}}"
-    dropout = f"dropout_p={fmt(float(layer.dropout))} if {_training(call)} else 0.0, " if layer.dropout else ""
-    forward = f"F.scaled_dot_product_attention({q}, {k}, {v}, {dropout}{'is_causal=True, ' if causal else ''}{scale})"
-    return Emitted(forward, weights=weights, init=init)
+        scale = keras_weight(layer, "scale")
+        weights[""] = scale.reshape(()) if not additive else scale
+        shape = "()" if not additive else str(scale.shape[0])
+        init = (f"{{m}} = nn.Parameter(torch.empty({shape}))  # Keras use_scale: a learned factor on the scores",)
+    if not additive and not return_scores and query_mask is None and value_mask is None:
+        q = f"{q} * {{m}}" if layer.use_scale else q
+        dropout = f"dropout_p={fmt(float(layer.dropout))} if {_training(call)} else 0.0, " if layer.dropout else ""
+        forward = f"F.scaled_dot_product_attention({q}, {k}, {v}, {dropout}{'is_causal=True, ' if causal else ''}scale=1.0)"
+        return Emitted(forward, weights=weights, init=init, masked=True)
+    if additive:
+        scores = f"torch.tanh({q}.unsqueeze(-2) + {k}.unsqueeze(-3))"
+        scores = f"({scores} * {{m}}).sum(dim=-1)" if layer.use_scale else f"{scores}.sum(dim=-1)"
+    else:
+        scores = f"torch.matmul({q}, {k}.transpose(-1, -2))" + (" * {m}" if layer.use_scale else "")
+    args = [scores, v]
+    if value_mask is not None:
+        args.append(f"value_mask={value_mask}")
+    if query_mask is not None:
+        args.append(f"query_mask={query_mask}")
+    if causal:
+        args.append("causal=True")
+    if layer.dropout:
+        args += [f"dropout={fmt(float(layer.dropout))}", f"training={_training(call)}"]
+    if return_scores:
+        args.append("return_scores=True")
+    return Emitted(f"keras_attention({', '.join(args)})", weights=weights, init=init, helpers=("keras_attention",),
+                   n_out=2 if return_scores else 1, masked=True)
 
 
 @EMITTERS.register("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
@@ -867,7 +1089,10 @@ def time_distributed(layer: Any, call: Call) -> Emitted:
     if em.layout_out == CF and len(out_shape) >= 3:
         r = len(out_shape)
         y = f"{y}.permute(0, {', '.join(map(str, range(2, r)))}, 1)"
-    return Emitted(f"{y}.unflatten(0, ({{x}}.shape[0], -1))", em.module, em.weights, helpers=em.helpers, init=em.init)
+    if call.mask is not None and layer._inner_mask:
+        raise call.fail(f"a mask for its inner {type(inner).__name__} has no ejected form yet")
+    return Emitted(f"{y}.unflatten(0, ({{x}}.shape[0], -1))", em.module, em.weights, helpers=em.helpers, init=em.init,
+                   masked=True)
 
 
 @EMITTERS.register("Dot")

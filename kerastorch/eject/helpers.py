@@ -90,44 +90,138 @@ def gaussian_dropout(x: torch.Tensor, rate: float, training: bool) -> torch.Tens
     """Keras GaussianDropout: multiplies by N(1, rate / (1 - rate)) noise in training; identity in inference."""
     return x * (1.0 + (rate / (1.0 - rate)) ** 0.5 * torch.randn_like(x)) if training else x
 ''',
+    "masked_mean": '''
+def masked_mean(x: torch.Tensor, mask: torch.Tensor, keepdim: bool = False) -> torch.Tensor:
+    """Keras GlobalAveragePooling1D with a mask: the mean over the kept steps only, sum(x * mask) / sum(mask)
+    (a row with no kept step gives NaN, as in Keras)."""
+    mask = mask.unsqueeze(-1).to(x.dtype)
+    return (x * mask).sum(dim=1, keepdim=keepdim) / mask.sum(dim=1, keepdim=keepdim)
+''',
+    "rnn_loop": '''
+def rnn_loop(step, inputs: torch.Tensor, state: list, mask: torch.Tensor | None = None, zero_output: bool = False,
+             output: int = 0) -> tuple:
+    """Keras's recurrent time loop: `state = step(inputs[:, t], state)` for each step t, the step's output being
+    the new state's tensor `output`. With a (batch, steps) mask, a padded step (False) keeps the state and
+    repeats the previous output (zeros with zero_output: Bidirectional's halves), wherever the padding is.
+    Returns (outputs (batch, steps, units), final state)."""
+    outputs = []
+    for t in range(inputs.shape[1]):
+        new = step(inputs[:, t], state)
+        if mask is None:
+            state = new
+            outputs.append(new[output])
+            continue
+        keep = mask[:, t, None]
+        state = [torch.where(keep, n, s) for n, s in zip(new, state)]
+        previous = outputs[-1] if outputs and not zero_output else torch.zeros_like(new[output])
+        outputs.append(torch.where(keep, new[output], previous))
+    return torch.stack(outputs, dim=1), state
+''',
+    "rnn_dropout": '''
+def rnn_dropout(x: torch.Tensor, h: torch.Tensor, dropout: float, recurrent_dropout: float, training: bool) -> tuple:
+    """Keras's dropout inside a recurrent layer, in training: one mask per sequence (the same at every step) on
+    the inputs, and one on the state h where it meets the recurrent kernel; kept values scaled by 1 / (1 - rate).
+    Returns (x, the recurrent mask or None)."""
+    def draw(like: torch.Tensor, rate: float) -> torch.Tensor:
+        return torch.empty_like(like).bernoulli_(1.0 - rate) / (1.0 - rate) if rate < 1.0 else torch.zeros_like(like)
+
+    if training and dropout > 0:
+        x = x * draw(x[:, 0], dropout).unsqueeze(1)
+    return x, (draw(h, recurrent_dropout) if training and recurrent_dropout > 0 else None)
+''',
+    "lstm_step": '''
+def lstm_step(gates_x: torch.Tensor, state: list, w_hh: torch.Tensor, activation, recurrent_activation,
+              recurrent_mask: torch.Tensor | None = None) -> list:
+    """One Keras LSTM step from the input's share of the gates (x W_ih^T + b): gates i, f, c, o (torch's order
+    too); recurrent_mask: Keras's recurrent dropout on h where it meets W_hh. Returns the new [h, c]."""
+    h, c = state
+    i, f, g, o = (gates_x + F.linear(h if recurrent_mask is None else h * recurrent_mask, w_hh)).chunk(4, dim=-1)
+    c = recurrent_activation(f) * c + recurrent_activation(i) * activation(g)
+    return [recurrent_activation(o) * activation(c), c]
+''',
+    "gru_step": '''
+def gru_step(gates_x: torch.Tensor, state: list, w_hh: torch.Tensor, b_hh: torch.Tensor | None, activation,
+             recurrent_activation, reset_after: bool, recurrent_mask: torch.Tensor | None = None) -> list:
+    """One Keras GRU step from the input's share of the gates: Keras's gate order z, r, h (torch's is r, z, n);
+    reset_after=False applies the reset gate to h *before* the recurrent kernel. Returns the new [h]."""
+    h = state[0]
+    h_in = h if recurrent_mask is None else h * recurrent_mask
+    x_z, x_r, x_h = gates_x.chunk(3, dim=-1)
+    if reset_after:
+        h_z, h_r, h_h = F.linear(h_in, w_hh, b_hh).chunk(3, dim=-1)
+        z, r = recurrent_activation(x_z + h_z), recurrent_activation(x_r + h_r)
+        candidate = activation(x_h + r * h_h)
+    else:
+        units = h.shape[-1]
+        h_z, h_r = F.linear(h_in, w_hh[: 2 * units]).chunk(2, dim=-1)
+        z, r = recurrent_activation(x_z + h_z), recurrent_activation(x_r + h_r)
+        candidate = activation(x_h + F.linear(r * h_in, w_hh[2 * units:]))
+    return [z * h + (1 - z) * candidate]
+''',
+    "simple_rnn_step": '''
+def simple_rnn_step(gates_x: torch.Tensor, state: list, w_hh: torch.Tensor, activation,
+                    recurrent_mask: torch.Tensor | None = None) -> list:
+    """One Keras SimpleRNN step: h = activation(x W_ih^T + b + h W_hh^T). Returns the new [h]."""
+    h = state[0] if recurrent_mask is None else state[0] * recurrent_mask
+    return [activation(gates_x + F.linear(h, w_hh))]
+''',
     "lstm_keras": '''
 def lstm_keras(x: torch.Tensor, state: tuple | None, w_ih: torch.Tensor, w_hh: torch.Tensor, b_ih: torch.Tensor | None,
-               activation, recurrent_activation) -> tuple:
-    """A Keras LSTM whose activations are not torch's (tanh, sigmoid): a step loop over Keras's gates i, f, c, o
-    (torch's order too). Returns what nn.LSTM returns: (outputs, (h_n, c_n))."""
+               activation, recurrent_activation, mask: torch.Tensor | None = None, zero_output: bool = False,
+               dropout: float = 0.0, recurrent_dropout: float = 0.0, training: bool = False) -> tuple:
+    """A Keras LSTM as a step loop, for what nn.LSTM cannot run: activations other than tanh / sigmoid, a mask
+    (rnn_loop), dropout (rnn_dropout). Returns what nn.LSTM returns: (outputs, (h_n, c_n))."""
     h, c = (x.new_zeros(x.shape[0], w_hh.shape[1]),) * 2 if state is None else (state[0][0], state[1][0])
-    gates_x = F.linear(x, w_ih, b_ih)
-    outputs = []
-    for t in range(x.shape[1]):
-        i, f, g, o = (gates_x[:, t] + F.linear(h, w_hh)).chunk(4, dim=-1)
-        c = recurrent_activation(f) * c + recurrent_activation(i) * activation(g)
-        h = recurrent_activation(o) * activation(c)
-        outputs.append(h)
-    return torch.stack(outputs, dim=1), (h.unsqueeze(0), c.unsqueeze(0))
+    x, recurrent_mask = rnn_dropout(x, h, dropout, recurrent_dropout, training)
+    outputs, (h, c) = rnn_loop(lambda g, s: lstm_step(g, s, w_hh, activation, recurrent_activation, recurrent_mask),
+                               F.linear(x, w_ih, b_ih), [h, c], mask, zero_output)
+    return outputs, (h.unsqueeze(0), c.unsqueeze(0))
 ''',
     "gru_keras": '''
 def gru_keras(x: torch.Tensor, state: torch.Tensor | None, w_ih: torch.Tensor, w_hh: torch.Tensor,
               b_ih: torch.Tensor | None, b_hh: torch.Tensor | None, activation, recurrent_activation,
-              reset_after: bool) -> tuple:
-    """A Keras GRU that nn.GRU cannot run: reset_after=False (the reset gate scales h *before* the recurrent
-    kernel) or activations other than tanh / sigmoid. Keras's gate order z, r, h (torch's is r, z, n).
-    Returns what nn.GRU returns: (outputs, h_n)."""
+              reset_after: bool, mask: torch.Tensor | None = None, zero_output: bool = False, dropout: float = 0.0,
+              recurrent_dropout: float = 0.0, training: bool = False) -> tuple:
+    """A Keras GRU as a step loop, for what nn.GRU cannot run: reset_after=False, activations other than
+    tanh / sigmoid, a mask (rnn_loop), dropout (rnn_dropout). Returns what nn.GRU returns: (outputs, h_n)."""
     h = x.new_zeros(x.shape[0], w_hh.shape[1]) if state is None else state[0]
-    gates_x = F.linear(x, w_ih, b_ih)
-    w_hz, w_hr, w_hh_h = w_hh.chunk(3, dim=0)
-    b_hz, b_hr, b_hh_h = (None, None, None) if b_hh is None else b_hh.chunk(3)
-    outputs = []
-    for t in range(x.shape[1]):
-        x_z, x_r, x_h = gates_x[:, t].chunk(3, dim=-1)
-        z = recurrent_activation(x_z + F.linear(h, w_hz, b_hz))
-        r = recurrent_activation(x_r + F.linear(h, w_hr, b_hr))
-        if reset_after:
-            candidate = activation(x_h + r * F.linear(h, w_hh_h, b_hh_h))
-        else:
-            candidate = activation(x_h + F.linear(r * h, w_hh_h, b_hh_h))
-        h = z * h + (1 - z) * candidate
-        outputs.append(h)
-    return torch.stack(outputs, dim=1), h.unsqueeze(0)
+    x, recurrent_mask = rnn_dropout(x, h, dropout, recurrent_dropout, training)
+    outputs, (h,) = rnn_loop(
+        lambda g, s: gru_step(g, s, w_hh, b_hh, activation, recurrent_activation, reset_after, recurrent_mask),
+        F.linear(x, w_ih, b_ih), [h], mask, zero_output)
+    return outputs, h.unsqueeze(0)
+''',
+    "simple_rnn_keras": '''
+def simple_rnn_keras(x: torch.Tensor, state: torch.Tensor | None, w_ih: torch.Tensor, w_hh: torch.Tensor,
+                     b_ih: torch.Tensor | None, activation, mask: torch.Tensor | None = None, zero_output: bool = False,
+                     dropout: float = 0.0, recurrent_dropout: float = 0.0, training: bool = False) -> tuple:
+    """A Keras SimpleRNN as a step loop, for what nn.RNN cannot run: activations other than tanh / relu, a mask
+    (rnn_loop), dropout (rnn_dropout). Returns what nn.RNN returns: (outputs, h_n)."""
+    h = x.new_zeros(x.shape[0], w_hh.shape[1]) if state is None else state[0]
+    x, recurrent_mask = rnn_dropout(x, h, dropout, recurrent_dropout, training)
+    outputs, (h,) = rnn_loop(lambda g, s: simple_rnn_step(g, s, w_hh, activation, recurrent_mask),
+                             F.linear(x, w_ih, b_ih), [h], mask, zero_output)
+    return outputs, h.unsqueeze(0)
+''',
+    "stacked_rnn_keras": '''
+def stacked_rnn_keras(x: torch.Tensor, state: list | None, cells: list, state_sizes: list,
+                      mask: torch.Tensor | None = None, zero_output: bool = False) -> tuple:
+    """A Keras RNN over StackedRNNCells: at each step the cells run in turn, each on the one before's output
+    (cells: one `cell(x_t, its state) -> its new state` per cell, state_sizes: each cell's state sizes).
+    Returns what nn.LSTM returns: (outputs, (every state, as (1, batch, size))...)."""
+    if state is None:
+        state = [x.new_zeros(x.shape[0], n) for sizes in state_sizes for n in sizes]
+
+    def step(x_t: torch.Tensor, state: list) -> list:
+        new = []
+        for cell, sizes in zip(cells, state_sizes):
+            out = cell(x_t, state[len(new):len(new) + len(sizes)])
+            x_t = out[0]
+            new += out
+        return new
+
+    outputs, state = rnn_loop(step, x, list(state), mask, zero_output, output=len(state) - len(state_sizes[-1]))
+    return outputs, tuple(s.unsqueeze(0) for s in state)
 ''',
     "rnn_outputs": '''
 def rnn_outputs(result: tuple, return_sequences: bool) -> tuple:
@@ -137,17 +231,9 @@ def rnn_outputs(result: tuple, return_sequences: bool) -> tuple:
     states = states if isinstance(states, tuple) else (states,)
     return (outputs if return_sequences else outputs[:, -1], *(s[-1] for s in states))
 ''',
-    "bidirectional_merge": '''
-def bidirectional_merge(result: tuple, return_sequences: bool, merge_mode: str | None):
-    """Keras Bidirectional's merge of a bidirectional nn.LSTM / nn.GRU's directions: the backward direction's
-    outputs re-reversed in time (torch's already are), or its final state for return_sequences=False;
-    merge_mode 'concat' / 'sum' / 'ave' / 'mul', or None: both, as a tuple."""
-    outputs, states = result
-    h_n = states[0] if isinstance(states, tuple) else states
-    if return_sequences:
-        forward, backward = outputs.chunk(2, dim=-1)
-    else:
-        forward, backward = h_n[-2], h_n[-1]
+    "merge_directions": '''
+def merge_directions(forward: torch.Tensor, backward: torch.Tensor, merge_mode: str | None):
+    """Keras Bidirectional's merge_mode: 'concat' / 'sum' / 'ave' / 'mul', or None: both, as a tuple."""
     if merge_mode == "concat":
         return torch.cat([forward, backward], dim=-1)
     if merge_mode == "sum":
@@ -158,27 +244,106 @@ def bidirectional_merge(result: tuple, return_sequences: bool, merge_mode: str |
         return forward * backward
     return forward, backward
 ''',
+    "bidirectional_merge": '''
+def bidirectional_merge(result: tuple, return_sequences: bool, merge_mode: str | None):
+    """Keras Bidirectional's merge of a bidirectional nn.LSTM / nn.GRU's directions: the backward direction's
+    outputs re-reversed in time (torch's already are), or its final state for return_sequences=False."""
+    outputs, states = result
+    h_n = states[0] if isinstance(states, tuple) else states
+    if return_sequences:
+        forward, backward = outputs.chunk(2, dim=-1)
+    else:
+        forward, backward = h_n[-2], h_n[-1]
+    return merge_directions(forward, backward, merge_mode)
+''',
+    "bidirectional_keras": '''
+def bidirectional_keras(forward: tuple, backward: tuple, return_sequences: bool, merge_mode: str | None,
+                        return_state: bool = False):
+    """Keras Bidirectional over its two layers' step-loop results (outputs, states), the backward layer run on the
+    reversed sequence: its outputs reversed back in time, or each layer's last output for return_sequences=False;
+    with return_state, the merged output(s) then the forward layer's final states and the backward layer's."""
+    if return_sequences:
+        merged = merge_directions(forward[0], backward[0].flip(1), merge_mode)
+    else:
+        merged = merge_directions(forward[0][:, -1], backward[0][:, -1], merge_mode)
+    if not return_state:
+        return merged
+    states = [s[0] for _, st in (forward, backward) for s in (st if isinstance(st, tuple) else (st,))]
+    return (*(merged if isinstance(merged, tuple) else (merged,)), *states)
+''',
     "multi_head_attention": '''
 def multi_head_attention(query: torch.Tensor, value: torch.Tensor, key: torch.Tensor, proj: nn.ModuleDict,
                          num_heads: int, dropout: float, training: bool, causal: bool = False,
-                         num_kv_heads: int | None = None) -> torch.Tensor:
+                         num_kv_heads: int | None = None, mask: torch.Tensor | None = None, additive_mask: bool = False,
+                         return_scores: bool = False, zero_masked_rows: bool = False):
     """Keras MultiHeadAttention over the sequence axis: per-head query/key/value projections (Keras's key_dim
     need not be embed_dim / num_heads, so nn.MultiheadAttention does not fit), softmax(q k^T / sqrt(key_dim)) v
     in F.scaled_dot_product_attention (a causal mask is Keras's lower-triangular one), dropout on the attention
     probabilities in training, and the output projection of the concatenated heads. num_kv_heads: Keras 3's
-    GroupQueryAttention, each key/value head serving num_heads / num_kv_heads consecutive query heads."""
+    GroupQueryAttention, each key/value head serving num_heads / num_kv_heads consecutive query heads.
+    With a (batch, T, S) boolean mask (Keras's query, value, key and attention masks ANDed) or return_scores,
+    the softmax is written out: masked logits become -1e9 (added, as tf.keras does, with additive_mask), so
+    that a query row masked whole gets uniform weights, or zeros with zero_masked_rows (Keras 3 when it
+    materializes the scores). Returns the output, and the attention weights with return_scores."""
     kv_heads = num_kv_heads or num_heads
     q = proj["query"](query).unflatten(-1, (num_heads, -1)).transpose(1, 2)
     k = proj["key"](key).unflatten(-1, (kv_heads, -1)).transpose(1, 2)
     v = proj["value"](value).unflatten(-1, (kv_heads, -1)).transpose(1, 2)
-    out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout if training else 0.0, is_causal=causal,
-                                         enable_gqa=kv_heads != num_heads)
-    return proj["output"](out.transpose(1, 2).flatten(2))
+    if mask is None and not return_scores:
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout if training else 0.0, is_causal=causal,
+                                             enable_gqa=kv_heads != num_heads)
+        return proj["output"](out.transpose(1, 2).flatten(2))
+    if kv_heads != num_heads:
+        k, v = k.repeat_interleave(num_heads // kv_heads, dim=1), v.repeat_interleave(num_heads // kv_heads, dim=1)
+    logits = torch.matmul(q * q.shape[-1] ** -0.5, k.transpose(-1, -2))
+    if causal:
+        rows = torch.ones(logits.shape[-2], logits.shape[-1], dtype=torch.bool, device=logits.device).tril()
+        mask = rows if mask is None else mask & rows
+    if mask is not None:
+        mask = mask.unsqueeze(-3) if mask.dim() == 3 else mask  # the heads axis
+        if additive_mask:
+            logits = logits + (~mask).to(logits.dtype) * -1e9
+        else:
+            logits = logits.masked_fill(~mask, -1e9)
+    probs = torch.softmax(logits, dim=-1)
+    if zero_masked_rows and mask is not None:
+        probs = probs * mask.to(probs.dtype)
+    out = torch.matmul(F.dropout(probs, dropout, training) if dropout > 0 else probs, v)
+    out = proj["output"](out.transpose(1, 2).flatten(2))
+    return (out, probs) if return_scores else out
+''',
+    "keras_attention": '''
+def keras_attention(scores: torch.Tensor, value: torch.Tensor, value_mask: torch.Tensor | None = None,
+                    query_mask: torch.Tensor | None = None, causal: bool = False, dropout: float = 0.0,
+                    training: bool = False, return_scores: bool = False):
+    """Keras Attention / AdditiveAttention from the scores (batch, Tq, Tv): -1e9 where a value step is padded
+    (value_mask False) or, causal, lies after the query step; softmax; dropout on the weights in training;
+    weights @ value, zeros at padded query steps (query_mask False). Returns the output, and the weights
+    with return_scores."""
+    keep = None if value_mask is None else value_mask.unsqueeze(-2)
+    if causal:
+        rows = torch.ones(scores.shape[-2], scores.shape[-1], dtype=torch.bool, device=scores.device).tril()
+        keep = rows if keep is None else keep & rows
+    if keep is not None:
+        scores = scores - (~keep).to(scores.dtype) * 1e9
+    weights = torch.softmax(scores, dim=-1)
+    out = torch.matmul(F.dropout(weights, dropout, training) if dropout > 0 else weights, value)
+    if query_mask is not None:
+        out = out * query_mask.unsqueeze(-1).to(out.dtype)
+    return (out, weights) if return_scores else out
 ''',
 }
 
 #: Helpers that call other helpers.
-REQUIRES: dict[str, tuple[str, ...]] = {"avg_pool_same": ("tf_same_pad",)}
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "avg_pool_same": ("tf_same_pad",),
+    "lstm_keras": ("rnn_loop", "rnn_dropout", "lstm_step"),
+    "gru_keras": ("rnn_loop", "rnn_dropout", "gru_step"),
+    "simple_rnn_keras": ("rnn_loop", "rnn_dropout", "simple_rnn_step"),
+    "stacked_rnn_keras": ("rnn_loop",),
+    "bidirectional_merge": ("merge_directions",),
+    "bidirectional_keras": ("merge_directions",),
+}
 
 
 def register_helpers(sources: dict[str, str], requires: dict[str, tuple[str, ...]] | None = None) -> None:

@@ -40,18 +40,17 @@ FILES = [fn for e in MODELS if e["kind"] != "refusal" for k, fn in sorted(e["fil
          if k != "config" and (not fn.endswith(".tf.keras") or fn.split(".")[0] == "cnn_seq")]
 #: recurrent layer cases (compat_fixtures/rnn/cases.json, recorded from tf.keras; the two hard_sigmoid ones from
 #: Keras 3 too), each wrapped in a Functional model (initial states as extra Inputs): fused nn.LSTM/GRU/RNN,
-#: bidirectional ones, and the step-loop helpers (GRU reset_after=False, hard_sigmoid, relu/tanh activations)
-RNN_CASES = ["r002", "r003", "r008", "r009", "r010", "r011", "r012", "r013", "r025", "r026", "r027", "r029", "r033",
-             "r035", "r036", "r037", "r038", "r044", "r045"]
+#: bidirectional ones, and the step-loop helpers (GRU reset_after=False, hard_sigmoid, relu/tanh/sigmoid
+#: activations, dropout (inference here; tests/eject/test_eject_masks.py trains it), a Bidirectional
+#: with states in and out or with unlike halves); masked ones are in tests/eject/test_eject_masks.py
+RNN_CASES = ["r002", "r003", "r004", "r008", "r009", "r010", "r011", "r012", "r013", "r021", "r025", "r026",
+             "r027", "r029", "r033", "r035", "r036", "r037", "r038", "r039", "r040", "r043", "r044", "r045"]
 RNN_K3 = ["r011", "r029"]
 #: whole recurrent model files (compat_fixtures/rnn/models): stacked GRUs, a seq2seq decoder started from the
 #: encoder's returned states, TimeDistributed(Conv2D) -> LSTM
 RNN_MODELS = {m["name"]: m for m in load_json("rnn/models.json")}
 RNN_FILES = [("gru_forecaster", "tf"), ("seq2seq", "k3"), ("video", "tf"), ("video", "k3")]
 RNN_MT = load_tensors("rnn/models.safetensors")
-#: recurrent cases with no ejected form yet: each must be a clear error naming the layer
-RNN_REFUSED = {"r004": "sigmoid", "r019": "time_major", "r021": "dropout", "r039": "Bidirectional", "r043": "fusable",
-               "r047": "StackedRNNCells"}
 #: transformer models (compat_fixtures/attention): MultiHeadAttention (causal, cross-attention), Keras 3's
 #: GroupQueryAttention
 ATT = {m["id"]: m for m in load_json("attention/attention.json")["models"]}
@@ -305,31 +304,12 @@ def test_unsupported_layer_names_itself_and_writes_nothing(tmp_path):
     from kerastorch import layers
     from kerastorch.models import Input, Model
 
-    x = Input((4, 4, 3), name="image")
-    flat = layers.Reshape((16, 3), name="r")(x)
-    y = layers.AdditiveAttention(name="odd_one")([flat, flat])
+    x = Input(batch_shape=(2, 4, 3), name="sequence")
+    y = layers.LSTM(3, stateful=True, name="odd_one")(x)  # states kept between calls: not a pure function
     model = Model(x, y)
-    with pytest.raises(EjectError, match=r'Layer "odd_one" \(AdditiveAttention\)') as info:
+    with pytest.raises(EjectError, match=r'Layer "odd_one" \(LSTM\).*stateful') as info:
         eject(model, tmp_path / "out")
     assert isinstance(info.value, ValueError)
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.parametrize("cid", sorted(RNN_REFUSED))
-def test_recurrent_without_ejected_form_is_refused(cid, tmp_path):
-    model, _ = _rnn_model(cid, "tf")
-    layer = model.layers[-1]
-    with pytest.raises(EjectError, match=f'Layer "{layer.name}" \\({type(layer).__name__}\\).*{RNN_REFUSED[cid]}'):
-        eject(model, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
-
-
-def test_masks_are_refused(tmp_path):
-    from kerastorch.models import load_model
-
-    model = load_model(FIXTURES / "rnn" / "models" / "text_classifier.k3.keras")
-    with pytest.raises(EjectError, match="masks"):
-        eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

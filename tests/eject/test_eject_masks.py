@@ -1,0 +1,224 @@
+"""``kerastorch eject`` of models carrying Keras masks, and the recurrent forms (step loops, stacked cells, dropout).
+
+Every masked fixture file (``compat_fixtures/masks``: Embedding(mask_zero) / Masking text models, tf.keras's AND and
+Keras 3's OR of masks at merges, Concatenate, a nested encoder, TimeDistributed; ``rnn/models``: a masked LSTM /
+Bidirectional / GRU stack, a Bidirectional text classifier, StackedRNNCells; ``attention``: MultiHeadAttention with
+the token mask and cross-attention with both sides' masks; ``attention_small``: Attention and AdditiveAttention with
+masks), both Keras versions, is ejected; the generated files run in ONE fresh process without kerastorch
+(``eject_testing.run_standalone``) and give the recorded Keras outputs and the kerastorch model's. The recorded
+recurrent layer cases with right, left and interior padding (``rnn/cases.json``) run behind a ``Masking`` layer
+(their masked input steps zeroed: a masked step's input never reaches Keras's outputs). A training step gives
+kerastorch's gradients on masked models, an LSTM with dropout gives kerastorch's training outputs and gradients
+under the same seed (one mask per sequence), and a masked LSTM passes ``torch.compile(fullgraph=True)`` and
+``torch.export``; a time_major LSTM runs batch-first inside. A model without masks gets no mask code; what eject cannot express is refused, naming the layer.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import torch
+
+from eject_testing import record, run_standalone
+from kt_testing import FIXTURES, assert_close, load_json, load_tensors
+
+from kerastorch.eject import EjectError, eject, eject_file
+from kerastorch.eject.codegen import identifier
+
+MASKS = load_json("masks/masks.json")["models"]
+MASKS_T = load_tensors("masks/masks.safetensors")
+RNN_MODELS = {m["name"]: m for m in load_json("rnn/models.json")}
+RNN_MT = load_tensors("rnn/models.safetensors")
+ATT = {m["id"]: m for m in load_json("attention/attention.json")["models"]}
+ATT_T = load_tensors("attention/attention.safetensors")
+CROSS = load_json("attention/cross_attention.json")
+CROSS_T = load_tensors("attention/cross_attention.safetensors")
+SMALL_T = load_tensors("attention_small/models_tensors.safetensors")
+RNN_CASES = {c["id"]: c for c in load_json("rnn/cases.json")}
+RNN_T = load_tensors("rnn/tensors.safetensors")
+
+
+def _files() -> dict[str, tuple[pathlib.Path, list, list]]:
+    """name -> (model file, inputs, recorded Keras outputs) of every masked fixture file."""
+    out = {}
+    for rec in MASKS:
+        xs = [MASKS_T[i["key"]] for i in rec["inputs"]]
+        for tag, fn in rec["files"].items():
+            out[fn] = (FIXTURES / "masks" / fn, xs, [MASKS_T[f"{rec['id']}.{tag.split('_')[0]}.out"]])
+    for name in ("stacked_lstm_masked", "text_classifier", "mixed"):
+        rec = RNN_MODELS[name]
+        xs = [RNN_MT[f"{name}.input.{i}"] for i in range(rec["n_inputs"])]
+        for tag, fn in rec["files"].items():
+            n = sum(1 for k in RNN_MT if k.startswith(f"{name}.{tag}.out."))
+            out[f"rnn/{fn.split('/')[-1]}"] = (FIXTURES / "rnn" / fn, xs, [RNN_MT[f"{name}.{tag}.out.{j}"] for j in range(n)])
+    rec = ATT["text_classifier"]
+    for tag, fn in rec["files"].items():
+        out[f"attention/{fn}"] = (FIXTURES / "attention" / fn, [ATT_T[f"text_classifier.input.{n}"] for n in rec["inputs"]],
+                                  [ATT_T[f"text_classifier.{tag}.out"]])
+    for tag, fn in CROSS["files"].items():
+        out[f"attention/{fn}"] = (FIXTURES / "attention" / fn, [CROSS_T[f"input.{n}"] for n in CROSS["inputs"]],
+                                  [CROSS_T[f"{tag}.out"]])
+    for tag, fn in (("tf", "masked_attention.tf.h5"), ("k3", "masked_attention.k3.keras")):
+        out[f"attention_small/{fn}"] = (FIXTURES / "attention_small" / fn, [SMALL_T[f"masked_attention.{tag}.input"]],
+                                        [SMALL_T[f"masked_attention.{tag}.output"]])
+    return out
+
+
+FILES = _files()
+#: recorded recurrent layer cases with a mask (right / left / interior padding; states in and out, go_backwards,
+#: GRU reset_after=False, Bidirectional, RNN over one and two cells)
+MASKED_RNN = ["r005", "r006", "r014", "r015", "r016", "r017", "r018", "r031", "r032", "r041", "r042", "r046"]
+#: a training step against kerastorch's (a masked LSTM / Bidirectional / GRU stack; Masking, TimeDistributed, a masked mean)
+GRAD = {"rnn/stacked_lstm_masked.tf.h5", "masking_model.k3.keras"}
+EXPORT = "r016"  # a masked LSTM (interior padding) through torch.compile(fullgraph=True) and torch.export
+
+
+def _masked_rnn_model(cid: str):
+    """The recorded case behind Masking(0.0), its masked steps zeroed; initial states as extra Inputs."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+    from rnn_fixtures import build, weights
+
+    case = RNN_CASES[cid]
+    layer = build(case["spec"])
+    x = Input((case["steps"], *case["features"]), name="sequence")
+    states = [Input(tuple(RNN_T[f"{cid}.state.{i}"].shape[1:]), name=f"state_{i}") for i in range(case["n_states"])]
+    h = layers.Masking(0.0, name="masking")(x)
+    model = Model([x, *states], layer(h, initial_state=states) if states else layer(h))
+    layer.set_weights(weights(case))
+    xs = [RNN_T[f"{cid}.input"] * RNN_T[f"{cid}.mask"].unsqueeze(-1).float()]
+    xs += [RNN_T[f"{cid}.state.{i}"] for i in range(case["n_states"])]
+    return model, xs, [RNN_T[f"{cid}.tf.out.{k}"] for k in range(case["tf"]["n_outputs"])]
+
+
+def _time_major_lstm():
+    """Recorded case r019 (LSTM time_major=True): the model's inputs are (steps, batch, features)."""
+    from kerastorch.models import Input, Model
+    from rnn_fixtures import build, weights
+
+    case = RNN_CASES["r019"]
+    layer = build(case["spec"])
+    x = Input((case["batch"], *case["features"]), name="sequence")
+    model = Model(x, layer(x))
+    layer.set_weights(weights(case))
+    return model, [RNN_T["r019.input"]], [RNN_T["r019.tf.out.0"]]
+
+
+def _dropout_lstm():
+    """Recorded case r021 (LSTM dropout=0.5, recurrent_dropout=0.3) in a model; in train mode both draw their
+    per-sequence masks from torch's generator in the same order."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+    from rnn_fixtures import build, weights
+
+    case = RNN_CASES["r021"]
+    layer = build(case["spec"])
+    x = Input((case["steps"], *case["features"]), name="sequence")
+    model = Model(x, layer(x))
+    layer.set_weights(weights(case))
+    return model, [RNN_T["r021.input"]], [RNN_T["r021.tf.out.0"]]
+
+
+@pytest.fixture(scope="module")
+def ejected(tmp_path_factory) -> dict[str, dict]:
+    from kerastorch.models import load_model
+
+    root = tmp_path_factory.mktemp("eject_masks")
+    cases = {}
+    for name, (path, xs, expected) in FILES.items():
+        out = root / identifier(name)
+        eject_file(str(path), out)
+        cases[name] = record(name, load_model(str(path)), xs, expected, 1e-5, out, {"grad": name in GRAD})
+    for cid in MASKED_RNN:
+        model, xs, expected = _masked_rnn_model(cid)
+        eject(model, root / cid)
+        cases[cid] = record(cid, model, xs, expected, 1e-5, root / cid, {"export": cid == EXPORT})
+    model, xs, expected = _time_major_lstm()
+    eject(model, root / "time_major")
+    cases["time_major"] = record("time_major", model, xs, expected, 1e-5, root / "time_major", {})
+    model, xs, expected = _dropout_lstm()
+    eject(model, root / "dropout")
+    cases["dropout"] = record("dropout", model, xs, expected, 1e-5, root / "dropout", {"grad": True, "seed": 0})
+    model.train()
+    xg = xs[0].clone().requires_grad_(True)
+    torch.manual_seed(0)
+    y = model(xg)
+    y.square().sum().backward()
+    cases["dropout"]["train"] = (y.detach(), xg.grad)
+    return run_standalone(root, cases)
+
+
+@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + ["time_major", "dropout"])
+def test_masked_model_matches_keras_and_kerastorch(ejected, name):
+    from rnn_fixtures import flat
+
+    case = ejected[name]
+    res = case["result"]
+    loaded = flat(case["loaded"])  # an RNN over stacked cells returns each cell's states as a list
+    assert len(loaded) == len(case["expected"]) == len([k for k in res if k.startswith("out")])
+    for i, (want, loaded) in enumerate(zip(case["expected"], loaded)):
+        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+        assert_close(res[f"out{i}"], loaded, rtol=case["rtol"], msg=f"{name} output {i} vs kerastorch")
+
+
+@pytest.mark.parametrize("name", sorted(GRAD))
+def test_masked_training_step_matches_kerastorch(ejected, name):
+    case = ejected[name]
+    res = case["result"]
+    for i, g in enumerate(case["grad_x"]):
+        if g is not None:
+            assert_close(res[f"grad_x{i}"], g, rtol=1e-4, msg=f"{name}: input gradient {i}")
+    # the whole parameter gradient's norm (kerastorch groups weights by layer differently: a TimeDistributed's are its
+    # inner layer's, a recurrent layer's its cell's)
+    got = sum(float(v) ** 2 for k, v in res.items() if k.startswith("gnorm:")) ** 0.5
+    assert got == pytest.approx(sum(v ** 2 for v in case["gnorm"].values()) ** 0.5, rel=1e-4), name
+
+
+def test_recurrent_dropout_draws_as_kerastorch(ejected):
+    """Train mode: Keras's per-sequence input and recurrent dropout masks, drawn as kerastorch draws them."""
+    case = ejected["dropout"]
+    out, grad = case["train"]
+    assert_close(case["result"]["train_out0"], out, rtol=1e-5, msg="dropout: training output")
+    assert_close(case["result"]["grad_x0"], grad, rtol=1e-4, msg="dropout: input gradient")
+    assert (case["result"]["train_out0"] - case["result"]["out0"]).abs().max() > 1e-3  # dropout did act
+
+
+def test_masked_lstm_compiles_and_exports(ejected):
+    case = ejected[EXPORT]
+    for kind in ("compiled", "exported"):
+        assert_close(case["result"][f"{kind}0"], case["loaded"][0], rtol=1e-5, msg=f"{EXPORT}: {kind}")
+
+
+def test_mask_code_reads_as_keras(ejected):
+    """Masks are variables of forward computed as Keras computes them, consumed by small commented helpers; a
+    Keras 3 file's recorded mask ops become the same code; a model without masks has none."""
+    tf_text = (pathlib.Path(ejected["text_func.tf.h5"]["dir"]) / "model.py").read_text()
+    k3_text = (pathlib.Path(ejected["text_func.k3.keras"]["dir"]) / "model.py").read_text()
+    assert "embed_mask = tokens != 0" in tf_text and "masked_mean(x, embed_mask)" in tf_text.replace("embed, embed_mask", "x, embed_mask")
+    assert tf_text.split("class ")[1] == k3_text.split("class ")[1]  # the same forward from both Keras versions
+    lstm = (pathlib.Path(ejected["rnn/stacked_lstm_masked.tf.h5"]["dir"]) / "model.py").read_text()
+    assert "masking_mask = (input_1 != 0.0).any(dim=-1)" in lstm and "def rnn_loop(" in lstm
+    assert "mask=masking_mask.flip(1), zero_output=True" in lstm  # Bidirectional's backward half
+    plain = eject_file(str(FIXTURES / "rnn" / RNN_MODELS["gru_forecaster"]["files"]["tf"]),
+                       pathlib.Path(ejected["dropout"]["dir"]).parent / "plain")
+    assert "mask" not in plain.source and "nn.GRU(" in plain.source
+
+
+def test_unexpressed_masks_are_refused(tmp_path):
+    """A mask handed to a call by hand, and Keras 3's masked Multiply: an error naming the layer, nothing written."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x, m = Input((4, 3), name="x"), Input((4,), dtype="bool", name="m")
+    model = Model([x, m], layers.LSTM(2, name="given")(x, mask=m))
+    with pytest.raises(EjectError, match=r'Layer "given" \(LSTM\).*mask of its own'):
+        eject(model, tmp_path / "a")
+    tok = Input((5,), dtype="int32", name="tokens")
+    e = layers.Embedding(9, 3, mask_zero=True, name="emb")(tok)
+    product = layers.deserialize({"class_name": "Multiply", "config": {"name": "prod", "trainable": True,
+                                                                      "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                                                                                "config": {"name": "float32"}}}})
+    model = Model(tok, layers.GlobalAveragePooling1D(name="gap")(product([e, e])))
+    with pytest.raises(EjectError, match=r'Layer "prod" \(Multiply\).*masked Multiply'):
+        eject(model, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
