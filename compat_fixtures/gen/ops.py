@@ -32,6 +32,11 @@ from .common import error_text, fresh_session, import_keras3, import_tf, jsonabl
 from .models import _layer_classes
 
 
+#: constant operands (a per-feature row and a (4, 6) grid, as models hold normalization constants)
+ROW = np.array([0.5, 1.0, -1.0, 2.0, 0.0, -0.5], "float32")
+GRID = np.linspace(-1.0, 1.0, 24, dtype="float32").reshape(4, 6)
+
+
 def tf_cases(tf):
     """name -> fn(x, y, i) -> list of outputs (TensorFlow functions on tf.keras symbolic tensors)."""
     return {
@@ -66,6 +71,9 @@ def tf_cases(tf):
                                        tf.math.floor(x * 2.0), tf.math.ceil(x * 2.0), tf.math.sign(x),
                                        tf.math.reciprocal(x + 5.0), tf.math.erf(x), tf.round(x * 2.0),
                                        tf.math.softsign(x)],
+        # numpy constants: tf.keras writes them into the node's kwargs as (nested) lists
+        "constants": lambda x, y, i: [tf.math.subtract(x, ROW) * 2.0, x + tf.constant(ROW), tf.math.maximum(x, ROW),
+                                      tf.math.multiply(x, GRID), tf.where(x > 0.0, x, ROW)],
         "int_dtypes": lambda x, y, i: [i + 2, i * i, tf.cast(i, "float32") * 0.5, tf.cast(x, tf.int32),
                                        tf.cast(i, tf.float16), tf.math.maximum(i, 0), -i,
                                        tf.reduce_sum(i, axis=1)],
@@ -102,6 +110,9 @@ def k3_cases(ops):
                                        ops.hard_sigmoid(x * 3.0), ops.hard_silu(x * 3.0), ops.floor(x * 2.0),
                                        ops.ceil(x * 2.0), ops.sign(x), ops.reciprocal(x + 5.0), ops.erf(x),
                                        ops.round(x * 2.0), ops.rsqrt(ops.abs(x) + 1.0), ops.softsign(x)],
+        # numpy constants: Keras 3 writes them as __numpy__ / __tensor__ values in the node's args
+        "constants": lambda x, y, i: [ops.subtract(x, ROW) * 2.0, ops.add(x, ops.convert_to_tensor(ROW)),
+                                      ops.maximum(x, ROW), ops.multiply(GRID, x), ops.where(x > 0.0, x, ROW)],
         "int_dtypes": lambda x, y, i: [i + 2, i * i, i + 2.5, ops.cast(i, "float32") * 0.5,
                                        ops.cast(x, "int32"), ops.mean(i, axis=1), i / 2, ops.divide(i, i + 10),
                                        ops.maximum(i, 0), -i, ops.sum(i, axis=1), ops.maximum(i, 0.5)],

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..graph.node import map_structure
 from ..layers.ops.op_layer import _SENTINEL, _display
-from ..layers.ops.table import OPS, _dtype, _index
+from ..layers.ops.table import OPS, _constant, _dtype, _index
 from .emitters import CF, EMITTERS, KERAS, Call, Emitted, Placeholder, cf_axis, common_layout, fmt, tup
 from .helpers import helper_source, register_helpers
 
@@ -60,9 +60,20 @@ def ejectable_ops() -> list[str]:
 
 
 # ----------------------------------------------------------------------------- operands as source
+class _Constant:
+    """A constant array operand of the graph (tf.keras: nested lists in the node; Keras 3: ``__numpy__`` /
+    ``__tensor__`` values): a buffer of the op's module attribute, ``{m}`` in the forward."""
+
+    def __init__(self, value: torch.Tensor):
+        self.value = value
+
+    def __str__(self) -> str:
+        return "{m}"
+
+
 def _src(v: Any) -> str:
-    """An operand as source: a tensor input's placeholder, or a constant literal."""
-    if isinstance(v, Placeholder):
+    """An operand as source: a tensor input's placeholder, a constant's buffer, or a constant literal."""
+    if isinstance(v, (Placeholder, _Constant)):
         return str(v)
     if isinstance(v, torch.Tensor):
         if v.dim() != 0:
@@ -201,6 +212,8 @@ def _min_max(fn: str, bound: str) -> Callable[[dict, Call], Emitted]:
         t, c = (x, y) if isinstance(x, Placeholder) else (y, x)
         if not isinstance(t, Placeholder):
             raise _NoForm("no tensor operand")
+        if isinstance(c, _Constant):
+            return _elementwise(f"torch.{fn}({t}, {c})", call)
         return _elementwise(f"{t}.clamp({bound}={_src(c)})", call)  # a number: promotes like Keras's
     return form
 
@@ -566,7 +579,9 @@ def _check(layer: Any, call: Call, em: Emitted, args: tuple, kwargs: dict) -> No
     want = _outputs(layer._fn(*map_structure(fill, args), **layer.op_config, **map_structure(fill, kwargs)))
     layouts = [em.layout_in] * len(metas) if isinstance(em.layout_in, str) else list(em.layout_in)
     local = {f"x{i}": _permuted(m, lay) for i, (m, lay) in enumerate(zip(metas, layouts))}
-    expr = em.forward.replace("{x}", "{x0}")
+    if "" in em.weights:
+        local["m"] = em.weights[""].to("meta")
+    expr = em.forward.replace("{x}", "{x0}").replace("{m}", "m")
     for i in range(len(metas)):
         expr = expr.replace(f"{{x{i}}}", f"x{i}")
     try:
@@ -581,6 +596,25 @@ def _check(layer: Any, call: Call, em: Emitted, args: tuple, kwargs: dict) -> No
                           f"{tuple(w.shape)} {w.dtype}")
     if len(got) != len(want):
         raise _NoForm(f"its torch form gives {len(got)} outputs, the op {len(want)}")
+
+
+def _constants(arguments: dict, call: Call) -> list:
+    """Constant arrays among the operands ``x`` / ``y`` become :class:`_Constant` (a list as the table converts
+    it: a tensor of the other operand's dtype); one per op, which becomes its module attribute's buffer."""
+    found = []
+    for name, other in (("x", "y"), ("y", "x")):
+        v = arguments.get(name)
+        if isinstance(v, (list, tuple)) or (isinstance(v, torch.Tensor) and v.dim()):
+            like = arguments.get(other)
+            like_dtype = call.dtypes[like.i] if isinstance(like, Placeholder) else torch.float32
+            value = _constant(v, torch.empty(0, dtype=like_dtype)) if not isinstance(v, torch.Tensor) else v
+            if not isinstance(value, torch.Tensor):
+                raise _NoForm("a constant operand that is not an array")
+            found.append(_Constant(value.detach().to("cpu")))
+            arguments[name] = found[-1]
+    if len(found) > 1:
+        raise _NoForm("two constant array operands")
+    return found
 
 
 @EMITTERS.register("OpLayer", "TFOpLambda", "SlicingOpLambda")
@@ -605,7 +639,14 @@ def op_layer(layer: Any, call: Call) -> Emitted:
         for name, value in arguments.items():  # text reaches model.py only through repr / the dtype table
             if isinstance(value, str) and name not in ("subscripts", "dtype", "out_type", "name"):
                 raise _NoForm(f"the text argument {name}")
+        constants = _constants(arguments, call)
         em = form(arguments, call)
+        if constants:
+            value = constants[0].value
+            em.weights = {"": value}
+            em.init = (f'self.register_buffer("{{a}}", torch.empty({tup(tuple(value.shape))}, '
+                       f'dtype={_torch_dtype(value.dtype)}))  # a graph constant',)
+            em.layout_in = em.layout_out = KERAS  # it broadcasts against Keras's trailing axes
         if layer.op not in _VALUE_DEPENDENT:
             _check(layer, call, em, args, kwargs)
     except (_NoForm, ValueError, TypeError, IndexError, KeyError, StopIteration) as e:

@@ -2,7 +2,8 @@
 ``SlicingOpLambda``), proven on the recorded op fixtures.
 
 Every op model of ``compat_fixtures/ops`` (``ops_cases.json``: arithmetic, activations, unary math, min/max/clip,
-reductions, shapes, slicing, matmul, l2_normalize, integer dtypes; ``transformer_ops_cases.json``: split, einsum,
+reductions, shapes, slicing, matmul, l2_normalize, integer dtypes, numpy constants (module buffers);
+``transformer_ops_cases.json``: split, einsum,
 transposed matmul, attention as ops, head reshapes, gelu/erf, tf.shape + tf.range, where/tile/repeat; each from
 tf.keras and Keras 3) is ejected and run in ONE fresh process where kerastorch cannot be imported: outputs, shapes
 and dtypes equal the recorded Keras outputs (the float32 layer tolerance: one op, or a few chained, per output).

@@ -18,6 +18,7 @@ Keras 3); integer ``sum``/``prod`` keep the integer dtype (torch would widen to 
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable
 
 import torch
@@ -108,15 +109,35 @@ def _prod(x: torch.Tensor, dim: tuple, keepdim: bool, dtype: Any = None) -> torc
 
 
 # ----- elementwise binary (python scalars adopt the tensor dtype) -----
-register_op("k3:Add", "tf:__operators__.add", "tf:math.add", "tf:add")(lambda x, y, name=None: x + y)
-register_op("k3:Subtract", "tf:math.subtract", "tf:subtract")(lambda x, y, name=None: x - y)
-register_op("k3:Multiply", "tf:math.multiply", "tf:multiply")(lambda x, y, name=None: x * y)
-register_op("k3:Divide", "k3:TrueDivide")(lambda x, y, name=None: x / y)  # int / int -> float32 (Keras 3)
+def _constant(v: Any, like: Any) -> Any:
+    """A constant operand beside the tensor ``like``: a list (tf.keras writes a numpy constant into the node as
+    nested lists) becomes a tensor of ``like``'s dtype, as TF converts it; a constant tensor (Keras 3's
+    ``__numpy__`` / ``__tensor__`` values, made on the CPU) goes to ``like``'s device (meta in shape inference)."""
+    if not isinstance(like, torch.Tensor):
+        return v
+    if isinstance(v, (list, tuple)):
+        return torch.as_tensor(v, dtype=like.dtype, device=like.device)
+    if isinstance(v, torch.Tensor) and v.device.type == "cpu" and like.device.type != "cpu" and v.dim():
+        return v.to(like.device)
+    return v
+
+
+def _operands(x: Any, y: Any) -> tuple[Any, Any]:
+    return _constant(x, y), _constant(y, x)
+
+
+register_op("k3:Add", "tf:__operators__.add", "tf:math.add", "tf:add")(
+    lambda x, y, name=None: operator.add(*_operands(x, y)))
+register_op("k3:Subtract", "tf:math.subtract", "tf:subtract")(lambda x, y, name=None: operator.sub(*_operands(x, y)))
+register_op("k3:Multiply", "tf:math.multiply", "tf:multiply")(lambda x, y, name=None: operator.mul(*_operands(x, y)))
+register_op("k3:Divide", "k3:TrueDivide")(  # int / int -> float32 (Keras 3)
+    lambda x, y, name=None: operator.truediv(*_operands(x, y)))
 
 
 @register_op("tf:math.truediv", "tf:math.divide", "tf:truediv", "tf:divide", "tf:__operators__.truediv")
 def _tf_truediv(x: Any, y: Any, name: Any = None) -> Any:
     """TF ``truediv``: integers are divided in float32 (8/16-bit) or float64 (32/64-bit), like TF."""
+    x, y = _operands(x, y)
     ref = x if isinstance(x, torch.Tensor) else y
     if isinstance(ref, torch.Tensor) and not ref.is_floating_point():
         wide = ref.dtype in (torch.int32, torch.int64, torch.uint32, torch.uint64)
@@ -126,7 +147,7 @@ def _tf_truediv(x: Any, y: Any, name: Any = None) -> Any:
     return x / y
 
 
-register_op("k3:Power", "tf:math.pow", "tf:pow")(lambda x, y, name=None: torch.pow(x, y))
+register_op("k3:Power", "tf:math.pow", "tf:pow")(lambda x, y, name=None: torch.pow(*_operands(x, y)))
 register_op("k3:Maximum", "tf:math.maximum", "tf:maximum")(
     lambda x, y, name=None: torch.maximum(*_tensors(x, y)))
 register_op("k3:Minimum", "tf:math.minimum", "tf:minimum")(
@@ -136,6 +157,7 @@ register_op("k3:Minimum", "tf:math.minimum", "tf:minimum")(
 def _tensors(x: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
     """Both operands as tensors. A python number is weakly typed (TF, Keras 3 and torch agree): it takes the
     tensor's dtype, except a float with an integer tensor, which gives float32 (Keras 3; TF refuses it)."""
+    x, y = _operands(x, y)
     if not isinstance(x, torch.Tensor):
         x = torch.as_tensor(x, dtype=torch.result_type(y, x), device=y.device)
     if not isinstance(y, torch.Tensor):
