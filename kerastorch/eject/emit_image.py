@@ -554,14 +554,36 @@ def erase_images(x: torch.Tensor, factor: tuple, scale: tuple, fill_value, value
     fill = fill.clamp(value_range[0], value_range[1]).to(x.dtype)
     return torch.where(mask & apply, fill, x)
 ''',
+    "log_gamma": '''
+def log_gamma(shape: tuple, alpha, x: torch.Tensor) -> torch.Tensor:
+    """log of Gamma(alpha, 1) draws in plain tensor ops (torch's own gamma sampler has no fake kernel, so
+    torch.compile / the meta device cannot trace it): Marsaglia-Tsang for alpha + 1 with 8 proposals (the first
+    accepted one kept; none accepted has a ~1e-11 chance), boosted by U ** (1 / alpha); alpha a number or a tensor."""
+    if not isinstance(alpha, torch.Tensor):
+        alpha = torch.full((), float(alpha), device=x.device)
+    d = alpha + 1.0 - 1.0 / 3.0
+    c = 1.0 / torch.sqrt(9.0 * d)
+    z = torch.randn((8, *shape), device=x.device)
+    u = 1.0 - torch.rand((8, *shape), device=x.device)
+    v = (1.0 + c * z) ** 3
+    log_v = torch.log(torch.where(v > 0, v, torch.ones_like(v)))
+    accept = (v > 0) & (torch.log(u) < 0.5 * z * z + d - d * v + d * log_v)
+    rank = torch.arange(8, device=x.device).view((-1,) + (1,) * len(shape))
+    first = torch.where(accept, rank, 7).amin(0)
+    log_g = (torch.log(d) + log_v).gather(0, first.unsqueeze(0)).squeeze(0)
+    return log_g + torch.log(1.0 - torch.rand(shape, device=x.device)) / alpha
+''',
+    "beta": '''
+def beta(shape: tuple, a, b, x: torch.Tensor) -> torch.Tensor:
+    """Beta(a, b) draws: X / (X + Y) of two gamma draws, in log space."""
+    return torch.sigmoid(log_gamma(shape, a, x) - log_gamma(shape, b, x))
+''',
     "mix_up_images": '''
 def mix_up_images(x: torch.Tensor, alpha: float) -> torch.Tensor:
     """Keras 3 MixUp of the images in training: w x + (1 - w) x[perm], w ~ Beta(alpha, alpha) per image, perm a
     random permutation of the batch."""
     batch = x.shape[0]
-    concentration = torch.full((batch,), alpha, device=x.device)
-    w = torch.distributions.Beta(concentration, concentration, validate_args=False).sample()
-    w = w.to(x.dtype).view(-1, 1, 1, 1)
+    w = beta((batch,), alpha, alpha, x).to(x.dtype).view(-1, 1, 1, 1)
     return w * x + (1.0 - w) * x[torch.randperm(batch, device=x.device)]
 ''',
     "cut_mix_images": '''
@@ -570,9 +592,7 @@ def cut_mix_images(x: torch.Tensor, factor: tuple) -> torch.Tensor:
     alpha) per image; a box of sqrt(1 - w) of each side at a uniform position is pasted from x[perm]."""
     batch = x.shape[0]
     alpha = uniform((), factor[0], factor[1], x) + 1e-6
-    concentration = alpha.expand(batch)
-    w = torch.distributions.Beta(concentration, concentration, validate_args=False).sample()
-    ratio = torch.sqrt(1.0 - w)
+    ratio = torch.sqrt(1.0 - beta((batch,), alpha, alpha, x))
     mask, _ = box_mask(x, ratio, ratio)
     return torch.where(mask, x[torch.randperm(batch, device=x.device)], x)
 ''',
@@ -689,10 +709,9 @@ def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int
     """Keras 3 AugMix in training: num_chains chains of chain_depth slots, each slot one of ops or none (uniform,
     drawn for the batch; every op computed and the drawn one kept), the chains mixed with Dirichlet(alpha) weights,
     blended with the input by a Beta(alpha, alpha) weight, clipped to value_range."""
-    concentration = torch.full((num_chains,), alpha, device=x.device)
-    weights = torch.distributions.Dirichlet(concentration, validate_args=False).sample().to(x.dtype)
-    a = torch.full((), alpha, device=x.device)
-    w = torch.distributions.Beta(a, a, validate_args=False).sample().to(x.dtype)
+    gammas = torch.exp(log_gamma((num_chains,), alpha, x))
+    weights = (gammas / gammas.sum()).to(x.dtype)  # Dirichlet(alpha)
+    w = beta((), alpha, alpha, x).to(x.dtype)
     mixed = torch.zeros_like(x)
     for chain in range(num_chains):
         out = x
@@ -720,7 +739,8 @@ _REQUIRES = {
     "degenerate_images": ("uniform", "grayscale"), "invert_images": ("uniform",),
     "posterize_images": ("value_range_map",), "sharpen_images": ("uniform", "depthwise_same"),
     "blur_images": ("uniform", "depthwise_same"), "erase_images": ("uniform", "box_mask", "constants"),
-    "cut_mix_images": ("uniform", "box_mask"), "auto_contrast_images": ("value_range_map",),
+    "beta": ("log_gamma",), "mix_up_images": ("beta",), "aug_mix_images": ("log_gamma", "beta"),
+    "cut_mix_images": ("uniform", "box_mask", "beta"), "auto_contrast_images": ("value_range_map",),
     "equalize_images": ("value_range_map",), "clahe_images": ("value_range_map",),
 }
 register_helpers(_SOURCES, _REQUIRES)

@@ -208,13 +208,18 @@ def test_training_gradients_and_compile(ejected):
             assert_close(res[f"{kind}{i}"], want, rtol=1e-5, atol=1e-5 * float(want.abs().max()), msg=f"{kind} {i}")
 
 
-def _module(tmp_path: pathlib.Path, model, name: str):
-    """The ejected module of ``model``, imported in this process (its source imports torch only)."""
-    eject(model, tmp_path / name)
-    spec = importlib.util.spec_from_file_location(f"ejected_{name}", tmp_path / name / "model.py")
+def _import(directory: pathlib.Path, name: str):
+    """An ejected model.py imported in this process (its source imports torch only)."""
+    spec = importlib.util.spec_from_file_location(f"ejected_{name}", directory / "model.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.load().to(DEVICE).train()
+    return module
+
+
+def _module(tmp_path: pathlib.Path, model, name: str):
+    """The ejected module of ``model`` in training mode on the test device."""
+    eject(model, tmp_path / name)
+    return _import(tmp_path / name, name).load().to(DEVICE).train()
 
 
 def test_random_structure_follows_the_keras_version(tmp_path):
@@ -292,6 +297,8 @@ def test_mixing_layers_draw_from_the_batch(tmp_path):
     with torch.no_grad():
         y = net(levels)
     assert bool((y.amax((1, 2, 3)) - y.amin((1, 2, 3)) < 1e-4).all()) and bool(((y >= 0) & (y <= 200)).all())
+    draws = net.forward.__globals__["beta"]((20000,), 0.2, 0.2, levels)  # the sampler MixUp / CutMix / AugMix use
+    assert abs(float(draws.mean()) - 0.5) < 0.01 and abs(float(draws.var()) - 0.04 / (0.16 * 1.4)) < 0.01
     net = _module(tmp_path, _random_model(layers.CutMix(name="cut"), (6, 6, 3)), "cut")
     with torch.no_grad():
         y = net(levels)
@@ -303,3 +310,16 @@ def test_mixing_layers_draw_from_the_batch(tmp_path):
             outs = [net(image) for _ in range(4)]
         assert all(bool(torch.isfinite(o).all()) and o.shape == image.shape for o in outs)
         assert any(not torch.equal(o, image) for o in outs)
+
+
+def test_training_paths_run_on_the_meta_device(ejected):
+    """Every ejected model, in training, on the meta device: nothing in forward reads a tensor's value on the host
+    (a .item() or a host-to-device copy would fail there, or synchronize on a GPU)."""
+    from safetensors.torch import load_file
+
+    for name in CASES:
+        directory = pathlib.Path(ejected[name]["dir"])
+        net = _import(directory, f"meta_{ejected[name]['job']['name']}").load().to("meta").train()
+        xs = [x.to("meta") for x in load_file(str(directory / "case.safetensors")).values()]
+        outs = net(*xs)
+        assert all(o.device.type == "meta" for o in (outs if isinstance(outs, tuple) else (outs,)))
