@@ -19,7 +19,7 @@ Python (FarmHash Fingerprint64 / SipHash-2-4 on ints, as TensorFlow computes the
 
 ``StringLookup(invert=True)`` returns nested lists of ``str`` (the kerastorch layer: a NumPy string array).
 
-What has no ejected form yet is refused with an :class:`EjectError` naming the layer: ``count_weights``, a
+What has no ejected form yet is refused with an :class:`EjectError` naming the layer: a
 ``TextVectorization`` with a Python callable ``standardize``/``split``, a lookup without a vocabulary.
 """
 from __future__ import annotations
@@ -48,17 +48,20 @@ def one_hot_keras(x: torch.Tensor, depth: int, dtype: torch.dtype) -> torch.Tens
 ''',
     "bincount_keras": '''
 def bincount_keras(x: torch.Tensor, depth: int, dtype: torch.dtype, binary: bool = False,
-                   idf: torch.Tensor | None = None) -> torch.Tensor:
+                   idf: torch.Tensor | None = None, weights: torch.Tensor | None = None) -> torch.Tensor:
     """Keras's multi_hot (`binary`) / count / tf_idf (`idf`) output modes: the last axis is one sample (a rank-1
-    input is ONE sample; rank > 2 reduces axis 1, as Keras 3), each index in [0, depth) is counted, others dropped."""
+    input is ONE sample; rank > 2 reduces axis 1, as Keras 3), each index in [0, depth) is counted (its `weights`
+    entry summed instead of 1: CategoryEncoding's count_weights), others dropped."""
+    if weights is None:
+        weights = torch.ones(x.shape, dtype=dtype, device=x.device)
     if x.dim() == 0:
-        x = x.reshape(1)
+        x, weights = x.reshape(1), weights.reshape(1)
     if x.dim() > 2:
-        x = x.movedim(1, -1)
+        x, weights = x.movedim(1, -1), weights.movedim(1, -1)
     rows = x.reshape(-1, x.shape[-1])
     index = torch.where((rows >= 0) & (rows < depth), rows, depth).long()  # out of range: a column cut off below
     out = torch.zeros(rows.shape[0], depth + 1, dtype=dtype, device=x.device)
-    out = out.scatter_add(1, index, torch.ones(index.shape, dtype=dtype, device=x.device))[:, :depth]
+    out = out.scatter_add(1, index, weights.reshape(rows.shape).to(dtype))[:, :depth]
     out = out.reshape(*x.shape[:-1], depth)
     if binary:
         out = out.clamp(max=1)
@@ -651,7 +654,8 @@ def _dtype(dtype: torch.dtype) -> str:
     return str(dtype)  # 'torch.float32'
 
 
-def _encoded(call: Call, ids: str, mode: str, depth: int, dtype: torch.dtype, idf: str | None = None) -> tuple[str, tuple]:
+def _encoded(call: Call, ids: str, mode: str, depth: int, dtype: torch.dtype, idf: str | None = None,
+             weights: str | None = None) -> tuple[str, tuple]:
     """(expression, helpers) of Keras's output mode ``mode`` on the int64 index expression ``ids``."""
     if mode == "int":
         if dtype == torch.int64:
@@ -661,13 +665,9 @@ def _encoded(call: Call, ids: str, mode: str, depth: int, dtype: torch.dtype, id
         return f"one_hot_keras({ids}, {depth}, {_dtype(dtype)})", ("one_hot_keras",)
     if mode in ("multi_hot", "count", "tf_idf"):
         extra = ", binary=True" if mode == "multi_hot" else (f", idf={idf}" if mode == "tf_idf" else "")
+        extra += f", weights={weights}" if weights is not None else ""
         return f"bincount_keras({ids}, {depth}, {_dtype(dtype)}{extra})", ("bincount_keras",)
     raise call.fail(f"output_mode={mode!r} has no ejected form")
-
-
-def _no_tensor_kwargs(call: Call, what: str) -> None:
-    if len(call.shapes) > 1:
-        raise call.fail(what)
 
 
 def _string_inputs(layer: Any) -> set[int]:
@@ -802,9 +802,14 @@ def text_vectorization(layer: Any, call: Call) -> Emitted:
 @EMITTERS.register("CategoryEncoding")
 def category_encoding(layer: Any, call: Call) -> Emitted:
     """Keras's range check (no host sync), then one_hot / multi_hot / count."""
-    _no_tensor_kwargs(call, "`count_weights` has no ejected form yet")
+    weights = None
+    if len(call.shapes) > 1:  # count_weights=, summed instead of 1 (Keras allows it in count mode only)
+        given = call.operands[1].get("count_weights", call.operands[0][1] if len(call.operands[0]) > 1 else None)
+        if layer.output_mode != "count" or given is None:
+            raise call.fail("`count_weights` is used only when `output_mode` is 'count'")
+        weights = str(given)
     checked = f"check_indices({{x}}.long(), {layer.num_tokens}, {fmt(layer.name)})"
-    forward, helpers = _encoded(call, checked, layer.output_mode, layer.num_tokens, layer.output_dtype)
+    forward, helpers = _encoded(call, checked, layer.output_mode, layer.num_tokens, layer.output_dtype, weights=weights)
     return Emitted(forward, helpers=("check_indices",) + helpers)
 
 

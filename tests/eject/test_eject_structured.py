@@ -118,6 +118,7 @@ def _numeric_model():
     known = Input((3,), dtype="int64", name="known")
     cols = [Input((1,), dtype="int64", name=f"col{i}") for i in range(3)]
     wave = Input((40, 2), name="wave")
+    weights = Input((3,), name="weights")
     vocabulary = [7, 3, 11, 0, -4, 2**63 - 1, -2**63]
     in_vocab = L.IntegerLookup(vocabulary=vocabulary, name="in_vocab")
     encoded = [
@@ -128,7 +129,7 @@ def _numeric_model():
         L.IntegerLookup(vocabulary=[7, 3, 11], output_mode="tf_idf", idf_weights=[0.5, 1.0, 2.0],
                         name="int_tf_idf")(ids),
         L.Discretization(bin_boundaries=[-5.0, 0.0, 5.0], output_mode="count", name="disc_count")(ids),
-        L.CategoryEncoding(8, output_mode="count", name="cat_count")(in_vocab(ids)),
+        L.CategoryEncoding(8, output_mode="count", name="cat_count")(in_vocab(ids), count_weights=weights),
         L.Hashing(9, mask_value=0, name="hash_masked")(ids),
         L.Hashing(5, salt=133, output_mode="multi_hot", name="hash_salt_multi_hot")(ids),
         L.HashedCrossing(7, name="cross3")(cols),
@@ -148,11 +149,12 @@ def _numeric_model():
     mono = L.Reshape((80,), name="mono")(wave)
     audio.append(L.MelSpectrogram(fft_length=16, sequence_stride=5, sequence_length=12, window="hamming",
                                   sampling_rate=1000, num_mel_bins=5, power_to_db=False, mag_exp=1.0, name="mel")(mono))
-    model = Model([ids, known, *cols, wave], encoded + audio)
+    model = Model([ids, known, *cols, wave, weights], encoded + audio)
     g = torch.Generator().manual_seed(3)
     values = torch.tensor([[7, 3, 11], [0, -4, 12], [2**63 - 1, -2**63, 7], [-1, 99999999999, 3]])
     xs = [values, torch.tensor([[7, 0, 3], [11, 11, 0], [0, 0, 0], [3, 7, 11]]), values[:, :1], values[:, 1:2],
-          torch.tensor([[5], [-2**63], [123456789012], [0]]), torch.randn(4, 40, 2, generator=g)]
+          torch.tensor([[5], [-2**63], [123456789012], [0]]), torch.randn(4, 40, 2, generator=g),
+          torch.randn(4, 3, generator=g)]
     return model, xs
 
 
@@ -249,10 +251,11 @@ def _refused(what: str):
     ids = Input((2,), dtype="int64", name="ids")
     if what == "no_vocabulary":
         return Model(ids, L.IntegerLookup(name="odd")(ids)), "no vocabulary"
-    if what == "count_weights":
-        weights = Input((2,), name="w")
-        y = L.CategoryEncoding(3, output_mode="count", name="odd")(ids, count_weights=weights)
-        return Model([ids, weights], y), "count_weights"
+    if what == "callable_standardize":
+        text = Input((1,), dtype="string", name="text")
+        layer = L.TextVectorization(standardize=lambda s: s, output_sequence_length=3, name="odd")
+        layer.adapt(["a b", "b c"])
+        return Model(text, layer(text)), "callable `standardize`"
     raise AssertionError(what)
 
 
@@ -280,10 +283,10 @@ def test_string_invert_gives_nested_lists_of_str(tmp_path):
     assert isinstance(got, list) and got == model(x).tolist() and got[1] == ["bé", "c", "[UNK]"]
 
 
-@pytest.mark.parametrize("what", ["no_vocabulary", "count_weights"])
+@pytest.mark.parametrize("what", ["no_vocabulary", "callable_standardize"])
 def test_options_without_an_ejected_form_are_refused(what, tmp_path):
     model, message = _refused(what)
-    kind = {"no_vocabulary": "IntegerLookup", "count_weights": "CategoryEncoding"}[what]
+    kind = {"no_vocabulary": "IntegerLookup", "callable_standardize": "TextVectorization"}[what]
     with pytest.raises(EjectError, match=f'Layer "odd" \\({kind}\\).*{message}'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
