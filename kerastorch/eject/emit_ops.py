@@ -559,7 +559,7 @@ def _namespace(helpers: tuple) -> dict:
     if key not in _META_NS:
         ns: dict = {"torch": torch, "F": F, "nn": nn}
         exec(helper_source(set(helpers)), ns)  # noqa: S102 - the helpers' fixed source text, no file content
-        _META_NS[key] = {"__builtins__": {}, **{k: v for k, v in ns.items() if k != "__builtins__"}}
+        _META_NS[key] = {"__builtins__": {"float": float}, **{k: v for k, v in ns.items() if k != "__builtins__"}}
     return _META_NS[key]
 
 
