@@ -23,7 +23,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from eject_testing import run_standalone
+from eject_testing import record, run_standalone
 from kt_testing import FIXTURES, assert_close
 
 from kerastorch import layers as L
@@ -176,7 +176,11 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     for fname, key in STRUCT_FILES.items():
         out = root / identifier(fname)
         eject_file(str(STRUCT / fname), out)
-        xs = [tensors["x_wave"]] if fname.startswith("audio") else [tensors[k] for k in ("x_num", "x_id", "x_b")]
+        if fname.startswith("audio"):  # and a training step: the STFT kernels are trainable weights in Keras
+            job = {"grad": True, "export": True, "onnx": False}
+            cases[fname] = record(fname, load_model(STRUCT / fname), [tensors["x_wave"]], [tensors[key]], 1e-5, out, job)
+            continue
+        xs = [tensors[k] for k in ("x_num", "x_id", "x_b")]
         cases[fname] = _case(fname, load_model(STRUCT / fname), xs, [tensors[key]], out, fname in EXPORT)
     for name, make in (("strings", _strings_model), ("numeric", _numeric_model)):
         model, xs = make()
@@ -281,6 +285,18 @@ def test_string_invert_gives_nested_lists_of_str(tmp_path):
     x = torch.tensor([[0, 1, 2], [3, 4, 9], [-1, 2, 3]])
     got = net(x)
     assert isinstance(got, list) and got == model(x).tolist() and got[1] == ["bé", "c", "[UNK]"]
+
+
+def test_audio_training_step_matches_kerastorch(ejected):
+    """A training step through the ejected audio model: the input gradient (through torch.stft and the DFT
+    convolution) and each trainable layer's gradient norm (the STFT kernels, the Dense) equal kerastorch's."""
+    case = ejected["audio.k3.keras"]
+    res = case["result"]
+    assert_close(res["grad_x0"], case["grad_x"][0], rtol=1e-4, msg="input gradient")  # a backward pass: 10x
+    got = {k.split(":", 1)[1]: float(v) for k, v in res.items() if k.startswith("gnorm:")}
+    assert set(got) == set(case["gnorm"]) == {"stft", "dense"}
+    for layer, want in case["gnorm"].items():
+        assert got[layer] == pytest.approx(want, rel=1e-4), layer
 
 
 @pytest.mark.parametrize("what", ["no_vocabulary", "callable_standardize"])
