@@ -702,20 +702,10 @@ def _loop_form(layer: Any, call: Call, x: str, params: str, state: str, mask: st
     name = type(cell).__name__
     if name not in _LOOP_HELPERS:
         raise call.fail(f"an RNN over a {name} has no ejected form yet (SimpleRNN/LSTM/GRU cells have)")
-    kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in layer._step_weights())
-    weights = {"weight_ih": kernel, "weight_hh": rk}
+    weights = _cell_weights(cell, *layer._step_weights())
     args = [x, state, f'{params}["weight_ih"]', f'{params}["weight_hh"]']
-    if name == "GRUCell":
-        both = None if bias is None else bias.reshape(-1, 3 * cell.units)
-        if both is not None:
-            weights["bias_ih"] = both[0]
-            if cell.reset_after:
-                weights["bias_hh"] = both[1]
-        args += [f'{params}["{b}"]' if b in weights else "None" for b in ("bias_ih", "bias_hh")]
-    else:
-        if bias is not None:
-            weights["bias_ih"] = bias
-        args.append(f'{params}["bias_ih"]' if bias is not None else "None")
+    biases = ("bias_ih", "bias_hh") if name == "GRUCell" else ("bias_ih",)
+    args += [f'{params}["{b}"]' if b in weights else "None" for b in biases]
     act, helpers = _function(call, cell.activation)
     args.append(act)
     if name != "SimpleRNNCell":
@@ -732,6 +722,18 @@ def _loop_form(layer: Any, call: Call, x: str, params: str, state: str, mask: st
         args += [f"dropout={fmt(float(cell.dropout))}", f"recurrent_dropout={fmt(float(cell.recurrent_dropout))}",
                  f"training={_training(call)}"]
     return f"{_LOOP_HELPERS[name]}({', '.join(args)})", weights, (_LOOP_HELPERS[name],) + helpers
+
+
+def _cell_weights(cell: Any, kernel: torch.Tensor, rk: torch.Tensor, bias: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """A built-in cell's step-loop tensors (torch layout, Keras's gate order): weight_ih, weight_hh, bias_ih, and a
+    reset_after GRU's recurrent bias bias_hh."""
+    weights = {"weight_ih": kernel.detach().to("cpu"), "weight_hh": rk.detach().to("cpu")}
+    if bias is not None:
+        both = bias.detach().to("cpu").reshape(-1, kernel.shape[0])
+        weights["bias_ih"] = both[0]
+        if type(cell).__name__ == "GRUCell" and cell.reset_after:
+            weights["bias_hh"] = both[1]
+    return weights
 
 
 def _parameter_dict(weights: dict[str, torch.Tensor]) -> str:
@@ -795,15 +797,9 @@ def _stacked(layer: Any, call: Call, x: str, mask: str | None, given: int) -> Em
         if name not in _LOOP_HELPERS or getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
             raise call.fail(f"a StackedRNNCells holding a {name}{' with dropout' if name in _LOOP_HELPERS else ''} "
                             "has no ejected form yet")
-        kernel, rk, bias = (None if t is None else t.detach().to("cpu") for t in cell.step_weights())
-        w = {"weight_ih": kernel, "weight_hh": rk}
-        if bias is not None:
-            both = bias.reshape(-1, kernel.shape[0])
-            w["bias_ih"] = both[0]
-            if name == "GRUCell" and cell.reset_after:
-                w["bias_hh"] = both[1]
+        w = _cell_weights(cell, *cell.step_weights())
         p = f'{{m}}["{i}"]'
-        b_ih = f'{p}["bias_ih"]' if bias is not None else "None"
+        b_ih = f'{p}["bias_ih"]' if "bias_ih" in w else "None"
         gates = f'F.linear(x_t, {p}["weight_ih"], {b_ih})'
         act, more = _function(call, cell.activation)
         helpers += more
