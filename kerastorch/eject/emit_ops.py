@@ -643,10 +643,16 @@ def op_layer(layer: Any, call: Call) -> Emitted:
         em = form(arguments, call)
         if constants:
             value = constants[0].value
+            rank = call.rank
+            if em.layout_in == CF and value.dim() <= rank == len(call.out_shapes[0]):
+                # stored channels-first: it broadcasts against the channels-first view as against Keras's layout
+                value = value.reshape((1,) * (rank - value.dim()) + tuple(value.shape))
+                value = value.permute(0, rank - 1, *range(1, rank - 1)).contiguous()
+            else:
+                em.layout_in = em.layout_out = KERAS  # it broadcasts against Keras's trailing axes
             em.weights = {"": value}
             em.init = (f'self.register_buffer("{{a}}", torch.empty({tup(tuple(value.shape))}, '
                        f'dtype={_torch_dtype(value.dtype)}))  # a graph constant',)
-            em.layout_in = em.layout_out = KERAS  # it broadcasts against Keras's trailing axes
         if layer.op not in _VALUE_DEPENDENT:
             _check(layer, call, em, args, kwargs)
     except (_NoForm, ValueError, TypeError, IndexError, KeyError, StopIteration) as e:

@@ -40,7 +40,7 @@ def _tensors(family: str) -> dict[str, torch.Tensor]:
 
 def _se_block():
     """Conv2D -> tf.reduce_mean over H, W (keepdims) -> sigmoid -> multiply: Keras 3 and tf ops in a CNN, with
-    a channel softmax, a channel concat, a channel sum and a spatial max."""
+    a per-channel constant, a channel softmax, a channel concat, a channel sum and a spatial max."""
     from kerastorch import layers
     from kerastorch.models import Input, Model, OpLayer
 
@@ -48,6 +48,7 @@ def _se_block():
     h = layers.Conv2D(4, 3, padding="same", name="conv")(x)
     s = OpLayer("tf:math.reduce_mean", name="squeeze")(h, axis=[1, 2], keepdims=True)
     h = OpLayer("k3:Multiply", name="excite")(h, OpLayer("k3:Sigmoid", name="gate")(s))
+    h = OpLayer("tf:math.subtract", name="shift")(h, y=[0.5, -1.0, 0.25, 2.0])  # a per-channel constant
     p = OpLayer("k3:Softmax", {"axis": -1}, name="probs")(h)
     c = OpLayer("k3:Concatenate", {"axis": -1}, name="cat")([h, p])
     c = layers.Conv2D(2, 1, name="proj")(c)
@@ -127,6 +128,7 @@ def test_channels_first_ops_without_permutes(ejected):
     forward = source.split("def forward")[1].split("def load")[0]
     assert ".mean(dim=(2, 3), keepdim=True)" in forward and "torch.softmax(" in forward and "dim=1)" in forward
     assert forward.count("permute") == 1, forward  # the input's, once
+    assert 'self.register_buffer("shift", torch.empty((1, 4, 1, 1), dtype=torch.float32))' in source
     assert_close(ejected["se_block"]["result"]["grad_x0"], ejected["se_block"]["grad_x"][0], rtol=1e-4)
 
 
