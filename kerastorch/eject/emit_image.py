@@ -539,16 +539,21 @@ def box_mask(x: torch.Tensor, ratio_x: torch.Tensor, ratio_y: torch.Tensor) -> t
     return mask, ((x1 - x0) * (y1 - y0)).view(-1) / (width * height)
 ''',
     "erase_images": '''
-def erase_images(x: torch.Tensor, factor: tuple, scale: tuple, fill_value, value_range: tuple) -> torch.Tensor:
+def erase_images(x: torch.Tensor, factor: tuple, scale: tuple, fill_value, value_range: tuple,
+                 channels_last: bool) -> torch.Tensor:
     """Keras 3 RandomErasing in training: with a probability drawn per image from factor, a box of sqrt(U(scale))
     of each side at a uniform position is filled with fill_value (per channel), or, when it is None, Gaussian
-    noise times value_range[1]; the fill clipped to value_range."""
+    noise times value_range[1] (drawn in the images' Keras layout); the fill clipped to value_range."""
     ratio = torch.sqrt(uniform((x.shape[0], 2), scale[0], scale[1], x))
     mask, _ = box_mask(x, ratio[:, 0], ratio[:, 1])
     probability = uniform((x.shape[0],), factor[0], factor[1], x)
     apply = (torch.rand(x.shape[0], device=x.device) < probability).view(-1, 1, 1, 1)
     if fill_value is None:
-        fill = torch.randn(x.shape, device=x.device) * value_range[1]
+        batch, channels, height, width = x.shape
+        if channels_last:
+            fill = torch.randn(batch, height, width, channels, device=x.device).permute(0, 3, 1, 2) * value_range[1]
+        else:
+            fill = torch.randn(x.shape, device=x.device) * value_range[1]
     else:
         fill = constants(fill_value if isinstance(fill_value, tuple) else (fill_value,), x).view(1, -1, 1, 1)
     fill = fill.clamp(value_range[0], value_range[1]).to(x.dtype)
@@ -583,8 +588,9 @@ def mix_up_images(x: torch.Tensor, alpha: float) -> torch.Tensor:
     """Keras 3 MixUp of the images in training: w x + (1 - w) x[perm], w ~ Beta(alpha, alpha) per image, perm a
     random permutation of the batch."""
     batch = x.shape[0]
+    permutation = torch.randperm(batch, device=x.device)
     w = beta((batch,), alpha, alpha, x).to(x.dtype).view(-1, 1, 1, 1)
-    return w * x + (1.0 - w) * x[torch.randperm(batch, device=x.device)]
+    return w * x + (1.0 - w) * x[permutation]
 ''',
     "cut_mix_images": '''
 def cut_mix_images(x: torch.Tensor, factor: tuple) -> torch.Tensor:
@@ -962,7 +968,8 @@ _TRAINING_ONLY = {  # class -> (helper, its arguments after the images, the chan
     "RandomGaussianBlur": ("blur_images", lambda l: f"{_pair(l.factor)}, {tup(l.kernel_size)}, "
                                                              f"{_pair(l.sigma)}, {_value_range(l)}", None),
     "RandomErasing": ("erase_images", lambda l: f"{_pair(l.factor)}, {_pair(l.scale)}, "
-                                                  f"{_fill(l.fill_value)}, {_value_range(l)}", None),
+                                                  f"{_fill(l.fill_value)}, {_value_range(l)}, "
+                                                  f"{l.data_format == 'channels_last'}", None),
     "MixUp": ("mix_up_images", lambda l: _num(l.alpha), None),
     "CutMix": ("cut_mix_images", lambda l: _pair(l.factor), None),
     "Equalization": ("equalize_images", lambda l: f"{l.bins}, {_value_range(l)}", None),

@@ -323,3 +323,42 @@ def test_training_paths_run_on_the_meta_device(ejected):
         xs = [x.to("meta") for x in load_file(str(directory / "case.safetensors")).values()]
         outs = net(*xs)
         assert all(o.device.type == "meta" for o in (outs if isinstance(outs, tuple) else (outs,)))
+
+
+def test_training_draws_match_kerastorch_under_one_seed(tmp_path):
+    """Without a seed, kerastorch's layers draw from torch's global generator, and the ejected helpers draw the same
+    numbers in the same order and shapes: after one ``torch.manual_seed`` the ejected model's training outputs equal
+    kerastorch's at full (not collapsed) factors: the per-image / per-batch structure, the ranges and the sign draws
+    are the layers' own. (RandAugment draws its op before the ops' factors, AugMix its chains with torch instead of
+    Python's random: same distributions, other numbers; they are checked in the mixing test.)"""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    k3 = {"data_format": "channels_last"}
+    branches = [
+        layers.RandomFlip(), layers.RandomFlip(**k3), layers.RandomRotation(0.2),
+        layers.RandomRotation(0.2, fill_mode="wrap", interpolation="nearest"), layers.RandomZoom(0.2, 0.3),
+        layers.RandomZoom(0.2), layers.RandomTranslation(0.2, 0.1, fill_mode="constant"), layers.RandomShear(0.3, 0.2),
+        layers.RandomPerspective(0.7, 0.5), layers.RandomContrast(0.3), layers.RandomContrast(0.3, value_range=(0, 255)),
+        layers.RandomBrightness(0.3), layers.RandomGrayscale(0.5), layers.RandomHue(0.3), layers.RandomSaturation(0.4),
+        layers.Solarization(0.2, 0.5), layers.RandomColorDegeneration(0.5), layers.RandomInvert(0.5),
+        layers.RandomColorJitter(brightness_factor=0.2, contrast_factor=0.3, saturation_factor=0.2, hue_factor=0.1),
+        layers.RandomPosterization((2, 6)), layers.RandomSharpness(0.5), layers.RandomGaussianBlur(0.7, 3, (0.5, 1.5)),
+        layers.RandomErasing(0.8), layers.RandomErasing(0.8, fill_value=(1.0, 2.0, 3.0)), layers.MixUp(),
+        layers.CutMix(), layers.RandomCrop(8, 9), layers.RandomCrop(8, 9, **k3),
+    ]
+    x = Input((10, 12, 3), name="image")
+    nchw = layers.Permute((3, 1, 2), name="to_nchw")(x)
+    outs = [layer(x) for layer in branches]
+    outs += [layer(nchw) for layer in (layers.RandomRotation(0.3, data_format="channels_first"),
+                                       layers.RandomErasing(0.9, data_format="channels_first"))]
+    model = Model(x, outs).to(DEVICE).train()
+    net = _module(tmp_path, model, "seeded")
+    images = torch.rand(6, 10, 12, 3, generator=torch.Generator().manual_seed(8)).to(DEVICE) * 255
+    with torch.no_grad():
+        torch.manual_seed(11)
+        want = model(images)
+        torch.manual_seed(11)
+        got = net(images)
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert_close(a, b, rtol=1e-4, atol=1e-3, msg=f"branch {i} ({outs[i].node.layer.name})")
