@@ -62,6 +62,7 @@ def _merge(layer: Any, call: Call, masks: Any) -> list:
     given = [m for m in masks if m is not None]
     if not given or (layer._keras3_masks and len(given) < len(masks)):
         return [None]
+    given = list(dict.fromkeys(given))  # one mask met twice (x + f(x)) combines to itself
     op = " | " if layer._keras3_masks else " & "
     return [given[0] if len(given) == 1 else "(" + op.join(given) + ")"]
 
@@ -77,9 +78,13 @@ def _concatenate(layer: Any, call: Call, masks: Any) -> list:
     rank = len(call.shapes[0])
     axis = layer.axis % rank
     if axis == rank - 1:
+        full = len(given) == len(masks)
+        given = list(dict.fromkeys(given))
         if not layer._keras3_masks:
             return [given[0] if len(given) == 1 else "(" + " & ".join(given) + ")"]
-        return ["(" + " | ".join(given) + ")" if len(given) == len(masks) else f"torch.ones_like({given[0]})"]
+        if not full:
+            return [f"torch.ones_like({given[0]})"]
+        return [given[0] if len(given) == 1 else "(" + " | ".join(given) + ")"]
     parts = []
     for i, (m, shape) in enumerate(zip(masks, call.shapes)):
         parts.append(f"torch.ones_like({{x{i}}}, dtype=torch.bool)" if m is None
