@@ -691,6 +691,77 @@ def clahe_images(x: torch.Tensor, clip_limit: float, grid: tuple, value_range: t
     out = (top * (1.0 - wy) + bottom * wy)[:, :, :height, :width]
     return value_range_map(out, (0, 255), value_range).to(dtype)
 ''',
+    "keras_tap_index": '''
+def keras_tap_index(index: torch.Tensor, size: int, fill_mode: str) -> tuple:
+    """Keras 3's map_coordinates fill modes on integer tap indices: (the index to read, and for "constant" whether
+    it is inside); Keras's "reflect" reflects |i| (-1 reads 1)."""
+    if fill_mode == "constant":
+        return index.clamp(0, size - 1), (index >= 0) & (index < size)
+    if fill_mode == "nearest":
+        return index.clamp(0, size - 1), None
+    if fill_mode in ("reflect", "mirror"):
+        folded = torch.remainder(index.abs(), 2 * size)
+        under = folded < size
+        index = torch.where(under, folded, 2 * size - folded)
+        if fill_mode == "reflect":
+            index = torch.where(under, index, index - 1)
+        return index.clamp(0, size - 1), None
+    return torch.remainder(index, size), None  # wrap
+''',
+    "map_coordinates_keras": '''
+def map_coordinates_keras(x: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, order: int, fill_mode: str,
+                          fill_value: float) -> torch.Tensor:
+    """Keras 3's map_coordinates of every image and channel of an NCHW batch at (rows, cols), each (batch, height,
+    width): order 0 rounds half to even, order 1 is linear; "constant" reads fill_value for a tap outside."""
+    batch, channels, height, width = x.shape
+    flat = x.reshape(batch, channels, height * width)
+    shape = (batch, channels, rows[0].numel())
+    if order == 0:
+        row_taps, col_taps = [(torch.round(rows).long(), None)], [(torch.round(cols).long(), None)]
+    else:
+        r0, c0 = torch.floor(rows), torch.floor(cols)
+        rw, cw = rows - r0, cols - c0
+        row_taps = [(r0.long(), 1 - rw), (r0.long() + 1, rw)]
+        col_taps = [(c0.long(), 1 - cw), (c0.long() + 1, cw)]
+    fill = torch.full((), float(fill_value), dtype=x.dtype, device=x.device)
+    out = None
+    for r, row_weight in row_taps:
+        ri, row_inside = keras_tap_index(r, height, fill_mode)
+        for c, col_weight in col_taps:
+            ci, col_inside = keras_tap_index(c, width, fill_mode)
+            values = flat.gather(2, (ri * width + ci).reshape(batch, 1, -1).expand(shape))
+            if row_inside is not None:
+                values = torch.where((row_inside & col_inside).reshape(batch, 1, -1), values, fill)
+            if row_weight is not None:
+                values = values * (row_weight * col_weight).reshape(batch, 1, -1).to(values.dtype)
+            out = values if out is None else out + values
+    return out.reshape(x.shape)
+''',
+    "elastic_images": '''
+def elastic_images(x: torch.Tensor, factor: tuple, scale: tuple, interpolation: str, fill_mode: str, fill_value: float,
+                   value_range: tuple) -> torch.Tensor:
+    """Keras 3 RandomElasticTransform in training: with a probability drawn per image from factor, each image resampled
+    at its pixel grid plus one displacement field (Keras shifts rows and columns by the same field): Gaussian noise
+    times sigma, blurred by a Gaussian of sigma (kernel sized from scale[1]), times alpha; alpha and sigma 10% and 5%
+    of the image size times a distortion drawn for the batch from scale; clipped to value_range."""
+    batch, _, height, width = x.shape
+    probability = uniform((batch,), factor[0], factor[1], x)
+    apply = (torch.rand(batch, device=x.device) < probability).view(-1, 1, 1, 1)
+    distortion = uniform((), scale[0], scale[1], x)
+    noise = torch.randn(batch, height, width, device=x.device)
+    alpha = max(height, width) * 0.1 * distortion
+    sigma = (min(height, width) * 0.05 * distortion).clamp_min(1e-6)
+    size = 6 * int(min(height, width) * 0.05 * scale[1]) | 1
+    taps = torch.arange(size, dtype=torch.float32, device=x.device) - (size - 1) / 2
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    field = F.conv2d((noise * sigma).unsqueeze(1), kernel.view(1, 1, 1, -1), padding=(0, size // 2))
+    shift = alpha * F.conv2d(field, kernel.view(1, 1, -1, 1), padding=(size // 2, 0)).squeeze(1)
+    rows = torch.arange(height, device=x.device, dtype=torch.float32).view(1, height, 1) + shift
+    cols = torch.arange(width, device=x.device, dtype=torch.float32).view(1, 1, width) + shift
+    out = map_coordinates_keras(x, rows, cols, 0 if interpolation == "nearest" else 1, fill_mode, fill_value)
+    return torch.where(apply, out, x).clamp(value_range[0], value_range[1])
+''',
     "run_stages": '''
 def run_stages(x: torch.Tensor, stages: list, training: bool) -> torch.Tensor:
     """Keras 3 Pipeline: its layers one after the other (each stage takes the images and the training flag)."""
@@ -748,6 +819,7 @@ _REQUIRES = {
     "beta": ("log_gamma",), "mix_up_images": ("beta",), "aug_mix_images": ("log_gamma", "beta"),
     "cut_mix_images": ("uniform", "box_mask", "beta"), "auto_contrast_images": ("value_range_map",),
     "equalize_images": ("value_range_map",), "clahe_images": ("value_range_map",),
+    "map_coordinates_keras": ("keras_tap_index",), "elastic_images": ("uniform", "map_coordinates_keras"),
 }
 register_helpers(_SOURCES, _REQUIRES)
 
@@ -1075,3 +1147,13 @@ def pipeline(layer: Any, call: Call) -> Emitted:
         shape = out_shape
     return Emitted(f"run_stages({x}, self.{{a}}_stages, {_training(call)})", layout_in=layout, layout_out=layout,
                    helpers=tuple(helpers), init=(*lines, "]"))
+
+
+@EMITTERS.register("RandomElasticTransform")
+def random_elastic_transform(layer: Any, call: Call) -> Emitted:
+    layout, x = _image_call(layer, call)
+    if layer.scale[1] == 0 or layer.factor[1] == 0:  # Keras draws no transformation then
+        return _emitted(x, layout, ())
+    expr = (f"elastic_images({x}, {_pair(layer.factor)}, {_pair(layer.scale)}, {fmt(layer.interpolation)}, "
+            f"{fmt(layer.fill_mode)}, {_num(layer.fill_value)}, {_value_range(layer)})")
+    return _emitted(_random(call, expr, x), layout, ("elastic_images",))

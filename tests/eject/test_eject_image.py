@@ -262,11 +262,11 @@ def test_random_structure_follows_the_keras_version(tmp_path):
     assert 0.4 < float((corner > corner.mean()).float().mean()) < 0.6
 
 
-def test_layers_without_an_emitter_refuse(tmp_path):
+def test_a_call_without_an_ejected_form_refuses(tmp_path):
     from kerastorch import layers
 
-    model = _random_model(layers.RandomElasticTransform(name="elastic"), (6, 6, 3))
-    with pytest.raises(EjectError, match=r'Layer "elastic" \(RandomElasticTransform\).*no emitter'):
+    model = _random_model(layers.RandomHue(0.2, name="hue"), (6, 6, 1))  # Keras's HSV kernels take RGB images
+    with pytest.raises(EjectError, match=r'Layer "hue" \(RandomHue\) cannot be ejected: it takes images with 3 channels'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -346,6 +346,8 @@ def test_training_draws_match_kerastorch_under_one_seed(tmp_path):
         layers.RandomPosterization((2, 6)), layers.RandomSharpness(0.5), layers.RandomGaussianBlur(0.7, 3, (0.5, 1.5)),
         layers.RandomErasing(0.8), layers.RandomErasing(0.8, fill_value=(1.0, 2.0, 3.0)), layers.MixUp(),
         layers.CutMix(), layers.RandomCrop(8, 9), layers.RandomCrop(8, 9, **k3),
+        layers.RandomElasticTransform(0.8, 0.6), layers.RandomElasticTransform(scale=(0.3, 0.9), fill_mode="constant",
+                                                                               fill_value=9.0, interpolation="nearest"),
     ]
     x = Input((10, 12, 3), name="image")
     nchw = layers.Permute((3, 1, 2), name="to_nchw")(x)
