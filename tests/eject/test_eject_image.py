@@ -60,6 +60,21 @@ def _resize_zoo():
     return Model(x, outs, name="resize_zoo"), [torch.rand(2, 13, 17, 3, generator=g) * 255]
 
 
+def _dynamic_zoo():
+    """A keras.io input of any size ((None, None, 3)): the helpers read the size from the images (crop / pad to the
+    aspect ratio, CenterCrop's smart_resize fallback, RandomCrop's inference resize)."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((None, None, 3), name="image")
+    outs = [layers.Resizing(8, 6, interpolation="bicubic", crop_to_aspect_ratio=True, name="crop_resize")(x),
+            layers.CenterCrop(5, 5, name="center")(x), layers.CenterCrop(30, 5, name="center_smart")(x),
+            layers.Resizing(7, 9, pad_to_aspect_ratio=True, data_format="channels_last", name="pad_resize")(x),
+            layers.RandomCrop(6, 7, name="crop")(x)]
+    g = torch.Generator().manual_seed(7)
+    return Model(x, outs, name="dynamic_zoo"), [torch.rand(2, 20, 9, 3, generator=g) * 255]
+
+
 def _uint8_zoo():
     """uint8 images: Keras 3's Resizing rounds back to uint8 (nearest never leaves it), tf.keras's gives float32, the
     other layers cast to float32 first."""
@@ -162,6 +177,9 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     model, xs = _resize_zoo()
     eject(model, root / "resize_zoo")
     cases["resize_zoo"] = record("resize_zoo", model, xs, [], 1e-5, root / "resize_zoo", {})
+    model, xs = _dynamic_zoo()
+    eject(model, root / "dynamic_zoo")
+    cases["dynamic_zoo"] = record("dynamic_zoo", model, xs, [], 1e-5, root / "dynamic_zoo", {})
     model, xs = _uint8_zoo()
     eject(model, root / "uint8_zoo")
     cases["uint8_zoo"] = record("uint8_zoo", model, xs, [], 1e-5, root / "uint8_zoo", {})
@@ -174,7 +192,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     return run_standalone(root, cases)
 
 
-CASES = [c[0] for c in CLASSIFIERS] + ["resize_zoo", "uint8_zoo", "train_zoo", "compile_stack"]
+CASES = [c[0] for c in CLASSIFIERS] + ["resize_zoo", "dynamic_zoo", "uint8_zoo", "train_zoo", "compile_stack"]
 
 
 @pytest.mark.parametrize("name", CASES)
