@@ -110,11 +110,17 @@ class _Value:
 
 
 class _Call:
-    __slots__ = ("layer", "inputs", "outputs", "consts", "operands", "mask_inputs")
+    __slots__ = ("layer", "inputs", "outputs", "consts", "operands", "mask_arg")
 
-    def __init__(self, layer: Any, inputs: list, outputs: list, consts: dict, operands: list, mask_inputs: tuple = ()):
+    def __init__(self, layer: Any, inputs: list, outputs: list, consts: dict, operands: list, mask_arg: Any = None):
         self.layer, self.inputs, self.outputs, self.consts, self.operands = layer, inputs, outputs, consts, operands
-        self.mask_inputs = mask_inputs  # the values the node was given as mask=... (Keras 3 files record them)
+        #: the values the node was given as mask=... (a key, or a list of keys / None; Keras 3 files record them)
+        self.mask_arg = mask_arg
+
+    @property
+    def mask_inputs(self) -> list:
+        arg = self.mask_arg
+        return [k for k in (arg if isinstance(arg, list) else [arg]) if k is not None]
 
 
 class _Walk:
@@ -215,8 +221,10 @@ class _Walk:
             order = {id(t): i for i, t in enumerate(flatten(node.args) + extra)}
             operands = map_structure(lambda a: Placeholder(order[id(a)]) if isinstance(a, KerasTensor) else a,
                                      (tuple(node.args), kwargs))
-            self.calls.append(_Call(layer, ins, [bind[id(t)] for t in node.flat_outputs], consts, operands,
-                                    tuple(bind[id(t)] for t in flatten(node.kwargs.get("mask")))))
+            mask = node.kwargs.get("mask")
+            mask = ([None if m is None else bind[id(m)] for m in mask] if isinstance(mask, (list, tuple))
+                    else None if mask is None else bind[id(mask)])
+            self.calls.append(_Call(layer, ins, [bind[id(t)] for t in node.flat_outputs], consts, operands, mask))
             self._attr(layer, prefix)
         return [bind[id(t)] for t in model._out_flat]
 
@@ -241,9 +249,10 @@ class _Walk:
 _NO_ARG = object()
 
 
-def _plan_masks(call: _Call, ins: list, view: Call) -> tuple[Any, list]:
+def _plan_masks(call: _Call, ins: list, view: Call, explicit: Any) -> tuple[Any, list]:
     """Keras's masks at one call, as kerastorch's models plan them (``engine/masking.py``): sets ``view.mask``
-    (what the layer's ``mask=`` argument gets: its first argument's masks, when the call takes one) and
+    (what the layer's ``mask=`` argument gets: its first argument's masks, when the call takes one, else the
+    masks handed to it, ``explicit``: their expressions, or None where a dropped node made them) and
     ``view.named_masks`` (Keras 3's ``<argument>_mask``); returns the first argument's masks and which outputs
     carry a mask."""
     args, kwargs = call.operands
@@ -256,9 +265,12 @@ def _plan_masks(call: _Call, ins: list, view: Call) -> tuple[Any, list]:
         return _NO_ARG, [False] * len(call.outputs)
     flags = [m is not None for m in masks] if isinstance(masks, list) else masks is not None
     layer = call.layer
-    if call.mask_inputs and not any_flag(flags):
-        raise view.fail("a call given a mask of its own (mask=...) rather than its input's has no ejected form yet")
-    if any_flag(flags) and takes_mask(layer):
+    if call.mask_inputs and not any_flag(flags):  # a mask handed to the call by hand, which its inputs do not carry
+        if explicit is None:
+            raise view.fail("a mask handed to the call (mask=...) that the generated forward does not compute")
+        if takes_mask(layer):
+            view.mask = explicit
+    elif any_flag(flags) and takes_mask(layer):
         view.mask = masks
     if any(v.mask for v in ins):
         slots = named_mask_args(layer, args, kwargs, lambda p: p.i if isinstance(p, Placeholder) else None)
@@ -299,7 +311,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
     """Walk ``model`` and write the module. Raises :class:`EjectError` naming the first layer it cannot express."""
     walk = _Walk(model)
     for call in walk.calls:
-        for k in call.inputs:
+        for k in call.inputs + call.mask_inputs:
             walk.values[k].uses += 1
     for k in walk.outputs:
         walk.values[k].uses += 1
@@ -339,6 +351,15 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
             return name
         return expr
 
+    def explicit_masks(call: _Call) -> Any:
+        """The expressions of the masks handed to ``call`` (mask=...), None if a dropped node made one."""
+        arg = call.mask_arg
+        keys = arg if isinstance(arg, list) else [arg]
+        if any(k is not None and walk.values[k].var is None for k in keys):
+            return None
+        exprs = [None if k is None else read(walk.values[k], KERAS, True) for k in keys]
+        return exprs if isinstance(arg, list) else exprs[0]
+
     for index, call in enumerate(walk.calls):
         layer = call.layer
         ins = [walk.values[k] for k in call.inputs]
@@ -349,7 +370,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         view.operands = call.operands  # type: ignore[attr-defined]
         if emit is None:
             raise view.fail("kerastorch.eject has no emitter for this layer class")
-        arg_masks, out_flags = _plan_masks(call, ins, view)
+        arg_masks, out_flags = _plan_masks(call, ins, view, explicit_masks(call))
         em: Emitted = emit(layer, view)
         if em.n_out != len(outs):
             raise view.fail(f"its ejected form gives {em.n_out} output(s), the graph uses {len(outs)}")

@@ -467,8 +467,11 @@ def repeat_vector(layer: Any, call: Call) -> Emitted:
 # ----------------------------------------------------------------------------- merging
 def _merge(op: Callable[[list[str]], str]) -> Callable[[Any, Call], Emitted]:
     def emit(layer: Any, call: Call) -> Emitted:
-        if call.mask is not None and layer._keras3_masks and type(layer)._merge_masked is not _base_merge_masked():
-            raise call.fail("Keras 3's masked Multiply / Maximum / Minimum have no ejected form yet")
+        if isinstance(call.mask, list) and layer._keras3_masks and type(layer)._merge_masked is not _base_merge_masked():
+            xs = ", ".join(f"{{x{i}}}" for i in range(len(call.shapes)))
+            masks = ", ".join(str(m) for m in call.mask)
+            return Emitted(f'keras3_masked_merge("{type(layer).__name__.lower()}", [{xs}], [{masks}])',
+                           helpers=("keras3_masked_merge",), masked=True)
         layout = common_layout(call)
         # tf.keras's merges (and Keras 3's Add / Subtract / Average) compute the same with or without masks
         return Emitted(op([f"{{x{i}}}" for i in range(len(call.shapes))]), layout_in=layout, layout_out=layout,

@@ -97,6 +97,32 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor, keepdim: bool = False) -> t
     mask = mask.unsqueeze(-1).to(x.dtype)
     return (x * mask).sum(dim=1, keepdim=keepdim) / mask.sum(dim=1, keepdim=keepdim)
 ''',
+    "keras3_masked_merge": '''
+def keras3_masked_merge(op: str, xs: list, masks: list) -> torch.Tensor:
+    """Keras 3's Multiply / Maximum / Minimum of masked inputs (a mask per input or None): a masked-out element
+    does not take part. Multiply: it counts as 1, and where every input has a mask, an element none keeps is 0;
+    Maximum / Minimum: it takes the value merged so far (or the next input's)."""
+    masks = [None if m is None else m.unsqueeze(-1).expand_as(x) for x, m in zip(xs, masks)]
+    if op == "multiply":
+        every = all(m is not None for m in masks)
+        out, keep = None, None
+        for x, m in zip(xs, masks):
+            if m is not None:
+                x = torch.where(m, x, torch.ones_like(x))
+                keep = m if keep is None else keep | m
+            out = x if out is None else out * x
+        return torch.where(keep, out, torch.zeros_like(out)) if every else out
+    extremum = torch.maximum if op == "maximum" else torch.minimum
+    out, keep = xs[0], masks[0]
+    for x, m in zip(xs[1:], masks[1:]):
+        if m is not None:
+            x = torch.where(m, x, out)
+        if keep is not None:
+            out = torch.where(keep, out, x)
+        keep = keep | m if keep is not None and m is not None else None
+        out = extremum(out, x)
+    return out
+''',
     "rnn_loop": '''
 def rnn_loop(step, inputs: torch.Tensor, state: list, mask: torch.Tensor | None = None, zero_output: bool = False,
              output: int = 0) -> tuple:

@@ -8,8 +8,8 @@ masks), both Keras versions, is ejected; the generated files run in ONE fresh pr
 (``eject_testing.run_standalone``) and give the recorded Keras outputs and the kerastorch model's. The recorded
 recurrent layer cases with right, left and interior padding (``rnn/cases.json``) run behind a ``Masking`` layer
 (their masked input steps zeroed: a masked step's input never reaches Keras's outputs); hand-built attention
-models (an attention_mask input with a row masked whole, a causal AdditiveAttention, masked self-attention) give
-kerastorch's outputs. A training step gives kerastorch's gradients on masked models (self-attention included), an LSTM with dropout gives kerastorch's training outputs and gradients
+models (an attention_mask input with a row masked whole, a causal AdditiveAttention, masked self-attention) and
+masked merges of Keras 3 (Multiply / Maximum / Minimum) and a mask handed to a call give kerastorch's outputs. A training step gives kerastorch's gradients on masked models (self-attention included), an LSTM with dropout gives kerastorch's training outputs and gradients
 under the same seed (one mask per sequence), and a masked LSTM passes ``torch.compile(fullgraph=True)`` and
 ``torch.export``; a time_major LSTM runs batch-first inside. A model without masks gets no mask code; what eject cannot express is refused, naming the layer.
 """
@@ -129,6 +129,32 @@ def _attention_zoo():
     return model, [xq, torch.randn(2, 5, 6, generator=g), mask], []
 
 
+def _mask_zoo():
+    """Hand-built: Keras 3's masked Multiply / Maximum / Minimum (layers from a Keras 3 config; kerastorch's are
+    checked against Keras 3 in tests/merging), a mask handed to an LSTM by hand (an Input), a shared embedding."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}
+    tok, other = Input((5,), dtype="int32", name="tokens"), Input((5,), dtype="int32", name="other")
+    given = Input((5,), dtype="bool", name="given")
+    emb = layers.Embedding(9, 3, mask_zero=True, name="emb")
+    a, b = emb(tok), emb(other)
+    plain = layers.Dense(3, name="proj")(layers.Embedding(9, 3, name="plain")(tok))  # no mask
+    outs = []
+    for cls in ("Multiply", "Maximum", "Minimum"):
+        merge = layers.deserialize({"class_name": cls, "config": {"name": cls.lower(), "dtype": policy}})
+        outs.append(merge([a, b, plain]))
+    outs.append(layers.LSTM(2, return_sequences=True, name="lstm")(plain, mask=given))
+    model = Model([tok, other, given], outs)
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    ids = torch.tensor([[1, 2, 0, 0, 3], [0, 4, 5, 0, 0]])
+    return model, [ids, torch.tensor([[0, 2, 1, 0, 3], [6, 0, 5, 0, 1]]), ids % 3 != 0], []
+
+
 def _masked_self_attention():
     """Self-attention behind Masking (a padded query row is masked whole), for the training step."""
     from kerastorch import layers
@@ -179,6 +205,9 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     model, xs, expected = _attention_zoo()
     eject(model, root / "attention_zoo")
     cases["attention_zoo"] = record("attention_zoo", model, xs, expected, 1e-5, root / "attention_zoo", {})
+    model, xs, expected = _mask_zoo()
+    eject(model, root / "mask_zoo")
+    cases["mask_zoo"] = record("mask_zoo", model, xs, expected, 1e-5, root / "mask_zoo", {})
     model, xs, expected = _masked_self_attention()
     eject(model, root / "self_attention")
     cases["self_attention"] = record("self_attention", model, xs, expected, 1e-5, root / "self_attention", {"grad": True})
@@ -197,7 +226,8 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + ["attention_zoo", "self_attention", "time_major", "dropout"])
+@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + ["attention_zoo", "mask_zoo", "self_attention", "time_major",
+                                                              "dropout"])
 def test_masked_model_matches_keras_and_kerastorch(ejected, name):
     from rnn_fixtures import flat
 
@@ -256,20 +286,13 @@ def test_mask_code_reads_as_keras(ejected):
 
 
 def test_unexpressed_masks_are_refused(tmp_path):
-    """A mask handed to a call by hand, and Keras 3's masked Multiply: an error naming the layer, nothing written."""
+    """A mask eject does not carry (time_major: Keras's mask is then (steps, batch)) is an error naming the layer,
+    and nothing is written."""
     from kerastorch import layers
     from kerastorch.models import Input, Model
 
-    x, m = Input((4, 3), name="x"), Input((4,), dtype="bool", name="m")
-    model = Model([x, m], layers.LSTM(2, name="given")(x, mask=m))
-    with pytest.raises(EjectError, match=r'Layer "given" \(LSTM\).*mask of its own'):
+    x = Input((4, 3), name="x")
+    model = Model(x, layers.LSTM(2, time_major=True, name="steps_first")(layers.Masking(0.0, name="masking")(x)))
+    with pytest.raises(EjectError, match=r'Layer "steps_first" \(LSTM\).*time_major=True with a mask'):
         eject(model, tmp_path / "a")
-    tok = Input((5,), dtype="int32", name="tokens")
-    e = layers.Embedding(9, 3, mask_zero=True, name="emb")(tok)
-    product = layers.deserialize({"class_name": "Multiply", "config": {"name": "prod", "trainable": True,
-                                                                      "dtype": {"module": "keras", "class_name": "DTypePolicy",
-                                                                                "config": {"name": "float32"}}}})
-    model = Model(tok, layers.GlobalAveragePooling1D(name="gap")(product([e, e])))
-    with pytest.raises(EjectError, match=r'Layer "prod" \(Multiply\).*masked Multiply'):
-        eject(model, tmp_path / "b")
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert not (tmp_path / "a").exists()
