@@ -71,7 +71,8 @@ FILES = _files()
 MASKED_RNN = ["r005", "r006", "r014", "r015", "r016", "r017", "r018", "r031", "r032", "r041", "r042", "r046"]
 #: a training step against kerastorch's (a masked LSTM / Bidirectional / GRU stack; Masking, TimeDistributed, a masked mean)
 GRAD = {"rnn/stacked_lstm_masked.tf.h5", "masking_model.k3.keras"}
-EXPORT = "r016"  # a masked LSTM (interior padding) through torch.compile(fullgraph=True) and torch.export
+#: through torch.compile(fullgraph=True) and torch.export: a masked LSTM (interior padding), masked self-attention
+EXPORT = ["r016", "self_attention"]
 
 
 def _masked_rnn_model(cid: str):
@@ -201,7 +202,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     for cid in MASKED_RNN:
         model, xs, expected = _masked_rnn_model(cid)
         eject(model, root / cid)
-        cases[cid] = record(cid, model, xs, expected, 1e-5, root / cid, {"export": cid == EXPORT})
+        cases[cid] = record(cid, model, xs, expected, 1e-5, root / cid, {"export": cid in EXPORT})
     model, xs, expected = _attention_zoo()
     eject(model, root / "attention_zoo")
     cases["attention_zoo"] = record("attention_zoo", model, xs, expected, 1e-5, root / "attention_zoo", {})
@@ -210,7 +211,8 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     cases["mask_zoo"] = record("mask_zoo", model, xs, expected, 1e-5, root / "mask_zoo", {})
     model, xs, expected = _masked_self_attention()
     eject(model, root / "self_attention")
-    cases["self_attention"] = record("self_attention", model, xs, expected, 1e-5, root / "self_attention", {"grad": True})
+    cases["self_attention"] = record("self_attention", model, xs, expected, 1e-5, root / "self_attention",
+                                     {"grad": True, "export": True})
     model, xs, expected = _time_major_lstm()
     eject(model, root / "time_major")
     cases["time_major"] = record("time_major", model, xs, expected, 1e-5, root / "time_major", {})
@@ -264,10 +266,11 @@ def test_recurrent_dropout_draws_as_kerastorch(ejected):
     assert (case["result"]["train_out0"] - case["result"]["out0"]).abs().max() > 1e-3  # dropout did act
 
 
-def test_masked_lstm_compiles_and_exports(ejected):
-    case = ejected[EXPORT]
+@pytest.mark.parametrize("name", EXPORT)
+def test_masked_model_compiles_and_exports(ejected, name):
+    case = ejected[name]
     for kind in ("compiled", "exported"):
-        assert_close(case["result"][f"{kind}0"], case["loaded"][0], rtol=1e-5, msg=f"{EXPORT}: {kind}")
+        assert_close(case["result"][f"{kind}0"], case["loaded"][0], rtol=1e-5, msg=f"{name}: {kind}")
 
 
 def test_mask_code_reads_as_keras(ejected):
