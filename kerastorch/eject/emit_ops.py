@@ -470,8 +470,8 @@ def _matmul(a: dict, call: Call) -> Emitted:
     y = next(v for v in (a["y"], a["b"], a["x2"]) if v is not None)
     if not (isinstance(x, Placeholder) and isinstance(y, Placeholder)):
         raise _NoForm("a constant operand")
-    xs = f"{x}.mT" if a["transpose_a"] or a["adjoint_a"] else str(x)
-    ys = f"{y}.mT" if a["transpose_b"] or a["adjoint_b"] else str(y)
+    xs = f"{x}.transpose(-2, -1)" if a["transpose_a"] or a["adjoint_a"] else str(x)
+    ys = f"{y}.transpose(-2, -1)" if a["transpose_b"] or a["adjoint_b"] else str(y)
     return Emitted(f"{xs} @ {ys}")
 
 

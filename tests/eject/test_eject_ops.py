@@ -3,14 +3,14 @@
 
 Every op model of ``compat_fixtures/ops`` (``ops_cases.json``: arithmetic, activations, unary math, min/max/clip,
 reductions, shapes, slicing, matmul, l2_normalize, integer dtypes, numpy constants (module buffers);
-``transformer_ops_cases.json``: split, einsum,
-transposed matmul, attention as ops, head reshapes, gelu/erf, tf.shape + tf.range, where/tile/repeat; each from
-tf.keras and Keras 3) is ejected and run in ONE fresh process where kerastorch cannot be imported: outputs, shapes
-and dtypes equal the recorded Keras outputs (the float32 layer tolerance: one op, or a few chained, per output).
-One ops-heavy model runs through torch.compile(fullgraph=True) and torch.export. A hand-built squeeze-excite block
-checks that reductions, softmax and concatenation follow channels-first tensors without permutes. Every operation
-of kerastorch's op table has an ejected form; an argument combination without one is an EjectError naming the
-layer and the op, and nothing is written.
+``transformer_ops_cases.json``: split, einsum, transposed matmul, attention as ops, head reshapes, gelu/erf,
+tf.shape + tf.range, where/tile/repeat; each from tf.keras and Keras 3) is ejected and run in ONE fresh process
+where kerastorch cannot be imported: outputs, shapes and dtypes equal the recorded Keras outputs (the float32
+layer tolerance: one op, or a few chained, per output). One ops-heavy model runs through
+torch.compile(fullgraph=True), torch.export and ONNX. A hand-built squeeze-excite block checks that reductions,
+softmax, concatenation and constants follow channels-first tensors without permutes, and a training step; a
+slicing model checks negative steps. Every operation of kerastorch's op table has an ejected form; an argument
+combination without one is an EjectError naming the layer and the op, and nothing is written.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from kerastorch.eject.codegen import identifier
 
 FILES = {"ops": "ops/ops_cases.json", "transformer": "ops/transformer_ops_cases.json"}
 CASES = {c["name"]: (family, c) for family, fn in FILES.items() for c in load_json(fn)["cases"] if not c["refuse"]}
-#: torch.compile(fullgraph=True) and torch.export
+#: torch.compile(fullgraph=True), torch.export and ONNX (onnxruntime)
 EXPORT = "tf.attention_as_ops"
 
 
@@ -87,7 +87,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         expected = [t[o["key"]].reshape(o["shape"]) for o in case["outputs"]]
         out = root / identifier(name)
         eject(model, out)
-        cases[name] = record(name, model, xs, expected, 1e-5, out, {"export": name == EXPORT})
+        cases[name] = record(name, model, xs, expected, 1e-5, out, {"export": name == EXPORT, "onnx": name == EXPORT})
         cases[name]["dtypes"] = [o["dtype"] for o in case["outputs"]]
     model, xs = _se_block()
     eject(model, root / "se_block")
@@ -114,9 +114,9 @@ def test_standalone_ops_match_keras(ejected, name):
         assert_close(got, want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
 
 
-def test_compile_and_export(ejected):
+def test_compile_export_onnx(ejected):
     case = ejected[EXPORT]
-    for kind in ("compiled", "exported"):
+    for kind in ("compiled", "exported", "onnx"):
         for i, want in enumerate(case["expected"]):
             assert_close(case["result"][f"{kind}{i}"], want, rtol=case["rtol"], msg=f"{EXPORT}: {kind} output {i}")
 
