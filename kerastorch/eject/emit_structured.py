@@ -88,24 +88,31 @@ _STRINGS = {
 def string_column(x) -> tuple[list[str], tuple[int, ...]]:
     """A string input as a flat list of str and its shape. torch has no string tensors: a string column is a str,
     a (nested) list of str/bytes (Keras's (batch,) or (batch, 1)), or a NumPy string array."""
-    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
-        x = x.tolist()
-    shape, level = [], x
-    while isinstance(level, (list, tuple)):
-        shape.append(len(level))
-        level = level[0] if level else None
-    flat = [x]
-    for size in shape:
-        if any(not isinstance(row, (list, tuple)) or len(row) != size for row in flat):
-            raise ValueError(f"expected strings of a regular shape (a list of str or a NumPy string array); "
-                             f"received a ragged nesting")
-        flat = [item for row in flat for item in row]
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind is not None and hasattr(x, "reshape"):  # a NumPy array: its shape, its items as Python objects
+        shape, flat = tuple(x.shape), x.reshape(-1).tolist()
+        if kind == "U":
+            return flat, shape
+    else:
+        shape, level = [], x
+        while isinstance(level, (list, tuple)):
+            shape.append(len(level))
+            level = level[0] if level else None
+        flat = [x]
+        for size in shape:
+            if any(not isinstance(row, (list, tuple)) or len(row) != size for row in flat):
+                raise ValueError("expected strings of a regular shape (a list of str or a NumPy string array); "
+                                 "received a ragged nesting")
+            flat = [item for row in flat for item in row]
+        shape = tuple(shape)
+    if all(type(s) is str for s in flat):
+        return flat, shape
     out = [s.decode("utf-8") if isinstance(s, bytes) else s for s in flat]
     bad = next((s for s in out if not isinstance(s, str)), None)
     if bad is not None:
         raise ValueError(f"expected strings (a list of str or a NumPy string array); received an element {bad!r} "
                          f"of type {type(bad).__name__}")
-    return out, tuple(shape)
+    return out, shape
 ''',
     "StringVocabulary": '''
 class StringVocabulary(nn.Module):
@@ -148,7 +155,7 @@ class StringVocabulary(nn.Module):
         table, oov = self.table, self.oov
         if self.buckets > 1:
             return [table[s] if s in table else oov + self.oov_hash(s.encode("utf-8")) % self.buckets for s in strings]
-        return [table.get(s, oov) for s in strings]
+        return list(map(table.get, strings, [oov] * len(strings)))
 
     def forward(self, x) -> torch.Tensor:
         """The int64 indices of a string column (see string_column), in its shape, on the vocabulary's device."""
@@ -169,7 +176,12 @@ def invert_strings(x: torch.Tensor, vocabulary: StringVocabulary, oov_token: str
     "text_vectorize": '''
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _PUNCTUATION = {ord(c): None for c in '!"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~'}  # Keras's DEFAULT_STRIP_REGEX class
-_ASCII_SPACE = {ord(c): " " for c in "\\t\\n\\v\\f\\r"}
+_NOT_TF_SPACE = ("\\x1c", "\\x1d", "\\x1e", "\\x1f")  # ASCII characters Python's str.split() splits on, TF's not
+
+
+def split_whitespace(s: str) -> list[str]:
+    """TensorFlow's whitespace split: runs of " \\t\\n\\v\\f\\r", no empty tokens."""
+    return [t for t in s.translate({9: 32, 10: 32, 11: 32, 12: 32, 13: 32}).split(" ") if t]
 
 
 def text_vectorize(x, vocabulary: StringVocabulary, standardize: str | None, split: str | None,
@@ -185,8 +197,10 @@ def text_vectorize(x, vocabulary: StringVocabulary, standardize: str | None, spl
             raise ValueError(f"When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
                              f"last shape dimension must be 1. Received: inputs.shape={shape}")
         shape = shape[:-1]
+    joined = "".join(strings)
+    ascii_only = joined.isascii()  # then Python's str.lower/str.split are TF's (but for 4 separators, checked)
     if standardize in ("lower", "lower_and_strip_punctuation"):
-        strings = [s.lower() if s.isascii() else s.translate(_ASCII_LOWER) for s in strings]
+        strings = [s.lower() for s in strings] if ascii_only else [s.translate(_ASCII_LOWER) for s in strings]
     if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
         strings = [s.translate(_PUNCTUATION) for s in strings]
     device = vocabulary.lengths.device
@@ -196,19 +210,23 @@ def text_vectorize(x, vocabulary: StringVocabulary, standardize: str | None, spl
             ids = F.pad(ids[..., :length], (0, max(0, length - min(ids.shape[-1], length))))
         return ids
     if split == "whitespace":
-        rows = [[t for t in s.translate(_ASCII_SPACE).split(" ") if t] for s in strings]
+        if ascii_only and not any(c in joined for c in _NOT_TF_SPACE):
+            rows = [s.split() for s in strings]
+        else:
+            rows = [split_whitespace(s) for s in strings]
     else:
         rows = [list(s) for s in strings]
     if ngrams is not None:
         rows = [[" ".join(r[i:i + n]) for n in ngrams for i in range(len(r) - n + 1)] for r in rows]
-    flat = vocabulary.indices([t for r in rows for t in r])
-    width = length if length is not None else max((len(r) for r in rows), default=0)
-    out, at = [], 0
-    for r in rows:
-        kept = flat[at:at + min(len(r), width)]
-        out.append(kept + [pad] * (width - len(kept)))
-        at += len(r)
-    ids = torch.tensor(out, dtype=torch.int64, device=device).reshape(len(rows), width)
+    flat = torch.tensor(vocabulary.indices([t for r in rows for t in r]), dtype=torch.int64)
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.int64)
+    width = length if length is not None else int(lengths.max()) if len(rows) else 0
+    row = torch.repeat_interleave(torch.arange(len(rows)), lengths)
+    column = torch.arange(len(flat)) - torch.repeat_interleave(torch.cumsum(lengths, 0) - lengths, lengths)
+    kept = column < width  # each row's first `width` tokens
+    ids = torch.full((len(rows), width), pad, dtype=torch.int64)
+    ids[row[kept], column[kept]] = flat[kept]
+    ids = ids.to(device)
     return ids[0] if len(shape) == 0 else ids
 ''',
 }
@@ -283,8 +301,8 @@ def decimal_words(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     q1 = trunc_div(m, 10**8)
     q2 = trunc_div(q1, 10**8)
     words = [eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m)]
-    powers = torch.tensor({[-(10 ** k) for k in range(1, 19)]}, device=v.device)
-    lengths = 1 + (m[:, None] <= powers).sum(-1) + neg.long()
+    powers = torch.tensor({[-(10 ** k) for k in range(18, 0, -1)]}, device=v.device)
+    lengths = 19 - torch.searchsorted(powers, m) + neg.long()  # digits: 1 + how many of -10 ... -10**18 are >= m
     start = 24 - lengths
     dash = torch.where(neg, 3 << (8 * (start & 7)), 0)  # '0' - '-' == 3, written over the zero before the digits
     words = [w - torch.where((start >> 3) == k, dash, 0) for k, w in enumerate(words)]
