@@ -4,7 +4,10 @@ its ``state_dict`` in torch layout.
 The walk flattens the model into calls (a Functional's nodes in creation order, a Sequential's chain, nested
 models inlined under their own layers' names), asks each layer's emitter for its module, forward expression
 and weights, and keeps every value's layout (Keras's, or the channels-first view of a channels_last tensor),
-converting with one ``permute`` where a consumer needs the other layout.
+converting with one ``permute`` where a consumer needs the other layout. A value may carry a Keras mask: a
+boolean variable of ``forward`` planned as kerastorch's models plan masks (``_plan_masks``), made by the output
+mask rules of ``masks.py`` and handed to the emitters of the layers that read it (``Call.mask``); a model
+without mask sources gets no mask code.
 """
 from __future__ import annotations
 
