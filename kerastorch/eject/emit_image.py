@@ -129,12 +129,22 @@ def mitchell_cubic(x: torch.Tensor) -> torch.Tensor:
     near = (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
     return torch.where(x >= 2, torch.zeros_like(x), torch.where(x >= 1, far, near))
 ''',
+    "float32_ratio": '''
+def float32_ratio(a: int, b: int, c: int) -> int:
+    """int(a * b / c) computed in float32, as TensorFlow sizes its aspect-ratio crops and pads (float64 truncates
+    differently once a * b passes 2 ** 23). Each step is rounded to float32 by Veltkamp's split of the double."""
+    def f32(v: float) -> float:
+        t = v * 536870913.0  # 2 ** 29 + 1: keeps the top 24 bits
+        return t - (t - v)
+
+    return int(f32(f32(a * b) / c))
+''',
     "aspect_crop_box": '''
 def aspect_crop_box(in_h: int, in_w: int, height: int, width: int, at_least_one: bool) -> tuple:
     """Keras's centred crop of the target's aspect ratio (crop_to_aspect_ratio, smart_resize): (top, left,
     crop height, crop width); Keras 3 keeps at least one pixel, tf.keras does not."""
-    crop_h = min(in_h, int(in_w * height / width))
-    crop_w = min(in_w, int(in_h * width / height))
+    crop_h = min(in_h, float32_ratio(in_w, height, width))
+    crop_w = min(in_w, float32_ratio(in_h, width, height))
     if at_least_one:
         crop_h, crop_w = max(crop_h, 1), max(crop_w, 1)
     return (in_h - crop_h) // 2, (in_w - crop_w) // 2, crop_h, crop_w
@@ -150,8 +160,8 @@ def aspect_pad(x: torch.Tensor, height: int, width: int, value: float) -> torch.
     """Keras 3's pad_to_aspect_ratio: rows or columns of `value` added evenly on both sides of an NCHW batch
     until it has the aspect ratio of (height, width)."""
     in_h, in_w = x.shape[2], x.shape[3]
-    pad_h = (max(in_h, int(in_w * height / width)) - in_h) // 2
-    pad_w = (max(in_w, int(in_h * width / height)) - in_w) // 2
+    pad_h = (max(in_h, float32_ratio(in_w, height, width)) - in_h) // 2
+    pad_w = (max(in_w, float32_ratio(in_h, width, height)) - in_w) // 2
     return F.pad(x, (pad_w, pad_w, pad_h, pad_h), value=value) if pad_h or pad_w else x
 ''',
     "center_crop_images": '''
@@ -805,7 +815,7 @@ def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int
 _REQUIRES = {
     "resize_tf": (), "bicubic_resize_matrix": ("normalize_rows", "keys_cubic"),
     "scale_and_translate_matrix": ("normalize_rows",), "lanczos3": ("lanczos_kernel",), "lanczos5": ("lanczos_kernel",),
-    "aspect_crop": ("aspect_crop_box",), "center_crop_images": ("aspect_crop",),
+    "aspect_crop_box": ("float32_ratio",), "aspect_pad": ("float32_ratio",), "aspect_crop": ("aspect_crop_box",), "center_crop_images": ("aspect_crop",),
     "random_crop_tf": ("random_window", "aspect_crop"), "random_crop_keras3": ("random_window", "aspect_crop_box"),
     "projective_sample": ("tf_map_coordinate",), "rotation_transforms": ("uniform",), "zoom_transforms": ("uniform",),
     "translation_transforms": ("uniform",), "shear_transforms": ("uniform",),

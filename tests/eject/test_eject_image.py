@@ -382,3 +382,26 @@ def test_training_draws_match_kerastorch_under_one_seed(tmp_path):
         got = net(images)
     for i, (a, b) in enumerate(zip(got, want)):
         assert_close(a, b, rtol=1e-4, atol=1e-3, msg=f"branch {i} ({outs[i].node.layer.name})")
+
+
+def test_aspect_ratio_sizes_are_computed_in_float32(ejected):
+    """The ejected aspect-ratio crop box equals kerastorch's (TensorFlow's float32 sizes) on large images too, where
+    float64 arithmetic would truncate differently."""
+    import random
+
+    import numpy as np
+
+    from kerastorch.layers.preprocessing.image_preprocessing.transforms import aspect_crop_box
+
+    helper = _import(pathlib.Path(ejected["dynamic_zoo"]["dir"]), "aspect")
+    rng = random.Random(0)
+    cases, hard = [], 0
+    while hard < 20:  # random sizes, and ones whose w * th / tw truncates differently in float64 and float32
+        h, w, th, tw = (rng.randint(1, 20000) for _ in range(4))
+        cases.append((h, w, th, tw))
+        if int(w * th / tw) != int(np.float32(np.float32(w * th) / np.float32(tw))):
+            cases.append((10 ** 8, w, th, tw))
+            hard += 1
+    for h, w, th, tw in cases:
+        for at_least_one in (False, True):
+            assert helper.aspect_crop_box(h, w, th, tw, at_least_one) == aspect_crop_box(h, w, th, tw, at_least_one)
