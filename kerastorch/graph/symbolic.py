@@ -66,12 +66,17 @@ def check_call_arguments(layer: torch.nn.Module, args: tuple, kwargs: dict) -> N
     cls = type(layer)
     is_model = bool(getattr(layer, "_kt_is_model", False))
     call = getattr(cls, "call", None)
-    target = call if callable(call) and not is_model else cls.forward
+    # what a call runs: ``forward`` where the most derived class defining either overrides forward (a model, a
+    # layer with its own forward such as MultiHeadAttention, a plain torch module), else the pipeline's ``call``
+    defines = next((k for k in cls.__mro__ if "call" in vars(k) or "forward" in vars(k)), cls)
+    target = call if callable(call) and not is_model and "forward" not in vars(defines) else cls.forward
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):  # a builtin or C-implemented forward: nothing to bind against
         return
     bound_kwargs = {k: v for k, v in kwargs.items() if not (k == "training" and target is call)}  # the pipeline's own
+    if target is call and getattr(layer, "_call_takes_training", False) and "training" in signature.parameters:
+        bound_kwargs["training"] = False  # the pipeline passes it by name: a positional argument in its place clashes
     try:
         signature.bind(layer, *args, **bound_kwargs)
     except TypeError as e:

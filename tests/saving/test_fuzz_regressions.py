@@ -357,3 +357,52 @@ def test_nested_model_fed_a_shape_its_input_layer_refuses_is_refused_at_load(tmp
         with pytest.raises(ValueError, match="expected ndim=2, found ndim=3") as real:
             inner(torch.zeros(2, 5, 3))
         assert str(info.value).split(":")[0] == str(real.value).split(":")[0]  # the same layer named
+
+
+def _family_copy(tmp_path, relative: str) -> str:
+    out = str(tmp_path / os.path.basename(relative))
+    shutil.copy(os.path.join(MODELS, "..", relative), out)
+    return out
+
+
+def test_seed12_151_positional_argument_in_place_of_training_is_refused_at_load(tmp_path):
+    """Seed 12 #151: a Dropout node with an extra positional argument, which binds to `training` (the call
+    pipeline passes `training` by name: `got multiple values` at the first call)."""
+    path = _family_copy(tmp_path, "attention/text_classifier.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "drop3")["inbound_nodes"][0]["args"].append(7))
+    refused(path, 'Layer "drop3" (Dropout) cannot be called with these arguments', "training")
+
+
+def test_seed12_410_rnn_mask_of_the_wrong_shape_is_refused_at_load(tmp_path):
+    """Seed 12 #410: the `any` op computing the LSTM's mask given keepdims=10**12 makes the mask (None, 6, 1):
+    the recurrent layer's mask check now also runs on the graph's mask tensor."""
+    path = _family_copy(tmp_path, "rnn/models/stacked_lstm_masked.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "any")["config"].update(keepdims=10**12))
+    refused(path, 'Layer "lstm": the mask must have shape (batch, timesteps) = (None, 6), received (None, 6, 1)')
+
+
+def test_seed12_469_attention_called_on_a_constant_is_refused_at_load(tmp_path):
+    """Seed 12 #469: a GroupQueryAttention node with a constant as a third positional argument (`key`)."""
+    path = _family_copy(tmp_path, "attention/gqa_lm.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "gqa")["inbound_nodes"][0]["args"].append(7))
+    refused(path, 'layer "gqa": `key` must be a tensor; received int')
+    path = _family_copy(tmp_path, "attention/gqa_lm.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "gqa")["inbound_nodes"][0]["kwargs"].update(foo=1))
+    refused(path, 'Layer "gqa" (GroupQueryAttention) cannot be called with these arguments', "foo")
+
+
+def test_seed13_164_283_extra_positional_argument_bound_to_an_rnn_mask_is_refused_at_load(tmp_path):
+    """Seed 13 #164 / #283: an extra positional argument of a recurrent layer's node binds to `mask`: a tensor
+    of the wrong shape (ConvLSTM2D given its input twice) or a constant (an LSTM given 7)."""
+    path = _family_copy(tmp_path, "rnn/models/conv_lstm.k3.keras")
+    node = lambda c: _entry(c, "conv_lstm2d")["inbound_nodes"][0]["args"]  # noqa: E731
+    edit_keras(path, config_edit=lambda c: node(c).append(json.loads(json.dumps(node(c)[0]))))
+    refused(path, 'Layer "conv_lstm2d": the mask must have shape (batch, timesteps) = (None, 3), received (None, 3, 6, 6, 2)')
+    path = _family_copy(tmp_path, "rnn/models/mixed.k3.keras")
+
+    def constant_mask(config):
+        node = _entry(config, "lstm")["inbound_nodes"][0]
+        node["args"].append(7)
+        del node["kwargs"]["mask"]
+    edit_keras(path, config_edit=constant_mask)
+    refused(path, 'Layer "lstm": the mask must be a tensor, received int')

@@ -36,7 +36,7 @@ from ... import constraints, initializers, regularizers
 from ..._registry import LAYERS
 from ...dtype_policy import autocast_enabled
 from ...graph.keras_tensor import KerasTensor
-from ...graph.symbolic import _to_spec
+from ...graph.symbolic import _to_spec, check_call_arguments
 from ..layer import Layer
 from ..utils.mask_rules import keras3_config
 from ..utils.nested_weights import NestedWeights
@@ -316,7 +316,11 @@ class MultiHeadAttention(NestedWeights, Layer):
 
     def symbolic_output_spec(self, args: tuple, kwargs: dict) -> Any:
         """A call on KerasTensors: build from the shapes of query, value and key (checked as Keras does)."""
+        check_call_arguments(self, args, kwargs)
         q, v, k = self._qvk(args, kwargs)
+        for label, t in (("query", q), ("value", v), ("key", k)):  # forward's check, on the graph's arguments
+            if t is not None and not isinstance(t, KerasTensor):
+                raise ValueError(f'MultiHeadAttention layer "{self.name}": `{label}` must be a tensor; received {type(t).__name__}.')
         shapes = [t.shape if isinstance(t, KerasTensor) else None for t in (q, v, k)]
         if not self.built and shapes[0] is not None and shapes[1] is not None:
             self.build([shapes[0], shapes[1], shapes[2] if shapes[2] is not None else shapes[1]])

@@ -18,6 +18,8 @@ trace the CPU LSTM kernel's backward in torch 2.13) runs one step loop over the 
 """
 from __future__ import annotations
 
+import inspect
+
 from typing import Any, Sequence
 
 import torch
@@ -197,10 +199,28 @@ class BaseRNN(Layer):
         """At graph construction (``symbolic_call``): the given ``initial_state`` (``__call__`` has already moved
         the extra inputs of a list there) against the cell's states, so that a damaged file fails at load."""
         inputs, states = (args[0] if args else None), kwargs.get("initial_state")
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0] if inputs else None
+        shape = getattr(inputs, "shape", None)
+        try:  # positional arguments after the input bind to the call's parameters (mask first)
+            mask = inspect.signature(type(self).call).bind_partial(self, *args, **kwargs).arguments.get("mask")
+        except TypeError:
+            mask = kwargs.get("mask")
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        if mask is not None and not hasattr(mask, "shape"):  # e.g. a constant bound to `mask` by a damaged node
+            raise ValueError(f'Layer "{self.name}": the mask must be a tensor, received {type(mask).__name__}.')
+        mask_shape = getattr(mask, "shape", None)
+        if mask_shape is not None and shape is not None and len(shape) >= 2:  # the call's mask check, on known dims
+            mask_shape = tuple(mask_shape[1::-1]) + tuple(mask_shape[2:]) if self.time_major else tuple(mask_shape)
+            expected = (shape[1], shape[0]) if self.time_major else (shape[0], shape[1])
+            if len(mask_shape) != 2 or any(a is not None and b is not None and a != b for a, b in zip(mask_shape, expected)):
+                raise ValueError(
+                    f'Layer "{self.name}": the mask must have shape (batch, timesteps) = {expected}, received {mask_shape}.'
+                )
         if states is None or not self.built:
             return
         flat = _flat_states(states)
-        shape = getattr(inputs, "shape", None)
         batch = shape[1 if self.time_major else 0] if shape else None
         self._validate_state_shapes([getattr(s, "shape", None) for s in flat], batch, "initial_state")
 
