@@ -483,9 +483,23 @@ def _einsum(a: dict, call: Call) -> Emitted:
     return Emitted(f"torch.einsum({a['subscripts']!r}, {', '.join(map(str, operands))})")
 
 
+def _channels_first_index(entries: list, rank: int) -> list | None:
+    """An index of slices only (and at most one ``...``) over a channels_last tensor, as the index of its
+    channels-first view (the same elements); None where it holds integers or new axes (they change the rank)."""
+    if any(not isinstance(e, (slice, type(Ellipsis))) for e in entries) or entries.count(Ellipsis) > 1:
+        return None
+    cut = entries.index(Ellipsis) if Ellipsis in entries else len(entries)
+    before, after = entries[:cut], entries[cut + 1:]
+    if len(before) + len(after) > rank:
+        return None
+    full = before + [slice(None)] * (rank - len(before) - len(after)) + after
+    return [full[0], full[-1], *full[1:-1]]
+
+
 @_form("k3:GetItem")
 def _getitem(a: dict, call: Call) -> Emitted:
-    """numpy/TF indexing; a reversed axis (``::-1``) is a ``flip`` first (torch slices take no negative step)."""
+    """numpy/TF indexing; a negative step is a ``flip`` first (torch slices step forward only). Slices of a
+    channels-first tensor index its channels-first view."""
     spec = a["key"] if a["key"] is not None else a["slice_spec"]
     try:
         index = _index(spec)
@@ -494,7 +508,11 @@ def _getitem(a: dict, call: Call) -> Emitted:
     entries = list(index) if isinstance(index, tuple) else [index]
     if any(not isinstance(e, (slice, int, type(None), type(Ellipsis))) for e in entries):
         raise _NoForm("an index that is not a slice, an integer, None or ...")
-    rank, flips, parts = call.rank, [], []
+    rank, shape, layout = call.rank, list(call.shape), KERAS
+    cf = _channels_first_index(entries, rank) if call.layouts[0] == CF and rank >= 3 else None
+    if cf is not None:
+        entries, shape, layout = cf, [shape[0], shape[-1], *shape[1:-1]], CF
+    flips, parts = [], []
     consuming = [e is not None and e is not Ellipsis for e in entries]
     dim = 0
     for pos, e in enumerate(entries):
@@ -509,7 +527,7 @@ def _getitem(a: dict, call: Call) -> Emitted:
                 if (e.start, e.stop, step) == (None, None, -1):
                     e, step = slice(None), None
                 else:
-                    size = call.shape[dim] if dim < rank else None
+                    size = shape[dim] if dim < rank else None
                     if size is None:
                         raise _NoForm("a negative slice step along an axis of unknown size")
                     picked = range(*slice(e.start, e.stop, step).indices(size))
@@ -521,9 +539,9 @@ def _getitem(a: dict, call: Call) -> Emitted:
             parts.append("None" if e is None else str(_int(e)))
         dim += 1 if consuming[pos] else 0
     x = str(a["x"]) if not flips else f"{a['x']}.flip({_dims_src(tuple(flips))})"
-    while parts and parts[-1] == ":" and flips:  # x.flip(1)[:, :] -> x.flip(1)
+    while parts and parts[-1] == ":":  # trailing full slices select everything: x[:, :3, :, :] -> x[:, :3]
         parts.pop()
-    return Emitted(f"{x}[{', '.join(parts)}]" if parts else x if flips else f"{x}[()]")
+    return Emitted(f"{x}[{', '.join(parts)}]" if parts else x, layout_in=layout, layout_out=layout)
 
 
 @_form("tf:shape")

@@ -8,7 +8,7 @@ tf.shape + tf.range, where/tile/repeat; each from tf.keras and Keras 3) is eject
 where kerastorch cannot be imported: outputs, shapes and dtypes equal the recorded Keras outputs (the float32
 layer tolerance: one op, or a few chained, per output). One ops-heavy model runs through
 torch.compile(fullgraph=True), torch.export and ONNX. A hand-built squeeze-excite block checks that reductions,
-softmax, concatenation and constants follow channels-first tensors without permutes, and a training step; a
+softmax, concatenation, slicing and constants follow channels-first tensors without permutes, and a training step; a
 slicing model checks negative steps. Every operation of kerastorch's op table has an ejected form; an argument
 combination without one is an EjectError naming the layer and the op, and nothing is written.
 """
@@ -40,7 +40,7 @@ def _tensors(family: str) -> dict[str, torch.Tensor]:
 
 def _se_block():
     """Conv2D -> tf.reduce_mean over H, W (keepdims) -> sigmoid -> multiply: Keras 3 and tf ops in a CNN, with
-    a per-channel constant, a channel softmax, a channel concat, a channel sum and a spatial max."""
+    a per-channel constant, a channel softmax, a channel concat, a channel sum, a spatial max and a slice."""
     from kerastorch import layers
     from kerastorch.models import Input, Model, OpLayer
 
@@ -54,7 +54,8 @@ def _se_block():
     c = layers.Conv2D(2, 1, name="proj")(c)
     total = OpLayer("k3:Sum", {"axis": -1, "keepdims": False}, name="channel_sum")(c)
     peak = OpLayer("k3:Max", {"axis": [1, 2], "keepdims": False}, name="spatial_max")(c)
-    model = Model(x, [total, peak])
+    window = OpLayer("k3:GetItem", name="window")(c, [slice(None), slice(None, None, -1), slice(1, 5), slice(0, 1)])
+    model = Model(x, [total, peak, OpLayer("k3:Sum", {"axis": -1, "keepdims": False}, name="window_sum")(window)])
     g = torch.Generator().manual_seed(3)
     with torch.no_grad():
         for p_ in model.parameters():
@@ -129,6 +130,7 @@ def test_channels_first_ops_without_permutes(ejected):
     assert ".mean(dim=(2, 3), keepdim=True)" in forward and "torch.softmax(" in forward and "dim=1)" in forward
     assert forward.count("permute") == 1, forward  # the input's, once
     assert 'self.register_buffer("shift", torch.empty((1, 4, 1, 1), dtype=torch.float32))' in source
+    assert ".flip(2)[:, 0:1, :, 1:5]" in forward  # x[:, ::-1, 1:5, 0:1] of its channels-first view
     assert_close(ejected["se_block"]["result"]["grad_x0"], ejected["se_block"]["grad_x"][0], rtol=1e-4)
 
 
