@@ -793,13 +793,13 @@ def recurrent(layer: Any, call: Call) -> Emitted:
 
 def _stacked(layer: Any, call: Call, x: str, mask: str | None, given: int) -> Emitted:
     """RNN over StackedRNNCells of built-in cells: one step function per cell (its step helper on its own
-    weights), run in turn at every step by stacked_rnn_keras."""
-    cells, sizes, weights, entries, helpers = [], [], {}, [], ("stacked_rnn_keras",)
+    weights, and the cell's recurrent dropout mask), run in turn at every step by stacked_rnn_keras."""
+    cells, sizes, weights, entries, helpers, rates = [], [], {}, [], ("stacked_rnn_keras",), []
     for i, cell in enumerate(layer.cell.cells):
         name = type(cell).__name__
-        if name not in _LOOP_HELPERS or getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
-            raise call.fail(f"a StackedRNNCells holding a {name}{' with dropout' if name in _LOOP_HELPERS else ''} "
-                            "has no ejected form yet")
+        if name not in _LOOP_HELPERS:
+            raise call.fail(f"a StackedRNNCells holding a {name} has no ejected form yet")
+        rates.append((float(cell.dropout), float(cell.recurrent_dropout)))
         w = _cell_weights(cell, *cell.step_weights())
         p = f'{{m}}["{i}"]'
         b_ih = f'{p}["bias_ih"]' if "bias_ih" in w else "None"
@@ -807,19 +807,19 @@ def _stacked(layer: Any, call: Call, x: str, mask: str | None, given: int) -> Em
         act, more = _function(call, cell.activation)
         helpers += more
         if name == "SimpleRNNCell":
-            step = f'simple_rnn_step({gates}, s, {p}["weight_hh"], {act})'
+            step = f'simple_rnn_step({gates}, s, {p}["weight_hh"], {act}, r)'
             helpers += ("simple_rnn_step",)
         else:
             rec, more = _function(call, cell.recurrent_activation)
             helpers += more
             if name == "LSTMCell":
-                step = f'lstm_step({gates}, s, {p}["weight_hh"], {act}, {rec})'
+                step = f'lstm_step({gates}, s, {p}["weight_hh"], {act}, {rec}, r)'
                 helpers += ("lstm_step",)
             else:
                 b_hh = f'{p}["bias_hh"]' if "bias_hh" in w else "None"
-                step = f'gru_step({gates}, s, {p}["weight_hh"], {b_hh}, {act}, {rec}, {bool(cell.reset_after)})'
+                step = f'gru_step({gates}, s, {p}["weight_hh"], {b_hh}, {act}, {rec}, {bool(cell.reset_after)}, r)'
                 helpers += ("gru_step",)
-        cells.append(f"lambda x_t, s: {step}")
+        cells.append(f"lambda x_t, s, r: {step}")
         sizes.append(list(cell.state_sizes))
         weights.update({f'.{i}.{k}': v for k, v in w.items()})
         entries.append(f'    "{i}": {_parameter_dict(w)},  # {cell.name}: {type(cell).__name__}\n')
@@ -830,6 +830,8 @@ def _stacked(layer: Any, call: Call, x: str, mask: str | None, given: int) -> Em
         args.append(f"mask={mask}")
     if layer.zero_output_for_mask and mask is not None:
         args.append("zero_output=True")
+    if any(a or b for a, b in rates):
+        args += [f"dropout={rates!r}", f"training={_training(call)}"]
     n_states = sum(len(s) for s in sizes)
     forward, more, n_out = _select(layer, f"stacked_rnn_keras({', '.join(args)})", n_states)
     if layer.time_major and layer.return_sequences:

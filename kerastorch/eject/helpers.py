@@ -143,17 +143,19 @@ def rnn_loop(step, inputs: torch.Tensor, state: list, mask: torch.Tensor | None 
         outputs.append(torch.where(keep, new[output], previous))
     return torch.stack(outputs, dim=1), state
 ''',
+    "rnn_dropout_mask": '''
+def rnn_dropout_mask(like: torch.Tensor, rate: float) -> torch.Tensor:
+    """Keras's dropout mask inside a recurrent layer: drawn once per sequence (the same at every step), kept values
+    scaled by 1 / (1 - rate)."""
+    return torch.empty_like(like).bernoulli_(1.0 - rate) / (1.0 - rate) if rate < 1.0 else torch.zeros_like(like)
+''',
     "rnn_dropout": '''
 def rnn_dropout(x: torch.Tensor, h: torch.Tensor, dropout: float, recurrent_dropout: float, training: bool) -> tuple:
-    """Keras's dropout inside a recurrent layer, in training: one mask per sequence (the same at every step) on
-    the inputs, and one on the state h where it meets the recurrent kernel; kept values scaled by 1 / (1 - rate).
-    Returns (x, the recurrent mask or None)."""
-    def draw(like: torch.Tensor, rate: float) -> torch.Tensor:
-        return torch.empty_like(like).bernoulli_(1.0 - rate) / (1.0 - rate) if rate < 1.0 else torch.zeros_like(like)
-
+    """Keras's dropout inside a recurrent layer, in training: a mask on the inputs and one on the state h where it
+    meets the recurrent kernel. Returns (x, the recurrent mask or None)."""
     if training and dropout > 0:
-        x = x * draw(x[:, 0], dropout).unsqueeze(1)
-    return x, (draw(h, recurrent_dropout) if training and recurrent_dropout > 0 else None)
+        x = x * rnn_dropout_mask(x[:, 0], dropout).unsqueeze(1)
+    return x, (rnn_dropout_mask(h, recurrent_dropout) if training and recurrent_dropout > 0 else None)
 ''',
     "lstm_step": '''
 def lstm_step(gates_x: torch.Tensor, state: list, w_hh: torch.Tensor, activation, recurrent_activation,
@@ -231,17 +233,25 @@ def simple_rnn_keras(x: torch.Tensor, state: torch.Tensor | None, w_ih: torch.Te
 ''',
     "stacked_rnn_keras": '''
 def stacked_rnn_keras(x: torch.Tensor, state: list | None, cells: list, state_sizes: list,
-                      mask: torch.Tensor | None = None, zero_output: bool = False) -> tuple:
+                      mask: torch.Tensor | None = None, zero_output: bool = False, dropout: list | None = None,
+                      training: bool = False) -> tuple:
     """A Keras RNN over StackedRNNCells: at each step the cells run in turn, each on the one before's output
-    (cells: one `cell(x_t, its state) -> its new state` per cell, state_sizes: each cell's state sizes).
+    (cells: one `cell(x_t, its state, recurrent dropout mask) -> its new state` per cell, state_sizes: each
+    cell's state sizes; dropout: each cell's (dropout, recurrent_dropout), masks drawn once per call).
     Returns what nn.LSTM returns: (outputs, (every state, as (1, batch, size))...)."""
     if state is None:
         state = [x.new_zeros(x.shape[0], n) for sizes in state_sizes for n in sizes]
+    masks, width, first = [], x.shape[-1], 0
+    for rates, sizes in zip(dropout or [(0.0, 0.0)] * len(cells), state_sizes):
+        masks.append((rnn_dropout_mask(x.new_empty(x.shape[0], width), rates[0]) if training and rates[0] > 0 else None,
+                      rnn_dropout_mask(state[first], rates[1]) if training and rates[1] > 0 else None))
+        width, first = sizes[0], first + len(sizes)
 
     def step(x_t: torch.Tensor, state: list) -> list:
         new = []
-        for cell, sizes in zip(cells, state_sizes):
-            out = cell(x_t, state[len(new):len(new) + len(sizes)])
+        for cell, sizes, (input_mask, recurrent_mask) in zip(cells, state_sizes, masks):
+            x_t = x_t if input_mask is None else x_t * input_mask
+            out = cell(x_t, state[len(new):len(new) + len(sizes)], recurrent_mask)
             x_t = out[0]
             new += out
         return new
@@ -363,10 +373,11 @@ def keras_attention(scores: torch.Tensor, value: torch.Tensor, value_mask: torch
 #: Helpers that call other helpers.
 REQUIRES: dict[str, tuple[str, ...]] = {
     "avg_pool_same": ("tf_same_pad",),
+    "rnn_dropout": ("rnn_dropout_mask",),
     "lstm_keras": ("rnn_loop", "rnn_dropout", "lstm_step"),
     "gru_keras": ("rnn_loop", "rnn_dropout", "gru_step"),
     "simple_rnn_keras": ("rnn_loop", "rnn_dropout", "simple_rnn_step"),
-    "stacked_rnn_keras": ("rnn_loop",),
+    "stacked_rnn_keras": ("rnn_loop", "rnn_dropout_mask"),
     "bidirectional_merge": ("merge_directions",),
     "bidirectional_keras": ("merge_directions",),
 }

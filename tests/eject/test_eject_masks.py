@@ -8,10 +8,13 @@ masks), both Keras versions, is ejected; the generated files run in ONE fresh pr
 (``eject_testing.run_standalone``) and give the recorded Keras outputs and the kerastorch model's. The recorded
 recurrent layer cases with right, left and interior padding (``rnn/cases.json``) run behind a ``Masking`` layer
 (their masked input steps zeroed: a masked step's input never reaches Keras's outputs); hand-built attention
-models (an attention_mask input with a row masked whole, a causal AdditiveAttention, masked self-attention) and
-masked merges of Keras 3 (Multiply / Maximum / Minimum) and a mask handed to a call give kerastorch's outputs. A training step gives kerastorch's gradients on masked models (self-attention included), an LSTM with dropout gives kerastorch's training outputs and gradients
-under the same seed (one mask per sequence), and a masked LSTM passes ``torch.compile(fullgraph=True)`` and
-``torch.export``; a time_major LSTM runs batch-first inside. A model without masks gets no mask code; what eject cannot express is refused, naming the layer.
+models (an attention_mask input with a row masked whole, a causal AdditiveAttention, masked self-attention),
+Keras 3's masked Multiply / Maximum / Minimum and a mask handed to a call give kerastorch's outputs. A training
+step gives kerastorch's gradients on masked models (self-attention included); an LSTM and stacked cells with
+dropout give kerastorch's training outputs and gradients under the same seed (one mask per sequence); a masked
+LSTM and masked self-attention pass ``torch.compile(fullgraph=True)`` and ``torch.export``; a time_major LSTM
+runs batch-first inside. A model without masks gets no mask code; what eject cannot express is refused, naming
+the layer.
 """
 from __future__ import annotations
 
@@ -189,6 +192,26 @@ def _dropout_lstm():
     return model, [RNN_T["r021.input"]], [RNN_T["r021.tf.out.0"]]
 
 
+def _stacked_dropout():
+    """RNN over StackedRNNCells with dropout and recurrent dropout in both cells (hand-built: Keras's per-cell masks,
+    drawn once per call, as kerastorch draws them)."""
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    x = Input((5, 3), name="sequence")
+    cells = [layers.LSTMCell(3, dropout=0.3, recurrent_dropout=0.2), layers.GRUCell(2, dropout=0.4, recurrent_dropout=0.1)]
+    model = Model(x, layers.RNN(cells, return_sequences=True, name="rnn")(x))
+    g = torch.Generator().manual_seed(6)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+    return model, [torch.randn(2, 5, 3, generator=g)], []
+
+
+#: trained under one seed against kerastorch: Keras's per-sequence dropout masks of a layer and of stacked cells
+DROPOUT = {"dropout": _dropout_lstm, "stacked_dropout": _stacked_dropout}
+
+
 @pytest.fixture(scope="module")
 def ejected(tmp_path_factory) -> dict[str, dict]:
     from kerastorch.models import load_model
@@ -216,20 +239,21 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     model, xs, expected = _time_major_lstm()
     eject(model, root / "time_major")
     cases["time_major"] = record("time_major", model, xs, expected, 1e-5, root / "time_major", {})
-    model, xs, expected = _dropout_lstm()
-    eject(model, root / "dropout")
-    cases["dropout"] = record("dropout", model, xs, expected, 1e-5, root / "dropout", {"grad": True, "seed": 0})
-    model.train()
-    xg = xs[0].clone().requires_grad_(True)
-    torch.manual_seed(0)
-    y = model(xg)
-    y.square().sum().backward()
-    cases["dropout"]["train"] = (y.detach(), xg.grad)
+    for name, build in DROPOUT.items():
+        model, xs, expected = build()
+        eject(model, root / name)
+        cases[name] = record(name, model, xs, expected, 1e-5, root / name, {"grad": True, "seed": 0})
+        model.train()
+        xg = xs[0].clone().requires_grad_(True)
+        torch.manual_seed(0)
+        y = model(xg)
+        y.square().sum().backward()
+        cases[name]["train"] = (y.detach(), xg.grad)
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + ["attention_zoo", "mask_zoo", "self_attention", "time_major",
-                                                              "dropout"])
+@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + ["attention_zoo", "mask_zoo", "self_attention", "time_major"]
+                         + sorted(DROPOUT))
 def test_masked_model_matches_keras_and_kerastorch(ejected, name):
     from rnn_fixtures import flat
 
@@ -257,12 +281,13 @@ def test_masked_training_step_matches_kerastorch(ejected, name):
     assert got == pytest.approx(sum(v ** 2 for v in case["gnorm"].values()) ** 0.5, rel=1e-4), name
 
 
-def test_recurrent_dropout_draws_as_kerastorch(ejected):
+@pytest.mark.parametrize("name", sorted(DROPOUT))
+def test_recurrent_dropout_draws_as_kerastorch(ejected, name):
     """Train mode: Keras's per-sequence input and recurrent dropout masks, drawn as kerastorch draws them."""
-    case = ejected["dropout"]
+    case = ejected[name]
     out, grad = case["train"]
-    assert_close(case["result"]["train_out0"], out, rtol=1e-5, msg="dropout: training output")
-    assert_close(case["result"]["grad_x0"], grad, rtol=1e-4, msg="dropout: input gradient")
+    assert_close(case["result"]["train_out0"], out, rtol=1e-5, msg=f"{name}: training output")
+    assert_close(case["result"]["grad_x0"], grad, rtol=1e-4, msg=f"{name}: input gradient")
     assert (case["result"]["train_out0"] - case["result"]["out0"]).abs().max() > 1e-3  # dropout did act
 
 
