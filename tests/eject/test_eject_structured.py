@@ -29,6 +29,7 @@ from kt_testing import FIXTURES, assert_close
 from kerastorch import layers as L
 from kerastorch.eject import EjectError, eject, eject_file
 from kerastorch.eject.codegen import identifier
+from kerastorch.graph.keras_tensor import KerasTensor
 from kerastorch.models import Input, Model, Sequential, load_model
 
 LOOKUPS = json.loads((FIXTURES / "lookups" / "models.json").read_text())
@@ -158,6 +159,48 @@ def _numeric_model():
     return model, xs
 
 
+def _recorded_cases_model():
+    """Every case real Keras computed in ``compat_fixtures/structured/cases.json`` (CategoryEncoding, Discretization,
+    Hashing of ints and strings, HashedCrossing, STFTSpectrogram, MelSpectrogram; tf.keras and Keras 3 configs), each
+    layer on its own Inputs in one model: (model, inputs, Keras's outputs, case ids)."""
+    import numpy as np
+
+    from structured_fixtures import case_input, cases, expected, layer
+
+    inputs, xs, outs, wants, ids = [], [], [], [], []
+
+    def feed(value, name):
+        if isinstance(value, torch.Tensor):
+            t = Input(tuple(value.shape[1:]), dtype=str(value.dtype).replace("torch.", ""), name=name)
+            xs.append(value.cpu())
+        else:
+            t = Input(np.asarray(value).shape[1:], dtype="string", name=name)
+            xs.append(value)
+        inputs.append(t)
+        return t
+
+    for class_name in ("CategoryEncoding", "Discretization", "Hashing", "HashedCrossing", "STFTSpectrogram",
+                       "MelSpectrogram"):
+        for case in cases(class_name):
+            x = case_input(case)
+            name = identifier(case["id"]).lower()
+            if isinstance(x, torch.Tensor) and x.dim() == 0:
+                continue  # a scalar has no batch axis for an Input
+            symbolic = ([feed(c, f"{name}_{i}") for i, c in enumerate(x)] if class_name == "HashedCrossing"
+                        else feed(x, f"{name}_in"))
+            kwargs = {k: feed(torch.tensor(v, dtype=torch.float32), f"{name}_{k}")
+                      for k, v in case.get("call_kwargs", {}).items()}
+            out = layer({**case, "config": {**case["config"], "name": name}})(symbolic, **kwargs)
+            if not isinstance(out, KerasTensor):  # kerastorch's graph reads a rank-1 cross's shape (None,) as a list
+                inputs[len(inputs) - len(kwargs) - (len(x) if class_name == "HashedCrossing" else 1):] = []
+                del xs[len(inputs):]
+                continue
+            outs.append(out)
+            wants.append(expected(case))
+            ids.append(case["id"])
+    return Model(inputs, outs, name="recorded_cases"), xs, wants, ids
+
+
 @pytest.fixture(scope="module")
 def ejected(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("eject_structured")
@@ -182,6 +225,10 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
             continue
         xs = [tensors[k] for k in ("x_num", "x_id", "x_b")]
         cases[fname] = _case(fname, load_model(STRUCT / fname), xs, [tensors[key]], out, fname in EXPORT)
+    model, xs, wants, ids = _recorded_cases_model()
+    eject(model, root / "recorded_cases")
+    cases["recorded_cases"] = _case("recorded_cases", model, xs, wants, root / "recorded_cases")
+    cases["recorded_cases"]["ids"] = ids
     for name, make in (("strings", _strings_model), ("numeric", _numeric_model)):
         model, xs = make()
         eject(model, root / name)
@@ -190,7 +237,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", [f for f in LOOKUP_FILES if f not in NORMALIZATION_BUG] + list(STRUCT_FILES)
-                         + ["strings", "numeric"])
+                         + ["strings", "numeric", "recorded_cases"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
     res = case["result"]
@@ -285,6 +332,21 @@ def test_string_invert_gives_nested_lists_of_str(tmp_path):
     x = torch.tensor([[0, 1, 2], [3, 4, 9], [-1, 2, 3]])
     got = net(x)
     assert isinstance(got, list) and got == model(x).tolist() and got[1] == ["bé", "c", "[UNK]"]
+
+
+def test_recorded_layer_cases_match_keras(ejected):
+    """Each recorded case of the structured/audio layers computes, ejected, what Keras computed (same dtype and shape;
+    exactly, the spectrograms to float32 rounding as their own tests/preprocessing parity tests)."""
+    case = ejected["recorded_cases"]
+    res = case["result"]
+    assert len(case["ids"]) > 80
+    for i, (cid, want) in enumerate(zip(case["ids"], case["expected"])):
+        got = res[f"out{i}"]
+        assert got.dtype == want.dtype and got.shape == want.shape, (cid, got.dtype, want.dtype, got.shape, want.shape)
+        if "Spectrogram" in cid:
+            assert_close(got, want, rtol=1e-5, atol=1e-4, msg=cid)
+        else:
+            torch.testing.assert_close(got, want, rtol=0, atol=0, msg=cid)
 
 
 def test_audio_training_step_matches_kerastorch(ejected):
