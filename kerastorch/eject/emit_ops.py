@@ -398,15 +398,9 @@ def _target_shape(shape: Any) -> tuple:
     return tuple(-1 if d is None else _int(d) for d in shape)
 
 
-def _permutation(a: dict, rank: int) -> str:
-    order = _first(a, "axes", "perm")
-    return ", ".join(map(str, tuple(reversed(range(rank))) if order is None else _ints(order)))
-
-
 #: shape ops (in Keras's layout): key -> the expression of the bound arguments and the input rank
 _SHAPES: dict[str, Callable[[dict, int], str]] = {
     "k3:Reshape": lambda a, r: f"{a['x']}.reshape({tup(_target_shape(_first(a, 'newshape', 'shape')))})",
-    "k3:Transpose": lambda a, r: f"{a['x']}.permute({_permutation(a, r)})",
     "k3:ExpandDims": lambda a, r: f"{a['x']}.unsqueeze({_int(a['axis'])})",
     "k3:Squeeze": lambda a, r: f"{a['x']}.squeeze(" + (
         "" if _first(a, "axis", "squeeze_dims") is None else _dims_src(_ints(_first(a, "axis", "squeeze_dims")))) + ")",
@@ -416,6 +410,21 @@ _SHAPES: dict[str, Callable[[dict, int], str]] = {
     "k3:Tile": lambda a, r: f"{a['x']}.tile({tup(_ints(a['repeats']))})",
     "tf:tile": lambda a, r: f"{a['input']}.tile({tup(_ints(a['multiples']))})",
 }
+
+
+@_form("k3:Transpose")
+def _transpose(a: dict, call: Call) -> Emitted:
+    """A permutation of Keras's axes; of a channels-first tensor, the one permute that gives the same result
+    (Keras axis ``p`` is axis ``cf_axis(p)`` of the channels-first view)."""
+    order = _first(a, "axes", "perm")
+    rank = call.rank
+    perm = tuple(reversed(range(rank))) if order is None else _ints(order)
+    layout = CF if call.layouts[0] == CF and rank >= 3 else KERAS
+    if layout == CF:
+        perm = tuple(cf_axis(p, rank) for p in perm)
+    if perm == tuple(range(rank)):  # (0, 3, 1, 2) of a channels-first tensor: it already is that
+        return Emitted(str(a["x"]), layout_in=layout)
+    return Emitted(f"{a['x']}.permute({', '.join(map(str, perm))})", layout_in=layout)
 
 
 def _shape_op(expr: Callable[[dict, int], str]) -> Callable[[dict, Call], Emitted]:

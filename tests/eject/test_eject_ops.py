@@ -40,7 +40,8 @@ def _tensors(family: str) -> dict[str, torch.Tensor]:
 
 def _se_block():
     """Conv2D -> tf.reduce_mean over H, W (keepdims) -> sigmoid -> multiply: Keras 3 and tf ops in a CNN, with
-    a per-channel constant, a channel softmax, a channel concat, a channel sum, a spatial max and a slice."""
+    a per-channel constant, a channel softmax, a channel concat, a channel sum, a spatial max, a slice and a
+    transpose to NCHW."""
     from kerastorch import layers
     from kerastorch.models import Input, Model, OpLayer
 
@@ -55,7 +56,9 @@ def _se_block():
     total = OpLayer("k3:Sum", {"axis": -1, "keepdims": False}, name="channel_sum")(c)
     peak = OpLayer("k3:Max", {"axis": [1, 2], "keepdims": False}, name="spatial_max")(c)
     window = OpLayer("k3:GetItem", name="window")(c, [slice(None), slice(None, None, -1), slice(1, 5), slice(0, 1)])
-    model = Model(x, [total, peak, OpLayer("k3:Sum", {"axis": -1, "keepdims": False}, name="window_sum")(window)])
+    nchw = OpLayer("k3:Transpose", {"axes": [0, 3, 1, 2]}, name="nchw")(c)  # the channels-first tensor itself
+    model = Model(x, [total, peak, OpLayer("k3:Sum", {"axis": -1, "keepdims": False}, name="window_sum")(window),
+                      OpLayer("tf:math.reduce_max", name="per_row")(nchw, axis=3)])
     g = torch.Generator().manual_seed(3)
     with torch.no_grad():
         for p_ in model.parameters():
@@ -131,6 +134,7 @@ def test_channels_first_ops_without_permutes(ejected):
     assert forward.count("permute") == 1, forward  # the input's, once
     assert 'self.register_buffer("shift", torch.empty((1, 4, 1, 1), dtype=torch.float32))' in source
     assert ".flip(2)[:, 0:1, :, 1:5]" in forward  # x[:, ::-1, 1:5, 0:1] of its channels-first view
+    assert "nchw = proj" in forward and "per_row = nchw.amax(dim=3)" in forward
     assert_close(ejected["se_block"]["result"]["grad_x0"], ejected["se_block"]["grad_x"][0], rtol=1e-4)
 
 
