@@ -201,6 +201,45 @@ def _recorded_cases_model():
     return Model(inputs, outs, name="recorded_cases"), xs, wants, ids
 
 
+def _recorded_lookup_cases_model():
+    """Every case real Keras computed in ``compat_fixtures/lookups/cases.json`` (IntegerLookup, StringLookup,
+    TextVectorization: adapted or given vocabularies, masks, OOV buckets, every output mode, tf.keras and Keras 3),
+    each input of each case on its own Input in one model (the layer shared by its inputs): (model, inputs, Keras's
+    outputs, case ids). Terms back from StringLookup(invert=True) (strings) are checked in-process elsewhere."""
+    import numpy as np
+
+    import kerastorch as kt
+
+    dtypes = {"int64": torch.int64, "float32": torch.float32}
+    inputs, xs, outs, wants, ids = [], [], [], [], []
+    for case in json.loads((FIXTURES / "lookups" / "cases.json").read_text()):
+        cls = getattr(kt.layers, case["layer"])
+        name = f"{case['id']}_{case['layer']}".lower()
+        if case["keras"] == "k3":
+            layer = cls.from_config({**case["config"], "name": name})
+        else:
+            kwargs = {k: tuple(v) if k == "ngrams" and isinstance(v, list) else v for k, v in case["kwargs"].items()}
+            layer = cls(**kwargs, name=name)
+        if case["adapt"] is not None:
+            layer.adapt(np.array(case["adapt"]) if case["layer"] == "IntegerLookup" else case["adapt"])
+        for i, (x, want) in enumerate(zip(case["inputs"], case["outputs"])):
+            if "strings" in want:
+                continue
+            integer = case["layer"] == "IntegerLookup" or getattr(layer, "invert", False)
+            value = torch.tensor(np.array(x)) if integer else x
+            shape = tuple(np.asarray(x).shape[1:])
+            t = Input(shape, dtype="int64" if integer else "string", name=f"{name}_in{i}")
+            out = layer(t)
+            if not isinstance(out, KerasTensor):  # a (None, None) output spec read as a list by kerastorch's graph
+                continue
+            inputs.append(t)
+            xs.append(value)
+            outs.append(out)
+            wants.append(torch.tensor(want["values"], dtype=dtypes[want["dtype"]]).reshape(want["shape"]))
+            ids.append(f"{case['id']} input {i}")
+    return Model(inputs, outs, name="recorded_lookups"), xs, wants, ids
+
+
 @pytest.fixture(scope="module")
 def ejected(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("eject_structured")
@@ -225,10 +264,11 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
             continue
         xs = [tensors[k] for k in ("x_num", "x_id", "x_b")]
         cases[fname] = _case(fname, load_model(STRUCT / fname), xs, [tensors[key]], out, fname in EXPORT)
-    model, xs, wants, ids = _recorded_cases_model()
-    eject(model, root / "recorded_cases")
-    cases["recorded_cases"] = _case("recorded_cases", model, xs, wants, root / "recorded_cases")
-    cases["recorded_cases"]["ids"] = ids
+    for name, make in (("recorded_cases", _recorded_cases_model), ("recorded_lookups", _recorded_lookup_cases_model)):
+        model, xs, wants, ids = make()
+        eject(model, root / name)
+        cases[name] = _case(name, model, xs, wants, root / name)
+        cases[name]["ids"] = ids
     for name, make in (("strings", _strings_model), ("numeric", _numeric_model)):
         model, xs = make()
         eject(model, root / name)
@@ -237,7 +277,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", [f for f in LOOKUP_FILES if f not in NORMALIZATION_BUG] + list(STRUCT_FILES)
-                         + ["strings", "numeric", "recorded_cases"])
+                         + ["strings", "numeric", "recorded_cases", "recorded_lookups"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
     res = case["result"]
@@ -334,12 +374,13 @@ def test_string_invert_gives_nested_lists_of_str(tmp_path):
     assert isinstance(got, list) and got == model(x).tolist() and got[1] == ["bé", "c", "[UNK]"]
 
 
-def test_recorded_layer_cases_match_keras(ejected):
-    """Each recorded case of the structured/audio layers computes, ejected, what Keras computed (same dtype and shape;
-    exactly, the spectrograms to float32 rounding as their own tests/preprocessing parity tests)."""
-    case = ejected["recorded_cases"]
+@pytest.mark.parametrize("name,least", [("recorded_cases", 90), ("recorded_lookups", 60)])
+def test_recorded_layer_cases_match_keras(ejected, name, least):
+    """Each recorded case of the structured/audio and vocabulary layers computes, ejected, what Keras computed (same
+    dtype and shape; exactly, the spectrograms to float32 rounding as their own tests/preprocessing parity tests)."""
+    case = ejected[name]
     res = case["result"]
-    assert len(case["ids"]) > 80
+    assert len(case["ids"]) >= least
     for i, (cid, want) in enumerate(zip(case["ids"], case["expected"])):
         got = res[f"out{i}"]
         assert got.dtype == want.dtype and got.shape == want.shape, (cid, got.dtype, want.dtype, got.shape, want.shape)
