@@ -371,20 +371,28 @@ def perspective_images(x: torch.Tensor, factor: tuple, scale: float, interpolati
 ''',
     # ------------------------------------------------------------------------------------------ colour
     "contrast_images": '''
-def contrast_images(x: torch.Tensor, factor: tuple, per_image: bool, value_range: tuple) -> torch.Tensor:
+def contrast_draw(x: torch.Tensor, factor: tuple, per_image: bool, value_range: tuple) -> torch.Tensor:
+    """RandomContrast's factor: uniform in [1 - factor[0], 1 + factor[1]), per image (Keras 3) or per batch."""
+    return uniform((x.shape[0] if per_image else 1, 1, 1, 1), 1.0 - factor[0], 1.0 + factor[1], x)
+
+
+def contrast_images(x: torch.Tensor, factor: tuple, per_image: bool, value_range: tuple, draw=None) -> torch.Tensor:
     """Keras RandomContrast of an NCHW batch in training: (x - mean) * c + mean per channel (mean over height,
-    then width), c uniform in [1 - factor[0], 1 + factor[1]), one per image (Keras 3) or one for the batch
-    (tf.keras), clipped to value_range."""
-    shape = (x.shape[0] if per_image else 1, 1, 1, 1)
-    c = uniform(shape, 1.0 - factor[0], 1.0 + factor[1], x).to(x.dtype)
+    then width), c from contrast_draw (or the given draw), clipped to value_range."""
+    c = (contrast_draw(x, factor, per_image, value_range) if draw is None else draw).to(x.dtype)
     mean = x.mean(2, keepdim=True).mean(3, keepdim=True)
     return ((x - mean) * c + mean).clamp(value_range[0], value_range[1])
 ''',
     "brightness_images": '''
-def brightness_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
-    """Keras RandomBrightness in training: adds delta * (value_range width) to each image, delta uniform in factor
-    per image, clipped to value_range."""
-    delta = uniform((x.shape[0], 1, 1, 1), factor[0], factor[1], x) * (value_range[1] - value_range[0])
+def brightness_draw(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    """RandomBrightness's shift: uniform in factor per image, times the value_range width."""
+    return uniform((x.shape[0], 1, 1, 1), factor[0], factor[1], x) * (value_range[1] - value_range[0])
+
+
+def brightness_images(x: torch.Tensor, factor: tuple, value_range: tuple, draw=None) -> torch.Tensor:
+    """Keras RandomBrightness in training: adds brightness_draw's shift (or the given draw) to each image, clipped
+    to value_range."""
+    delta = brightness_draw(x, factor, value_range) if draw is None else draw
     return (x + delta.to(x.dtype)).clamp(value_range[0], value_range[1])
 ''',
     "grayscale": f'''
@@ -445,13 +453,18 @@ def saturation_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> tor
     return hsv_to_rgb(h, (s * factor).clamp(value_range[0], value_range[1]), v)
 ''',
     "solarize_images": '''
-def solarize_images(x: torch.Tensor, addition: tuple, threshold: tuple, value_range: tuple) -> torch.Tensor:
-    """Keras 3 Solarization in training: in [0, 255], y = clip(x + a, 0, 255), then y below t else 255 - y, a and t
-    uniform per image in [addition[0], addition[1] * 255) and [threshold[0], threshold[1] * 255) (Keras scales only
-    the upper ends), value_range mapped to [0, 255] and back."""
+def solarize_draw(x: torch.Tensor, addition: tuple, threshold: tuple, value_range: tuple) -> tuple:
+    """Solarization's (addition, threshold) per image: uniform in [addition[0], addition[1] * 255) and
+    [threshold[0], threshold[1] * 255) (Keras scales only the upper ends)."""
     shape = (x.shape[0], 1, 1, 1)
-    add = uniform(shape, addition[0], addition[1] * 255, x).to(x.dtype)
-    limit = uniform(shape, threshold[0], threshold[1] * 255, x).to(x.dtype)
+    return uniform(shape, addition[0], addition[1] * 255, x), uniform(shape, threshold[0], threshold[1] * 255, x)
+
+
+def solarize_images(x: torch.Tensor, addition: tuple, threshold: tuple, value_range: tuple, draw=None) -> torch.Tensor:
+    """Keras 3 Solarization in training: in [0, 255], y = clip(x + a, 0, 255), then y below t else 255 - y, (a, t)
+    from solarize_draw (or the given draw), value_range mapped to [0, 255] and back."""
+    add, limit = solarize_draw(x, addition, threshold, value_range) if draw is None else draw
+    add, limit = add.to(x.dtype), limit.to(x.dtype)
     lo, hi = value_range
     if (lo, hi) != (0, 255):
         x = (x - lo) / (hi - lo) * 255
@@ -467,10 +480,14 @@ def value_range_map(x: torch.Tensor, source: tuple, target: tuple) -> torch.Tens
     return (x - source[0]) / (source[1] - source[0]) * (target[1] - target[0]) + target[0]
 ''',
     "degenerate_images": '''
-def degenerate_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+def degenerate_draw(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    return uniform((x.shape[0], 1, 1, 1), factor[0], factor[1], x)
+
+
+def degenerate_images(x: torch.Tensor, factor: tuple, value_range: tuple, draw=None) -> torch.Tensor:
     """Keras 3 RandomColorDegeneration in training: each image moved towards its grayscale by f, uniform in factor
-    per image, clipped to value_range."""
-    f = uniform((x.shape[0], 1, 1, 1), factor[0], factor[1], x).to(x.dtype)
+    per image (degenerate_draw, or the given draw), clipped to value_range."""
+    f = (degenerate_draw(x, factor, value_range) if draw is None else draw).to(x.dtype)
     return (x + f * (grayscale(x) - x)).clamp(value_range[0], value_range[1])
 ''',
     "invert_images": '''
@@ -482,15 +499,20 @@ def invert_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.T
     return torch.where(apply, value_range[1] - x, x)
 ''',
     "posterize_images": '''
-def posterize_images(x: torch.Tensor, bits: tuple, value_range: tuple) -> torch.Tensor:
-    """Keras 3 RandomPosterization in training: each image keeps the top b bits of its 8-bit values (in value_range
-    mapped to [0, 255], truncated to uint8), b drawn per image from [bits[0], bits[1]) (bits[0] when equal)."""
+def posterize_draw(x: torch.Tensor, bits: tuple, value_range: tuple) -> torch.Tensor:
+    """RandomPosterization's shift 8 - b per image, b uniform in [bits[0], bits[1]) (bits[0] when equal)."""
     batch = x.shape[0]
     if bits[0] != bits[1]:
         kept = torch.randint(bits[0], bits[1], (batch,), device=x.device, dtype=torch.uint8)
     else:
         kept = torch.full((batch,), bits[0], dtype=torch.uint8, device=x.device)
-    shift = (8 - kept).view(-1, 1, 1, 1)
+    return 8 - kept
+
+
+def posterize_images(x: torch.Tensor, bits: tuple, value_range: tuple, draw=None) -> torch.Tensor:
+    """Keras 3 RandomPosterization in training: each image keeps the top b bits of its 8-bit values (in value_range
+    mapped to [0, 255], truncated to uint8), b from posterize_draw (or the given draw)."""
+    shift = (posterize_draw(x, bits, value_range) if draw is None else draw).view(-1, 1, 1, 1)
     pixels = value_range_map(x, value_range, (0, 255)).clamp(0, 255).to(torch.uint8)
     pixels = torch.bitwise_left_shift(torch.bitwise_right_shift(pixels, shift), shift)
     return value_range_map(pixels.to(x.dtype), (0, 255), value_range)
@@ -503,10 +525,14 @@ def depthwise_same(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, weight, padding=((kh - 1) // 2, (kw - 1) // 2), groups=channels)
 ''',
     "sharpen_images": '''
-def sharpen_images(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
-    """Keras 3 RandomSharpness in training: x + (1 - 2 f) (smoothed - x), f uniform in factor per image, the
-    smoothing kernel 1/13 with 5/13 in the centre; clipped to value_range."""
-    sharpness = (uniform((x.shape[0],), factor[0], factor[1], x) * 2).to(x.dtype).view(-1, 1, 1, 1)
+def sharpen_draw(x: torch.Tensor, factor: tuple, value_range: tuple) -> torch.Tensor:
+    return uniform((x.shape[0],), factor[0], factor[1], x) * 2
+
+
+def sharpen_images(x: torch.Tensor, factor: tuple, value_range: tuple, draw=None) -> torch.Tensor:
+    """Keras 3 RandomSharpness in training: x + (1 - s) (smoothed - x), s = 2 f, f uniform in factor per image
+    (sharpen_draw, or the given draw), the smoothing kernel 1/13 with 5/13 in the centre; clipped to value_range."""
+    sharpness = (sharpen_draw(x, factor, value_range) if draw is None else draw).to(x.dtype).view(-1, 1, 1, 1)
     kernel = torch.full((3, 3), 1.0 / 13.0, dtype=x.dtype, device=x.device)
     kernel[1, 1] = 5.0 / 13.0
     x = x + (1.0 - sharpness) * (depthwise_same(x, kernel) - x)
@@ -781,13 +807,15 @@ def run_stages(x: torch.Tensor, stages: list, training: bool) -> torch.Tensor:
 ''',
     "rand_augment_images": '''
 def rand_augment_images(x: torch.Tensor, ops: list, num_ops: int) -> torch.Tensor:
-    """Keras 3 RandAugment in training: num_ops times, one of ops drawn for the whole batch; as Keras, every op is
-    computed and the drawn one kept (torch.where: no host sync). An op drawn twice draws its own factors again."""
-    for _ in range(num_ops):
-        chosen = torch.randint(len(ops), (), device=x.device)
+    """Keras 3 RandAugment in training: each op's transformation drawn once for the call (ops: (draw, apply) pairs),
+    then num_ops times one op chosen for the whole batch; as Keras, every op is applied and the chosen one kept
+    (torch.where: no host sync), and an op chosen twice applies its transformation twice."""
+    draws = [draw(x) for draw, _ in ops]
+    chosen = torch.randint(0, len(ops), (num_ops,), device=x.device)
+    for i in range(num_ops):
         current = x
-        for index, op in enumerate(ops):
-            x = torch.where(chosen == index, op(current), x)
+        for index, ((_, apply), d) in enumerate(zip(ops, draws)):
+            x = torch.where(chosen[i] == index, apply(current, d), x)
     return x
 ''',
     "aug_mix_images": '''
@@ -795,7 +823,7 @@ def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int
             value_range: tuple) -> torch.Tensor:
     """Keras 3 AugMix in training: num_chains chains of chain_depth slots, each slot one of ops or none (uniform,
     drawn for the batch; every op computed and the drawn one kept), the chains mixed with Dirichlet(alpha) weights,
-    blended with the input by a Beta(alpha, alpha) weight, clipped to value_range."""
+    blended with the input by a Beta(alpha, alpha) weight, clipped to value_range. ops: (draw, apply) pairs."""
     gammas = torch.exp(log_gamma((num_chains,), alpha, x))
     weights = (gammas / gammas.sum()).to(x.dtype)  # Dirichlet(alpha)
     w = beta((), alpha, alpha, x).to(x.dtype)
@@ -805,8 +833,8 @@ def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int
         for _ in range(chain_depth):
             chosen = torch.randint(len(ops) + 1, (), device=x.device)  # len(ops): no op in this slot
             current = out
-            for index, op in enumerate(ops):
-                out = torch.where(chosen == index, op(current), out)
+            for index, (draw, apply) in enumerate(ops):
+                out = torch.where(chosen == index, apply(current, draw(current)), out)
         mixed = mixed + out * weights[chain]
     return (w * x + (1 - w) * mixed).clamp(value_range[0], value_range[1])
 ''',
@@ -815,7 +843,8 @@ def aug_mix_images(x: torch.Tensor, ops: list, num_chains: int, chain_depth: int
 _REQUIRES = {
     "resize_tf": (), "bicubic_resize_matrix": ("normalize_rows", "keys_cubic"),
     "scale_and_translate_matrix": ("normalize_rows",), "lanczos3": ("lanczos_kernel",), "lanczos5": ("lanczos_kernel",),
-    "aspect_crop_box": ("float32_ratio",), "aspect_pad": ("float32_ratio",), "aspect_crop": ("aspect_crop_box",), "center_crop_images": ("aspect_crop",),
+    "aspect_crop_box": ("float32_ratio",), "aspect_pad": ("float32_ratio",), "aspect_crop": ("aspect_crop_box",),
+    "center_crop_images": ("aspect_crop",),
     "random_crop_tf": ("random_window", "aspect_crop"), "random_crop_keras3": ("random_window", "aspect_crop_box"),
     "projective_sample": ("tf_map_coordinate",), "rotation_transforms": ("uniform",), "zoom_transforms": ("uniform",),
     "translation_transforms": ("uniform",), "shear_transforms": ("uniform",),
@@ -963,41 +992,48 @@ def random_flip(layer: Any, call: Call) -> Emitted:
     return _emitted(_random(call, expr, x), layout, ("flip_images",))
 
 
-def _affine(layer: Any, call: Call, transforms: str, helper: str) -> Emitted:
-    """A BaseAffineLayer: its transforms through the sampler its fill mode and interpolation need."""
-    layout, x = _image_call(layer, call)
-    transforms = transforms.replace("{X}", x)
-    fill_mode, fill_value = layer.fill_mode, _num(layer.fill_value)
-    if layer.interpolation == "bilinear" and fill_mode != "wrap":
-        expr, sampler = f"affine_sample({x}, {transforms}, {fmt(fill_mode)}, {fill_value})", "affine_sample"
-    else:
-        expr = f"projective_sample({x}, {transforms}, {fmt(layer.interpolation)}, {fmt(fill_mode)}, {fill_value})"
-        sampler = "projective_sample"
-    return _emitted(_random(call, expr, x), layout, (helper, sampler))
+def _sampler(layer: Any) -> tuple[str, str]:
+    """(expression over ``{X}`` (the images) and ``{T}`` (the transforms), helper) of the sampler a BaseAffineLayer's
+    fill mode and interpolation need."""
+    fill_mode, fill_value = fmt(layer.fill_mode), _num(layer.fill_value)
+    if layer.interpolation == "bilinear" and layer.fill_mode != "wrap":
+        return f"affine_sample({{X}}, {{T}}, {fill_mode}, {fill_value})", "affine_sample"
+    return (f"projective_sample({{X}}, {{T}}, {fmt(layer.interpolation)}, {fill_mode}, {fill_value})",
+            "projective_sample")
 
 
-@EMITTERS.register("RandomRotation")
-def random_rotation(layer: Any, call: Call) -> Emitted:
-    return _affine(layer, call, f"rotation_transforms({{X}}, {_pair(layer.factor)})", "rotation_transforms")
+_AFFINE: dict[str, Callable[[Any], tuple[str, str, tuple]]] = {}  # class -> (transforms, sampler, helpers)
 
 
-@EMITTERS.register("RandomZoom")
-def random_zoom(layer: Any, call: Call) -> Emitted:
-    width = "None" if layer.width_factor is None else _pair((layer.width_lower, layer.width_upper))
-    return _affine(layer, call, f"zoom_transforms({{X}}, {_pair((layer.height_lower, layer.height_upper))}, {width})",
-                   "zoom_transforms")
+def _affine_layer(name: str, transforms: Callable[[Any], str], helper: str) -> None:
+    """Register a BaseAffineLayer: its random transforms (over ``{X}``) through its sampler, in training."""
+    def parts(layer: Any) -> tuple[str, str, tuple]:
+        sampler, sampler_helper = _sampler(layer)
+        return transforms(layer), sampler, (helper, sampler_helper)
+
+    def emit(layer: Any, call: Call) -> Emitted:
+        layout, x = _image_call(layer, call)
+        t, sampler, helpers = parts(layer)
+        expr = sampler.replace("{T}", t).replace("{X}", x)
+        return _emitted(_random(call, expr, x), layout, helpers)
+
+    _AFFINE[name] = parts
+    EMITTERS.alias(name, emit)
 
 
-@EMITTERS.register("RandomTranslation")
-def random_translation(layer: Any, call: Call) -> Emitted:
-    rows, cols = _pair((layer.height_lower, layer.height_upper)), _pair((layer.width_lower, layer.width_upper))
-    return _affine(layer, call, f"translation_transforms({{X}}, {rows}, {cols})", "translation_transforms")
+_affine_layer("RandomRotation", lambda l: f"rotation_transforms({{X}}, {_pair(l.factor)})", "rotation_transforms")
+def _ranges(layer: Any, width_optional: bool = False) -> str:
+    """RandomZoom / RandomTranslation's (height range, width range) arguments."""
+    height = _pair((layer.height_lower, layer.height_upper))
+    if width_optional and layer.width_factor is None:
+        return f"{height}, None"
+    return f"{height}, {_pair((layer.width_lower, layer.width_upper))}"
 
 
-@EMITTERS.register("RandomShear")
-def random_shear(layer: Any, call: Call) -> Emitted:
-    return _affine(layer, call, f"shear_transforms({{X}}, {_pair(layer.x_factor)}, {_pair(layer.y_factor)})",
-                   "shear_transforms")
+_affine_layer("RandomZoom", lambda l: f"zoom_transforms({{X}}, {_ranges(l, True)})", "zoom_transforms")
+_affine_layer("RandomTranslation", lambda l: f"translation_transforms({{X}}, {_ranges(l)})", "translation_transforms")
+_affine_layer("RandomShear", lambda l: f"shear_transforms({{X}}, {_pair(l.x_factor)}, {_pair(l.y_factor)})",
+              "shear_transforms")
 
 
 @EMITTERS.register("RandomPerspective")
@@ -1104,15 +1140,37 @@ def random_color_jitter(layer: Any, call: Call) -> Emitted:
     return _emitted(_random(call, expr, x) if layer._stages else x, layout, tuple(helpers))
 
 
+_DRAWN = {"RandomBrightness", "RandomColorDegeneration", "RandomContrast", "RandomSharpness", "RandomPosterization",
+          "Solarization"}  # their helpers take a transformation drawn apart: (name)_draw(x, ...), draw=
+
+
+def _draw_apply(stage: Any, call: Call) -> tuple[str, str, tuple]:
+    """(draw, apply, helpers) of a composite layer's inner layer as two lambdas' bodies over ``v`` (and the draw
+    ``d``): the transformation drawn apart from its application, as Keras's ``get_random_transformation`` /
+    ``transform_images``."""
+    name = type(stage).__name__
+    if name in _AFFINE:
+        transforms, sampler, helpers = _AFFINE[name](stage)
+        return transforms.replace("{X}", "v"), sampler.replace("{X}", "v").replace("{T}", "d"), helpers
+    em = _inner(stage, call)
+    forward = em.forward.replace("{x}", "v")
+    if name not in _DRAWN:
+        return "None", forward, em.helpers
+    helper, arguments, _ = _TRAINING_ONLY[name]
+    draw = helper.replace("_images", "_draw")
+    return f"{draw}(v, {arguments(stage)})", f"{forward[:-1]}, draw=d)", em.helpers
+
+
 def _with_ops(layer: Any, call: Call, helper: str, arguments: str) -> Emitted:
-    """RandAugment / AugMix: ``helper(x, self.<attr>_ops, arguments)`` in training, ``self.<attr>_ops`` (set in
-    ``__init__``) one lambda per inner augmentation, in Keras's order, each its layer's own training-mode form."""
+    """RandAugment / AugMix: ``helper(x, self.<attr>_ops, arguments)`` in training; ``self.<attr>_ops`` (set in
+    ``__init__``): per inner augmentation, in Keras's order, a (draw, apply) pair of lambdas."""
     layout, x = _image_call(layer, call)
-    lines, helpers = [f"self.{{a}}_ops = [  # Keras 3's augmentations at factor {_pair(layer.factor)}"], [helper]
+    lines = [f"self.{{a}}_ops = [  # Keras 3's augmentations at factor {_pair(layer.factor)}: (draw, apply)"]
+    helpers = [helper]
     for stage in layer._augmenters.values():
-        em = _inner(stage, call)
-        lines.append(f"    lambda v: {em.forward.replace('{x}', 'v')},")
-        helpers += em.helpers
+        draw, apply, more = _draw_apply(stage, call)
+        lines += [f"    (lambda v: {draw},", f"     lambda v, d: {apply}),"]
+        helpers += more
     expr = _random(call, f"{helper}({x}, self.{{a}}_ops, {arguments})", x)
     return Emitted(expr, layout_in=layout, layout_out=layout, helpers=helpers, init=(*lines, "]"))
 
@@ -1146,9 +1204,11 @@ def pipeline(layer: Any, call: Call) -> Emitted:
     for stage in layer.layers:
         name = type(stage).__name__
         if name not in EMITTERS or spatial_layout(stage) != layout:
-            raise call.fail(f"its {name} layer has no ejected form in a Pipeline (image layers of one data format have)")
+            raise call.fail(f"its {name} layer has no ejected form in a Pipeline (image layers of one data format "
+                            "have)")
         out_shape = tuple(stage.compute_output_shape(shape))
-        em = EMITTERS.lookup(name)(stage, Call(stage, [shape], [layout], [out_shape], dict(call.consts), [torch.float32]))
+        view = Call(stage, [shape], [layout], [out_shape], dict(call.consts), [torch.float32])
+        em = EMITTERS.lookup(name)(stage, view)
         if em.init or em.module or em.weights or "{m}" in em.forward or "{a}" in em.forward:
             raise call.fail(f"its {name} layer holds modules or state of its own, which a Pipeline stage cannot")
         forward = em.forward.replace("{x}", "v").replace("{x0}", "v").replace("{training}", "training")

@@ -284,7 +284,7 @@ def test_a_call_without_an_ejected_form_refuses(tmp_path):
     from kerastorch import layers
 
     model = _random_model(layers.RandomHue(0.2, name="hue"), (6, 6, 1))  # Keras's HSV kernels take RGB images
-    with pytest.raises(EjectError, match=r'Layer "hue" \(RandomHue\) cannot be ejected: it takes images with 3 channels'):
+    with pytest.raises(EjectError, match=r'Layer "hue" \(RandomHue\) cannot be ejected: it takes images with 3 chan'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -347,8 +347,9 @@ def test_training_draws_match_kerastorch_under_one_seed(tmp_path):
     """Without a seed, kerastorch's layers draw from torch's global generator, and the ejected helpers draw the same
     numbers in the same order and shapes: after one ``torch.manual_seed`` the ejected model's training outputs equal
     kerastorch's at full (not collapsed) factors: the per-image / per-batch structure, the ranges and the sign draws
-    are the layers' own. (RandAugment draws its op before the ops' factors, AugMix its chains with torch instead of
-    Python's random: same distributions, other numbers; they are checked in the mixing test.)"""
+    are the layers' own, RandAugment's transformations are drawn once per call (an op chosen twice applies its
+    transformation twice). (AugMix draws its chains with torch instead of Python's random: same distribution, other
+    numbers; it is checked in the mixing test.)"""
     from kerastorch import layers
     from kerastorch.models import Input, Model
 
@@ -357,13 +358,14 @@ def test_training_draws_match_kerastorch_under_one_seed(tmp_path):
         layers.RandomFlip(), layers.RandomFlip(**k3), layers.RandomRotation(0.2),
         layers.RandomRotation(0.2, fill_mode="wrap", interpolation="nearest"), layers.RandomZoom(0.2, 0.3),
         layers.RandomZoom(0.2), layers.RandomTranslation(0.2, 0.1, fill_mode="constant"), layers.RandomShear(0.3, 0.2),
-        layers.RandomPerspective(0.7, 0.5), layers.RandomContrast(0.3), layers.RandomContrast(0.3, value_range=(0, 255)),
+        layers.RandomPerspective(0.7, 0.5), layers.RandomContrast(0.3),
+        layers.RandomContrast(0.3, value_range=(0, 255)),
         layers.RandomBrightness(0.3), layers.RandomGrayscale(0.5), layers.RandomHue(0.3), layers.RandomSaturation(0.4),
         layers.Solarization(0.2, 0.5), layers.RandomColorDegeneration(0.5), layers.RandomInvert(0.5),
         layers.RandomColorJitter(brightness_factor=0.2, contrast_factor=0.3, saturation_factor=0.2, hue_factor=0.1),
         layers.RandomPosterization((2, 6)), layers.RandomSharpness(0.5), layers.RandomGaussianBlur(0.7, 3, (0.5, 1.5)),
         layers.RandomErasing(0.8), layers.RandomErasing(0.8, fill_value=(1.0, 2.0, 3.0)), layers.MixUp(),
-        layers.CutMix(), layers.RandomCrop(8, 9), layers.RandomCrop(8, 9, **k3),
+        layers.CutMix(), layers.RandomCrop(8, 9), layers.RandomCrop(8, 9, **k3), layers.RandAugment(num_ops=3),
         layers.RandomElasticTransform(0.8, 0.6), layers.RandomElasticTransform(scale=(0.3, 0.9), fill_mode="constant",
                                                                                fill_value=9.0, interpolation="nearest"),
     ]
