@@ -398,17 +398,17 @@ def _target_shape(shape: Any) -> tuple:
     return tuple(-1 if d is None else _int(d) for d in shape)
 
 
-#: shape ops (in Keras's layout): key -> the expression of the bound arguments and the input rank
-_SHAPES: dict[str, Callable[[dict, int], str]] = {
-    "k3:Reshape": lambda a, r: f"{a['x']}.reshape({tup(_target_shape(_first(a, 'newshape', 'shape')))})",
-    "k3:ExpandDims": lambda a, r: f"{a['x']}.unsqueeze({_int(a['axis'])})",
-    "k3:Squeeze": lambda a, r: f"{a['x']}.squeeze(" + (
+#: shape ops (in Keras's layout): key -> the expression of the bound arguments
+_SHAPES: dict[str, Callable[[dict], str]] = {
+    "k3:Reshape": lambda a: f"{a['x']}.reshape({tup(_target_shape(_first(a, 'newshape', 'shape')))})",
+    "k3:ExpandDims": lambda a: f"{a['x']}.unsqueeze({_int(a['axis'])})",
+    "k3:Squeeze": lambda a: f"{a['x']}.squeeze(" + (
         "" if _first(a, "axis", "squeeze_dims") is None else _dims_src(_ints(_first(a, "axis", "squeeze_dims")))) + ")",
-    "k3:Swapaxes": lambda a, r: f"{a['x']}.transpose({_int(a['axis1'])}, {_int(a['axis2'])})",
-    "k3:Moveaxis": lambda a, r: f"torch.movedim({a['x']}, {_dims_src(_ints(a['source']))}, "
-                                f"{_dims_src(_ints(a['destination']))})",
-    "k3:Tile": lambda a, r: f"{a['x']}.tile({tup(_ints(a['repeats']))})",
-    "tf:tile": lambda a, r: f"{a['input']}.tile({tup(_ints(a['multiples']))})",
+    "k3:Swapaxes": lambda a: f"{a['x']}.transpose({_int(a['axis1'])}, {_int(a['axis2'])})",
+    "k3:Moveaxis": lambda a: f"torch.movedim({a['x']}, {_dims_src(_ints(a['source']))}, "
+                             f"{_dims_src(_ints(a['destination']))})",
+    "k3:Tile": lambda a: f"{a['x']}.tile({tup(_ints(a['repeats']))})",
+    "tf:tile": lambda a: f"{a['input']}.tile({tup(_ints(a['multiples']))})",
 }
 
 
@@ -427,9 +427,9 @@ def _transpose(a: dict, call: Call) -> Emitted:
     return Emitted(f"{a['x']}.permute({', '.join(map(str, perm))})", layout_in=layout)
 
 
-def _shape_op(expr: Callable[[dict, int], str]) -> Callable[[dict, Call], Emitted]:
+def _shape_op(expr: Callable[[dict], str]) -> Callable[[dict, Call], Emitted]:
     def form(a: dict, call: Call) -> Emitted:
-        return Emitted(expr(a, call.rank))
+        return Emitted(expr(a))
     return form
 
 
