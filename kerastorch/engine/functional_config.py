@@ -244,6 +244,9 @@ def functional_config(model: _Model) -> dict[str, Any]:
             return {"class_name": "__keras_tensor__",
                     "config": {"shape": None if x.shape is None else list(x.shape),
                                "dtype": str(x.dtype).replace("torch.", ""), "keras_history": history(x)}}
+        if isinstance(x, torch.Tensor):  # a constant operand of an op node (read from Keras's __numpy__/__tensor__)
+            return {"class_name": "__tensor__",
+                    "config": {"value": x.tolist(), "dtype": str(x.dtype).replace("torch.", "")}}
         if isinstance(x, slice):
             return {"class_name": "__slice__", "config": {"start": x.start, "stop": x.stop, "step": x.step}}
         if x is Ellipsis:

@@ -147,3 +147,19 @@ def test_op_models_deepcopy_and_pickle():
             assert len(got) == len(want), case["name"]
             for g, w in zip(got, want):
                 torch.testing.assert_close(g, w, rtol=0, atol=0, msg=case["name"])
+
+
+def test_constant_operands_save_and_load(tmp_path):
+    """Numpy constants of op nodes (Keras 3: ``__numpy__``/``__tensor__`` args, tf.keras: lists in the kwargs) load,
+    and a model holding them saves (Keras 3: as ``__tensor__`` values) and loads back with the same outputs."""
+    from kerastorch.models import load_model, save_model
+
+    x = _inputs()
+    for name, ext in (("k3.constants", ".keras"), ("tf.constants", ".safetensors")):
+        case = next(c for c in RUN if c["name"] == name)
+        model = _load(case).eval()
+        path = tmp_path / f"{name}{ext}"
+        save_model(model, path)
+        with torch.no_grad():
+            for got, want in zip(load_model(path)(x), model(x)):
+                torch.testing.assert_close(got, want, rtol=0, atol=0, msg=name)
