@@ -100,7 +100,7 @@ class DirectStep:
     other call: the checked loop's step, on Keras-layout values)."""
 
     __slots__ = ("kind", "module", "fn", "arg", "out", "perm_in", "perm_out", "out_first", "key", "train", "train_kw",
-                 "free", "step", "guard", "in_first")
+                 "train_const", "free", "step", "guard", "in_first")
 
     def __init__(self, kind: int, module: Any, step: Any):
         self.kind = kind
@@ -115,6 +115,7 @@ class DirectStep:
         self.key: Any = None
         self.train = False  # fn takes the training flag (positionally) ...
         self.train_kw = False  # ... or as the keyword of ``call``
+        self.train_const: bool | None = None  # the node's own ``training=`` (a file's call argument), else None
         self.free = step.free
         self.guard: Any = None  # the producer whose output this step overwrites in place
         self.in_first: Any = False  # ONE: whether the input slot holds a channels-first view; LIST: one per input
@@ -167,10 +168,11 @@ def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
     kinds = []
     for step, rec in zip(steps, records):
         g = step.gather
-        direct = rec.key is not None and len(step.outputs) == 1 and step.flat_out.kind == "one"
-        if direct and g.kind == "one" and not g.consts:
+        direct = (rec.key is not None and len(step.outputs) == 1 and step.flat_out.kind == "one"
+                  and not g.consts.keys() - {"training"})  # a node's own training= is the only constant allowed
+        if direct and g.kind == "one":
             kind = ONE
-        elif direct and g.kind == "list" and not g.consts:
+        elif direct and g.kind == "list":
             kind = LIST
         else:
             kind = OTHER
@@ -194,6 +196,8 @@ def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
             plan.append(d)
             continue
         d.key = rec.key
+        const = step.gather.consts.get("training")
+        d.train_const = None if const is None else bool(const)
         layout = rec.layout
         takes_training = module._call_takes_training
         if kind == ONE:
@@ -338,9 +342,11 @@ def run(model: Any, plan: DirectPlan, values: list, training: bool | None) -> bo
                 x = [values[s] for s in d.arg] if perms is None else [
                     values[s] if p is None else values[s].permute(p) for s, p in zip(d.arg, perms)]
             if d.train:
-                y = d.fn(x, m.training if training is None else bool(training))
+                y = d.fn(x, bool(training) if training is not None else m.training if d.train_const is None
+                         else d.train_const)
             elif d.train_kw:
-                y = d.fn(x, training=m.training if training is None else bool(training))
+                y = d.fn(x, training=bool(training) if training is not None else m.training if d.train_const is None
+                         else d.train_const)
             elif d.guard is not None and _hooked(d.guard):  # a hook saw the producer's output: not in place
                 y = m.call(x)  # elementwise, in any layout
             else:

@@ -164,3 +164,85 @@ def test_falls_back_on_hooks_moves_and_shared_layers():
     y = model([t.double() for t in xs])
     assert y.dtype == torch.float64
     assert_close(y, _checked(reference.double(), [t.double() for t in xs]))
+
+
+def test_node_training_argument_runs_direct():
+    """A node's own ``training=`` (a file's call argument, e.g. Keras 3's EfficientNet Dropouts) is kept by the
+    direct runner as by the checked loop: it wins over the mode, an explicit model ``training=`` wins over it."""
+    inp = Input((6, 6, 3))
+    x = L.BatchNormalization()(L.Conv2D(4, 3, padding="same")(inp), training=False)
+    x = L.Dropout(0.5, noise_shape=(None, 1, 1, 1))(x, training=True)
+    x = L.Dropout(0.5)(L.ReLU()(x), training=False)
+    model = _randomize_bn(Model(inp, L.GlobalAveragePooling2D()(x)))
+    reference = copy.deepcopy(model)
+    xs = torch.rand(8, 6, 6, 3, device=DEVICE)
+    for mode, training in (("eval", None), ("train", None), ("eval", True), ("train", False)):
+        model.train(mode == "train"), reference.train(mode == "train")
+        outs = []
+        for m in (model, reference):
+            for seed in (2, 3):  # the model's first call records its plan, the second runs it
+                torch.manual_seed(seed)
+                y = m(xs, training=training) if m is model else _checked(m, xs) if training is None else (
+                    m.__dict__.__setitem__("_direct", None) or m(xs, training=training))
+            outs.append(y)
+        assert all(d.kind != 2 for d in model.__dict__["_direct"].steps)  # no node left to the checked loop
+        assert_close(outs[0], outs[1])
+        for a, b in zip(model.buffers(), reference.buffers()):  # BN: inference unless training=True is given
+            assert_close(a, b)
+
+
+def _conv_zoo() -> Model:
+    inp = Input((8, 8, 3))
+    x = L.Conv2D(4, 3, padding="same")(inp)
+    x = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(x)
+    x = L.SeparableConv2D(5, 3, padding="same")(x)
+    x = L.Conv2DTranspose(3, 3, strides=2, padding="same")(x)
+    return Model(inp, x).to(DEVICE)
+
+
+def _weight_views(prof) -> int:
+    """Permutes/reshapes/movedims other than of the batch-5 model input or its activations."""
+    return sum(1 for e in prof.events() if e.name in ("aten::permute", "aten::reshape", "aten::movedim")
+               and e.input_shapes and e.input_shapes[0] and e.input_shapes[0][0] != 5)
+
+
+def test_kernel_views_made_once_without_autograd():
+    """Without autograd a convolution's torch-layout kernel view is made once and kept while the stored Parameter
+    is the same on the same memory: in-place updates (an optimizer step, load_state_dict) show through it;
+    ``param.data = ...``, ``.to()`` and a parametrization give a new view; with autograd a view is made per call
+    (gradients reach the stored kernels)."""
+    model = _conv_zoo()
+    x = torch.randn(5, 8, 8, 3, device=DEVICE)
+
+    def fresh(m: Model) -> torch.Tensor:  # a copy's checked loop: new Parameters, views made anew
+        return _checked(copy.deepcopy(m), x)
+
+    with torch.no_grad():
+        model(x), model(x)
+        with profile(record_shapes=True) as prof:
+            model(x)
+        assert _weight_views(prof) == 0
+        conv = model.layers[1]
+        conv.kernel.mul_(-2.0)  # in place (an optimizer step)
+        assert_close(model(x), fresh(model))
+        model.load_state_dict({k: v * 0.5 for k, v in model.state_dict().items()})
+        assert_close(model(x), fresh(model))
+        conv.kernel.data = conv.kernel.data.clone() + 1.0  # new memory, same Parameter
+        assert_close(model(x), fresh(model))
+    torch.nn.utils.parametrize.register_parametrization(conv, "kernel", _Double())
+    with torch.no_grad():
+        expected = fresh(model)
+        assert_close(model(x), expected)
+    torch.nn.utils.parametrize.remove_parametrizations(conv, "kernel", leave_parametrized=True)
+    model.double()
+    with torch.no_grad():
+        assert_close(model(x.double()), _checked(copy.deepcopy(model), x.double()))
+    model.float()
+    y = model(x)  # autograd on: gradients reach every stored kernel
+    y.square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for n, p in model.named_parameters() if "kernel" in n)
+
+
+class _Double(torch.nn.Module):
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return w * 2.0

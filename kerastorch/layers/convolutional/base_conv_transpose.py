@@ -178,7 +178,7 @@ class ConvTranspose(Conv):
         if 0 in spatial:  # nothing to transpose (torch refuses it): TF's result is the bias alone
             y, bias_after = self._add_bias(x.new_zeros((x.shape[0], self.filters, *self._torch_out(tuple(spatial))))), False
         elif bias_after:
-            y = self._conv(x, self._torch_weight(self._weight("kernel")), None, *conv_args)
+            y = self._conv(x, self._kernel_for_torch("kernel", self._torch_weight), None, *conv_args)
         else:
             y = self._convolve(x, conv_args)
         if crop is not None:

@@ -127,13 +127,17 @@ class DepthwiseConv(Conv):
         shape[self._channel_axis] = kernel[self.rank]
         return tuple(shape)
 
-    def _depthwise(self, x: torch.Tensor, conv_args: tuple[Any, ...], bias: torch.Tensor | None) -> torch.Tensor:
-        kernel = self._weight("depthwise_kernel")  # stored (in, M, *k) = torch's (in * M, 1, *k)
+    def _depthwise_weight(self, kernel: torch.Tensor) -> torch.Tensor:
+        """The stored ``(in, M, *k)`` kernel as torch's ``(in * M, 1, *k)`` view."""
         channels = kernel.shape[0]
         if self._channels_first or self.rank == 1:
-            weight = kernel.reshape(channels * self.depth_multiplier, 1, *self._t_kernel)
-        else:  # the same memory with channels_last strides (the size-1 dim strided 1), which torch.compile keeps
-            weight = kernel.reshape(channels * self.depth_multiplier, *self._t_kernel, 1).movedim(-1, 1)
+            return kernel.reshape(channels * self.depth_multiplier, 1, *self._t_kernel)
+        # the same memory with channels_last strides (the size-1 dim strided 1), which torch.compile keeps
+        return kernel.reshape(channels * self.depth_multiplier, *self._t_kernel, 1).movedim(-1, 1)
+
+    def _depthwise(self, x: torch.Tensor, conv_args: tuple[Any, ...], bias: torch.Tensor | None) -> torch.Tensor:
+        weight = self._kernel_for_torch("depthwise_kernel", self._depthwise_weight)
+        channels = weight.shape[0] // self.depth_multiplier
         if self._restride_one_channel:  # the torch bug of ``Conv._convolve``: NCHW-strided views
             x, weight = x.squeeze(1).unsqueeze(1), weight.squeeze(1).unsqueeze(1)
         stride, padding, dilation, _ = conv_args

@@ -94,7 +94,7 @@ class SeparableConv(DepthwiseConv):
 
     def _convolve(self, x: torch.Tensor, conv_args: tuple[Any, ...]) -> torch.Tensor:
         y = self._depthwise(x, conv_args, None)
-        return self._conv(y, self._torch_weight(self._weight("pointwise_kernel")), self._weight("bias"))
+        return self._conv(y, self._kernel_for_torch("pointwise_kernel", self._torch_weight), self._weight("bias"))
 
     def get_config(self) -> dict[str, Any]:
         config = super(DepthwiseConv, self).get_config()  # Conv's keys, then tf.keras's separable ones
