@@ -707,7 +707,14 @@ def _lookup_dtype(layer: Any) -> torch.dtype:
     return layer.compute_dtype
 
 
-def _check_lookup(layer: Any, call: Call, strings: bool) -> None:
+def _lookup_encoded(call: Call, layer: Any, ids: str) -> tuple[str, tuple]:
+    """A vocabulary layer's output mode on its indices (``IndexLookup._encode``)."""
+    if layer.output_mode == "int":
+        return ids, ()
+    return _encoded(call, ids, layer.output_mode, layer._depth(), _lookup_dtype(layer), "{m}.idf")
+
+
+def _check_vocabulary(layer: Any, call: Call) -> None:
     if layer._frozen_vocab_size is None:
         raise call.fail("the layer has no vocabulary (adapt it or give `vocabulary=`)")
 
@@ -720,25 +727,27 @@ def _idf_weights(layer: Any, call: Call) -> dict[str, torch.Tensor]:
     return {".idf": layer.idf_weights.detach().to("cpu", torch.float32)}
 
 
+def _terms(words: list[str]) -> dict[str, torch.Tensor]:
+    """A vocabulary as the ``StringVocabulary`` buffers: its terms' UTF-8 bytes, one after the other, and lengths."""
+    encoded = [w.encode("utf-8") for w in words]
+    data = bytearray(b"".join(encoded))
+    terms = torch.frombuffer(data, dtype=torch.uint8).clone() if data else torch.zeros(0, dtype=torch.uint8)
+    return {".terms": terms, ".lengths": torch.tensor([len(t) for t in encoded], dtype=torch.int64)}
+
+
 def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Tensor], tuple]:
     """(constructor, buffers, helpers) of the ``StringVocabulary`` of a StringLookup (or TextVectorization's inner one);
     an inverting lookup keeps the whole vocabulary, special tokens included, index -> term."""
     if layer.invert:
-        encoded = [("" if t is None else str(t)).encode("utf-8") for t in layer.get_vocabulary()]
-        data = b"".join(encoded)
-        weights = {".terms": torch.tensor(list(data), dtype=torch.uint8),
-                   ".lengths": torch.tensor([len(t) for t in encoded], dtype=torch.int64)}
-        return ctor("StringVocabulary", len(encoded), len(data), 0, None) + "  # index -> term", weights, \
-            ("invert_strings",)
-    encoded = [t.encode("utf-8") for t in layer._tokens]
-    data = b"".join(encoded)
-    weights = {".terms": torch.tensor(list(data), dtype=torch.uint8),
-               ".lengths": torch.tensor([len(t) for t in encoded], dtype=torch.int64)}
+        weights = _terms([("" if t is None else str(t)) for t in layer.get_vocabulary()])
+        module = ctor("StringVocabulary", len(weights[".lengths"]), len(weights[".terms"]), 0, None)
+        return module + "  # index -> term", weights, ("invert_strings",)
+    weights = _terms(layer._tokens)
     weights.update(_idf_weights(layer, call))
     oov = None if layer.num_oov_indices == 0 else layer._oov_start_index()
     mask = {} if layer.mask_token is None else {"mask_token": layer.mask_token, "mask_value": layer._mask_value()}
-    module = ctor("StringVocabulary", len(encoded), len(data), layer._token_start_index(), oov, **mask,
-                  idf_size=len(weights[".idf"]) if ".idf" in weights else None)
+    module = ctor("StringVocabulary", len(weights[".lengths"]), len(weights[".terms"]), layer._token_start_index(), oov,
+                  **mask, idf_size=len(weights[".idf"]) if ".idf" in weights else None)
     helpers: tuple = ("StringVocabulary",)
     if layer.num_oov_indices > 1:
         salt = None if layer.salt is None else tuple(int(k) for k in layer.salt)
@@ -753,19 +762,18 @@ def _string_vocabulary(layer: Any, call: Call) -> tuple[str, dict[str, torch.Ten
 @EMITTERS.register("StringLookup")
 def string_lookup(layer: Any, call: Call) -> Emitted:
     """Strings -> indices through a ``StringVocabulary`` (its dict rebuilt from model.safetensors), then the mode."""
-    _check_lookup(layer, call, strings=True)
+    _check_vocabulary(layer, call)
     module, weights, needs = _string_vocabulary(layer, call)
     if layer.invert:
         return Emitted(f"invert_strings({{x}}, {{m}}, {layer.oov_token!r})", module, weights, helpers=needs)
-    forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
-                                _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
+    forward, helpers = _lookup_encoded(call, layer, "{m}({x})")
     return Emitted(forward, module, weights, helpers=needs + helpers)
 
 
 @EMITTERS.register("IntegerLookup")
 def integer_lookup(layer: Any, call: Call) -> Emitted:
     """Integers -> indices by a searchsorted on the sorted vocabulary (``IntegerVocabulary``), then the mode."""
-    _check_lookup(layer, call, strings=False)
+    _check_vocabulary(layer, call)
     if not layer._tokens:
         raise call.fail("an empty vocabulary has no ejected form")
     if layer.invert:  # index -> term by a gather; an index outside the vocabulary gives oov_token, as Keras
@@ -791,8 +799,7 @@ def integer_lookup(layer: Any, call: Call) -> Emitted:
             key = tuple(int(_u64(int(k))) for k in layer.salt)
             module = module[:-1] + f", oov_hash=lambda x, n: hash_integers_salted(x, n, {key!r}))"
             needs += ("hash_integers_salted",)
-    forward, helpers = _encoded(call, "{m}({x})", layer.output_mode, layer._depth() if layer.output_mode != "int" else 0,
-                                _lookup_dtype(layer) if layer.output_mode != "int" else torch.int64, "{m}.idf")
+    forward, helpers = _lookup_encoded(call, layer, "{m}({x})")
     return Emitted(forward, module, weights, helpers=needs + helpers)
 
 
@@ -803,16 +810,14 @@ def text_vectorization(layer: Any, call: Call) -> Emitted:
         if callable(getattr(layer, key)):
             raise call.fail(f"a Python callable `{key[1:]}` has no ejected form")
     lookup = layer._lookup_layer
-    _check_lookup(lookup, call, strings=True)
+    _check_vocabulary(lookup, call)
     module, weights, needs = _string_vocabulary(lookup, call)
     mode = layer._output_mode
     ngrams = None if layer._ngrams is None else tuple(layer._ngrams)
     length = layer._output_sequence_length if mode == "int" else None
     ids = (f"text_vectorize({{x}}, {{m}}, {fmt(layer._standardize)}, {fmt(layer._split)}, {fmt(ngrams)}, "
            f"{fmt(length)}, {0 if mode == 'int' else -1})")
-    if mode == "int":
-        return Emitted(ids, module, weights, helpers=("text_vectorize",) + needs)
-    forward, helpers = _encoded(call, ids, mode, lookup._depth(), _lookup_dtype(lookup), "{m}.idf")
+    forward, helpers = _lookup_encoded(call, lookup, ids)
     return Emitted(forward, module, weights, helpers=("text_vectorize",) + needs + helpers)
 
 
@@ -867,7 +872,8 @@ def _hashing_strings(layer: Any, bins: int, masked: bool) -> tuple[str, tuple]:
     """(expression, helpers): FarmHash / SipHash of the UTF-8 bytes, in Python (strings are host data)."""
     key = None if layer.salt is None else tuple(int(k) for k in layer.salt)
     mask = layer.mask_value if masked and isinstance(layer.mask_value, str) else None
-    hashed = f"hash_strings({{x}}, {bins}" + (f", {key!r}" if key else "") + (f", mask={mask!r})" if mask is not None else ")")
+    hashed = f"hash_strings({{x}}, {bins}" + (f", {key!r}" if key else "")
+    hashed += f", mask={mask!r})" if mask is not None else ")"
     if masked and mask is None:
         hashed += " + 1"  # a number as mask value never equals a string
     return hashed, ("hash_strings",)
@@ -892,7 +898,8 @@ def _hashing_integers(layer: Any, bins: int, masked: bool) -> tuple[str, tuple]:
 def hashed_crossing(layer: Any, call: Call) -> Emitted:
     """tf.sparse.cross_hashed of integer columns (FingerprintCat64 from 0xDECAFCAFFE) modulo the bins."""
     strings = _string_inputs(layer)
-    columns = ", ".join(f"string_fingerprints({{x{i}}})" if i in strings else f"{{x{i}}}" for i in range(len(call.shapes)))
+    columns = ", ".join(f"string_fingerprints({{x{i}}})" if i in strings else f"{{x{i}}}"
+                        for i in range(len(call.shapes)))
     forward, more = _encoded(call, f"hashed_cross([{columns}], {layer.num_bins})", layer.output_mode, layer.num_bins,
                              layer.output_dtype)
     return Emitted(forward, helpers=("hashed_cross",) + (("string_fingerprints",) if strings else ()) + more)
@@ -918,7 +925,8 @@ def mel_spectrogram(layer: Any, call: Call) -> Emitted:
     """``torch.stft`` with Keras's window and mel filterbank as buffers, and its decibel scaling."""
     import math
 
-    window, matrix = layer._window.detach().to("cpu", torch.float32), layer._mel_matrix.detach().to("cpu", torch.float32)
+    window = layer._window.detach().to("cpu", torch.float32)
+    matrix = layer._mel_matrix.detach().to("cpu", torch.float32)
     init = (f'self.register_buffer("{{a}}_window", torch.empty({window.shape[0]}))  # Keras\'s window',
             f'self.register_buffer("{{a}}_filters", torch.empty({matrix.shape[0]}, {matrix.shape[1]}))'
             "  # Keras's mel filterbank")

@@ -140,8 +140,10 @@ def _numeric_model():
                         output_mode="count", name="siphash_oov")(ids),
     ]
     audio = []
-    for mode, padding, fmt, expand in [("psd", "same", "channels_last", False), ("angle", "valid", "channels_first", False),
-                                       ("stft", "same", "channels_last", True), ("magnitude", "valid", "channels_first", True),
+    for mode, padding, fmt, expand in [("psd", "same", "channels_last", False),
+                                       ("angle", "valid", "channels_first", False),
+                                       ("stft", "same", "channels_last", True),
+                                       ("magnitude", "valid", "channels_first", True),
                                        ("real", "valid", "channels_last", False)]:
         layer = L.STFTSpectrogram(mode=mode, frame_length=8, frame_step=3, fft_length=16, padding=padding,
                                   data_format=fmt, expand_dims=expand, window="hamming", scaling="spectrum",
@@ -265,7 +267,8 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         eject_file(str(STRUCT / fname), out)
         if fname.startswith("audio"):  # and a training step: the STFT kernels are trainable weights in Keras
             job = {"grad": True, "export": True, "onnx": False}
-            cases[fname] = record(fname, load_model(STRUCT / fname), [tensors["x_wave"]], [tensors[key]], 1e-5, out, job)
+            model = load_model(STRUCT / fname)
+            cases[fname] = record(fname, model, [tensors["x_wave"]], [tensors[key]], 1e-5, out, job)
             continue
         xs = [tensors[k] for k in ("x_num", "x_id", "x_b")]
         cases[fname] = _case(fname, load_model(STRUCT / fname), xs, [tensors[key]], out, fname in EXPORT)
@@ -296,7 +299,7 @@ def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
         assert got.dtype == loaded.dtype and tuple(got.shape) == tuple(loaded.shape), (name, i)
         assert_close(got, loaded, msg=f"{name} output {i} vs kerastorch")
     for i, want in enumerate(case["expected"]):
-        # the audio model's decibels (up to ~80 in magnitude) pass a Dense: 1e-4 absolute, as its own tests/preprocessing check
+        # the audio model's decibels (up to ~80) pass a Dense: 1e-4 absolute, as its own tests/preprocessing check
         assert_close(res[f"out{i}"], want, atol=1e-4 if name.startswith("audio") else None, msg=f"{name} vs Keras")
     if case["job"]["export"]:
         for kind in ("compiled", "exported"):
