@@ -111,8 +111,8 @@ def _time_major_lstm():
 
 def _attention_zoo():
     """Hand-built (kerastorch's attention layers are checked against Keras in tests/attention): MultiHeadAttention
-    with an attention_mask input, Attention with dropout, a causal AdditiveAttention,
-    a row of the attention_mask masked whole (uniform weights, as Keras)."""
+    with an attention_mask input having a row masked whole (tf.keras's uniform weights; Keras 3's zeros when it
+    has dropout), Attention with dropout, a causal AdditiveAttention."""
     from kerastorch import layers
     from kerastorch.models import Input, Model
 
@@ -121,7 +121,9 @@ def _attention_zoo():
     out = layers.MultiHeadAttention(2, 3, name="mha")(q, v, attention_mask=allowed)
     dot = layers.Attention(use_scale=True, dropout=0.2, name="att")([q, v])
     additive = layers.AdditiveAttention(name="add_att")([q, v], use_causal_mask=True)
-    model = Model([q, v, allowed], [out, dot, additive])
+    # Keras 3 (a seed marks it) with dropout materializes the scores: a row masked whole gives zeros
+    out3 = layers.MultiHeadAttention(2, 3, dropout=0.1, seed=1, name="mha_k3")(q, v, attention_mask=allowed)
+    model = Model([q, v, allowed], [out, out3, dot, additive])
     g = torch.Generator().manual_seed(3)
     with torch.no_grad():
         for p in model.parameters():
