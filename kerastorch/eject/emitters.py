@@ -727,7 +727,8 @@ def _loop_form(layer: Any, call: Call, x: str, params: str, state: str, mask: st
     return f"{_LOOP_HELPERS[name]}({', '.join(args)})", weights, (_LOOP_HELPERS[name],) + helpers
 
 
-def _cell_weights(cell: Any, kernel: torch.Tensor, rk: torch.Tensor, bias: torch.Tensor | None) -> dict[str, torch.Tensor]:
+def _cell_weights(cell: Any, kernel: torch.Tensor, rk: torch.Tensor,
+                  bias: torch.Tensor | None) -> dict[str, torch.Tensor]:
     """A built-in cell's step-loop tensors (torch layout, Keras's gate order): weight_ih, weight_hh, bias_ih, and a
     reset_after GRU's recurrent bias bias_hh."""
     weights = {"weight_ih": kernel.detach().to("cpu"), "weight_hh": rk.detach().to("cpu")}
@@ -868,7 +869,8 @@ def bidirectional(layer: Any, call: Call) -> Emitted:
             helpers += more
             weights.update({f".{key}.{k}": v for k, v in w.items()})
             entries.append(f'    "{key}": {_parameter_dict(w)},\n')
-        module = "nn.ModuleDict({  # each direction's step loop: Keras's gate order, torch layout\n" + "".join(entries) + "})"
+        module = ("nn.ModuleDict({  # each direction's step loop: Keras's gate order, torch layout\n"
+                  + "".join(entries) + "})")
         forward = f"bidirectional_keras({results[0]}, {results[1]}, {layer.return_sequences}, {fmt(layer.merge_mode)}"
         n_out = 2 if layer.merge_mode is None else 1
         if layer.return_state:

@@ -54,11 +54,12 @@ def _files() -> dict[str, tuple[pathlib.Path, list, list]]:
         xs = [RNN_MT[f"{name}.input.{i}"] for i in range(rec["n_inputs"])]
         for tag, fn in rec["files"].items():
             n = sum(1 for k in RNN_MT if k.startswith(f"{name}.{tag}.out."))
-            out[f"rnn/{fn.split('/')[-1]}"] = (FIXTURES / "rnn" / fn, xs, [RNN_MT[f"{name}.{tag}.out.{j}"] for j in range(n)])
+            expected = [RNN_MT[f"{name}.{tag}.out.{j}"] for j in range(n)]
+            out[f"rnn/{fn.split('/')[-1]}"] = (FIXTURES / "rnn" / fn, xs, expected)
     rec = ATT["text_classifier"]
     for tag, fn in rec["files"].items():
-        out[f"attention/{fn}"] = (FIXTURES / "attention" / fn, [ATT_T[f"text_classifier.input.{n}"] for n in rec["inputs"]],
-                                  [ATT_T[f"text_classifier.{tag}.out"]])
+        xs = [ATT_T[f"text_classifier.input.{n}"] for n in rec["inputs"]]
+        out[f"attention/{fn}"] = (FIXTURES / "attention" / fn, xs, [ATT_T[f"text_classifier.{tag}.out"]])
     for tag, fn in CROSS["files"].items():
         out[f"attention/{fn}"] = (FIXTURES / "attention" / fn, [CROSS_T[f"input.{n}"] for n in CROSS["inputs"]],
                                   [CROSS_T[f"{tag}.out"]])
@@ -72,7 +73,8 @@ FILES = _files()
 #: recorded recurrent layer cases with a mask (right / left / interior padding; states in and out, go_backwards,
 #: GRU reset_after=False, Bidirectional, RNN over one and two cells)
 MASKED_RNN = ["r005", "r006", "r014", "r015", "r016", "r017", "r018", "r031", "r032", "r041", "r042", "r046"]
-#: a training step against kerastorch's (a masked LSTM / Bidirectional / GRU stack; Masking, TimeDistributed, a masked mean)
+#: a training step against kerastorch's (a masked LSTM / Bidirectional / GRU stack; Masking, TimeDistributed, a
+#: masked mean)
 GRAD = {"rnn/stacked_lstm_masked.tf.h5", "masking_model.k3.keras"}
 #: through torch.compile(fullgraph=True) and torch.export: a masked LSTM (interior padding), masked self-attention
 EXPORT = ["r016", "self_attention"]
@@ -201,7 +203,8 @@ def _stacked_dropout():
     from kerastorch.models import Input, Model
 
     x = Input((5, 3), name="sequence")
-    cells = [layers.LSTMCell(3, dropout=0.3, recurrent_dropout=0.2), layers.GRUCell(2, dropout=0.4, recurrent_dropout=0.1)]
+    cells = [layers.LSTMCell(3, dropout=0.3, recurrent_dropout=0.2),
+             layers.GRUCell(2, dropout=0.4, recurrent_dropout=0.1)]
     model = Model(x, layers.RNN(cells, return_sequences=True, name="rnn")(x))
     g = torch.Generator().manual_seed(6)
     with torch.no_grad():
@@ -254,8 +257,8 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + ["attention_zoo", "mask_zoo", "self_attention", "time_major"]
-                         + sorted(DROPOUT))
+@pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + sorted(DROPOUT)
+                         + ["attention_zoo", "mask_zoo", "self_attention", "time_major"])
 def test_masked_model_matches_keras_and_kerastorch(ejected, name):
     from rnn_fixtures import flat
 
@@ -305,7 +308,7 @@ def test_mask_code_reads_as_keras(ejected):
     Keras 3 file's recorded mask ops become the same code; a model without masks has none."""
     tf_text = (pathlib.Path(ejected["text_func.tf.h5"]["dir"]) / "model.py").read_text()
     k3_text = (pathlib.Path(ejected["text_func.k3.keras"]["dir"]) / "model.py").read_text()
-    assert "embed_mask = tokens != 0" in tf_text and "masked_mean(x, embed_mask)" in tf_text.replace("embed, embed_mask", "x, embed_mask")
+    assert "embed_mask = tokens != 0" in tf_text and "masked_mean(" in tf_text and ", embed_mask)" in tf_text
     assert tf_text.split("class ")[1] == k3_text.split("class ")[1]  # the same forward from both Keras versions
     lstm = (pathlib.Path(ejected["rnn/stacked_lstm_masked.tf.h5"]["dir"]) / "model.py").read_text()
     assert "masking_mask = (input_1 != 0.0).any(dim=-1)" in lstm and "def rnn_loop(" in lstm
