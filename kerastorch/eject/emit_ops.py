@@ -3,9 +3,10 @@
 
 The node's arguments are bound to the op-table function's own signature (``kerastorch.layers.ops.table``), so
 that an argument means what it means when kerastorch runs the op. One form per table function, registered under
-every table key of that function. Elementwise ops run in whatever layout their inputs are in; softmax,
-reductions and concatenation follow a channels-first input along the mapped axis; every other op runs in
-Keras's layout (Keras's axes).
+every table key of that function. Elementwise ops run in whatever layout their inputs are in (a constant
+array operand, a buffer of the op's attribute, is stored in that layout); softmax, reductions, concatenation,
+slices and transposes follow a channels-first input along the mapped axes; every other op runs in Keras's
+layout (Keras's axes).
 
 Every emitted expression is checked when it is written: run on meta tensors (shapes and dtypes only), it must
 give the shapes and dtypes the table function gives, else the op is refused (never a silently different file).
