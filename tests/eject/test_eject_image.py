@@ -407,3 +407,23 @@ def test_aspect_ratio_sizes_are_computed_in_float32(ejected):
     for h, w, th, tw in cases:
         for at_least_one in (False, True):
             assert helper.aspect_crop_box(h, w, th, tw, at_least_one) == aspect_crop_box(h, w, th, tw, at_least_one)
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CLASSIFIERS if c[0] != "color_classifier.k3.keras"])
+def test_classifier_files_train_like_kerastorch_under_one_seed(ejected, name):
+    """The keras.io classifier files in training: after one torch.manual_seed the ejected model's outputs equal the
+    loaded kerastorch model's (the same draws of the same distributions), and differ from eval. (The Keras 3 colour
+    file's AugMix picks its chains with Python's random in kerastorch: its training path is in the mixing test.)"""
+    from kerastorch.models import load_model
+
+    model = load_model(str(FIXTURES / "image_preprocessing" / name)).to(DEVICE).train()
+    net = _import(pathlib.Path(ejected[name]["dir"]), f"train_{ejected[name]['job']['name']}").load().to(DEVICE).train()
+    family = name.split("_")[0]
+    x = load_tensors(f"image_preprocessing/{family}_classifier_tensors.safetensors")["input"].to(DEVICE)
+    with torch.no_grad():
+        torch.manual_seed(5)
+        want = model(x)
+        torch.manual_seed(5)
+        got = net(x)
+    assert_close(got, want, msg=name)
+    assert not torch.allclose(got.cpu(), ejected[name]["loaded"][0], atol=1e-6)
