@@ -9,8 +9,15 @@ convolutions after it read, so no permute is written between them), a ``channels
 Training follows ``nn.Module.training`` (``self.training``; an explicit ``training=`` of the call wins): in eval
 the random layers are the identity (or Keras's deterministic transform), in training they draw their
 transformations from torch's global generator with the distribution and per-image / per-batch structure of the
-loaded layer (its Keras version decides where tf.keras and Keras 3 differ). A layer's ``seed`` is not carried over:
-the ejected model draws from ``torch.manual_seed``'s stream, as ``nn.Dropout`` does.
+loaded layer (its Keras version decides where tf.keras and Keras 3 differ). The helpers draw the numbers an unseeded
+kerastorch layer draws, in the same order and shapes, so after one ``torch.manual_seed`` both give the same training
+outputs (AugMix aside: kerastorch picks its chains with Python's ``random``). A layer's ``seed`` is not carried
+over: the ejected model draws from ``torch.manual_seed``'s stream, as ``nn.Dropout`` does.
+
+Composite layers: RandomColorJitter chains its stages' forms; RandAugment / AugMix hold ``(draw, apply)`` lambda
+pairs of their inner augmentations in ``__init__`` (Keras draws a transformation apart from applying it, and
+RandAugment applies every op and keeps the chosen one, without reading the choice on the host); Pipeline holds one
+lambda per stage.
 """
 from __future__ import annotations
 
@@ -1021,7 +1028,6 @@ def _affine_layer(name: str, transforms: Callable[[Any], str], helper: str) -> N
     EMITTERS.alias(name, emit)
 
 
-_affine_layer("RandomRotation", lambda l: f"rotation_transforms({{X}}, {_pair(l.factor)})", "rotation_transforms")
 def _ranges(layer: Any, width_optional: bool = False) -> str:
     """RandomZoom / RandomTranslation's (height range, width range) arguments."""
     height = _pair((layer.height_lower, layer.height_upper))
@@ -1030,6 +1036,7 @@ def _ranges(layer: Any, width_optional: bool = False) -> str:
     return f"{height}, {_pair((layer.width_lower, layer.width_upper))}"
 
 
+_affine_layer("RandomRotation", lambda l: f"rotation_transforms({{X}}, {_pair(l.factor)})", "rotation_transforms")
 _affine_layer("RandomZoom", lambda l: f"zoom_transforms({{X}}, {_ranges(l, True)})", "zoom_transforms")
 _affine_layer("RandomTranslation", lambda l: f"translation_transforms({{X}}, {_ranges(l)})", "translation_transforms")
 _affine_layer("RandomShear", lambda l: f"shear_transforms({{X}}, {_pair(l.x_factor)}, {_pair(l.y_factor)})",
