@@ -38,8 +38,11 @@ def output_masks(layer: Any, call: Call, masks: Any, n_out: int) -> list:
             break
     if type(layer).compute_mask is not CallPipeline.compute_mask:
         raise call.fail("its output mask (Keras's compute_mask) has no ejected form yet")
-    first = masks[0] if isinstance(masks, list) else masks
-    return [first if layer.supports_masking else None] * n_out
+    if not layer.supports_masking:
+        return [None] * n_out
+    if isinstance(masks, list) and len(masks) > 1:  # Keras would hand the whole list on as one output's mask
+        raise call.fail("a list input's masks passed through as its output mask have no ejected form")
+    return [masks[0] if isinstance(masks, list) else masks] * n_out
 
 
 def _first(masks: Any) -> Any:
