@@ -53,7 +53,7 @@ def _resize_zoo():
     outs.append(layers.CenterCrop(9, 11, name="center")(x))
     outs.append(layers.CenterCrop(15, 11, name="center_smart")(x))
     outs.append(layers.CenterCrop(5, 5, data_format="channels_first", name="center_cf")(nchw))
-    outs.append(layers.RandomCrop(8, 8, name="crop_tf")(x))  # tf.keras: smart_resize in inference
+    outs.append(layers.RandomCrop(8, 8, name="crop_tf")(x, training=False))  # tf.keras: smart_resize in inference
     outs.append(layers.RandomCrop(14, 20, data_format="channels_last", name="crop_k3_train")(x, training=True))
     outs.append(layers.RandomCrop(13, 17, name="crop_tf_train")(x, training=True))  # one window: offset 0
     g = torch.Generator().manual_seed(3)
@@ -176,7 +176,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         cases[name] = record(name, load_model(path), [tensors["input"]], [tensors[f"{tag}.eval"]], 1e-5, out, {})
     model, xs = _resize_zoo()
     eject(model, root / "resize_zoo")
-    cases["resize_zoo"] = record("resize_zoo", model, xs, [], 1e-5, root / "resize_zoo", {})
+    cases["resize_zoo"] = record("resize_zoo", model, xs, [], 1e-5, root / "resize_zoo", {"grad": True})
     model, xs = _dynamic_zoo()
     eject(model, root / "dynamic_zoo")
     cases["dynamic_zoo"] = record("dynamic_zoo", model, xs, [], 1e-5, root / "dynamic_zoo", {})
@@ -214,11 +214,12 @@ def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
 
 
 def test_training_gradients_and_compile(ejected):
-    """The collapsed-factor training branches: same input gradient as kerastorch; the compiled (fullgraph) and
-    exported augmentation stack gives kerastorch's outputs."""
-    case = ejected["train_zoo"]
-    res = case["result"]
-    assert_close(res["grad_x0"], case["grad_x"][0], rtol=1e-4, atol=1e-4 * float(case["grad_x"][0].abs().max()))
+    """The collapsed-factor training branches and every resize kernel: same input gradient as kerastorch; the
+    compiled (fullgraph) and exported augmentation stack gives kerastorch's outputs."""
+    for name in ("train_zoo", "resize_zoo"):
+        case = ejected[name]
+        grad = case["grad_x"][0]
+        assert_close(case["result"]["grad_x0"], grad, rtol=1e-4, atol=1e-4 * float(grad.abs().max()), msg=name)
     case = ejected["compile_stack"]
     res = case["result"]
     for kind in ("compiled", "exported"):
