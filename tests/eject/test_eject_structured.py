@@ -6,11 +6,15 @@ IntegerLookup one_hot, Normalization), the TextVectorization classifiers (int + 
 Hashing, CategoryEncoding, HashedCrossing) and the audio model (MelSpectrogram, STFTSpectrogram)
 (``compat_fixtures/structured/models``) are ejected; their ``model.py`` files run in ONE fresh process where
 kerastorch cannot be imported, on raw rows and strings (string columns as lists of str), and give Keras's recorded
-outputs. Two hand-built models cover the other options (lookup masks and OOV buckets, every output mode, n-grams,
-character and no split, hashing masks and int64 extremes, three-column crosses, every STFT mode and layout, Mel
-without decibels), checked against kerastorch, whose layers are checked against Keras in ``tests/preprocessing``.
-torch.compile / torch.export run on the numeric structured model. A layer option without an ejected form is an
-EjectError naming the layer, and nothing is written.
+outputs. Every case real Keras recorded for these layers (``compat_fixtures/structured/cases.json``, 92 of 94;
+``compat_fixtures/lookups/cases.json``, all 75 numeric outputs) is ejected too, in one model per file (Sequential
+models for the inputs a Functional cannot take yet), and equals Keras's output, exactly but for the spectrograms.
+Two hand-built models cover what the cases leave out (string OOV buckets, salted string hashing, string x integer
+crosses, count_weights, IntegerLookup invert and FarmHash buckets, int64 extremes, every STFT mode and layout),
+checked against kerastorch. torch.compile / torch.export run on the numeric structured and the audio models, and a
+training step through the audio model gives kerastorch's gradients. The ported hashes equal kerastorch's on
+thousands of values; string inputs may be NumPy arrays; a layer option without an ejected form is an EjectError
+naming the layer, and nothing is written.
 """
 from __future__ import annotations
 
