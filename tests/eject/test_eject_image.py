@@ -1,18 +1,20 @@
 """``kerastorch eject`` of the image preprocessing / augmentation layers (``kerastorch/eject/emit_image.py``).
 
 - The keras.io classifiers with their augmentation blocks (``compat_fixtures/image_preprocessing``: geometric and
-  colour, tf.keras ``.h5`` / ``.keras`` and Keras 3 ``.keras``) are ejected; the generated ``model.py`` files run in
-  ONE fresh process where kerastorch cannot be imported: eval outputs equal the recorded Keras outputs and
-  kerastorch's.
-- Resizing over every interpolation (antialias, crop/pad to the aspect ratio, channels_first) and CenterCrop /
-  RandomCrop's deterministic paths: equal to kerastorch's layers (themselves checked against Keras in
-  ``tests/preprocessing/image``).
+  colour, tf.keras ``.h5`` / ``.keras`` and Keras 3 ``.keras``: every colour and mixing layer, RandAugment, AugMix,
+  AutoContrast, CLAHE) are ejected; the generated ``model.py`` files run in ONE fresh process where kerastorch
+  cannot be imported: eval outputs equal the recorded Keras outputs and kerastorch's.
+- Resizing over every interpolation (antialias, crop/pad to the aspect ratio, channels_first, uint8 images, an input
+  of any size) and the crops' deterministic paths: equal to kerastorch's layers (themselves checked against Keras in
+  ``tests/preprocessing/image``), input gradients too.
 - Training mode at collapsed factors (the draw forced to one value: the transform is deterministic) through an
-  explicit ``training=True`` call: the affine layers over fill modes and interpolations, contrast, brightness,
-  saturation, grayscale, solarization, colour jitter equal kerastorch's training outputs, input gradients too;
-  torch.compile(fullgraph=True) and torch.export of that model reproduce them.
-- The random structure (per image or per batch, joint or independent flips, random signs) checked on the generated
-  module itself: its draws follow the loaded layer's Keras version.
+  explicit ``training=True`` call: the affine layers over fill modes and interpolations and the colour layers equal
+  kerastorch's training outputs, input gradients too; torch.compile(fullgraph=True) and torch.export of an
+  augmentation stack (with a Pipeline) reproduce kerastorch's outputs.
+- Training mode at full factors: the helpers draw what kerastorch's unseeded layers draw, so after one
+  ``torch.manual_seed`` the ejected outputs equal kerastorch's (30 layer configurations, the classifier files); the
+  random structure (per image or per batch, joint or independent flips, random signs, mixing within the batch, the
+  Beta sampler) checked on the generated modules themselves; every training path runs on the meta device.
 """
 from __future__ import annotations
 
