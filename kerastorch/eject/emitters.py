@@ -963,21 +963,20 @@ def multi_head_attention(layer: Any, call: Call) -> Emitted:
     entries.append('"output": ' + ctor("nn.Linear", kernel.shape[0] * kernel.shape[1], kernel.shape[2],
                                          bias=None if layer.use_bias else False))
     module = "nn.ModuleDict({\n" + "".join(f"    {e},\n" for e in entries) + "})"
-    forward = (f"multi_head_attention({query}, {value}, {key}, {{m}}, {layer.num_heads}, {fmt(float(layer.dropout))}, "
-               f"{_training(call)}" + (", causal=True" if causal else ""))
+    helper = "masked_multi_head_attention" if mask is not None or return_scores else "multi_head_attention"
+    forward = (f"{helper}({query}, {value}, {key}, {{m}}, {layer.num_heads}, {fmt(float(layer.dropout))}, "
+               f"{_training(call)}" + (f", {mask}" if helper != "multi_head_attention" else "")
+               + (", causal=True" if causal else ""))
     kv = getattr(layer, "num_key_value_heads", layer.num_heads)
     if kv != layer.num_heads:
         forward += f", num_kv_heads={kv}"
-    if mask is not None:
-        forward += f", mask={mask}"
-        if not (layer._keras3 or layer.softmax_robust_masking):
-            forward += ", additive_mask=True"
+    if mask is not None and not (layer._keras3 or layer.softmax_robust_masking):
+        forward += ", additive_mask=True"
     if return_scores:
         forward += ", return_scores=True"
     if layer._keras3 and (mask is not None or causal) and (layer.dropout > 0 or return_scores):
         forward += ", zero_masked_rows=True"  # Keras 3 when it materializes the scores
-    return Emitted(forward + ")", module, weights, helpers=("multi_head_attention",), n_out=2 if return_scores else 1,
-                   masked=True)
+    return Emitted(forward + ")", module, weights, helpers=(helper,), n_out=2 if return_scores else 1, masked=True)
 
 
 def _attention_masks(call: Call) -> tuple[str | None, str | None]:

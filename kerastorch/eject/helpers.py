@@ -310,27 +310,33 @@ def bidirectional_keras(forward: tuple, backward: tuple, return_sequences: bool,
     "multi_head_attention": '''
 def multi_head_attention(query: torch.Tensor, value: torch.Tensor, key: torch.Tensor, proj: nn.ModuleDict,
                          num_heads: int, dropout: float, training: bool, causal: bool = False,
-                         num_kv_heads: int | None = None, mask: torch.Tensor | None = None, additive_mask: bool = False,
-                         return_scores: bool = False, zero_masked_rows: bool = False):
+                         num_kv_heads: int | None = None) -> torch.Tensor:
     """Keras MultiHeadAttention over the sequence axis: per-head query/key/value projections (Keras's key_dim
     need not be embed_dim / num_heads, so nn.MultiheadAttention does not fit), softmax(q k^T / sqrt(key_dim)) v
     in F.scaled_dot_product_attention (a causal mask is Keras's lower-triangular one), dropout on the attention
     probabilities in training, and the output projection of the concatenated heads. num_kv_heads: Keras 3's
-    GroupQueryAttention, each key/value head serving num_heads / num_kv_heads consecutive query heads.
-    With a (batch, T, S) boolean mask (Keras's query, value, key and attention masks ANDed) or return_scores,
-    the softmax is written out: masked logits become -1e9 (added, as tf.keras does, with additive_mask), so
-    that a query row masked whole gets uniform weights, or zeros with zero_masked_rows (Keras 3 when it
-    materializes the scores). Returns the output, and the attention weights with return_scores."""
+    GroupQueryAttention, each key/value head serving num_heads / num_kv_heads consecutive query heads."""
     kv_heads = num_kv_heads or num_heads
     q = proj["query"](query).unflatten(-1, (num_heads, -1)).transpose(1, 2)
     k = proj["key"](key).unflatten(-1, (kv_heads, -1)).transpose(1, 2)
     v = proj["value"](value).unflatten(-1, (kv_heads, -1)).transpose(1, 2)
-    if mask is None and not return_scores:
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout if training else 0.0, is_causal=causal,
-                                             enable_gqa=kv_heads != num_heads)
-        return proj["output"](out.transpose(1, 2).flatten(2))
-    if kv_heads != num_heads:
-        k, v = k.repeat_interleave(num_heads // kv_heads, dim=1), v.repeat_interleave(num_heads // kv_heads, dim=1)
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout if training else 0.0, is_causal=causal,
+                                         enable_gqa=kv_heads != num_heads)
+    return proj["output"](out.transpose(1, 2).flatten(2))
+''',
+    "masked_multi_head_attention": '''
+def masked_multi_head_attention(query: torch.Tensor, value: torch.Tensor, key: torch.Tensor, proj: nn.ModuleDict,
+                                num_heads: int, dropout: float, training: bool, mask: torch.Tensor | None,
+                                causal: bool = False, num_kv_heads: int | None = None, additive_mask: bool = False,
+                                return_scores: bool = False, zero_masked_rows: bool = False):
+    """multi_head_attention with a (batch, T, S) boolean mask (Keras's query, value, key and attention masks
+    ANDed) or the attention weights returned: the softmax written out, masked logits -1e9 (added, as tf.keras
+    does, with additive_mask), so that a query row masked whole gets uniform weights, or zeros with
+    zero_masked_rows (Keras 3 when it materializes the scores). Returns the output (and the weights)."""
+    group = num_heads // (num_kv_heads or num_heads)  # query heads per key/value head (GroupQueryAttention)
+    q = proj["query"](query).unflatten(-1, (num_heads, -1)).transpose(1, 2)
+    k = proj["key"](key).unflatten(-1, (num_heads // group, -1)).transpose(1, 2).repeat_interleave(group, dim=1)
+    v = proj["value"](value).unflatten(-1, (num_heads // group, -1)).transpose(1, 2).repeat_interleave(group, dim=1)
     logits = torch.matmul(q * q.shape[-1] ** -0.5, k.transpose(-1, -2))
     if causal:
         rows = torch.ones(logits.shape[-2], logits.shape[-1], dtype=torch.bool, device=logits.device).tril()
