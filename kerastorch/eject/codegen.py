@@ -19,9 +19,9 @@ from typing import Any
 import torch
 
 from ..engine.functional import Functional
+from ..engine.masking import any_flag, named_mask_args, output_mask_flags, takes_mask
 from ..engine.sequential import Sequential
 from ..graph.keras_tensor import KerasTensor
-from ..engine.masking import any_flag, named_mask_args, output_mask_flags, takes_mask
 from ..graph.node import flatten, map_structure
 from ..layers.core.input_layer import InputLayer
 from .emitters import CF, KERAS, Call, EjectError, Emitted, Placeholder, emitter_for
