@@ -17,11 +17,11 @@ from ..graph.node import flatten
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
 from ..layers.utils.string_inputs import holds_string_data, is_string_data, numpy_to_tensors
-from . import direct
+from . import direct, traced
 from .base_model import _Model
 from .construction import _as_flat, _auto_name, _map_graph, _structure_of
 from .functional_config import functional_config, functional_from_config
-from .masking import MaskStep, any_flag, named_mask_args, output_mask_flags, store_masks, takes_mask
+from .masking import MaskStep, any_flag, named_mask_args, output_mask_flags, takes_mask
 from .plan import _FlatOut, _Gather, _Step
 
 
@@ -166,8 +166,10 @@ class Functional(_Model):
 
     def _run_masked(self, flat: list, in_masks: list, training: bool | None) -> tuple[Any, list]:
         """The graph with its masks (``forward`` with a mask plan); returns the packed outputs and the flat
-        output masks."""
-        plan = self._mask_plan(tuple(m is not None for m in in_masks))[0]
+        output masks. As the unmasked run: the first call per input signature (and mask flags) checks every
+        node and records a plan, later calls run it (``engine/direct.py``)."""
+        flags = tuple(m is not None for m in in_masks)
+        plan = self._mask_plan(flags)[0]
         values: list[Any] = [None] * self._n_slots
         masks: list[Any] = [None] * self._n_slots
         for i, (x, m) in enumerate(zip(flat, in_masks)):
@@ -175,35 +177,32 @@ class Functional(_Model):
         modules = self._modules
         for key, s in self._input_steps:
             values[s] = modules[key](values[s])
+        records: list | None = None
+        if not (torch.compiler.is_compiling() or torch.jit.is_tracing() or direct.global_hooks()):
+            recorded = self.__dict__.get("_direct_masked")
+            if recorded is not None and recorded.masked == flags and direct.matches(recorded, flat):
+                if not direct.run(self, recorded, values, training, masks):
+                    self.__dict__["_direct_masked"] = None
+                return self._pack_outputs(values), [masks[s] for s in self._out_slots]
+            sig = direct.signature(flat)
+            records = [] if sig is not None else None
         for k, step in enumerate(self._steps):
             ms = plan[k] if plan is not None else None
             args, kwargs = step.gather(values)
             if training is not None and step.pass_training:
                 kwargs = {**kwargs, "training": training}
             module = modules[step.key]
-            if ms is None:
-                out = module(*args, **kwargs)
-            else:
-                in_mask = ms.input_mask(masks)
-                if ms.joint:
-                    recorded = kwargs.pop("mask", None)
-                    out, out_mask = module.run_with_masks(args[0], in_mask if ms.pass_mask else recorded,
-                                                         training=kwargs.get("training"))
-                    out_mask = step.flat_out(out_mask)
-                else:
-                    if ms.pass_mask:
-                        kwargs = {**kwargs, "mask": in_mask}
-                    for param, s in ms.named:
-                        kwargs = {**kwargs, param: masks[s]}
-                    out = module(*args, **kwargs)
-                    out_mask = module.compute_mask(args[0], in_mask) if ms.produce else None
-                if ms.produce:
-                    store_masks(masks, step.outputs, out_mask)
+            out = module(*args, **kwargs) if ms is None else direct.masked_call(module, ms, step, args, kwargs, masks)
+            if records is not None:
+                records.append(direct.Record(module, args[0] if len(args) == 1 and not kwargs.keys() - {"training"}
+                                             else None, out))
             for s, o in zip(step.outputs, step.flat_out(out)):
                 values[s] = o
             for s in step.free:
                 values[s] = None
                 masks[s] = None
+        if records is not None:
+            self.__dict__["_direct_masked"] = direct.build_plan(self, sig, records, plan, flags)
         return self._pack_outputs(values), [masks[s] for s in self._out_slots]
 
     @property
@@ -245,8 +244,12 @@ class Functional(_Model):
         for key, s in self._input_steps:
             values[s] = modules[key](values[s])
         if torch.compiler.is_compiling() or torch.jit.is_tracing() or direct.global_hooks():
-            # traced: the checked loop (no state read); global module hooks: every layer through Module.__call__
-            self._run_checked(values, training, None)
+            # compiled: checked, channels-first between layers (engine/traced.py; no state read); jit.trace, or
+            # global module hooks: every layer through Module.__call__
+            if torch.compiler.is_compiling() and not direct.global_hooks():
+                traced.run(self, values, training)
+            else:
+                self._run_checked(values, training, None)
             return self._pack_outputs(values)
         plan = self.__dict__.get("_direct")
         if plan is not None and direct.matches(plan, flat):
@@ -284,7 +287,7 @@ class Functional(_Model):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        state["_direct"] = None  # bound methods and key identities: recorded again by the next call
+        state["_direct"] = state["_direct_masked"] = None  # bound methods, key identities: recorded again
         return state
 
     def _entry_layers(self, inputs: Any) -> list[tuple[Any, Any]]:

@@ -11,7 +11,7 @@ from ..layers.core.input_layer import InputLayer
 from ..layers.input_spec import InputSpec, check_shape
 from ..layers.layer import Layer
 from ..layers.utils.string_inputs import is_string_data
-from . import direct
+from . import direct, traced
 from .base_model import _Model
 from .construction import _auto_name
 from .masking import MaskStep, output_mask_flags, takes_mask
@@ -66,7 +66,7 @@ class Sequential(_Model):
         keys = self._register_layers([layer])
         self._chain.append(keys[id(layer)])
         self.__dict__["_mask_plans"] = {}
-        self.__dict__["_direct"] = None
+        self.__dict__["_direct"] = self.__dict__["_direct_masked"] = None
         shape = self._output_shape_before(len(self._chain) - 1)
         if shape is None and len(self._chain) == 1 and getattr(layer, "_batch_input_shape", None) is not None:
             shape = layer._batch_input_shape
@@ -111,7 +111,7 @@ class Sequential(_Model):
             raise ValueError("There are no layers in the model.")
         key = self._chain.pop()
         self.__dict__["_mask_plans"] = {}
-        self.__dict__["_direct"] = None
+        self.__dict__["_direct"] = self.__dict__["_direct_masked"] = None
         return self._modules.pop(key)
 
     @property
@@ -152,21 +152,46 @@ class Sequential(_Model):
         x = self._enter(inputs)
         if isinstance(mask, (list, tuple)) and len(mask) == 1:
             mask = mask[0]
-        plan = self._mask_plan(mask is not None)[0]
+        flags = (mask is not None,)
+        plan = self._mask_plan(flags[0])[0]
+        if not isinstance(x, torch.Tensor) or torch.compiler.is_compiling() or torch.jit.is_tracing() or (
+                direct.global_hooks()):
+            return self._run_masked_checked(x, mask, plan, training, None)
+        n = len(self._chain)
+        recorded = self.__dict__.get("_direct_masked")
+        if recorded is not None and recorded[1].masked == flags and direct.matches(recorded[1], [x]):
+            values, masks = [x] + [None] * n, [mask] + [None] * n
+            if not direct.run(recorded[0], recorded[1], values, training, masks):
+                self.__dict__["_direct_masked"] = None
+            return values[-1], masks[-1]
+        records: list = []
+        out = self._run_masked_checked(x, mask, plan, training, records)
+        chain = direct.Chain(self._chain, self._modules)
+        steps = None if plan is None else [None if ms is None else MaskStep(i, ms.pass_mask, ms.produce, ms.joint)
+                                           for i, ms in enumerate(plan)]  # node i reads slot i's mask
+        self.__dict__["_direct_masked"] = (chain, direct.build_plan(chain, direct.signature([x]), records, steps, flags))
+        return out
+
+    def _run_masked_checked(self, x: Any, mask: Any, plan: list | None, training: bool | None,
+                            records: list | None) -> tuple[Any, Any]:
+        """Every layer through ``Layer.__call__`` with its mask work; ``records`` collects what the direct runner
+        needs."""
         modules = self._modules
         for k, ms in zip(self._chain, plan or [None] * len(self._chain)):
             m = modules[k]
             kwargs = {"training": training} if training is not None and isinstance(m, Layer) else {}
             if ms is None:
-                x, mask = m(x, **kwargs), None
+                y, out_mask = m(x, **kwargs), None
             elif ms.joint:
-                x, mask = m.run_with_masks(x, mask if ms.pass_mask else None, training=training)
+                y, out_mask = m.run_with_masks(x, mask if ms.pass_mask else None, training=training)
             else:
                 if ms.pass_mask:
                     kwargs["mask"] = mask
                 y = m(x, **kwargs)
-                mask = m.compute_mask(x, mask) if ms.produce else None
-                x = y
+                out_mask = m.compute_mask(x, mask) if ms.produce else None
+            if records is not None:
+                records.append(direct.Record(m, x, y))
+            x, mask = y, out_mask
         return x, mask
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -203,6 +228,10 @@ class Sequential(_Model):
         if mask is not None or (plain if plain is not None else self._mask_plan(False))[0] is not None:
             return self.run_with_masks(inputs, mask, training)[0]
         x = self._enter(inputs)
+        if isinstance(x, torch.Tensor) and torch.compiler.is_compiling() and not direct.global_hooks():
+            values = [x] + [None] * len(self._chain)  # channels-first between layers (engine/traced.py)
+            traced.run(direct.Chain(self._chain, self._modules), values, training)
+            return values[-1]
         if not isinstance(x, torch.Tensor) or torch.compiler.is_compiling() or torch.jit.is_tracing() or (
                 direct.global_hooks()):
             return self._run_checked(x, training, None)
@@ -231,7 +260,7 @@ class Sequential(_Model):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        state["_direct"] = None  # bound methods and key identities: recorded again by the next call
+        state["_direct"] = state["_direct_masked"] = None  # bound methods, key identities: recorded again
         return state
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -359,8 +359,9 @@ class Conv(Layer):
         return self._convolve(x, conv_args)
 
     def _call_first(self, x: torch.Tensor) -> torch.Tensor:
-        """``call`` on the channels-first view, for a graph runner (the plan is this input size's)."""
-        y = self._torch_compute(x, self._plan)
+        """``call`` on the channels-first view, for a graph runner (the plan is this input size's; a trace, which
+        keeps no per-size state, makes it)."""
+        y = self._torch_compute(x, self._checked_plan(x) if torch.compiler.is_compiling() else self._plan)
         return self.activation(y) if self._has_activation else y
 
     def _layout_call(self, rank: int) -> tuple[str, Any] | None:

@@ -225,16 +225,22 @@ class Pooling(Layer):
         return y if plan.upcast is None else y.to(plan.upcast)
 
     def _call_first(self, x: torch.Tensor) -> torch.Tensor:
-        """``call`` on the channels-first view, for a graph runner (the plan is this input size's)."""
+        """``call`` on the channels-first view, for a graph runner (the plan is this input size's; a trace, which
+        keeps no per-size state, makes it)."""
         plan = self._plan
+        if torch.compiler.is_compiling():
+            plan = self._make_plan((x.shape[0], *x.shape[2:], x.shape[1]), x.dtype, x.device)
+            if plan.empty is not None:  # no window: the empty output's channels-first view
+                e = plan.empty
+                return x.as_strided((e[0], e[-1], *e[1:-1]), (0,) * len(e))
         y = self._pool(x, plan)
         for dim, length in plan.narrow:  # the channels-last dim d + 1 is the channels-first dim d + 2
             y = y.narrow(dim + 1, 1, length)
         return y
 
     def _layout_call(self, rank: int) -> tuple[str, Any] | None:
-        plan = self._plan
-        direct = not self._channels_first and not self._lifted and plan is not None and plan.empty is None
+        direct = not self._channels_first and not self._lifted and (
+            torch.compiler.is_compiling() or (self._plan is not None and self._plan.empty is None))  # traced: planned
         return ("first", self._call_first) if direct and rank == self.rank + 2 else None
 
     def _output_is_fresh(self) -> bool:
