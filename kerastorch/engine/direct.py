@@ -32,6 +32,7 @@ import torch
 from ..dtype_policy import autocast_enabled
 from ..layers.call_pipeline import CallPipeline
 from ..layers.layer import Layer
+from .masking import MaskStep, store_masks
 
 # Steps of a plan
 ONE, LIST, OTHER = 0, 1, 2
@@ -48,10 +49,12 @@ def to_last(rank: int) -> tuple[int, ...]:
 
 def direct_capable(module: Any) -> bool:
     """A kerastorch layer whose ``__call__``/``forward`` are the call pipeline's (not a model, not a layer with
-    its own forward): the runner may call its compute."""
+    its own forward; a ``__call__`` that only rewrites its arguments, ``_kt_call_normalizes_args``, as the
+    recurrent layers' ``[inputs, *states]``): the runner may call its compute."""
     cls = type(module)
     return (
-        isinstance(module, Layer) and cls.forward is CallPipeline.forward and cls.__call__ is CallPipeline.__call__
+        isinstance(module, Layer) and cls.forward is CallPipeline.forward
+        and (cls.__call__ is CallPipeline.__call__ or getattr(cls, "_kt_call_normalizes_args", False))
         and not getattr(module, "_kt_is_model", False)
     )
 
@@ -100,7 +103,7 @@ class DirectStep:
     other call: the checked loop's step, on Keras-layout values)."""
 
     __slots__ = ("kind", "module", "fn", "arg", "out", "perm_in", "perm_out", "out_first", "key", "train", "train_kw",
-                 "train_const", "free", "step", "guard", "in_first")
+                 "train_const", "free", "step", "guard", "in_first", "mask")
 
     def __init__(self, kind: int, module: Any, step: Any):
         self.kind = kind
@@ -119,16 +122,18 @@ class DirectStep:
         self.free = step.free
         self.guard: Any = None  # the producer whose output this step overwrites in place
         self.in_first: Any = False  # ONE: whether the input slot holds a channels-first view; LIST: one per input
+        self.mask: MaskStep | None = None  # the node's mask work (a masked model's plan), on Keras-layout values
 
 
 class DirectPlan:
     """A model's recorded plan for one input signature."""
 
-    __slots__ = ("signature", "steps")
+    __slots__ = ("signature", "steps", "masked")
 
-    def __init__(self, signature: list, steps: list[DirectStep]):
+    def __init__(self, signature: list, steps: list[DirectStep], masked: tuple | None = None):
         self.signature = signature
         self.steps = steps
+        self.masked = masked  # which inputs carried a mask (a masked run's plan), else None
 
 
 def signature(flat: list) -> list | None:
@@ -157,19 +162,23 @@ def matches(plan: DirectPlan, flat: list) -> bool:
     return sig[-1] == _autocast(flat)
 
 
-def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
-    """The plan of ``model`` (a Functional) from its checked pass's records."""
+def build_plan(model: Any, sig: list, records: list[Record], mask_plan: list | None = None,
+               masked: tuple | None = None) -> DirectPlan:
+    """The plan of ``model`` (a Functional or a :class:`Chain`) from its checked pass's records; ``mask_plan``:
+    the masked run's mask work per step (``engine/masking.py``), for the inputs' mask flags ``masked``."""
     steps = model._steps
+    mask_steps = mask_plan if mask_plan is not None else [None] * len(steps)
     modules = model._modules
     n = model._n_slots
     out_slots = set(model._out_slots)
     # Readers of each slot; values read by an OTHER step must be in Keras's layout.
     readers = [0] * n
     kinds = []
-    for step, rec in zip(steps, records):
+    for step, rec, ms in zip(steps, records, mask_steps):
         g = step.gather
         direct = (rec.key is not None and len(step.outputs) == 1 and step.flat_out.kind == "one"
-                  and not g.consts.keys() - {"training"})  # a node's own training= is the only constant allowed
+                  and not g.consts.keys() - {"training"}  # a node's own training= is the only constant allowed
+                  and (ms is None or not (ms.joint or ms.named)))  # a nested model's masks, named masks: checked
         if direct and g.kind == "one":
             kind = ONE
         elif direct and g.kind == "list":
@@ -180,16 +189,17 @@ def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
         for s in _read_slots(step):
             readers[s] += 1
     logical_only = set(out_slots)
-    for step, kind in zip(steps, kinds):
-        if kind == OTHER:
+    for step, kind, ms in zip(steps, kinds, mask_steps):
+        if kind == OTHER or ms is not None:  # mask work (call with mask=, compute_mask) reads Keras's layout
             logical_only.update(_read_slots(step))
     first = [False] * n  # the slot holds the channels-first view of a channels-last value
     rank = [-1] * n
     producer: list[Any] = [None] * n  # (module, record) of the node that made a slot
     plan: list[DirectStep] = []
-    for step, kind, rec in zip(steps, kinds, records):
+    for step, kind, rec, ms in zip(steps, kinds, records, mask_steps):
         module = modules[step.key]
         d = DirectStep(kind, module, step)
+        d.mask = ms
         for s in step.outputs:
             rank[s] = rec.out_rank
         if kind == OTHER:
@@ -198,7 +208,7 @@ def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
         d.key = rec.key
         const = step.gather.consts.get("training")
         d.train_const = None if const is None else bool(const)
-        layout = rec.layout
+        layout = rec.layout if ms is None else None  # mask work: ``call`` on Keras's layout
         takes_training = module._call_takes_training
         if kind == ONE:
             s = d.arg = step.gather.index
@@ -214,7 +224,7 @@ def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
                 d.fn, d.train_kw = module.call, takes_training
                 d.perm_in = to_last(r) if first[s] else None
             made = producer[s]
-            if (rec.inplace is not None and rec.in_float and readers[s] == 1 and s not in out_slots
+            if (ms is None and rec.inplace is not None and rec.in_float and readers[s] == 1 and s not in out_slots
                     and made is not None and made[1].fresh and d.perm_in is None):
                 d.fn, d.train, d.train_kw = rec.inplace, False, False  # elementwise: any layout
                 d.guard = made[0]
@@ -238,7 +248,7 @@ def build_plan(model: Any, sig: list, records: list[Record]) -> DirectPlan:
         first[d.out] = d.out_first
         producer[d.out] = (module, rec)
         plan.append(d)
-    return DirectPlan(sig, plan)
+    return DirectPlan(sig, plan, masked)
 
 
 class _ChainGather:
@@ -324,9 +334,10 @@ def _hooked(module: Any) -> bool:
                 or module._backward_pre_hooks)
 
 
-def run(model: Any, plan: DirectPlan, values: list, training: bool | None) -> bool:
-    """Run ``plan`` over ``values`` (the model inputs in their slots, after the input layers); returns whether
-    every node ran directly (``False``: some node went through its checks; the caller drops the plan)."""
+def run(model: Any, plan: DirectPlan, values: list, training: bool | None, masks: list | None = None) -> bool:
+    """Run ``plan`` over ``values`` (the model inputs in their slots, after the input layers) and, for a masked
+    run's plan, ``masks`` (the inputs' masks in their slots); returns whether every node ran directly (``False``:
+    some node went through its checks; the caller drops the plan)."""
     clean = True
     for d in plan.steps:
         m = d.module
@@ -341,7 +352,9 @@ def run(model: Any, plan: DirectPlan, values: list, training: bool | None) -> bo
                 perms = d.perm_in
                 x = [values[s] for s in d.arg] if perms is None else [
                     values[s] if p is None else values[s].permute(p) for s, p in zip(d.arg, perms)]
-            if d.train:
+            if d.mask is not None:  # ``call`` with the node's mask, on Keras's layout; then its output mask
+                y = _masked_direct(d, m, x, masks, training)
+            elif d.train:
                 y = d.fn(x, bool(training) if training is not None else m.training if d.train_const is None
                          else d.train_const)
             elif d.train_kw:
@@ -363,14 +376,56 @@ def run(model: Any, plan: DirectPlan, values: list, training: bool | None) -> bo
                 args, kwargs = step.gather(values)
             if training is not None and step.pass_training:
                 kwargs = {**kwargs, "training": training}
-            out = model._modules[step.key](*args, **kwargs)
+            module = model._modules[step.key]
+            out = module(*args, **kwargs) if d.mask is None else masked_call(module, d.mask, step, args, kwargs, masks)
             if kind != OTHER and d.out_first:
                 out = out.permute(to_first(out.dim()))
             for s, o in zip(step.outputs, step.flat_out(out)):
                 values[s] = o
         for s in d.free:
             values[s] = None
+            if masks is not None:
+                masks[s] = None
     return clean
+
+
+def _masked_direct(d: DirectStep, m: Any, x: Any, masks: list, training: bool | None) -> Any:
+    """A direct node's ``call`` with its mask (what ``Layer.forward`` hands it) and its output mask."""
+    ms = d.mask
+    in_mask = ms.input_mask(masks)
+    kwargs: dict[str, Any] = {}
+    if d.train_kw:
+        kwargs["training"] = (bool(training) if training is not None else m.training if d.train_const is None
+                              else d.train_const)
+    if ms.pass_mask and in_mask is not None:
+        kwargs["mask"] = in_mask
+    y = m.call(x, **kwargs)
+    if ms.produce:
+        store_masks(masks, (d.out,), m.compute_mask(x, in_mask))
+    return y
+
+
+def masked_call(module: Any, ms: MaskStep, step: Any, args: tuple, kwargs: dict, masks: list) -> Any:
+    """One node through its checks with its mask work (the masked loops' step): ``call(..., mask=)`` of the
+    input's masks, a nested model's joint run, ``<argument>_mask`` parameters, and the output masks stored in
+    ``masks``."""
+    in_mask = ms.input_mask(masks)
+    if ms.joint:
+        kwargs = dict(kwargs)
+        recorded = kwargs.pop("mask", None)
+        out, out_mask = module.run_with_masks(args[0], in_mask if ms.pass_mask else recorded,
+                                              training=kwargs.get("training"))
+        out_mask = step.flat_out(out_mask)
+    else:
+        if ms.pass_mask:
+            kwargs = {**kwargs, "mask": in_mask}
+        for param, s in ms.named:
+            kwargs = {**kwargs, param: masks[s]}
+        out = module(*args, **kwargs)
+        out_mask = module.compute_mask(args[0], in_mask) if ms.produce else None
+    if ms.produce:
+        store_masks(masks, step.outputs, out_mask)
+    return out
 
 
 def _logical_args(d: DirectStep, values: list) -> tuple:

@@ -72,7 +72,7 @@ def _randomize_bn(model: Model) -> Model:
 
 
 def _checked(model: Model, x: torch.Tensor) -> torch.Tensor:
-    model.__dict__["_direct"] = None  # no recorded plan: every layer through its checks
+    model.__dict__["_direct"] = model.__dict__["_direct_masked"] = None  # no plan: every layer through its checks
     return model(x)
 
 
@@ -246,3 +246,59 @@ def test_kernel_views_made_once_without_autograd():
 class _Double(torch.nn.Module):
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         return w * 2.0
+
+
+def _text_models() -> dict:
+    """Masked sequence models: Embedding(mask_zero) into recurrent layers (Functional, with a masked second
+    output; Sequential), Masking (its compute_mask reads the input), a nested Sequential (its masks computed
+    jointly, through the checked step)."""
+    inp = Input((7,), dtype="int64")
+    seq = L.LSTM(5, return_sequences=True)(L.Embedding(30, 6, mask_zero=True)(inp))
+    seq = L.Dropout(0.4)(L.Dense(5, activation="relu")(seq))
+    functional = Model(inp, [L.Dense(3)(L.GlobalAveragePooling1D()(seq)), L.Dense(2)(seq)])
+    sequential = Sequential([Input((7, 3)), L.Masking(0.0), L.GRU(4, return_sequences=True), L.Dense(4),
+                             L.GlobalAveragePooling1D()])
+    inner = Sequential([Input((7, 6)), L.SimpleRNN(4, return_sequences=True), L.Dense(4)])
+    inp = Input((7,), dtype="int64")
+    nested = Model(inp, L.GlobalAveragePooling1D()(inner(L.Embedding(30, 6, mask_zero=True)(inp))))
+    return {"functional": functional, "sequential": sequential, "nested": nested}
+
+
+@pytest.mark.parametrize("name", ["functional", "sequential", "nested"])
+def test_masked_models_run_direct_equal_checked(name):
+    """A masked model records its plan as an unmasked one does: the second call runs each node's ``call`` with
+    its mask and ``compute_mask`` directly. Outputs, output masks, gradients (train mode, Dropout's draws
+    included) equal the checked loop's on a copy."""
+    model = _text_models()[name].to(DEVICE)
+    reference = copy.deepcopy(model)
+    if name == "sequential":
+        x = torch.randn(4, 7, 3, device=DEVICE)
+        x[:, 5:] = 0.0
+        x[1, 2:] = 0.0
+    else:
+        x = torch.randint(1, 30, (4, 7), device=DEVICE)
+        x[:, 5:] = 0
+        x[1, 2:] = 0
+    with torch.no_grad():
+        model.eval(), reference.eval()
+        model(x)
+        out, masks = model.run_with_masks(x)
+        plan = model.__dict__["_direct_masked"]
+        steps = (plan[1] if isinstance(plan, tuple) else plan).steps
+        assert all(d.kind != 2 for d in steps) == (name != "nested")  # a nested model: its joint, checked step
+        reference.__dict__["_direct_masked"] = None
+        ref_out, ref_masks = reference.run_with_masks(x)
+        for a, b in zip(*(o if isinstance(o, list) else [o] for o in (out, ref_out))):
+            assert_close(a, b)
+        assert type(masks) is type(ref_masks)
+        for a, b in zip(*(m if isinstance(m, list) else [m] for m in (masks, ref_masks))):
+            assert (a is None and b is None) or torch.equal(a, b)
+    model.train(), reference.train()
+    for m in (model, reference):
+        for seed in (1, 2):  # the model's first call records, the second runs the plan
+            torch.manual_seed(seed)
+            y = m(x) if m is model else _checked(m, x)
+        loss = sum((t * torch.arange(t.shape[-1], device=t.device)).sum() for t in (y if isinstance(y, list) else [y]))
+        loss.backward()
+    for (n, a), b in zip(model.named_parameters(), reference.parameters()):
+        assert_close(a.grad, b.grad, msg=n)

@@ -81,6 +81,10 @@ class BaseRNN(Layer):
         self._states: list[torch.Tensor] | None = None
         self._stateful_batch: int | None = None
 
+    # ``__call__`` only moves a list input's states to ``initial_state``: a graph runner's direct ``call`` on one
+    # tensor is the same call (engine/direct.py)
+    _kt_call_normalizes_args = True
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return super().__call__(*split_initial_state(args, kwargs), **kwargs)
 
