@@ -144,6 +144,7 @@ def float32_ratio(a: int, b: int, c: int) -> int:
         t = v * 536870913.0  # 2 ** 29 + 1: keeps the top 24 bits
         return t - (t - v)
 
+    a, b, c = int(a), int(b), int(c)  # Python floats (a traced size would compute in float32)
     return int(f32(f32(a * b) / c))
 ''',
     "aspect_crop_box": '''

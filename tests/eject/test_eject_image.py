@@ -190,7 +190,8 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     cases["train_zoo"] = record("train_zoo", model, xs, [], 1e-5, root / "train_zoo", {"grad": True})
     model, xs = _compile_stack()
     eject(model, root / "compile_stack")
-    cases["compile_stack"] = record("compile_stack", model, xs, [], 1e-5, root / "compile_stack", {"export": True})
+    cases["compile_stack"] = record("compile_stack", model, xs, [], 1e-5, root / "compile_stack",
+                                     {"export": True, "onnx": True})
     return run_standalone(root, cases)
 
 
@@ -217,14 +218,14 @@ def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
 
 def test_training_gradients_and_compile(ejected):
     """The collapsed-factor training branches and every resize kernel: same input gradient as kerastorch; the
-    compiled (fullgraph) and exported augmentation stack gives kerastorch's outputs."""
+    compiled (fullgraph), exported and ONNX (onnxruntime) augmentation stack gives kerastorch's outputs."""
     for name in ("train_zoo", "resize_zoo"):
         case = ejected[name]
         grad = case["grad_x"][0]
         assert_close(case["result"]["grad_x0"], grad, rtol=1e-4, atol=1e-4 * float(grad.abs().max()), msg=name)
     case = ejected["compile_stack"]
     res = case["result"]
-    for kind in ("compiled", "exported"):
+    for kind in ("compiled", "exported", "onnx"):
         for i, want in enumerate(case["loaded"]):
             assert_close(res[f"{kind}{i}"], want, rtol=1e-5, atol=1e-5 * float(want.abs().max()), msg=f"{kind} {i}")
 
