@@ -403,27 +403,26 @@ def write_archive(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFL
     return buf.getvalue()
 
 
-_CRC_OF_ZEROS: dict[int, int] = {}
-
-
-def inflating_archive(members: dict[str, bytes], member: str, extra_zeros: int) -> bytes:
-    """The archive with ``member`` followed by ``extra_zeros`` zero bytes, deflated (honest headers: a
-    few MB on disk). Built streaming: the zeros are never held (a full flush makes each 1 MiB zero
-    block compress to the same bytes, which repeat)."""
+def inflating_archive(members: dict[str, bytes], member: str, extra_zeros: int, fill: bytes = b"\x00") -> bytes:
+    """The archive with ``member`` followed by ``extra_zeros`` bytes of ``fill`` repeated (zeros by default; a
+    ``fill`` whose length divides 1 MiB, e.g. ``b"tok\\n"`` for a vocabulary of that many lines), deflated
+    (honest headers: a few MB on disk). Built streaming: the filler is never held (a full flush makes each
+    1 MiB block compress to the same bytes, which repeat)."""
     head = members[member]
     co = zlib.compressobj(6, zlib.DEFLATED, -15)
     body = co.compress(head) + co.flush(zlib.Z_FULL_FLUSH)
+    assert (1 << 20) % len(fill) == 0 and extra_zeros % (1 << 20) == 0
+    raw_block = fill * ((1 << 20) // len(fill))
     block_co = zlib.compressobj(6, zlib.DEFLATED, -15)
-    block = block_co.compress(bytes(1 << 20)) + block_co.flush(zlib.Z_FULL_FLUSH)
-    assert extra_zeros % (1 << 20) == 0
+    block = block_co.compress(raw_block) + block_co.flush(zlib.Z_FULL_FLUSH)
     end = zlib.compressobj(6, zlib.DEFLATED, -15).flush()
     payload = body + block * (extra_zeros >> 20) + end
     crc = zlib.crc32(head)
-    zeros = bytes(64 << 20)
+    chunk = raw_block * 64
     left = extra_zeros
     while left:
-        step = min(left, len(zeros))
-        crc = zlib.crc32(zeros[:step] if step < len(zeros) else zeros, crc)
+        step = min(left, len(chunk))
+        crc = zlib.crc32(chunk[:step] if step < len(chunk) else chunk, crc)
         left -= step
     size = len(head) + extra_zeros
     # hand-written zip: stored entries for the others, this one deflated with the given stream
@@ -588,24 +587,63 @@ def _worker_setup() -> None:
 
 
 def _example_inputs(model: Any) -> Any:
+    """Inputs of the model's declared shapes: floats in [0, 1) (a float input that holds ids, e.g. a file whose
+    Input lost its dtype, gets id 0 after the model's cast, valid for any lookup), zeros for integer inputs,
+    NumPy strings for string inputs (text and lookup models)."""
+    import numpy as np
     import torch
 
-    def tensor(shape: Any, dtype: Any) -> Any:
+    def tensor(shape: Any, dtype: Any, string: bool = False) -> Any:
         if shape is None:
             return None  # an input of unknown rank (tf.keras allows it): nothing to make
         dims = [2 if d is None else int(d) for d in shape]
         if math.prod(dims) > CALL_ELEMENTS:
             return None
+        if string:
+            return np.full(dims, "the cat sat", dtype="<U11")
         if dtype is not None and not dtype.is_floating_point:
             return torch.zeros(dims, dtype=dtype)
-        return torch.randn(dims, dtype=dtype or torch.float32)
+        return torch.rand(dims, dtype=dtype or torch.float32)
+
+    def is_string(t: Any) -> bool:
+        layer = getattr(getattr(t, "node", None), "layer", None)
+        return getattr(layer, "dtype", None) == "string"
 
     if hasattr(model, "inputs") and not hasattr(model, "input_shape"):
-        return [tensor(t.shape, getattr(t, "dtype", None)) for t in model.inputs]
+        return [tensor(t.shape, getattr(t, "dtype", None), is_string(t)) for t in model.inputs]
     shape = getattr(model, "input_shape", None)
     if shape is None:
         return None
-    return tensor(shape, None)
+    return tensor(shape, None, getattr(model.__dict__.get("_input_layer"), "dtype", None) == "string")
+
+
+def _declares_huge_tensor(model: Any) -> bool:
+    """Whether a tensor the model's graph declares (an output of a node, ``None`` dims counted as 2) holds more than
+    ``CALL_ELEMENTS``: a file may legitimately declare one (``output_sequence_length=10**9``, a one-hot depth of
+    ``10**9``); the model is then loaded, not called, as for a huge declared input."""
+    from kerastorch.engine.shapes import out_shape
+
+    def big(shape: Any) -> bool:
+        if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) or s is None for s in shape):
+            return any(big(s) for s in shape)
+        if not isinstance(shape, tuple) or not all(d is None or isinstance(d, int) for d in shape):
+            return False
+        return math.prod(2 if d is None else d for d in shape) > CALL_ELEMENTS
+
+    for module in model.modules():
+        for node in getattr(module, "_nodes", None) or ():
+            if any(big(getattr(t, "shape", None)) for t in node.flat_outputs):
+                return True
+        if getattr(module, "_kt_model_kind", None) == "sequential" and getattr(module, "input_shape", None) is not None:
+            shape = tuple(module.input_shape)
+            for layer in module.layers:
+                try:
+                    shape = out_shape(layer, shape)
+                except Exception:  # noqa: BLE001 - a shape it cannot say: the call decides
+                    break
+                if big(shape):
+                    return True
+    return False
 
 
 def classify(path: str) -> dict[str, Any]:
@@ -636,8 +674,8 @@ def classify(path: str) -> dict[str, Any]:
             inputs = _example_inputs(model)
             model.eval()
             flat = inputs if isinstance(inputs, list) else [inputs]
-            if any(x is None for x in flat):
-                inputs = None  # the file declares an input far too large to make here: load checked only
+            if any(x is None for x in flat) or _declares_huge_tensor(model):
+                inputs = None  # the file declares a tensor far too large to make here: load checked only
             if inputs is not None:
                 with torch.no_grad():
                     model(inputs)

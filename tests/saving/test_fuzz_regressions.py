@@ -166,6 +166,11 @@ def test_inbound_extra_tensor_to_a_nested_model_is_refused_at_load(tmp_path):
     lambda: kt.layers.Conv2D(4, 3, dilation_rate=(1, 2**63 - 1)),
     lambda: kt.layers.Dense(2**64),
     lambda: kt.layers.InputLayer(batch_input_shape=[None, 2**64, 6]),
+    lambda: kt.layers.Hashing(num_bins=2**62),
+    lambda: kt.layers.HashedCrossing(num_bins=2**62, output_mode="one_hot"),
+    lambda: kt.layers.CategoryEncoding(num_tokens=2**62),
+    lambda: kt.layers.Discretization(num_bins=2**40),
+    lambda: kt.layers.TextVectorization(output_sequence_length=10**12),
 ])
 def test_huge_sizes_are_refused_when_the_layer_is_made(make):
     with pytest.raises(ValueError, match="2147483647"):
@@ -406,3 +411,63 @@ def test_seed13_164_283_extra_positional_argument_bound_to_an_rnn_mask_is_refuse
         del node["kwargs"]["mask"]
     edit_keras(path, config_edit=constant_mask)
     refused(path, 'Layer "lstm": the mask must be a tensor, received int')
+
+
+# ----------------------------------------------------------------------------- new families: sizes, vocabularies
+@pytest.mark.parametrize("fixture, layer, update, fragment", [
+    ("rnn/models/stacked_lstm_masked.k3.keras", "lstm", dict(units=10**9), "LoadLimits.max_weight_elements"),
+    ("structured/models/structured.k3.keras", "hash_salted", dict(num_bins=2**62), "`num_bins` must be <= 2147483647"),
+    ("structured/models/structured.k3.keras", "cross", dict(num_bins=2**62), "`num_bins` must be <= 2147483647"),
+    ("structured/models/structured.k3.keras", "enc_fixed", dict(num_tokens=2**62), "`num_tokens` must be <= 2147483647"),
+    ("lookups/text.k3.keras", "vectorize", dict(output_sequence_length=10**12), "`output_sequence_length` must be"),
+])
+def test_new_family_sizes_from_a_file_are_refused_at_load(tmp_path, fixture, layer, update, fragment):
+    """An RNN with units 10**9, a Hashing/HashedCrossing with 2**62 bins, a CategoryEncoding of 2**62 tokens, a
+    TextVectorization padding to 10**12 tokens: refused when the layer is made (the int-mode Hashing loaded and
+    fed hash values up to 2**62 to a 16-token CategoryEncoding, failing at the first call)."""
+    path = _family_copy(tmp_path, fixture)
+    edit_keras(path, config_edit=lambda c: _entry(c, layer)["config"].update(update))
+    refused(path, f'"{layer}"', fragment)
+
+
+def test_an_einsum_equation_that_is_not_one_is_refused_at_load(tmp_path):
+    x = kt.models.Input((3, 5))
+    model = kt.models.Model(x, kt.layers.EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d", name="ed")(x))
+    path = str(tmp_path / "einsum.keras")
+    kt.models.save_model(model, path)
+    for equation, fragment in (("not an equation", "Invalid einsum equation"), ("abc,cd->abdd", "does not fit")):
+        edit_keras(path, config_edit=lambda c: _entry(c, "ed")["config"].update(equation=equation))
+        refused(path, 'EinsumDense layer "ed"', fragment)
+
+
+def test_a_billion_token_vocabulary_or_boundary_list_is_refused_in_bounded_memory(tmp_path):
+    """A vocabulary asset of 2**30 tokens and a Discretization whose config lists 2**28 boundaries (members that
+    inflate to GiBs, a few MB on disk): refused by their sizes while streaming; a vocabulary of more terms than
+    `max_tokens` is refused by counting its lines, before a term is parsed."""
+    import tracemalloc
+
+    from saving.model_fuzzer import inflating_archive, read_archive, write_archive
+
+    text = os.path.join(MODELS, "..", "lookups", "text.k3.keras")
+    asset = "assets/layers/text_vectorization/vocabulary.txt"
+    members = read_archive(open(text, "rb").read())
+    vocab = str(tmp_path / "vocab.keras")
+    open(vocab, "wb").write(inflating_archive(members, asset, 2**31, fill=b"a\n"))
+    structured = read_archive(open(os.path.join(MODELS, "..", "structured", "models", "structured.k3.keras"), "rb").read())
+    config = json.loads(structured["config.json"])
+    _entry(config, "disc_fixed")["config"]["bin_boundaries"] = "@"
+    structured["config.json"] = json.dumps(config).encode().split(b'"@"')[0] + b"["
+    bounds = str(tmp_path / "boundaries.keras")
+    open(bounds, "wb").write(inflating_archive(structured, "config.json", 2**30, fill=b"0.5,0.5,"))
+    many = str(tmp_path / "many_terms.keras")
+    open(many, "wb").write(write_archive({**members, asset: b"".join(b"t%d\n" % i for i in range(200_000))}))
+    kt.models.load_model(text)  # imports done before measuring
+    tracemalloc.start()
+    try:
+        refused(vocab, asset, "more than the limit of")
+        refused(bounds, "config.json is", "more than the limit of")
+        refused(many, 'layer "vectorize_lookup"', "at least 200000 terms, more than `max_tokens` (20)")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20, peak

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import torch
 
 from ..layer import Layer
+from ..utils.bounds import MAX_DIM
 
 _DTYPES = {"int32": torch.int32, "int64": torch.int64, "float16": torch.float16, "bfloat16": torch.bfloat16,
            "float32": torch.float32, "float64": torch.float64}
@@ -84,6 +85,13 @@ def check_output_mode(layer: str, output_mode: Any, allowed: Sequence[str]) -> s
             f"Received: output_mode={output_mode!r}"
         )
     return output_mode
+
+
+def check_size(layer: str, name: str, value: Any) -> None:
+    """kerastorch's bound on a size (``num_bins``, ``num_tokens``): an integer above ``MAX_DIM`` from a damaged
+    config would be an output axis, a one-hot depth or a table no call can allocate (Keras takes any int)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_DIM:
+        raise ValueError(f"{layer}: `{name}` must be <= {MAX_DIM}. Received: {name}={value}.")
 
 
 def check_dense(layer: str, sparse: Any) -> bool:

@@ -9,7 +9,8 @@ import torch
 
 from ..._registry import LAYERS
 from ..input_spec import InputSpec
-from .categorical import CategoricalLayer, check_dense, check_output_mode, check_range, encoded_shape, layer_label
+from .categorical import (CategoricalLayer, check_dense, check_output_mode, check_range, check_size, encoded_shape,
+                          layer_label)
 from .encoding_utils import encode_categorical_inputs
 
 
@@ -40,6 +41,7 @@ class CategoryEncoding(CategoricalLayer):
             )
         if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
             raise self._error(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens!r}.")
+        check_size(layer_label("CategoryEncoding", {"name": self.name}), "num_tokens", num_tokens)
         self.num_tokens = num_tokens
         self.output_mode = output_mode
         self.sparse = check_dense(layer_label("CategoryEncoding", {"name": self.name}), sparse)

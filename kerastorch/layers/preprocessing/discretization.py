@@ -22,7 +22,7 @@ from ..._registry import LAYERS
 from ..input_spec import InputSpec
 from ..layer import WeightSpec
 from ..utils.mask_rules import keras3_config
-from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape, layer_label
+from .categorical import CategoricalLayer, check_dense, check_output_mode, check_size, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 
 
@@ -91,6 +91,7 @@ class Discretization(CategoricalLayer):
         self.sparse = check_dense(layer_label("Discretization", {"name": self.name}), sparse)
         if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 0):
             raise self._error(f"`num_bins` must be greater than or equal to 0. Received: `num_bins={num_bins!r}`")
+        check_size(layer_label("Discretization", {"name": self.name}), "num_bins", num_bins)
         if num_bins is not None and bin_boundaries is not None:
             raise self._error(
                 "Both `num_bins` and `bin_boundaries` should not be set. "

@@ -13,7 +13,7 @@ import torch
 
 from ..._registry import LAYERS
 from ..utils.string_inputs import is_string_data
-from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape, layer_label
+from .categorical import CategoricalLayer, check_dense, check_output_mode, check_size, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 from .fingerprint import CROSS_HASH_KEY, fingerprint_cat64, hash_strings, unsigned_mod
 
@@ -29,6 +29,7 @@ class HashedCrossing(CategoricalLayer):
         super().__init__(**kwargs)
         if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
             raise self._error(f"`num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
+        check_size(layer_label("HashedCrossing", {"name": self.name}), "num_bins", num_bins)
         self.num_bins = num_bins
         self.output_mode = output_mode
         self.sparse = check_dense(layer_label("HashedCrossing", {"name": self.name}), sparse)

@@ -17,7 +17,7 @@ from ..._registry import LAYERS
 from ..input_spec import InputSpec
 from ..utils.mask_rules import keras3_config
 from ..utils.string_inputs import is_string_data
-from .categorical import CategoricalLayer, check_dense, check_output_mode, encoded_shape, layer_label
+from .categorical import CategoricalLayer, check_dense, check_output_mode, check_size, encoded_shape, layer_label
 from .encoding_utils import encode_categorical_inputs
 from .fingerprint import hash_integers, hash_strings, unsigned_mod
 
@@ -40,6 +40,7 @@ class Hashing(CategoricalLayer):
                 "values. "
                 f"Received: num_bins={num_bins!r}."
             )
+        check_size(layer_label("Hashing", kwargs), "num_bins", num_bins)
         check_output_mode(layer_label("Hashing", kwargs), output_mode, ("int", "one_hot", "multi_hot", "count"))
         if output_mode == "int" and kwargs.get("dtype") is not None and "int" not in str(kwargs["dtype"]):
             if keras3_config(kwargs):

@@ -489,6 +489,14 @@ class IndexLookup(Layer):
         ``max_tokens``, idf length); a ValueError naming the layer otherwise."""
         if self.input_vocabulary is not None:
             return
+        if self.max_tokens is not None:  # a file's term count against max_tokens before any term is parsed
+            end = len(text)
+            while end and text[end - 1] in "\r\n":
+                end -= 1
+            at_least = text.count("\n", 0, end) + 1 if end else 0  # <= the lines splitlines() finds
+            if at_least > self.max_tokens:
+                self._fail(f"the vocabulary.txt asset holds at least {at_least} terms, more than `max_tokens` "
+                           f"({self.max_tokens}).")
         lines = text.splitlines()
         while lines and lines[-1] == "":
             lines.pop()

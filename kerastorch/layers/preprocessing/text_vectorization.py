@@ -28,6 +28,7 @@ import torch
 
 from ..._registry import LAYERS
 from ..layer import Layer
+from ..utils.bounds import MAX_DIM
 from ..utils.string_inputs import is_string_data
 from .index_lookup import _listify
 from .string_lookup import StringLayerMixin, StringLookup
@@ -109,6 +110,9 @@ class TextVectorization(StringLayerMixin, Layer):
             self._fail(f"`ngrams` must be None, an integer, or a tuple of integers. Received: ngrams={ngrams}")
         if output_mode == "int" and not (output_sequence_length is None or isinstance(output_sequence_length, int)):
             self._fail("`output_sequence_length` must be either None or an integer when `output_mode` is 'int'. "
+                       f"Received: output_sequence_length={output_sequence_length}")
+        if isinstance(output_sequence_length, int) and not 0 <= output_sequence_length <= MAX_DIM:
+            self._fail(f"`output_sequence_length` must be None or an integer in [0, {MAX_DIM}]. "
                        f"Received: output_sequence_length={output_sequence_length}")
         if output_mode != "int" and output_sequence_length is not None:
             self._fail("`output_sequence_length` must not be set if `output_mode` is not 'int'. Received "
