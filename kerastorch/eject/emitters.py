@@ -630,7 +630,7 @@ def rescaling(layer: Any, call: Call) -> Emitted:
     x = "{x}" if call.dtypes[0].is_floating_point else "{x}.float()"
     if isinstance(scale, (list, tuple)) or isinstance(offset, (list, tuple)):
         weights = {"_scale": torch.tensor(scale, dtype=torch.float32), "_offset": torch.tensor(offset, dtype=torch.float32)}
-        init = tuple(f'self.register_buffer("{{a}}{k}", torch.empty({fmt(tuple(v.shape))}))' for k, v in weights.items())
+        init = tuple(f'self.register_buffer("{{a}}{k}", torch.empty({tup(tuple(v.shape))}))' for k, v in weights.items())
         return Emitted(f"{x} * self.{{a}}_scale + self.{{a}}_offset", weights=weights, init=init)
     offset = float(offset)
     forward = f"{x} * {fmt(float(scale))}" + (f" {'-' if offset < 0 else '+'} {fmt(abs(offset))}" if offset else "")
@@ -644,7 +644,7 @@ def normalization(layer: Any, call: Call) -> Emitted:
     kept = {a % rank for a in layer.axis}
     shape = tuple(call.shape[a] if a in kept else 1 for a in range(rank))
     weights = {"_mean": mean.detach().to("cpu").reshape(shape), "_variance": variance.detach().to("cpu").reshape(shape)}
-    init = tuple(f'self.register_buffer("{{a}}{k}", torch.empty({fmt(shape)}))' for k in weights)
+    init = tuple(f'self.register_buffer("{{a}}{k}", torch.empty({tup(shape)}))' for k in weights)
     std = "self.{a}_variance.sqrt().clamp(min=1e-07)"  # Keras: maximum(sqrt(variance), backend epsilon)
     forward = f"self.{{a}}_mean + {{x}} * {std}" if layer.invert else f"({{x}} - self.{{a}}_mean) / {std}"
     return Emitted(forward, weights=weights, init=init)

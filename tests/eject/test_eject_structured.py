@@ -45,8 +45,6 @@ STRUCT_FILES = {"structured.tf.h5": "tf.output", "structured.tf.keras": "tf.outp
                 "structured.k3.keras": "k3.output", "audio.k3.keras": "audio.k3.output"}
 #: torch.compile(fullgraph=True) and torch.export on these (the tensor-only models)
 EXPORT = {"structured.k3.keras", "audio.k3.keras"}
-#: the Normalization emitter (eject/emitters.py, not this family's) declares a (1, 1) buffer as torch.empty(1)
-NORMALIZATION_BUG = {f for f in LOOKUP_FILES if f.startswith("structured")}
 
 
 def _lookup_inputs(fname: str) -> list:
@@ -256,8 +254,6 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("eject_structured")
     cases = {}
     for fname in LOOKUP_FILES:
-        if fname in NORMALIZATION_BUG:
-            continue
         path = FIXTURES / "lookups" / fname
         out = root / identifier(fname)
         eject_file(str(path), out)
@@ -292,7 +288,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", [f for f in LOOKUP_FILES if f not in NORMALIZATION_BUG] + list(STRUCT_FILES)
+@pytest.mark.parametrize("name", LOOKUP_FILES + list(STRUCT_FILES)
                          + ["strings", "numeric", "recorded_cases", "recorded_lookups"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
@@ -427,20 +423,6 @@ def test_options_without_an_ejected_form_are_refused(what, tmp_path):
     with pytest.raises(EjectError, match=f'Layer "odd" \\({kind}\\).*{message}'):
         eject(model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="eject/emitters.py's Normalization emitter declares its (1, 1) buffers as torch.empty(1) "
-                          "(fmt collapses a tuple of equal ints); the lookups' structured files hold one")
-def test_structured_lookup_files(tmp_path):
-    """keras.io's structured-data classifier (StringLookup / IntegerLookup one_hot + Normalization) ejected, on
-    raw rows; moves into the standalone run once the Normalization emitter declares its buffers' shape."""
-    for fname in sorted(NORMALIZATION_BUG):
-        eject_file(str(FIXTURES / "lookups" / fname), tmp_path / identifier(fname))
-        net = _import(str(tmp_path / identifier(fname)), identifier(fname)).load()
-        with torch.no_grad():
-            got = net(*_lookup_inputs(fname))
-        assert_close(got, torch.tensor(LOOKUPS["files"][fname]["output"]), msg=fname)
 
 
 def test_string_hashes_equal_kerastorch(ejected):
