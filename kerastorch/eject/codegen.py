@@ -11,9 +11,11 @@ without mask sources gets no mask code.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 import re
+import textwrap
 from typing import Any
 
 import torch
@@ -67,9 +69,23 @@ def _split_top(text: str) -> list[str]:
 def wrap(line: str, indent: str) -> str:
     """``line`` (a statement at ``indent``) as it is, or, past the width, its last call's arguments one per line
     (black's style), the call being the one whose parenthesis closes the line (before any subscripts); a long
-    list argument gets its items one per line too."""
+    list argument gets its items one per line too. A parenthesized expression (not a call) with one part gets no
+    trailing comma (that would make it a tuple); a wrapped text that does not parse to the same code as ``line``
+    is not used."""
     if len(indent) + len(line) <= _WIDTH:
         return indent + line
+    wrapped = _wrap_last_call(line, indent)
+    return wrapped if wrapped == indent + line or _same_code(line, wrapped) else indent + line
+
+
+def _same_code(line: str, wrapped: str) -> bool:
+    try:
+        return ast.dump(ast.parse(line)) == ast.dump(ast.parse(textwrap.dedent(wrapped)))
+    except SyntaxError:
+        return False
+
+
+def _wrap_last_call(line: str, indent: str) -> str:
     tail = re.search(r"(\[[^\[\]()]*\])*$", line).group(0)
     body = line[: len(line) - len(tail)]
     if not body.endswith(")"):
@@ -83,13 +99,18 @@ def wrap(line: str, indent: str) -> str:
     if not start:
         return indent + line
     inner = indent + "    "
+    parts = _split_top(body[start + 1:-1])
+    # one part of a parenthesized expression, or a call's lone generator argument: a trailing comma changes it
+    call = bool(re.search(r"[\w)\]]$", body[:start]))
+    single = len(parts) == 1 and (not call or re.search(r"\bfor\b", parts[0]))
     out = []
-    for a in _split_top(body[start + 1:-1]):
+    for a in parts:
+        comma = "" if single else ","
         if len(inner) + len(a) + 1 > _WIDTH and a.startswith("[") and a.endswith("]"):
             items = "".join(f"{inner}    {item},\n" for item in _split_top(a[1:-1]))
-            out.append(f"{inner}[\n{items}{inner}],\n")
+            out.append(f"{inner}[\n{items}{inner}]{comma}\n")
         else:
-            out.append(f"{inner}{a},\n")
+            out.append(f"{inner}{a}{comma}\n")
     return indent + body[: start + 1] + "\n" + "".join(out) + indent + ")" + tail
 
 

@@ -321,3 +321,26 @@ def test_cli_eject(tmp_path, capsys):
     assert "model.py" in capsys.readouterr().out
     assert main(["eject", str(FIXTURES / "models" / "lambda_k3.k3.keras"), str(tmp_path / "bad")]) == 2
     assert "Lambda" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_long_lines_wrap_without_changing_their_value():
+    """codegen.wrap splits a long line's last parentheses one part per line: a parenthesized conditional stays one
+    value (no trailing comma making it a tuple), a call's lone generator argument stays valid, and a line it cannot
+    split safely (a bracket inside a string) is kept whole; every wrapped line computes what the line computed."""
+    from kerastorch.eject.codegen import wrap
+
+    names = {f"value_{i}_{'x' * 30}": float(i) for i in range(4)}
+    a, b, c, d = names
+    lines = [f"y = ({a} if {b} > {c} else {d} - {a})",
+             f"y = max({a} + {b} for _ in range(3) if {c} >= {d} or {a} < 100.0 * {b} - {c} + {d} * 2.0)",
+             f"y = min({a}, {b}, {c}, {d}, ({a} if {b} else {c}))",
+             f"y = ({a}, {b} + {c} + {d} + {a} + {b})",
+             f"y = (\"(\" + str({a} + {b} + {c} + {d}) + \"))\", ({a}, {b}, {c}, {d}))"]
+    for line in lines:
+        assert len(line) > 120
+        text = wrap(line, "    ")
+        assert text.count("\n") > 0 or '"("' in line, text
+        want, got = dict(names), dict(names)
+        exec(line, want)
+        exec(compile("if True:\n" + text, "wrapped", "exec"), got)
+        assert got["y"] == want["y"] and type(got["y"]) is type(want["y"]), (line, text)
