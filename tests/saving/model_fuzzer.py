@@ -46,12 +46,13 @@ MODELS = os.path.join(ROOT, "compat_fixtures", "models")
 H5_SEEDS = ["tf_ops.tf.h5", "cnn_nchw.tf.h5", "nested.tf.h5"]
 KERAS_SEEDS = ["k3_ops.k3.keras", "cnn_seq.k3.keras", "shared.k3.keras"]
 SAFETENSORS_FROM = ["tf_ops.tf.h5", "cnn_seq.k3.keras"]  # loaded, then written by save_model
-# The recurrent and attention families and a tf_formats file (real tf.keras / Keras 3 files, paths under
+# The recurrent, attention, lookup (vocabulary assets, string inputs) and structured families and a tf_formats file (real tf.keras / Keras 3 files, paths under
 # compat_fixtures/): seeds of the long run with ``families=True`` (benchmarks/fuzz_model_files.py --families).
 FAMILY_H5_SEEDS = ["rnn/models/mixed.tf.h5", "rnn/models/seq2seq.tf.h5", "attention_small/masked_attention.tf.h5",
                    "attention/text_classifier.tf.h5", "tf_formats/conv1d.h5"]
 FAMILY_KERAS_SEEDS = ["rnn/models/stacked_lstm_masked.k3.keras", "rnn/models/conv_lstm.k3.keras",
-                      "attention/gqa_lm.k3.keras", "attention_small/spectral_dense.k3.keras"]
+                      "attention/gqa_lm.k3.keras", "attention_small/spectral_dense.k3.keras",
+                      "lookups/text.k3.keras", "lookups/structured.k3.keras", "structured/models/structured.k3.keras"]
 FAMILY_SAFETENSORS_FROM = ["rnn/models/mixed.tf.h5", "attention/text_classifier.k3.keras"]
 MEMORY_HEADROOM = 2 * 2**30
 TIMEOUT_S = 60.0

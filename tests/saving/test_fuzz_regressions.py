@@ -471,3 +471,14 @@ def test_a_billion_token_vocabulary_or_boundary_list_is_refused_in_bounded_memor
     finally:
         tracemalloc.stop()
     assert peak < 64 * 2**20, peak
+
+
+def test_seed15_1249_an_integer_batch_shape_and_unequal_crossed_columns_are_refused_at_load(tmp_path):
+    """Seed 15 #1249: `batch_shape: 3` was taken as the shape (3,) (Keras 3: "Cannot convert '3' to a shape"), and
+    HashedCrossing checked its columns' shapes only at the call (Keras checks them when the graph is built)."""
+    path = _family_copy(tmp_path, "structured/models/structured.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "ident")["config"].update(batch_shape=3))
+    refused(path, 'InputLayer "ident": Cannot convert \'3\' to a shape.')
+    a, b = kt.models.Input((1,), dtype="int64"), kt.models.Input((2,), dtype="int64")
+    with pytest.raises(ValueError, match=r'"cross": All `HashedCrossing` inputs should have equal shape.*\(None, 2\)'):
+        kt.layers.HashedCrossing(4, name="cross")([a, b])

@@ -74,6 +74,9 @@ class InputLayer(Layer):
                 raise ValueError(f"Unrecognized keyword arguments: {list(kwargs.keys())}")
             if input_tensor is not None or type_spec is not None:
                 raise ValueError("`input_tensor` and `type_spec` (TensorFlow objects) are not supported.")
+            for value in (shape, batch_shape, batch_input_shape):  # Keras 3's standardize_shape; tf.keras's subscript
+                if isinstance(value, numbers.Integral):  # (tf.keras's `input_shape=3` alone is taken as (3,))
+                    raise ValueError(f"Cannot convert '{value}' to a shape.")
             if shape is not None:
                 if input_shape is not None:
                     raise ValueError("You cannot pass both `shape` and `input_shape` at the same time.")

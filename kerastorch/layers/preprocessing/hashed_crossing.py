@@ -59,20 +59,25 @@ class HashedCrossing(CategoricalLayer):
             raise self._error(f"`HashedCrossing` should be called on at least two inputs. Received: {len(inputs)} input(s)")
 
     def _check_columns(self, columns: Sequence[torch.Tensor]) -> None:
-        shape = tuple(columns[0].shape)
-        if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
-            raise self._error(
-                f"All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or `(batch_size, 1)`. Received "
-                f"shapes {[tuple(c.shape) for c in columns]}"
-            )
-        if any(tuple(c.shape) != shape for c in columns[1:]):
-            raise self._error(
-                f"All `HashedCrossing` inputs should have equal shape. Received shapes {[tuple(c.shape) for c in columns]}"
-            )
+        self._check_shapes([tuple(c.shape) for c in columns])
         if any(c.dtype.is_floating_point or c.is_complex() or c.dtype == torch.bool for c in columns):
             raise self._error(
                 "All `HashedCrossing` inputs should have an integer or string dtype. Received dtypes "
                 f"{[str(c.dtype).replace('torch.', '') for c in columns]}"
+            )
+
+    def _check_shapes(self, shapes: Sequence[tuple[int | None, ...]]) -> None:
+        """Keras's checks of the columns' shapes (a ``None`` dim of a symbolic shape matches any size)."""
+        shape = shapes[0]
+        if len(shape) > 2 or (len(shape) == 2 and shape[-1] is not None and shape[-1] != 1):
+            raise self._error(
+                f"All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or `(batch_size, 1)`. Received "
+                f"shapes {list(shapes)}"
+            )
+        if any(len(s) != len(shape) or any(a is not None and b is not None and a != b for a, b in zip(s, shape))
+               for s in shapes[1:]):
+            raise self._error(
+                f"All `HashedCrossing` inputs should have equal shape. Received shapes {list(shapes)}"
             )
 
     def _cross(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -103,6 +108,7 @@ class HashedCrossing(CategoricalLayer):
     def compute_output_shape(self, input_shape: Sequence[Sequence[int | None]]) -> tuple[int | None, ...]:
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 or not isinstance(input_shape[0], (list, tuple)):
             raise self._error(f"Expected as input a list/tuple of at least 2 shapes. Received input_shape={input_shape}")
+        self._check_shapes([tuple(s) for s in input_shape])  # when the graph is built, as at the call
         return encoded_shape(tuple(input_shape[0]), self.output_mode, self.num_bins)
 
     def get_config(self) -> dict[str, Any]:
