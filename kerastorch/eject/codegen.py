@@ -161,6 +161,7 @@ class _Walk:
                            for t in model._in_flat]
             self.input_names = [identifier(t.node.layer.name) if t.node is not None else f"input_{i}"
                                 for i, t in enumerate(model._in_flat)]
+            self.input_strings = [t.node is not None and _is_string(t.node.layer) for t in model._in_flat]
             outs = self._functional(model, [v.key for v in self.inputs], prefix="")
             self.output_structure = model._output_structure
             self.output_names = [identifier(n) for n in model.output_names]
@@ -171,6 +172,7 @@ class _Walk:
             v = self._value(("in", 0), inp.batch_shape, _dtype(inp), inp.name)
             self.inputs = [v]
             self.input_names = [identifier(inp.name)]
+            self.input_strings = [_is_string(inp)]
             outs = self._sequential(model, v.key, prefix="")
             self.output_structure = ("single", None)
             self.output_names = [identifier(model.layers[-1].name)] if model.layers else ["output"]
@@ -319,6 +321,21 @@ def _drop_unused_masks(forward: list[str], names: set[str]) -> None:
                 break
 
 
+def _is_string(input_layer: Any) -> bool:
+    return getattr(input_layer, "_dtype_name", None) == "string"
+
+
+def _annotation(value: _Value, string: bool) -> str:
+    """A forward parameter's annotation: a string input takes (nested) lists of str, as Keras's shape nests them
+    (a flat list too), or a NumPy string array; the annotation names the lists (no import needed)."""
+    if not string:
+        return "torch.Tensor"
+    nested = "str"
+    for _ in range(max(len(value.shape), 1)):
+        nested = f"list[{nested}]"
+    return nested if len(value.shape) != 2 or value.shape[-1] != 1 else f"list[str] | {nested}"
+
+
 def _dtype(layer: Any) -> torch.dtype:
     dtype = getattr(layer, "dtype", None)
     return dtype if isinstance(dtype, torch.dtype) else torch.float32
@@ -461,7 +478,8 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         returns = "tuple[torch.Tensor, ...]"
 
     cls = class_name(model.name)
-    params = ", ".join(f"{n}: torch.Tensor" for n in walk.input_names)
+    params = ", ".join(f"{n}: {_annotation(v, string)}"
+                       for n, v, string in zip(walk.input_names, walk.inputs, walk.input_strings))
     body = [f"class {cls}(nn.Module):",
             f'    """Keras model "{model.name}": inputs and outputs in Keras\'s layout (channels_last), '
             'channels-first\n    (channels_last memory) inside."""',

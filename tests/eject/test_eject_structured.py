@@ -332,6 +332,17 @@ def test_strings_enter_as_numpy_arrays_and_the_vocabulary_stays_out_of_the_sourc
         net([["a"], ["b", "c"]], [["x"], ["y"]], numbers[:2])
 
 
+def test_string_inputs_are_annotated_as_lists_of_str(ejected):
+    """forward's signature says what each input takes: string columns lists of str (flat or Keras's (batch, 1)),
+    numbers tensors; the annotations resolve with model.py's own imports (torch only)."""
+    import typing
+
+    module = _import(ejected["strings"]["dir"], "strings_hints")
+    hints = typing.get_type_hints(module.load().forward)
+    assert hints["text"] == hints["word"] == list[str] | list[list[str]]
+    assert hints["number"] is torch.Tensor
+
+
 def test_hashes_equal_kerastorch_on_many_integers(ejected):
     """The ejected FarmHash / SipHash of decimal strings against kerastorch's (itself checked against TensorFlow in
     tests/preprocessing/test_hashing.py), on random int64 values of every length and both extremes."""
