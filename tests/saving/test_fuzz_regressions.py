@@ -482,3 +482,11 @@ def test_seed15_1249_an_integer_batch_shape_and_unequal_crossed_columns_are_refu
     a, b = kt.models.Input((1,), dtype="int64"), kt.models.Input((2,), dtype="int64")
     with pytest.raises(ValueError, match=r'"cross": All `HashedCrossing` inputs should have equal shape.*\(None, 2\)'):
         kt.layers.HashedCrossing(4, name="cross")([a, b])
+
+
+def test_seed16_567_count_weights_outside_count_mode_is_refused_at_load(tmp_path):
+    """Seed 16 #567: a CategoryEncoding node given an extra positional argument (`count_weights`) in one_hot mode:
+    Keras checks `count_weights` in the symbolic call; here it failed at the first call."""
+    path = _family_copy(tmp_path, "structured/models/structured.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "enc_hash")["inbound_nodes"][0]["args"].append(7))
+    refused(path, 'CategoryEncoding layer "enc_hash": `count_weights` is not used')

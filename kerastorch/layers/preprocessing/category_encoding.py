@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from ..._registry import LAYERS
@@ -48,20 +49,37 @@ class CategoryEncoding(CategoricalLayer):
         self.input_spec = InputSpec(float_only=False)
         self._finish_init()
 
+    def _check_count_weights(self, count_weights: Any, shape: Any, weights_shape: Any) -> None:
+        """Keras's checks of ``count_weights`` against the mode and the input's shape (``None`` dims of a symbolic
+        shape match any size; an unknown shape is not compared)."""
+        if self.output_mode != "count":
+            raise self._error(
+                "`count_weights` is not used when `output_mode` is not `'count'`. "
+                f"Received `count_weights={count_weights}`."
+            )
+        if shape is None or weights_shape is None:
+            return
+        if len(weights_shape) != len(shape) or any(a is not None and b is not None and a != b
+                                                   for a, b in zip(weights_shape, shape)):
+            raise self._error(
+                f"`count_weights` must have the shape of the input {tuple(shape)}. Received "
+                f"`count_weights` of shape {tuple(weights_shape)}."
+            )
+
+    def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
+        """When the graph is built (Keras runs the call symbolically): the call's ``count_weights`` checks."""
+        weights = kwargs.get("count_weights", args[1] if len(args) > 1 else None)
+        if weights is not None:
+            shape = getattr(weights, "shape", None) if hasattr(weights, "shape") else np.shape(weights)
+            self._check_count_weights(weights, getattr(args[0], "shape", None), shape)
+
     def call(self, inputs: torch.Tensor, count_weights: Any = None) -> torch.Tensor:
         indices = inputs if not inputs.dtype.is_floating_point else inputs.to(torch.int64)
         if count_weights is not None:
-            if self.output_mode != "count":
-                raise self._error(
-                    "`count_weights` is not used when `output_mode` is not `'count'`. "
-                    f"Received `count_weights={count_weights}`."
-                )
-            count_weights = torch.as_tensor(count_weights, device=indices.device).to(self.output_dtype)
-            if count_weights.shape != indices.shape:
-                raise self._error(
-                    f"`count_weights` must have the shape of the input {tuple(indices.shape)}. Received "
-                    f"`count_weights` of shape {tuple(count_weights.shape)}."
-                )
+            if self.output_mode == "count":
+                count_weights = torch.as_tensor(count_weights, device=indices.device).to(self.output_dtype)
+            shape = tuple(count_weights.shape) if isinstance(count_weights, torch.Tensor) else None
+            self._check_count_weights(count_weights, tuple(indices.shape), shape)
         check_range(self, indices, self.num_tokens)
         return encode_categorical_inputs(indices, self.output_mode, self.num_tokens, dtype=self.output_dtype,
                                          count_weights=count_weights)
