@@ -44,6 +44,9 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+_ABSENT = object()
+
+
 class _ViewCache(dict):
     """A layer's kept kernel views (``Conv._kernel_for_torch``): copies and pickles start empty (the views are
     made again from the copy's own weights)."""
@@ -376,8 +379,8 @@ class Conv(Layer):
 
     def _weight(self, name: str) -> torch.Tensor | None:
         """Weight ``name`` in the compute dtype (a mixed policy keeps float32 variables)."""
-        w = self._parameters.get(name)  # (the dict: Module.__getattr__ costs ~0.5 us per call)
-        if w is None:  # a parametrization's attribute, or no such weight
+        w = self._parameters.get(name, _ABSENT)  # (the dict: Module.__getattr__ costs ~0.5 us per call)
+        if w is _ABSENT:  # a parametrization's attribute
             w = getattr(self, name)
         return w.to(self._dtype_policy.compute_dtype) if self._mixed and w is not None else w
 
