@@ -482,6 +482,39 @@ def record_models(out, tf, tfk, k3):
     save_safetensors(tensors, os.path.join(out, "models.safetensors"))
 
 
+def record_stacked_states(out, tf, tfk, k3):
+    """An ``RNN`` over ``StackedRNNCells`` (LSTMCell, GRUCell) with ``return_state=True`` as a Functional model's
+    outputs: ``stacked_states.json`` ``{lib: {"symbolic", "called", "loaded", "outputs", "file"}}`` (nesting of the
+    symbolic outputs, of the built model's and of the saved-then-loaded model's call results; ``len(model.outputs)``)
+    and ``stacked_states.safetensors`` (``input``, ``weight.<i>``, ``<lib>.out.<k>`` flattened)."""
+    folder = os.path.join(out, "models")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(2200)
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    rec, tensors, weights = {}, {"input": x}, None
+    for tag, lib, ext in (("tf", tfk, "tf.h5"), ("k3", k3, "k3.keras")):
+        fresh_session(lib)
+        L = lib.layers
+        inp = L.Input((3, 2))
+        outs = L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_state=True, name="stack")(inp)
+        model = lib.Model(inp, outs)
+        if weights is None:
+            weights = [(0.5 * rng.standard_normal(w.shape)).astype(w.dtype) for w in model.get_weights()]
+            tensors.update({f"weight.{i}": w for i, w in enumerate(weights)})
+        model.set_weights(weights)
+        y = model(tf.constant(x), training=False)
+        for j, o in enumerate(_flat(y)):
+            tensors[f"{tag}.out.{j}"] = np.asarray(o)
+        path = os.path.join(folder, f"stacked_states.{ext}")
+        model.save(path)
+        loaded = lib.models.load_model(path)
+        rec[tag] = {"symbolic": _structure(outs), "called": _structure(y),
+                    "loaded": _structure(loaded(tf.constant(x), training=False)), "outputs": len(model.outputs),
+                    "file": f"models/stacked_states.{ext}"}
+    write_json(os.path.join(out, "stacked_states.json"), rec)
+    save_safetensors(tensors, os.path.join(out, "stacked_states.safetensors"))
+
+
 def record_cudnn(out, tf, tfk):
     """tf.keras 1.x/2.x ``CuDNNLSTM``/``CuDNNGRU`` (weights in cuDNN's layout, two bias vectors) saved to ``.h5``; the
     reference outputs come from tf.keras itself: the same architecture with ``LSTM``/``GRU(reset_after=True)``
@@ -518,4 +551,5 @@ def main(out_dir):
         record_errors(out, tf, tfk, k3)
         record_models(out, tf, tfk, k3)
         record_cudnn(out, tf, tfk)
+        record_stacked_states(out, tf, tfk, k3)
     return {"cases": len(CASES), "models": len(MODELS)}

@@ -130,13 +130,17 @@ def _auto_name(base: str) -> str:
     return _naming.unique_name(base)
 
 
+def _leaves(x: Any) -> list:
+    return [t for item in x for t in (_leaves(item) if isinstance(item, (list, tuple)) and item else [item])]
+
+
 def _as_flat(x: Any, what: str) -> list[KerasTensor]:
     if isinstance(x, KerasTensor):
         return [x]
     if isinstance(x, dict):  # Keras flattens dicts in sorted key order (tf.nest / keras.tree)
         items = [x[k] for k in sorted(x)]
-    elif isinstance(x, (list, tuple)):
-        items = list(x)
+    elif isinstance(x, (list, tuple)):  # nested lists (a stacked RNN's per-cell states) flatten, as Keras's outputs
+        items = _leaves(x) if what == "outputs" else list(x)
     else:
         raise ValueError(f"All `{what}` of a functional model must be KerasTensors (from `Input` or a layer call). "
                          f"Received {what}={x!r}")
@@ -152,4 +156,16 @@ def _structure_of(x: Any) -> tuple[str, list]:
         return ("single", [])
     if isinstance(x, dict):
         return ("dict", sorted(x))  # the flat order; outputs are packed back in the dict's own order
+    if any(isinstance(t, (list, tuple)) for t in x):  # nested outputs: positions in the flat order, in their nesting
+        count = iter(range(len(_leaves(x))))
+        return ("nested", _positions(x, count))
     return ("list", [])
+
+
+def _positions(x: Any, count: Any) -> list:
+    return [_positions(t, count) if isinstance(t, (list, tuple)) and t else next(count) for t in x]
+
+
+def pack_nested(template: list, flat: list) -> list:
+    """``flat`` in the nesting of ``template`` (nested lists of flat positions, from ``_structure_of``)."""
+    return [pack_nested(t, flat) if isinstance(t, list) else flat[t] for t in template]

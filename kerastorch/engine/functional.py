@@ -19,7 +19,7 @@ from ..layers.layer import Layer
 from ..layers.utils.string_inputs import holds_string_data, is_string_data, numpy_to_tensors
 from . import direct, traced
 from .base_model import _Model
-from .construction import _as_flat, _auto_name, _map_graph, _structure_of
+from .construction import _as_flat, _auto_name, _map_graph, _structure_of, pack_nested
 from .functional_config import functional_config, functional_from_config
 from .masking import MaskStep, any_flag, named_mask_args, output_mask_flags, takes_mask
 from .plan import _FlatOut, _Gather, _Step
@@ -321,6 +321,8 @@ class Functional(_Model):
             return values[self._out_slots[0]]
         if kind == "dict":
             return {k: values[s] for k, s in self._dict_out}
+        if kind == "nested":
+            return pack_nested(keys, [values[s] for s in self._out_slots])
         return [values[s] for s in self._out_slots]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -332,7 +334,7 @@ class Functional(_Model):
         if kind == "dict":
             by_key = dict(zip(keys, shapes))
             return {k: by_key[k] for k in self._outputs}
-        return shapes
+        return pack_nested(keys, shapes) if kind == "nested" else shapes
 
     # ----- config -----
     def get_config(self) -> dict[str, Any]:

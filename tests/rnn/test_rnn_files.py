@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import kerastorch as kt
+import kerastorch.layers as L
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 from rnn_fixtures import flat
 
@@ -196,3 +197,36 @@ def test_loaded_text_classifier_exports_to_onnx():
     session = onnxruntime.InferenceSession(buffer.getvalue())
     (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     assert_close(torch.from_numpy(y), T["text_classifier.tf.out.0"])
+
+
+STACKED = load_json("rnn/stacked_states.json")
+ST = load_tensors("rnn/stacked_states.safetensors")
+
+
+def _nesting(y):
+    return [_nesting(v) for v in y] if isinstance(y, (list, tuple)) else 0
+
+
+def test_stacked_cells_return_state_nest_per_cell_as_keras(tmp_path):
+    """RNN(StackedRNNCells([LSTMCell, GRUCell]), return_state=True): Keras's ``[out, [h1, c1], h2]`` symbolically,
+    alone, from a Functional model (built, Keras's saved files, saved and loaded back); ``model.outputs`` flat."""
+    x = ST["input"]
+    inp = kt.models.Input((3, 2))
+    rnn = L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_state=True, name="stack")
+    outs = rnn(inp)
+    assert _nesting(outs) == STACKED["k3"]["symbolic"] == STACKED["tf"]["symbolic"]
+    assert [t.shape for t in flat(outs)] == [(None, 3), (None, 4), (None, 4), (None, 3)]
+    model = kt.models.Model(inp, outs)
+    assert len(model.outputs) == STACKED["k3"]["outputs"] == 4
+    model.set_weights([ST[f"weight.{i}"] for i in range(len(model.get_weights()))])
+    model.eval()
+    assert _nesting(rnn(x)) == _nesting(model(x)) == STACKED["k3"]["called"]
+    path = tmp_path / "stacked.keras"
+    kt.models.save_model(model, path)
+    models = [model, kt.models.load_model(path)] + [kt.models.load_model(FIXTURES / "rnn" / STACKED[t]["file"]) for t in ("tf", "k3")]
+    for tag, m in zip(("k3", "k3", "tf", "k3"), models):
+        m.eval()
+        y = m(x)
+        assert _nesting(y) == STACKED[tag]["loaded"]
+        for j, v in enumerate(flat(y)):
+            assert_close(v, ST[f"{tag}.out.{j}"], msg=f"{m.name} output {j}")

@@ -125,8 +125,8 @@ class BaseRNN(Layer):
             out = (time, batch, units) if self.time_major else (batch, time, units)
         else:
             out = (batch, units)
-        if self.return_state:
-            return [out] + [(batch, s) for s in self.state_sizes]
+        if self.return_state:  # a stack's states nest per cell, as its call returns them (Keras 3)
+            return [out, *self._nest_states([(batch, s) for s in self.state_sizes])]
         return out
 
     def _output_size(self) -> int:
