@@ -27,7 +27,7 @@ from ..graph.keras_tensor import KerasTensor
 from ..graph.node import flatten, map_structure
 from ..layers.core.input_layer import InputLayer
 from .emitters import CF, KERAS, Call, EjectError, Emitted, Placeholder, emitter_for
-from .helpers import helper_source
+from .helpers import helper_source, module_names
 from .masks import output_masks
 
 _RESERVED = {"self", "torch", "F", "nn", "x", "os", "model", "annotations", "training", "path", "load"}
@@ -356,6 +356,12 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
             walk.values[k].uses += 1
     for k in walk.outputs:
         walk.values[k].uses += 1
+    cls = class_name(model.name)
+    taken = module_names() | {cls}  # model.py's module-level names: a local of forward must not shadow them
+    for i, name in enumerate(walk.input_names):
+        while name in taken or name in walk.input_names[:i]:
+            name += "_"
+        walk.input_names[i] = name
     for v, name in zip(walk.inputs, walk.input_names):
         v.var = name
 
@@ -368,7 +374,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
 
     def new_var(hint: str) -> str:
         base = name = identifier(hint)
-        if hasattr(builtins, base):  # a local named max or sum would shadow the builtin
+        if hasattr(builtins, base) or base in taken:  # a local named max or a helper's name would shadow it
             base = name = base + "_"
         n = 1
         while name in used_vars:
@@ -477,7 +483,6 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         forward.append(f"return {', '.join(results)}" + ("," if len(results) == 1 else ""))
         returns = "tuple[torch.Tensor, ...]"
 
-    cls = class_name(model.name)
     params = ", ".join(f"{n}: {_annotation(v, string)}"
                        for n, v, string in zip(walk.input_names, walk.inputs, walk.input_strings))
     body = [f"class {cls}(nn.Module):",

@@ -3,6 +3,8 @@ ready-made call for. Each is written into the file only when one of the model's 
 order they were registered in (:func:`register_helpers`), so that the same model always gives the same text."""
 from __future__ import annotations
 
+import ast
+
 HELPERS: dict[str, str] = {
     "tf_same_pad": '''
 def tf_same_pad(x: torch.Tensor, kernel: tuple, strides: tuple, dilation: tuple, value: float = 0.0) -> torch.Tensor:
@@ -409,3 +411,24 @@ def helper_source(names: set[str]) -> str:
                 wanted.add(dep)
                 pending.append(dep)
     return "".join(HELPERS[n] + "\n" for n in HELPERS if n in wanted)
+
+
+_NAMES: dict[int, frozenset[str]] = {}
+
+
+def module_names() -> frozenset[str]:
+    """Every module-level name a helper defines (functions, classes, constants): a local variable of ``forward``
+    with one of these names would shadow it (reserved whether or not the model includes that helper)."""
+    key = len(HELPERS)
+    if key not in _NAMES:
+        names = set()
+        for source in HELPERS.values():
+            for node in ast.parse(source).body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names.update(t.id for t in targets if isinstance(t, ast.Name))
+        _NAMES.clear()
+        _NAMES[key] = frozenset(names)
+    return _NAMES[key]

@@ -344,3 +344,26 @@ def test_long_lines_wrap_without_changing_their_value():
         exec(line, want)
         exec(compile("if True:\n" + text, "wrapped", "exec"), got)
         assert got["y"] == want["y"] and type(got["y"]) is type(want["y"]), (line, text)
+
+
+def test_names_of_helpers_are_not_shadowed_by_layer_or_input_names(tmp_path):
+    """A layer or an input named like a helper function that forward calls (keras_relu, elu_tf here) gets another
+    variable name: the ejected forward runs and equals the kerastorch model."""
+    import importlib.util
+
+    from kerastorch import layers
+    from kerastorch.models import Input, Model
+
+    a, b = Input((3,), name="elu_tf"), Input((3,), name="other")
+    dense = layers.Dense(3, name="keras_relu_dense")(b)
+    named = layers.Dense(3, name="keras_relu")(dense)
+    outs = [layers.ELU(alpha=0.5, name="elu")(a), named, layers.ReLU(max_value=1.0, name="clip_b")(named)]
+    model = Model([a, b], outs).eval()
+    eject(model, tmp_path)
+    spec = importlib.util.spec_from_file_location("ejected_shadow", tmp_path / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    xs = [torch.randn(2, 3) * 8, torch.randn(2, 3)]
+    with torch.no_grad():
+        for got, want in zip(module.load()(*xs), model(xs)):
+            assert_close(got, want)
