@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .direct import _hooked, _read_slots, direct_capable, to_first, to_last
+from .direct import _hooked, direct_capable, to_first, to_last
 
 
 def run(model: Any, values: list, training: bool | None) -> None:
@@ -31,8 +31,8 @@ def run(model: Any, values: list, training: bool | None) -> None:
         g = step.gather
         y = None
         if (direct_capable(module) and module.activity_regularizer is None and not _hooked(module)
-                and len(step.outputs) == 1
-                and step.flat_out.kind == "one" and not g.consts and g.kind in ("one", "list")):
+                and len(step.outputs) == 1 and step.flat_out.kind == "one" and not g.consts
+                and g.kind in ("one", "list")):
             train = (module.training if training is None else bool(training)) if module._call_takes_training else None
             y, y_first = _one(module, g.index, values, first, train) if g.kind == "one" else _merge(
                 module, list(g.index), values, first)
@@ -40,8 +40,9 @@ def run(model: Any, values: list, training: bool | None) -> None:
             s = step.outputs[0]
             values[s], first[s] = y, y_first
         else:
-            for s in _read_slots(step):
-                if first[s]:
+            # the slots it reads (a template's: every live channels-first one; dynamo can't walk its template)
+            for s in (g.index if g.kind == "list" else [g.index]) if g.kind in ("one", "list") else range(len(first)):
+                if first[s] and values[s] is not None:
                     values[s], first[s] = values[s].permute(to_last(values[s].dim())), False
             args, kwargs = g(values)
             if training is not None and step.pass_training:
