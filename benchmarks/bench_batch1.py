@@ -15,8 +15,10 @@ Keras 3 in ``--model-dir``) it times, in one process and **interleaved** (kt, to
 nn.BatchNorm2d / in-place activations, channels_last memory format) holding the loaded weights; the outputs are
 checked equal first. Times are per-step **process CPU time** with one intra-op thread (``--threads``): on a shared
 machine it measures the work rather than the other processes' share of the cores; the table gives the minimum and
-the median of ``--reps`` repetitions and the ratio of each, measured in the same run. Peak memory: the high-water
-mark of the allocations torch's profiler records during one step.
+the median of ``--reps`` repetitions and the ratio of each, measured in the same run, and the median of the
+per-repetition ratios (``paired``: kt and torch of one repetition ran back to back, so a load spike from other
+processes hits both; the steadiest of the three on a shared machine). Peak memory: the high-water mark of the
+allocations torch's profiler records during one step.
 """
 from __future__ import annotations
 
@@ -84,6 +86,7 @@ def rows_for(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         mem = {k: peak_bytes(s) / 2**20 for k, s in steps.items()} if mode != "compiled" else {}
         row = {"model": name, "case": f"{mode} b{batch}", "reps": reps,
                **{f"{k}_min": min(v) for k, v in t.items()}, **{f"{k}_med": statistics.median(v) for k, v in t.items()},
+               "paired": statistics.median(a / b for a, b in zip(t["kt"], t["torch"])),
                **{f"{k}_mib": v for k, v in mem.items()}}
         print(row, flush=True)
         rows.append(row)
@@ -93,14 +96,14 @@ def rows_for(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 def markdown(rows: list[dict[str, Any]], header: str) -> str:
     lines = [header, "",
              "| model | case | reps | torch min ms | kt min ms | kt/torch (min) | torch median ms | kt median ms "
-             "| kt/torch (median) | torch peak MiB | kt peak MiB | kt/torch (memory) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| kt/torch (median) | kt/torch (paired) | torch peak MiB | kt peak MiB | kt/torch (memory) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         mem = ("| - | - | - |" if "kt_mib" not in r else
                f"| {r['torch_mib']:.1f} | {r['kt_mib']:.1f} | {r['kt_mib'] / max(r['torch_mib'], 1e-9):.3f} |")
         lines.append(f"| {r['model']} | {r['case']} | {r['reps']} | {r['torch_min']:.2f} | {r['kt_min']:.2f} | "
                      f"{r['kt_min'] / r['torch_min']:.3f} | {r['torch_med']:.2f} | {r['kt_med']:.2f} | "
-                     f"{r['kt_med'] / r['torch_med']:.3f} " + mem)
+                     f"{r['kt_med'] / r['torch_med']:.3f} | {r['paired']:.3f} " + mem)
     return "\n".join(lines) + "\n"
 
 
