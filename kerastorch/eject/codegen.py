@@ -321,6 +321,12 @@ def _drop_unused_masks(forward: list[str], names: set[str]) -> None:
                 break
 
 
+def _same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k] is b[k] or (a[k].dtype == b[k].dtype and a[k].shape == b[k].shape and torch.equal(a[k].cpu(), b[k].cpu()))
+        for k in a)
+
+
 def _is_string(input_layer: Any) -> bool:
     return getattr(input_layer, "_dtype_name", None) == "string"
 
@@ -369,7 +375,6 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
     forward: list[str] = []
     weights: dict[str, torch.Tensor] = {}
     helpers: set[str] = set()
-    declared: dict[str, str] = {}
     used_vars = set(walk.input_names) | _RESERVED
 
     def new_var(hint: str) -> str:
@@ -407,6 +412,34 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         exprs = [None if k is None else read(walk.values[k], KERAS, True) for k in keys]
         return exprs if isinstance(arg, list) else exprs[0]
 
+    #: per layer: its modules so far, (attribute, template, weights); a layer's calls share one module, but
+    #: a weight-free layer (an op's constants) gets one module per distinct constants
+    variants: dict[int, list[tuple[str, tuple, dict[str, torch.Tensor]]]] = {}
+
+    def declare(layer: Any, attr: str, em: Emitted, view: Call) -> str:
+        """The attribute holding this call's module and weights (declared on first use)."""
+        template = (em.module, em.init)
+        found = variants.setdefault(id(layer), [])
+        for name, other, tensors in found:
+            if other == template and _same_weights(tensors, em.weights):
+                return name
+        if found:
+            if any(True for _ in layer.parameters()) or any(True for _ in layer.buffers()):
+                raise view.fail("its calls need different modules or weights (one layer's state, shared by the "
+                                "calls, cannot be split into several modules)")
+            base, n = attr, len(found) + 1
+            while f"{base}_{n}" in walk._taken:
+                n += 1
+            attr = f"{base}_{n}"
+            walk._taken.add(attr)
+        found.append((attr, template, em.weights))
+        lines = ([f"self.{attr} = {em.module}"] if em.module is not None else [])
+        lines += [line.replace("{m}", f"self.{attr}").replace("{a}", attr) for line in em.init]
+        init.append("\n".join(lines))
+        for suffix, w in em.weights.items():
+            weights[f"{attr}{suffix}"] = w.detach().to("cpu").contiguous()
+        return attr
+
     for index, call in enumerate(walk.calls):
         layer = call.layer
         ins = [walk.values[k] for k in call.inputs]
@@ -440,16 +473,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
                 forward.append(f"{v.mask} = {expr}")
         attr = walk.layer_names[id(layer)]
         if em.module is not None or em.init or em.weights:
-            lines = ([f"self.{attr} = {em.module}"] if em.module is not None else [])
-            lines += [line.replace("{m}", f"self.{attr}").replace("{a}", attr) for line in em.init]
-            text = "\n".join(lines)
-            if attr in declared and declared[attr] != text:
-                raise view.fail("its calls need different modules")
-            if attr not in declared:
-                declared[attr] = text
-                init.append(text)
-                for suffix, w in em.weights.items():
-                    weights[f"{attr}{suffix}"] = w.detach().to("cpu").contiguous()
+            attr = declare(layer, attr, em, view)
         helpers.update(em.helpers)
         layouts = [em.layout_in] * len(ins) if isinstance(em.layout_in, str) else list(em.layout_in)
         args = [read(v, lay, em.forward.count(f"{{x{i}}}") + (em.forward.count("{x}") if i == 0 else 0) > 1)

@@ -177,3 +177,27 @@ def test_application_configs_with_ops_eject(tmp_path):
             model = model_from_config(json.load(f))
         source = eject(model, tmp_path / identifier(name)).source
         assert " + " in source and "F.relu6(" in source if "mobilenet" in name else " + " in source, name
+
+
+def test_one_op_layer_called_with_different_constants(tmp_path):
+    """An op layer called three times, with two different constants: each distinct constant gets its own buffer
+    (the calls with equal constants share one), so the ejected forward equals the kerastorch model's."""
+    import importlib.util
+
+    from kerastorch.layers.ops.op_layer import OpLayer
+    from kerastorch.models import Input, Model
+
+    x = Input((4,), name="x")
+    shift = OpLayer("tf:math.subtract", name="shift")
+    a = shift(x, y=[0.5, -1.0, 0.25, 2.0])
+    b = shift(a, y=[1.0, 2.0, 3.0, 4.0])
+    model = Model(x, [a, b, shift(b, y=[0.5, -1.0, 0.25, 2.0])])
+    ejected = eject(model, tmp_path)
+    assert sorted(ejected.state_dict) == ["shift", "shift_2"]
+    spec = importlib.util.spec_from_file_location("ejected_op_constants", tmp_path / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    xs = torch.randn(3, 4)
+    with torch.no_grad():
+        for got, want in zip(module.load()(xs), model(xs)):
+            assert_close(got, want)
