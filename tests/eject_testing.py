@@ -37,6 +37,11 @@ def _layer_norms(model: torch.nn.Module, grad: bool) -> dict[str, float]:
     return out
 
 
+def _grad_input(x: torch.Tensor) -> torch.Tensor:
+    """A copy of input ``x`` that takes a gradient when it is floating (token ids and other integers cannot)."""
+    return x.clone().requires_grad_(True) if x.is_floating_point() else x
+
+
 def record(name: str, model: torch.nn.Module, xs: list, expected: list, rtol: float, out_dir: pathlib.Path,
             job: dict, names: list | None = None) -> dict:
     """Run the kerastorch model (eval; and a training step for a grad case) and store the inputs for the runner."""
@@ -47,10 +52,10 @@ def record(name: str, model: torch.nn.Module, xs: list, expected: list, rtol: fl
     case = {"name": name, "dir": str(out_dir), "expected": expected, "loaded": loaded, "rtol": rtol}
     if job.get("grad"):
         model.train()
-        xg = [x.clone().requires_grad_(True) for x in xs]
+        xg = [_grad_input(x) for x in xs]  # integer token inputs take no gradient
         loss = sum(o.square().sum() for o in _flat(model(xg[0] if len(xg) == 1 else xg), names))
         loss.backward()
-        case["grad_x"] = [x.grad for x in xg]
+        case["grad_x"] = [x.grad if x.requires_grad else None for x in xg]
         case["gnorm"], case["bnorm"] = _layer_norms(model, True), _layer_norms(model, False)
         model.eval()
     case["job"] = {"name": identifier(name), "dir": str(out_dir), "n_inputs": len(xs), "names": names, **job}

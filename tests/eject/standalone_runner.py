@@ -66,7 +66,9 @@ def run(job):
             res[f"out{i}"] = o
     if job.get("grad"):
         net.train()
-        xg = [x.clone().requires_grad_(True) for x in xs]
+        # floating inputs take a gradient; integer token ids and string columns cannot
+        xg = [x.clone().requires_grad_(True) if isinstance(x, torch.Tensor) and x.is_floating_point() else x
+              for x in xs]
         if job.get("seed") is not None:  # dropout: the same draws as the kerastorch model's under this seed
             torch.manual_seed(job["seed"])
         outs = flat(net(*xg), job['names'])
@@ -74,7 +76,8 @@ def run(job):
         loss = sum(o.square().sum() for o in outs)
         loss.backward()
         for i, x in enumerate(xg):
-            res[f"grad_x{i}"] = x.grad
+            if isinstance(x, torch.Tensor) and x.requires_grad:
+                res[f"grad_x{i}"] = x.grad
         res.update({f"gnorm:{k}": v for k, v in norms(net.named_parameters(), True).items()})
         res.update({f"bnorm:{k}": v for k, v in norms(net.named_buffers(), False).items()})
         net.eval()
