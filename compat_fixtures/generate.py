@@ -64,6 +64,8 @@ Generators (modules of the ``gen`` package next to this file; each exposes ``mai
 * ``gen/lookups.py`` -- IntegerLookup, StringLookup and TextVectorization (issue 21): vocabularies after adapt,
   outputs per option, configs, errors, and keras.io's structured-data and text classifiers saved with their
   vocabularies (``.h5``/``.keras``) under ``lookups/``; ``prove_lookup_files.py`` reads back what kerastorch writes.
+* ``gen/attention_masked_rows.py`` -- MultiHeadAttention / Attention / AdditiveAttention gradients (tf.GradientTape)
+  with a query row masked whole, under ``attention/masked_rows.*``.
 * ``gen/common.py`` -- the helpers they share (not a generator).
 
 All generators are seeded; the output is deterministic run-to-run on one machine (the
@@ -80,7 +82,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATORS = ["conv", "components", "keras_files", "conv_family", "core", "normalization", "pooling", "merging",
               "reshaping", "regularization", "models", "activation_layers", "preprocessing",
-              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "structured", "image_color", "image_geometric", "mixed_precision", "lookups"]
+              "applications", "ops", "keras3_configs", "user_files", "rnn", "masks", "attention_small", "transformer_ops", "attention", "tf_formats", "cross_attention", "structured", "image_color", "image_geometric", "mixed_precision", "lookups", "attention_masked_rows"]
 
 
 def main(out_dir=HERE, only=None):

@@ -16,8 +16,8 @@ when it materializes the scores: ``return_attention_scores``, ``dropout > 0`` or
 A layer from a Keras 3 config follows Keras 3.
 
 Speed: ``F.scaled_dot_product_attention`` (mask as an additive bias, ``is_causal`` when the causal mask is
-the only one) unless the scores are requested or the attention spans several axes (then the explicit
-softmax). Projections are ``F.linear`` on views of the stored kernels.
+the only one) unless the scores are requested, the attention spans several axes, or tf.keras's additive masking
+is trained with a mask (then the explicit softmax, whose gradient through a row masked whole is Keras's). Projections are ``F.linear`` on views of the stored kernels.
 
 Why one file of ~570 lines: it is one Keras class with Keras's whole argument surface (four sublayers,
 weights in two file layouts, two Keras versions' mask rules); GroupQueryAttention reuses its methods.
@@ -499,14 +499,23 @@ class MultiHeadAttention(NestedWeights, Layer):
         # Keras 3 materializes the scores (and zeroes fully masked rows) when it cannot take its fused path
         zero_rows = self._keras3 and (self.dropout > 0.0 or return_scores or not self._fused_ok)
         scores = None
-        # Rows masked whole (a query mask's padded positions) give Keras's uniform weights, but the fused CPU/GPU
-        # kernels' backward differs from Keras's gradient on them: training with a query mask takes the math path.
-        fused = self._fused_ok and not return_scores and not (query_mask is not None and torch.is_grad_enabled())
+        # Rows masked whole (a query mask's padded positions, an attention_mask row) give Keras's uniform weights,
+        # but the fused kernels' backward on a row of -1e9 biases is not Keras's gradient. Keras 3 (and
+        # softmax_robust_masking) replace masked logits (where()): no gradient reaches q or k through such a row,
+        # which the fused kernel gives with the row unmasked and its query zeroed (uniform weights from zero
+        # logits). tf.keras adds the bias, so its gradient flows through the masked logits: the math path.
+        where_masking = self._keras3 or self.softmax_robust_masking
+        training_mask = mask is not None and torch.is_grad_enabled()
+        fused = self._fused_ok and not return_scores and not (training_mask and not where_masking)
         if fused:
             qh, kh, vh = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # (B, H, T, K) views
             bias = None
             if mask is not None:
                 mask = self._expand_mask(mask, 4, (q.shape[0], self.num_heads, q.shape[1], k.shape[1]))
+                if training_mask:
+                    keep = mask if mask.dtype == torch.bool else mask > 0.5
+                    live = keep.any(-1, keepdim=True)
+                    mask, qh = keep | ~live, qh * live.to(qh.dtype)
                 bias = self._additive(mask, q.dtype)
             out = F.scaled_dot_product_attention(qh, kh, vh, attn_mask=bias, dropout_p=dropout,
                                                  is_causal=causal_only, scale=self._scale)
