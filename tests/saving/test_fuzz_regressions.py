@@ -490,3 +490,22 @@ def test_seed16_567_count_weights_outside_count_mode_is_refused_at_load(tmp_path
     path = _family_copy(tmp_path, "structured/models/structured.k3.keras")
     edit_keras(path, config_edit=lambda c: _entry(c, "enc_hash")["inbound_nodes"][0]["args"].append(7))
     refused(path, 'CategoryEncoding layer "enc_hash": `count_weights` is not used')
+
+
+def test_bidirectional_given_a_constant_mask_positionally_is_refused_at_load(tmp_path):
+    """As seed 13 #283 for the Bidirectional wrapper: its forward layer's mask checks run on the graph's arguments."""
+    path = _family_copy(tmp_path, "rnn/models/text_classifier.k3.keras")
+
+    def constant_mask(config):
+        node = _entry(config, "bidirectional")["inbound_nodes"][0]
+        node["args"].append(7)
+        del node["kwargs"]["mask"]
+    edit_keras(path, config_edit=constant_mask)
+    refused(path, "the mask must be a tensor, received int")
+
+
+def test_seed16_1753_string_layer_fed_a_float_model_input_is_refused_at_load(tmp_path):
+    """Seed 16 #1753: the text input's dtype deleted (float32): TextVectorization can never receive strings there."""
+    path = _family_copy(tmp_path, "lookups/text.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "text")["config"].pop("dtype"))
+    refused(path, 'TextVectorization layer "vectorize": expected strings', 'model input "text" of dtype float32')

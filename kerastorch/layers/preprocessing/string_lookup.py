@@ -40,6 +40,17 @@ class StringLayerMixin:
     def _takes_strings(self) -> bool:
         return True
 
+    def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
+        """When the graph is built: an input straight from a model input of a non-string dtype can never be strings
+        (that input layer refuses them, this layer refuses its tensors), so the call's refusal comes at load."""
+        source = getattr(getattr(args[0] if args else None, "node", None), "layer", None)
+        dtype = getattr(source, "dtype", "string") if hasattr(source, "_check_strings") else "string"
+        if self._takes_strings() and dtype != "string":
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": expected strings (a list of str or a NumPy string '
+                f'array; torch has no string tensors), received the model input "{source.name}" of dtype {dtype}.'
+            )
+
     def _string_array(self, inputs: Any) -> np.ndarray:
         if not is_string_data(inputs):
             what = (f"a torch tensor of dtype {inputs.dtype}" if isinstance(inputs, torch.Tensor)

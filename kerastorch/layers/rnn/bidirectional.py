@@ -100,6 +100,10 @@ class Bidirectional(NestedWeights, Layer):
             if not sub.built:
                 sub.build(input_shape)
 
+    def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
+        """The forward layer's graph-time checks of the mask (the call hands it the same one; the states are split)."""
+        self.forward_layer._symbolic_check_arguments(args, {k: v for k, v in kwargs.items() if k != "initial_state"})
+
     def _symbolic_sublayers(self, shapes: Any) -> list[tuple[Layer, Any]]:
         return [(self.forward_layer, shapes), (self.backward_layer, shapes)]  # both see the wrapper's input
 
