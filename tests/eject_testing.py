@@ -12,9 +12,42 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from kerastorch.eject.codegen import identifier
+from kt_testing import assert_close
 
 RUNNER = pathlib.Path(__file__).resolve().parent / "eject" / "standalone_runner.py"
 REPO = RUNNER.parent.parent.parent
+
+
+def _nested(out) -> list:
+    return [t for v in out for t in _nested(v)] if isinstance(out, (list, tuple)) else [out]
+
+
+def assert_standalone_outputs(case: dict, name: str, rtol: float | None = None, atol: float | None = None,
+                              keras_atol: float | None = None) -> None:
+    """The standalone run's eval outputs of ``case`` (``run_standalone``): as many as the kerastorch model gave, each
+    with its dtype and shape, equal to kerastorch's (integers exactly; floats to ``rtol``, default the case's, and
+    ``atol`` times the output's largest magnitude (at least 1) where given) and to the recorded Keras outputs (the
+    case's rtol, ``keras_atol``; dtypes as recorded in ``case["dtypes"]`` where the case has them)."""
+    res = case["result"]
+    loaded = _nested(case["loaded"])
+    assert len([k for k in res if k.startswith("out")]) == len(loaded), name
+    assert len(case["expected"]) <= len(loaded), name  # hand-built models: kerastorch's outputs only
+    rtol = case.get("rtol") if rtol is None else rtol
+    for i, want in enumerate(loaded):
+        got = res[f"out{i}"]
+        assert got.dtype == want.dtype and tuple(got.shape) == tuple(want.shape), (name, i, got.dtype, want.dtype,
+                                                                                      tuple(got.shape))
+        if not want.dtype.is_floating_point:
+            assert torch.equal(got, want.cpu()), f"{name} output {i} vs kerastorch"
+            continue
+        scaled = None if atol is None else atol * max(1.0, float(want.abs().max()))
+        assert_close(got, want, rtol=rtol, atol=scaled, msg=f"{name} output {i} vs kerastorch")
+    for i, want in enumerate(case["expected"]):
+        got = res[f"out{i}"]
+        assert tuple(got.shape) == tuple(want.shape), (name, i, tuple(got.shape), tuple(want.shape))
+        if "dtypes" in case:
+            assert str(got.dtype) == f"torch.{case['dtypes'][i]}", (name, i, got.dtype)
+        assert_close(got, want, rtol=case.get("rtol"), atol=keras_atol, msg=f"{name} output {i} vs Keras")
 
 
 def _flat(out, names=None):

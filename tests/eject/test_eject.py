@@ -20,7 +20,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from eject_testing import record, run_standalone
+from eject_testing import assert_standalone_outputs, record, run_standalone
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 from model_fill import fill_model
 
@@ -227,15 +227,7 @@ def test_every_fixture_model_is_ejected():
                          + [f"rnn.{n}.{t}" for n, t in RNN_FILES] + sorted(CONV_FAMILY["models"])
                          + ["b_depthwise_separable2d_nhwc.k3_full.h5"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
-    case = ejected[name]
-    res = case["result"]
-    assert len([k for k in res if k.startswith("out")]) == len(case["loaded"])
-    for i, loaded in enumerate(case["loaded"]):
-        got = res[f"out{i}"]
-        assert tuple(got.shape) == tuple(loaded.shape)
-        assert_close(got, loaded, rtol=case["rtol"], msg=f"{name} output {i} vs kerastorch")
-    for i, want in enumerate(case["expected"]):  # the recorded Keras outputs (all but the hand-built dot_attention)
-        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+    assert_standalone_outputs(ejected[name], name)
 
 
 @pytest.mark.parametrize("name", sorted(GRAD_CASES))

@@ -24,7 +24,7 @@ import pathlib
 import pytest
 import torch
 
-from eject_testing import record, run_standalone
+from eject_testing import assert_standalone_outputs, record, run_standalone
 from kt_testing import DEVICE, FIXTURES, assert_close, load_tensors
 
 from kerastorch.eject import EjectError, eject, eject_file
@@ -200,20 +200,8 @@ CASES = [c[0] for c in CLASSIFIERS] + ["resize_zoo", "dynamic_zoo", "uint8_zoo",
 
 @pytest.mark.parametrize("name", CASES)
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
-    case = ejected[name]
-    res = case["result"]
-    assert len([k for k in res if k.startswith("out")]) == len(case["loaded"])
-    for i, loaded in enumerate(case["loaded"]):
-        assert tuple(res[f"out{i}"].shape) == tuple(loaded.shape)
-        assert res[f"out{i}"].dtype == loaded.dtype
-        if not loaded.dtype.is_floating_point:
-            assert torch.equal(res[f"out{i}"], loaded), f"{name} output {i}"
-            continue
-        # 0-255 pixels through float32 resampling: 1e-5 of the largest value
-        assert_close(res[f"out{i}"], loaded, rtol=1e-5, atol=1e-5 * max(1.0, float(loaded.abs().max())),
-                     msg=f"{name} output {i} vs kerastorch")
-    for i, want in enumerate(case["expected"]):
-        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+    # 0-255 pixels through float32 resampling: 1e-5 of the largest value
+    assert_standalone_outputs(ejected[name], name, rtol=1e-5, atol=1e-5)
 
 
 def test_training_gradients_and_compile(ejected):

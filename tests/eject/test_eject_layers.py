@@ -20,7 +20,7 @@ import pathlib
 import pytest
 import torch
 
-from eject_testing import record, run_standalone
+from eject_testing import assert_standalone_outputs, record, run_standalone
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 
 from kerastorch.eject import EjectError, eject, eject_file
@@ -188,14 +188,7 @@ def test_every_emitter_of_this_family_is_exercised(ejected):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
-    case = ejected[name]
-    res = case["result"]
-    assert len([k for k in res if k.startswith("out")]) == len(case["loaded"])
-    for i, loaded in enumerate(case["loaded"]):
-        assert tuple(res[f"out{i}"].shape) == tuple(loaded.shape)
-        assert_close(res[f"out{i}"], loaded, rtol=case["rtol"], msg=f"{name} output {i} vs kerastorch")
-    for i, want in enumerate(case["expected"]):
-        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+    assert_standalone_outputs(ejected[name], name)
 
 
 def _renames(model) -> dict[str, str]:

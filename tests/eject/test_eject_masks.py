@@ -23,7 +23,7 @@ import pathlib
 import pytest
 import torch
 
-from eject_testing import record, run_standalone
+from eject_testing import assert_standalone_outputs, record, run_standalone
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 
 from kerastorch.eject import EjectError, eject, eject_file
@@ -260,17 +260,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
 @pytest.mark.parametrize("name", sorted(FILES) + MASKED_RNN + sorted(DROPOUT)
                          + ["attention_zoo", "mask_zoo", "self_attention", "time_major"])
 def test_masked_model_matches_keras_and_kerastorch(ejected, name):
-    from rnn_fixtures import flat
-
-    case = ejected[name]
-    res = case["result"]
-    loaded = flat(case["loaded"])
-    assert len(loaded) == len([k for k in res if k.startswith("out")])
-    assert len(case["expected"]) == len(loaded) or not case["expected"]  # hand-built: kerastorch's outputs only
-    for i, want in enumerate(case["expected"]):
-        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
-    for i, want in enumerate(loaded):
-        assert_close(res[f"out{i}"], want, rtol=case["rtol"], msg=f"{name} output {i} vs kerastorch")
+    assert_standalone_outputs(ejected[name], name)
 
 
 @pytest.mark.parametrize("name", sorted(GRAD) + ["self_attention"])

@@ -22,7 +22,7 @@ import pathlib
 import pytest
 import torch
 
-from eject_testing import record, run_standalone
+from eject_testing import assert_standalone_outputs, record, run_standalone
 from kt_testing import FIXTURES, assert_close, load_json, load_tensors
 
 from kerastorch.eject import EjectError, eject
@@ -104,18 +104,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
 
 @pytest.mark.parametrize("name", sorted(CASES) + ["se_block", "slicing"])
 def test_standalone_ops_match_keras(ejected, name):
-    case = ejected[name]
-    res = case["result"]
-    assert len([k for k in res if k.startswith("out")]) == len(case["loaded"])
-    for i, loaded in enumerate(case["loaded"]):
-        got = res[f"out{i}"]
-        assert tuple(got.shape) == tuple(loaded.shape) and got.dtype == loaded.dtype, (name, i)
-        assert_close(got, loaded, rtol=case["rtol"], msg=f"{name} output {i} vs kerastorch")
-    for i, want in enumerate(case["expected"]):
-        got = res[f"out{i}"]
-        assert str(got.dtype) == f"torch.{case['dtypes'][i]}", (name, i, got.dtype)
-        assert tuple(got.shape) == tuple(want.shape), f"{name} output {i}"
-        assert_close(got, want, rtol=case["rtol"], msg=f"{name} output {i} vs Keras")
+    assert_standalone_outputs(ejected[name], name)
 
 
 def test_compile_export_onnx(ejected):

@@ -27,7 +27,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from eject_testing import record, run_standalone
+from eject_testing import assert_standalone_outputs, record, run_standalone
 from kt_testing import FIXTURES, assert_close
 
 from kerastorch import layers as L
@@ -292,18 +292,11 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
                          + ["strings", "numeric", "recorded_cases", "recorded_lookups"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
-    res = case["result"]
-    assert len([k for k in res if k.startswith("out")]) == len(case["loaded"])
-    for i, loaded in enumerate(case["loaded"]):
-        got = res[f"out{i}"]
-        assert got.dtype == loaded.dtype and tuple(got.shape) == tuple(loaded.shape), (name, i)
-        assert_close(got, loaded, msg=f"{name} output {i} vs kerastorch")
-    for i, want in enumerate(case["expected"]):
-        # the audio model's decibels (up to ~80) pass a Dense: 1e-4 absolute, as its own tests/preprocessing check
-        assert_close(res[f"out{i}"], want, atol=1e-4 if name.startswith("audio") else None, msg=f"{name} vs Keras")
+    # the audio model's decibels (up to ~80) pass a Dense: 1e-4 absolute, as its own tests/preprocessing check
+    assert_standalone_outputs(case, name, keras_atol=1e-4 if name.startswith("audio") else None)
     if case["job"]["export"]:
         for kind in ("compiled", "exported"):
-            assert_close(res[f"{kind}0"], case["loaded"][0], msg=f"{name}: {kind}")
+            assert_close(case["result"][f"{kind}0"], case["loaded"][0], msg=f"{name}: {kind}")
 
 
 def _import(directory: str, name: str):
