@@ -122,7 +122,7 @@ def _permutation(rank: int, to: str) -> str:
 
 
 class _Value:
-    __slots__ = ("key", "shape", "dtype", "layout", "uses", "var", "converted", "hint", "mask")
+    __slots__ = ("key", "shape", "dtype", "layout", "uses", "var", "converted", "hint", "mask", "shape_of", "size")
 
     def __init__(self, key: Any, shape: tuple, dtype: torch.dtype, hint: str):
         self.key, self.shape, self.dtype, self.hint = key, tuple(shape), dtype, hint
@@ -131,6 +131,8 @@ class _Value:
         self.var: str | None = None
         self.converted: dict[str, str] = {}
         self.mask: str | None = None  # the variable holding its Keras mask
+        self.shape_of: _Value | None = None  # tf.shape(v): the value whose shape this is
+        self.size: tuple[str, str] | None = None  # tf.shape(v)[i]: (v's Python-int expression, v's variable)
 
 
 class _Call:
@@ -321,6 +323,32 @@ def _drop_unused_masks(forward: list[str], names: set[str]) -> None:
                 break
 
 
+_SHAPE_OPS = ("tf:shape", "tf:compat.v1.shape")
+_GETITEM_OPS = ("tf:__operators__.getitem", "k3:GetItem")
+
+
+def _track_sizes(call: _Call, ins: list, outs: list) -> None:
+    """Follow tf.shape(v)[i]: its value is ``v.shape[axis]`` (``axis`` mapped to v's layout), for the consumers
+    that take a Python int (tf.range's bounds); only while ``v`` stays in a variable of its own (not the chained
+    ``x``, which the next statement overwrites)."""
+    layer = call.layer
+    if not _is_op(layer) or len(outs) != 1:
+        return
+    if layer.op in _SHAPE_OPS and ins and ins[0].var != "x" and len(ins[0].shape) >= 1:
+        outs[0].shape_of = ins[0]
+    elif layer.op in _GETITEM_OPS and ins and ins[0].shape_of is not None:
+        args, kwargs = call.operands
+        index = args[1] if len(args) > 1 else kwargs.get("slice_spec", kwargs.get("key"))
+        source = ins[0].shape_of
+        rank = len(source.shape)
+        if isinstance(index, bool) or not isinstance(index, int) or not -rank <= index < rank:
+            return
+        axis = index % rank
+        if source.layout == CF and rank >= 3:  # the channels-first view: Keras's last axis is dim 1
+            axis = 1 if axis == rank - 1 else axis + (axis > 0)
+        outs[0].size = (f"{source.var}.shape[{axis}]", source.var)
+
+
 def _same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     return a.keys() == b.keys() and all(
         a[k] is b[k] or (a[k].dtype == b[k].dtype and a[k].shape == b[k].shape and torch.equal(a[k].cpu(), b[k].cpu()))
@@ -448,6 +476,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         view = Call(layer, [v.shape for v in ins], [v.layout for v in ins], [v.shape for v in outs], call.consts,
                     [v.dtype for v in ins])
         view.operands = call.operands  # type: ignore[attr-defined]
+        view.sizes = [v.size for v in ins]
         if emit is None:
             raise view.fail("kerastorch.eject has no emitter for this layer class")
         arg_masks, out_flags = _plan_masks(call, ins, view, explicit_masks(call))
@@ -491,6 +520,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
                        and v.key not in walk.outputs)
             v.var = "x" if chained else new_var(walk.layer_names[id(layer)] if len(outs) == 1 else f"{attr}_{outs.index(v)}")
         target = ", ".join(v.var for v in outs)
+        _track_sizes(call, ins, outs)
         forward.append(f"{target} = {expr}" if target != expr else "")
 
     _drop_unused_masks(forward, {v.mask for v in walk.values.values() if v.mask})

@@ -572,9 +572,14 @@ def _range(a: dict, call: Call) -> Emitted:
         ints = all(isinstance(v, int) or (isinstance(v, Placeholder) and not call.dtypes[v.i].is_floating_point)
                    for v in values)
         dtype = "torch.int32" if ints else "torch.float32"
-    tensor = next((v for v in values if isinstance(v, Placeholder)), None)
-    device = "" if tensor is None else f", device={tensor}.device"
-    return Emitted(f"torch.arange({', '.join(_src(v) for v in values)}, dtype={dtype}{device})")
+    # a bound read from a shape (tf.shape(x)[1]) is x.shape[1], a Python int (a SymInt under torch.compile): no
+    # data-dependent size; a bound computed otherwise stays a tensor, whose value decides the output's size
+    sized = {v.i: call.sizes[v.i] for v in values if isinstance(v, Placeholder) and call.sizes[v.i]}
+    tensor = next((v for v in values if isinstance(v, Placeholder) and v.i not in sized), None)
+    device = (f", device={tensor}.device" if tensor is not None
+              else f", device={next(iter(sized.values()))[1]}.device" if sized else "")
+    src = [sized[v.i][0] if isinstance(v, Placeholder) and v.i in sized else _src(v) for v in values]
+    return Emitted(f"torch.arange({', '.join(src)}, dtype={dtype}{device})")
 
 
 # ----------------------------------------------------------------------------- the emitter

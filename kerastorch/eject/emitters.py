@@ -50,6 +50,9 @@ class Call:
         #: ``Emitted.masked``.
         self.mask: Any = None
         self.named_masks: dict[str, str] = {}
+        #: per input: a Python-int expression of its value where the graph took it from a shape (tf.shape(x)[1]
+        #: -> ``("x.shape[1]", "x")``: the expression and the tensor it reads), else None
+        self.sizes: list = [None] * len(shapes)
 
     @property
     def shape(self) -> tuple:

@@ -32,6 +32,8 @@ FILES = {"ops": "ops/ops_cases.json", "transformer": "ops/transformer_ops_cases.
 CASES = {c["name"]: (family, c) for family, fn in FILES.items() for c in load_json(fn)["cases"] if not c["refuse"]}
 #: torch.compile(fullgraph=True), torch.export and ONNX (onnxruntime)
 EXPORT = "tf.attention_as_ops"
+#: tf.range(tf.shape(x)[1]): torch.compile(fullgraph=True) and torch.export (a bound read from a shape is no tensor)
+SIZED = "tf.positions"
 
 
 def _tensors(family: str) -> dict[str, torch.Tensor]:
@@ -91,7 +93,8 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
         expected = [t[o["key"]].reshape(o["shape"]) for o in case["outputs"]]
         out = root / identifier(name)
         eject(model, out)
-        cases[name] = record(name, model, xs, expected, 1e-5, out, {"export": name == EXPORT, "onnx": name == EXPORT})
+        cases[name] = record(name, model, xs, expected, 1e-5, out, {"export": name in (EXPORT, SIZED),
+                                                                      "onnx": name == EXPORT})
         cases[name]["dtypes"] = [o["dtype"] for o in case["outputs"]]
     model, xs = _se_block()
     eject(model, root / "se_block")
@@ -112,6 +115,16 @@ def test_compile_export_onnx(ejected):
     for kind in ("compiled", "exported", "onnx"):
         for i, want in enumerate(case["expected"]):
             assert_close(case["result"][f"{kind}{i}"], want, rtol=case["rtol"], msg=f"{EXPORT}: {kind} output {i}")
+
+
+def test_range_over_a_shape_reads_the_shape(ejected):
+    """tf.range(tf.shape(x)[1]) is torch.arange over x.shape[1] (a Python int; a SymInt when compiled), not over a
+    tensor's value: the file compiles with fullgraph=True and exports, giving Keras's positions."""
+    source = (pathlib.Path(ejected[SIZED]["dir"]) / "model.py").read_text()
+    assert "torch.arange(0, x_.shape[1], 1, dtype=torch.int32, device=x_.device)" in source, source
+    case = ejected[SIZED]
+    for kind in ("compiled", "exported"):
+        assert torch.equal(case["result"][f"{kind}0"], case["expected"][0].cpu()), kind
 
 
 def test_channels_first_ops_without_permutes(ejected):
