@@ -11,6 +11,9 @@ Keras order) and per library ``<id>.<lib>.{out, dq, dv, dw<i>}``: the output and
   (other rows partly masked).
 * ``attention_row`` / ``additive_row``: Attention(use_scale) / AdditiveAttention with ``mask=[query_mask,
   value_mask]`` whose value mask of batch 1 is all False (every row of that batch masked whole).
+
+``attention/score_shapes.json``: ``return_attention_scores=True`` output shapes, symbolic and called (see
+``score_shapes``).
 """
 from __future__ import annotations
 
@@ -62,6 +65,41 @@ def _run(tf, lib, cls, kwargs, q, v, mask, weights, r):
                                   zip(grads, [tq, tv] + list(layer.trainable_weights))]
 
 
+SCORE_CASES = [  # id, class, constructor kwargs, input shapes (no batch), call kwargs
+    ("mha_cross", "MultiHeadAttention", dict(num_heads=2, key_dim=3), [(4, 6), (3, 6)], {}),
+    ("mha_two_axes", "MultiHeadAttention", dict(num_heads=2, key_dim=3, attention_axes=(1, 2)), [(2, 4, 6), (2, 3, 6)], {}),
+    ("mha_axis_2", "MultiHeadAttention", dict(num_heads=3, key_dim=2, attention_axes=(2,)), [(2, 4, 6), (2, 3, 6)], {}),
+    ("attention", "Attention", dict(), [(4, 6), (3, 6)], {}),
+    ("additive", "AdditiveAttention", dict(), [(4, 6), (3, 6), (3, 6)], {}),
+]
+
+
+def _shapes(y):
+    return [_shapes(t) for t in y] if isinstance(y, (list, tuple)) else [None if d is None else int(d) for d in y.shape]
+
+
+def score_shapes(tf, tfk, k3):
+    """``return_attention_scores=True``: per case and library ``{"symbolic", "called", "kind"}``: the shapes of
+    the outputs of a call on ``Input``s, those of a call on arrays (batch 2), and the type of the pair."""
+    records = []
+    for cid, cls, kwargs, shapes, ckw in SCORE_CASES:
+        rec = {"id": cid, "cls": cls, "kwargs": kwargs, "shapes": [list(s) for s in shapes]}
+        for tag, lib in (("tf", tfk), ("k3", k3)):
+            fresh_session(lib, seed=2400)
+            layer = getattr(lib.layers, cls)(**kwargs)
+            ins = [lib.Input(s) for s in shapes]
+            arrays = [tf.constant(np.zeros((2,) + s, "float32")) for s in shapes]
+            if cls == "MultiHeadAttention":
+                sym = layer(*ins[:2], return_attention_scores=True, **ckw)
+                got = layer(*arrays[:2], return_attention_scores=True, **ckw)
+            else:
+                sym = layer(ins, return_attention_scores=True, **ckw)
+                got = layer(arrays, return_attention_scores=True, **ckw)
+            rec[tag] = {"symbolic": _shapes(sym), "called": _shapes(got), "kind": type(sym).__name__}
+        records.append(rec)
+    return records
+
+
 def main(out_dir):
     tf, tfk = import_tf()
     k3 = import_keras3()
@@ -88,6 +126,7 @@ def main(out_dir):
             tensors.update({f"{cid}.q": q, f"{cid}.v": v, f"{cid}.mask": mask.astype("uint8"), f"{cid}.r": r})
             tensors.update({f"{cid}.w{i}": w for i, w in enumerate(weights)})
             records.append({"id": cid, "cls": cls, "kwargs": kwargs})
+        write_json(os.path.join(out, "score_shapes.json"), score_shapes(tf, tfk, k3))
     write_json(os.path.join(out, "masked_rows.json"), records)
     save_safetensors(tensors, os.path.join(out, "masked_rows.safetensors"))
     return {"cases": len(CASES)}

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from ..._registry import LAYERS
+from ...graph.keras_tensor import KerasTensor
+from ...graph.symbolic import _to_spec, check_call_arguments, output_spec
 from ..input_spec import InputSpec
 from ..layer import Layer, WeightSpec
 
@@ -139,6 +141,26 @@ class Attention(Layer):
     def compute_output_shape(self, input_shape: Any) -> tuple:
         q, v, _ = self._split(input_shape)
         return (*tuple(q)[:-1], v[-1])
+
+    def symbolic_output_spec(self, args: tuple, kwargs: dict) -> Any:
+        """A call on KerasTensors (the checks and build of ``symbolic_call``); with ``return_attention_scores``
+        Keras's pair ``(output, scores)``, scores of shape ``(batch, Tq, Tv)``."""
+        check_call_arguments(self, args, kwargs)
+        inputs = args[0] if args else None
+        if not isinstance(inputs, (list, tuple)):
+            self._split(inputs)  # raises: a list of inputs is expected
+        self._split([()] * len(inputs))  # raises unless 2 or 3 inputs
+        if any(not isinstance(t, KerasTensor) for t in inputs):
+            raise self._error("was called on a mix of symbolic KerasTensors and other values; in a functional model "
+                              "every input of a layer must come from `Input` or another layer.")
+        shapes = [t.shape for t in inputs]
+        known = all(sh is not None for sh in shapes)
+        self._symbolic_build(inputs, [tuple(sh) for sh in shapes] if known else None)
+        out = output_spec(self, list(inputs))
+        if not kwargs.get("return_attention_scores"):
+            return out
+        q, v, _ = self._split(shapes) if known else (None, None, None)
+        return (out, _to_spec((*tuple(q)[:-1], v[-2]) if known else None, out[1]))
 
     def _on_new_inputs(self, inputs: Sequence[torch.Tensor]) -> None:
         for x in inputs:

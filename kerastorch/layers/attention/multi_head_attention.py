@@ -329,8 +329,18 @@ class MultiHeadAttention(NestedWeights, Layer):
         dtype = q.dtype if isinstance(q, KerasTensor) else torch.float32
         out = _to_spec(None if shapes[0] is None else self.compute_output_shape(shapes[0]), dtype)
         if kwargs.get("return_attention_scores"):
-            return [out, _to_spec(None, dtype)]
+            known = shapes[0] is not None and shapes[1] is not None
+            scores = self._scores_shape(tuple(shapes[0]), tuple(shapes[2] or shapes[1])) if known else None
+            return (out, _to_spec(scores, dtype))  # Keras returns the pair as a tuple
         return out
+
+    def _scores_shape(self, q: tuple, k: tuple) -> tuple:
+        """The attention scores' shape, as the call gives it (tf.keras's symbolic shape): ``(batch, *other axes,
+        heads, *query attention axes, *key attention axes)``. Keras 3's symbolic shape takes the query's axes for
+        the key's (``(B, H, T, T)`` for cross attention), which is not what its call returns."""
+        axes = self._axes
+        other = tuple(q[i] for i in range(1, len(q) - 1) if i not in axes)
+        return (q[0], *other, self.num_heads, *(q[a] for a in axes), *(k[a] for a in axes))
 
     def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
         """torch's lazy-module hook: build from the shapes of the first call's query, value and key."""
