@@ -253,12 +253,12 @@ def _recorded_lookup_cases_model():
 def ejected(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("eject_structured")
     cases = {}
-    for fname in LOOKUP_FILES:
+    for fname in LOOKUP_FILES:  # named lookups/...: structured/models holds files of the same names
         path = FIXTURES / "lookups" / fname
-        out = root / identifier(fname)
+        out = root / identifier(f"lookups/{fname}")
         eject_file(str(path), out)
-        cases[fname] = _case(fname, load_model(path), _lookup_inputs(fname),
-                             [torch.tensor(LOOKUPS["files"][fname]["output"])], out)
+        cases[f"lookups/{fname}"] = _case(fname, load_model(path), _lookup_inputs(fname),
+                                          [torch.tensor(LOOKUPS["files"][fname]["output"])], out)
     from safetensors.torch import load_file
 
     tensors = load_file(str(STRUCT / "tensors.safetensors"))
@@ -288,7 +288,7 @@ def ejected(tmp_path_factory) -> dict[str, dict]:
     return run_standalone(root, cases)
 
 
-@pytest.mark.parametrize("name", LOOKUP_FILES + list(STRUCT_FILES)
+@pytest.mark.parametrize("name", [f"lookups/{f}" for f in LOOKUP_FILES] + list(STRUCT_FILES)
                          + ["strings", "numeric", "recorded_cases", "recorded_lookups"])
 def test_standalone_outputs_match_keras_and_kerastorch(ejected, name):
     case = ejected[name]
