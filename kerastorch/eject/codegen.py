@@ -310,6 +310,30 @@ def _is_op(layer: Any) -> bool:
     return type(layer).__name__ in ("OpLayer", "TFOpLambda", "SlicingOpLambda")
 
 
+def _drop_unread(forward: list[str], candidates: set[int]) -> None:
+    """Blank the ``candidates`` statements (pure: tf.shape and its getitem) whose variable no later statement reads
+    before assigning it again: a shape whose item became ``x.shape[i]`` (tf.range's bound)."""
+    changed = True
+    while changed:
+        changed = False
+        for i in sorted(candidates):
+            name = forward[i].split(" = ", 1)[0]
+            if not name.isidentifier():
+                continue
+            read = False
+            for line in forward[i + 1:]:
+                target, _, value = line.partition(" = ") if not line.startswith("return ") else ("", "", line)
+                if re.search(rf"\b{name}\b", value):
+                    read = True
+                    break
+                if target == name:
+                    break
+            if not read:
+                forward[i] = ""
+                candidates.discard(i)
+                changed = True
+
+
 def _drop_unused_masks(forward: list[str], names: set[str]) -> None:
     """Remove the mask statements whose variable nothing reads (a mask only a model output carries)."""
     changed = True
@@ -318,7 +342,7 @@ def _drop_unused_masks(forward: list[str], names: set[str]) -> None:
         for i, line in enumerate(forward):
             name = line.split(" = ", 1)[0]
             if name in names and not any(re.search(rf"\b{name}\b", other) for j, other in enumerate(forward) if j != i):
-                del forward[i]
+                forward[i] = ""  # blanked, not deleted: other passes keep statement indices
                 changed = True
                 break
 
@@ -468,6 +492,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
             weights[f"{attr}{suffix}"] = w.detach().to("cpu").contiguous()
         return attr
 
+    shape_lines: set[int] = set()  # the statements of tf.shape / getitem ops (dropped where nothing reads them)
     for index, call in enumerate(walk.calls):
         layer = call.layer
         ins = [walk.values[k] for k in call.inputs]
@@ -521,6 +546,8 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
             v.var = "x" if chained else new_var(walk.layer_names[id(layer)] if len(outs) == 1 else f"{attr}_{outs.index(v)}")
         target = ", ".join(v.var for v in outs)
         _track_sizes(call, ins, outs)
+        if _is_op(layer) and layer.op in _SHAPE_OPS + _GETITEM_OPS:
+            shape_lines.add(len(forward))
         forward.append(f"{target} = {expr}" if target != expr else "")
 
     _drop_unused_masks(forward, {v.mask for v in walk.values.values() if v.mask})
@@ -537,6 +564,7 @@ def generate(model: torch.nn.Module, header: str) -> Ejected:
         forward.append(f"return {', '.join(results)}" + ("," if len(results) == 1 else ""))
         returns = "tuple[torch.Tensor, ...]"
 
+    _drop_unread(forward, shape_lines)  # after the return statement: it reads the outputs
     params = ", ".join(f"{n}: {_annotation(v, string)}"
                        for n, v, string in zip(walk.input_names, walk.inputs, walk.input_strings))
     body = [f"class {cls}(nn.Module):",

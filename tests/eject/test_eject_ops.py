@@ -119,9 +119,11 @@ def test_compile_export_onnx(ejected):
 
 def test_range_over_a_shape_reads_the_shape(ejected):
     """tf.range(tf.shape(x)[1]) is torch.arange over x.shape[1] (a Python int; a SymInt when compiled), not over a
-    tensor's value: the file compiles with fullgraph=True and exports, giving Keras's positions."""
+    tensor's value, and the shape tensor it no longer reads is not computed: the file compiles with fullgraph=True
+    and exports, giving Keras's positions."""
     source = (pathlib.Path(ejected[SIZED]["dir"]) / "model.py").read_text()
     assert "torch.arange(0, x_.shape[1], 1, dtype=torch.int32, device=x_.device)" in source, source
+    assert source.count("torch.tensor(x_.shape") == 1 and "[1]\n" not in source, source  # the shape output alone
     case = ejected[SIZED]
     for kind in ("compiled", "exported"):
         assert torch.equal(case["result"][f"{kind}0"], case["expected"][0].cpu()), kind
