@@ -11,8 +11,9 @@ import sys
 import torch
 from safetensors.torch import load_file, save_file
 
-from kerastorch.eject.codegen import identifier
 from kt_testing import assert_close
+
+from kerastorch.eject.codegen import identifier
 
 RUNNER = pathlib.Path(__file__).resolve().parent / "eject" / "standalone_runner.py"
 REPO = RUNNER.parent.parent.parent
