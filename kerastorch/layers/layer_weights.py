@@ -19,6 +19,9 @@ from .input_spec import InputSpec, check_shape, shape_str
 from .weight_spec import WeightSpec, _check_trainable
 
 
+_ABSENT = object()
+
+
 class LayerWeights:
     """Build and weights (``Layer`` reads ``_specs``, ``_dtype_policy``, ``_trainable`` set by its ``__init__``)."""
 
@@ -103,6 +106,17 @@ class LayerWeights:
             self.build(config["input_shape"])
 
     # ----- weights -----
+    def _current(self, name: str) -> Any:
+        """Weight or buffer ``name`` as the layer computes with it: read from torch's parameter/buffer tables
+        (``Module.__getattr__`` costs ~0.5 us per read, several per call), or the attribute a parametrization or
+        pruning computes (the name is then not in the tables)."""
+        t = self._parameters.get(name, _ABSENT)
+        if t is _ABSENT:
+            t = self._buffers.get(name, _ABSENT)
+            if t is _ABSENT:
+                return getattr(self, name)
+        return t
+
     def _stored(self, name: str) -> torch.Tensor:
         """The leaf tensor that holds weight ``name`` (under a parametrization or pruning too)."""
         if parametrize.is_parametrized(self, name):

@@ -44,9 +44,6 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-_ABSENT = object()
-
-
 class _ViewCache(dict):
     """A layer's kept kernel views (``Conv._kernel_for_torch``): copies and pickles start empty (the views are
     made again from the copy's own weights)."""
@@ -379,9 +376,7 @@ class Conv(Layer):
 
     def _weight(self, name: str) -> torch.Tensor | None:
         """Weight ``name`` in the compute dtype (a mixed policy keeps float32 variables)."""
-        w = self._parameters.get(name, _ABSENT)  # (the dict: Module.__getattr__ costs ~0.5 us per call)
-        if w is _ABSENT:  # a parametrization's attribute
-            w = getattr(self, name)
+        w = self._current(name)
         return w.to(self._dtype_policy.compute_dtype) if self._mixed and w is not None else w
 
     def _kernel_for_torch(self, name: str, make: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:

@@ -139,7 +139,7 @@ class Dense(Layer):
 
     # ----- call -----
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        kernel, bias = self.kernel, self.bias
+        kernel, bias = self._current("kernel"), self._current("bias")
         if self._mixed:  # a mixed policy keeps float32 variables and computes in its compute dtype
             dtype = self._dtype_policy.compute_dtype
             kernel, bias = kernel.to(dtype), None if bias is None else bias.to(dtype)

@@ -294,18 +294,10 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
         self._reduce = tuple(i for i in range(rank) if i not in axes)
         self._bshape = tuple(int(inputs.shape[i]) if i in axes else 1 for i in range(rank))
 
-    def _tensor(self, name: str) -> torch.Tensor:
-        """Weight or statistic ``name``: from torch's tables (Module.__getattr__ costs ~0.5 us per read), or the
-        attribute a parametrization computes."""
-        t = self._parameters.get(name)
-        if t is None:
-            t = self._buffers.get(name)
-        return getattr(self, name) if t is None else t
-
     def _affine(self, dtype: torch.dtype) -> tuple[Any, Any]:
-        gamma = self._tensor("gamma") if self.scale else None
-        beta = self._tensor("beta") if self.center else None
-        stats = self._tensor("moving_mean").dtype
+        gamma = self._current("gamma") if self.scale else None
+        beta = self._current("beta") if self.center else None
+        stats = self._current("moving_mean").dtype
         if dtype is not stats and not (dtype in _HALF and stats is torch.float32):
             gamma = None if gamma is None else gamma.to(dtype)
             beta = None if beta is None else beta.to(dtype)
@@ -334,8 +326,8 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
         gamma, beta = self._affine(x.dtype)
         if not training:
             return torch.batch_norm(
-                x, gamma, beta, self._tensor("moving_mean"), self._tensor("moving_variance"), False, 0.0, self.epsilon,
-                torch.backends.cudnn.enabled,
+                x, gamma, beta, self._current("moving_mean"), self._current("moving_variance"), False, 0.0,
+                self.epsilon, torch.backends.cudnn.enabled,
             )
         n = x.numel() // max(self.moving_mean.numel(), 1)
         if n < 2 or self._distributed():
