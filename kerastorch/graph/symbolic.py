@@ -78,9 +78,13 @@ def check_call_arguments(layer: torch.nn.Module, args: tuple, kwargs: dict) -> N
     if target is call and getattr(layer, "_call_takes_training", False) and "training" in signature.parameters:
         bound_kwargs["training"] = False  # the pipeline passes it by name: a positional argument in its place clashes
     try:
-        signature.bind(layer, *args, **bound_kwargs)
+        bound = signature.bind(layer, *args, **bound_kwargs).arguments
     except TypeError as e:
         raise ValueError(f'Layer "{name}" ({cls.__name__}) cannot be called with these arguments: {e}') from None
+    mask = bound.get("mask")
+    masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+    if not all(m is None or isinstance(m, KerasTensor) for m in masks):  # e.g. a damaged node's `{}` or 7
+        raise ValueError(f'Layer "{name}" ({cls.__name__}): `mask` must be a tensor or None; received {mask!r}.')
     received = len(flatten(args[0])) if args else 0
     if is_model:
         expected = getattr(layer, "_n_inputs", None)

@@ -410,7 +410,7 @@ def test_seed13_164_283_extra_positional_argument_bound_to_an_rnn_mask_is_refuse
         node["args"].append(7)
         del node["kwargs"]["mask"]
     edit_keras(path, config_edit=constant_mask)
-    refused(path, 'Layer "lstm": the mask must be a tensor, received int')
+    refused(path, 'Layer "lstm" (LSTM): `mask` must be a tensor or None; received 7')
 
 
 # ----------------------------------------------------------------------------- new families: sizes, vocabularies
@@ -501,7 +501,7 @@ def test_bidirectional_given_a_constant_mask_positionally_is_refused_at_load(tmp
         node["args"].append(7)
         del node["kwargs"]["mask"]
     edit_keras(path, config_edit=constant_mask)
-    refused(path, "the mask must be a tensor, received int")
+    refused(path, '"bidirectional" (Bidirectional): `mask` must be a tensor or None; received 7')
 
 
 def test_seed16_1753_string_layer_fed_a_float_model_input_is_refused_at_load(tmp_path):
@@ -509,3 +509,19 @@ def test_seed16_1753_string_layer_fed_a_float_model_input_is_refused_at_load(tmp
     path = _family_copy(tmp_path, "lookups/text.k3.keras")
     edit_keras(path, config_edit=lambda c: _entry(c, "text")["config"].pop("dtype"))
     refused(path, 'TextVectorization layer "vectorize": expected strings', 'model input "text" of dtype float32')
+
+
+def test_seed16_1587_2083_bidirectional_state_count_and_a_mask_that_is_not_a_tensor_are_refused_at_load(tmp_path):
+    """Seed 16 #1587: a tf.keras Bidirectional node given an extra tensor (one initial state for two layers);
+    #2083: a node whose `mask` keyword is `{}` (torch's raw "Could not infer dtype of dict" at the first call)."""
+    path = str(tmp_path / "mixed.tf.h5")
+    shutil.copy(os.path.join(MODELS, "..", "rnn", "models", "mixed.tf.h5"), path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        node = _entry(config, "bidirectional")["inbound_nodes"][0]
+        node.append(json.loads(json.dumps(node[0])))
+        f.attrs["model_config"] = json.dumps(config).encode()
+    refused(path, '"bidirectional" (Bidirectional): `initial_state` expects 2 tensors', "received 1")
+    path = _family_copy(tmp_path, "lookups/text.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "global_average_pooling1d")["inbound_nodes"][0]["kwargs"].update(mask={}))
+    refused(path, '"global_average_pooling1d" (GlobalAveragePooling1D): `mask` must be a tensor or None')

@@ -212,8 +212,6 @@ class BaseRNN(Layer):
             mask = kwargs.get("mask")
         if isinstance(mask, (list, tuple)):
             mask = mask[0] if mask else None
-        if mask is not None and not hasattr(mask, "shape"):  # e.g. a constant bound to `mask` by a damaged node
-            raise ValueError(f'Layer "{self.name}": the mask must be a tensor, received {type(mask).__name__}.')
         mask_shape = getattr(mask, "shape", None)
         if mask_shape is not None and shape is not None and len(shape) >= 2:  # the call's mask check, on known dims
             mask_shape = tuple(mask_shape[1::-1]) + tuple(mask_shape[2:]) if self.time_major else tuple(mask_shape)

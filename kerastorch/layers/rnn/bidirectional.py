@@ -100,9 +100,27 @@ class Bidirectional(NestedWeights, Layer):
             if not sub.built:
                 sub.build(input_shape)
 
+    def _split_states(self, initial_state: Any) -> tuple[Any, Any]:
+        """``initial_state``: the forward layer's states, then the backward layer's (each ``None`` when not given)."""
+        if initial_state is None:
+            return None, None
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        n = len(self.forward_layer.state_sizes)
+        m = len(self.backward_layer.state_sizes)
+        if len(states) != n + m:
+            raise ValueError(
+                f'Layer "{self.name}" (Bidirectional): `initial_state` expects {n + m} tensors ({n} for the forward '
+                f"layer, then {m} for the backward layer); received {len(states)}."
+            )
+        return states[:n], states[n:]
+
     def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
-        """The forward layer's graph-time checks of the mask (the call hands it the same one; the states are split)."""
-        self.forward_layer._symbolic_check_arguments(args, {k: v for k, v in kwargs.items() if k != "initial_state"})
+        """The call's checks on the graph's arguments: the state count, then each layer's checks of its states and
+        of the mask (the call hands both the same one)."""
+        fwd, bwd = self._split_states(kwargs.get("initial_state"))
+        rest = {k: v for k, v in kwargs.items() if k != "initial_state"}
+        self.forward_layer._symbolic_check_arguments(args, {**rest, "initial_state": fwd})
+        self.backward_layer._symbolic_check_arguments(args, {**rest, "initial_state": bwd})
 
     def _symbolic_sublayers(self, shapes: Any) -> list[tuple[Layer, Any]]:
         return [(self.forward_layer, shapes), (self.backward_layer, shapes)]  # both see the wrapper's input
@@ -135,17 +153,7 @@ class Bidirectional(NestedWeights, Layer):
             if initial_state is not None:
                 raise ValueError(f'Layer "{self.name}": `initial_state` given both as extra inputs and as an argument.')
             inputs, initial_state = inputs[0], (list(inputs[1:]) or None)
-        fwd_state = bwd_state = None
-        if initial_state is not None:
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-            n = len(self.forward_layer.state_sizes)
-            m = len(self.backward_layer.state_sizes)
-            if len(states) != n + m:
-                raise ValueError(
-                    f'Layer "{self.name}" (Bidirectional): `initial_state` expects {n + m} tensors ({n} for the forward '
-                    f"layer, then {m} for the backward layer); received {len(states)}."
-                )
-            fwd_state, bwd_state = states[:n], states[n:]
+        fwd_state, bwd_state = self._split_states(initial_state)
         y = self.forward_layer(inputs, mask=mask, training=training, initial_state=fwd_state)
         y_rev = self.backward_layer(inputs, mask=mask, training=training, initial_state=bwd_state)
         states: list = []
