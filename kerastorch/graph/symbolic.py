@@ -52,7 +52,9 @@ def _to_spec(shape: Any, dtype: torch.dtype) -> Any:
         return _Spec((None, dtype))
     if isinstance(shape, dict):
         return {k: _to_spec(v, dtype) for k, v in shape.items()}
-    if isinstance(shape, (list, tuple)) and shape and all(s is None or isinstance(s, (list, tuple, torch.Size, dict)) for s in shape):
+    # a sequence holding a nested shape (or a dict) is a list of shapes; one of dims only (None or ints, e.g.
+    # ``(None,)``, ``(None, None)``) is one shape
+    if isinstance(shape, (list, tuple)) and any(isinstance(s, (list, tuple, torch.Size, dict)) for s in shape):
         return [_to_spec(s, dtype) for s in shape]
     return _Spec((tuple(None if d is None else int(d) for d in shape), dtype))
 
