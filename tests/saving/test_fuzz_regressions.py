@@ -525,3 +525,11 @@ def test_seed16_1587_2083_bidirectional_state_count_and_a_mask_that_is_not_a_ten
     path = _family_copy(tmp_path, "lookups/text.k3.keras")
     edit_keras(path, config_edit=lambda c: _entry(c, "global_average_pooling1d")["inbound_nodes"][0]["kwargs"].update(mask={}))
     refused(path, '"global_average_pooling1d" (GlobalAveragePooling1D): `mask` must be a tensor or None')
+
+
+def test_seed17_1815_rank_2_input_to_a_masked_lstm_is_refused_at_load(tmp_path):
+    """Seed 17 #1815: the input's batch_shape edited to [None, None]: the `any` op's mask is then (None,), which the
+    LSTM's graph-time mask check refuses (a symbolic shape of unknown dims was taken as a list of shapes: e3eb89d)."""
+    path = _family_copy(tmp_path, "rnn/models/stacked_lstm_masked.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "input_layer")["config"].update(batch_shape=[None, None]))
+    refused(path, 'Layer "lstm": the mask must have shape (batch, timesteps) = (None, None), received (None,)')
