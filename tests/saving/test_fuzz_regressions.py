@@ -533,3 +533,11 @@ def test_seed17_1815_rank_2_input_to_a_masked_lstm_is_refused_at_load(tmp_path):
     path = _family_copy(tmp_path, "rnn/models/stacked_lstm_masked.k3.keras")
     edit_keras(path, config_edit=lambda c: _entry(c, "input_layer")["config"].update(batch_shape=[None, None]))
     refused(path, 'Layer "lstm": the mask must have shape (batch, timesteps) = (None, None), received (None,)')
+
+
+def test_seed18_785_text_input_of_a_shape_textvectorization_cannot_split_is_refused_at_load(tmp_path):
+    """Seed 18 #785: the text input's batch_shape edited to [None, 1, 3]: tf.keras refuses it when the graph is built."""
+    path = _family_copy(tmp_path, "lookups/text.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "text")["config"].update(batch_shape=[None, 1, 3]))
+    refused(path, 'TextVectorization layer "vectorize": When using `TextVectorization` to tokenize strings, the input '
+                  "rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=(None, 1, 3)")

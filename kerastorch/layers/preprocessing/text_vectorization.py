@@ -176,14 +176,25 @@ class TextVectorization(StringLayerMixin, Layer):
             flat = [s.translate(_STRIP) for s in flat]
         return flat
 
+    def _check_split_shape(self, shape: tuple) -> None:
+        """Keras's check of the input's shape when splitting (a ``None`` last dim of a symbolic shape passes)."""
+        if self._split is not None and len(shape) > 1 and shape[-1] is not None and shape[-1] != 1:
+            self._fail("When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
+                       f"last shape dimension must be 1. Received: inputs.shape={tuple(shape)} with rank={len(shape)}")
+
+    def _symbolic_check_arguments(self, args: tuple, kwargs: dict) -> None:
+        """When the graph is built (tf.keras runs the call there): the string source and the split shape checks."""
+        super()._symbolic_check_arguments(args, kwargs)
+        shape = getattr(args[0] if args else None, "shape", None)
+        if isinstance(shape, tuple):
+            self._check_split_shape(shape)
+
     def _token_rows(self, inputs: Any) -> tuple[list[list[str]] | list[str], tuple[int, ...]]:
         """The standardized, split, n-grammed rows of a batch (``split=None``: the strings themselves, with the
         input's shape)."""
         arr = self._string_array(inputs)
         if self._split is not None and arr.ndim > 1:
-            if arr.shape[-1] != 1:
-                self._fail("When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
-                           f"last shape dimension must be 1. Received: inputs.shape={arr.shape} with rank={arr.ndim}")
+            self._check_split_shape(arr.shape)
             arr = arr.reshape(arr.shape[:-1])
         strings = self._standardized(arr)
         if self._split is None:
