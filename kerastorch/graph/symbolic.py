@@ -84,8 +84,9 @@ def check_call_arguments(layer: torch.nn.Module, args: tuple, kwargs: dict) -> N
     except TypeError as e:
         raise ValueError(f'Layer "{name}" ({cls.__name__}) cannot be called with these arguments: {e}') from None
     mask = bound.get("mask")
-    masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
-    if not all(m is None or isinstance(m, KerasTensor) for m in masks):  # e.g. a damaged node's `{}` or 7
+    several = isinstance(mask, (list, tuple)) and args and isinstance(args[0], (list, tuple))  # one per input
+    masks = list(mask) if several else [mask]
+    if not all(m is None or isinstance(m, KerasTensor) for m in masks):  # e.g. a damaged node's `{}`, 7 or [None]
         raise ValueError(f'Layer "{name}" ({cls.__name__}): `mask` must be a tensor or None; received {mask!r}.')
     received = len(flatten(args[0])) if args else 0
     if is_model:

@@ -541,3 +541,15 @@ def test_seed18_785_text_input_of_a_shape_textvectorization_cannot_split_is_refu
     edit_keras(path, config_edit=lambda c: _entry(c, "text")["config"].update(batch_shape=[None, 1, 3]))
     refused(path, 'TextVectorization layer "vectorize": When using `TextVectorization` to tokenize strings, the input '
                   "rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=(None, 1, 3)")
+
+
+def test_seed19_1511_1996_list_mask_for_one_input_and_a_built_merge_fed_other_ranks_are_refused_at_load(tmp_path):
+    """Seed 19 #1511: `mask: [None, None]` for a one-input layer (torch failed at the first call); #1996: an input
+    edited to rank 3 reaches a Concatenate built from its build_config, whose checks now also run on the graph."""
+    path = _family_copy(tmp_path, "lookups/text.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "global_average_pooling1d")["inbound_nodes"][0]["kwargs"].update(
+        mask=[None, None]))
+    refused(path, "`mask` must be a tensor or None; received [None, None]")
+    path = _family_copy(tmp_path, "lookups/structured.k3.keras")
+    edit_keras(path, config_edit=lambda c: _entry(c, "ca")["config"].update(batch_shape=[None, 1, 3]))
+    refused(path, 'Concatenate layer "concatenate": A `Concatenate` layer requires inputs with matching shapes')

@@ -140,6 +140,13 @@ class Merge(Layer):
         self._named(self._check_shapes, shapes)
         self._checked_shapes = tuple(shapes)
 
+    def _symbolic_build(self, inputs: Any, shapes: Any) -> None:
+        """When the graph is built: the build checks, also for a layer built before (a config's ``build_config``),
+        as a call on other shapes would run them (a file whose inputs no longer fit is refused at load)."""
+        super()._symbolic_build(inputs, shapes)
+        if isinstance(shapes, list) and shapes and all(isinstance(s, tuple) for s in shapes):
+            self._named(self._check_shapes, list(shapes))
+
     def _check_inputs(self, inputs: Any) -> None:
         """The build checks again for inputs shaped differently from the last checked ones."""
         if not isinstance(inputs, (list, tuple)):
