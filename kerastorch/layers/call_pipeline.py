@@ -199,6 +199,15 @@ class CallPipeline:
             self._call_key = (inputs.shape, inputs.shape[1:], inputs.dtype)
         return inputs
 
+    def _keep_state(self, **state: Any) -> None:
+        """Store per-shape state (``_on_new_input``'s caches). While ``torch.compile`` traces, a value already
+        stored is not written again: dynamo replays every attribute write of a trace after each compiled call
+        (through ``nn.Module.__setattr__``, with guards of its own), so an unchanged cache would cost per call."""
+        compiling = torch.compiler.is_compiling()
+        for name, value in state.items():
+            if not compiling or not hasattr(self, name) or getattr(self, name) != value:
+                setattr(self, name, value)
+
     def _cast(self, x: torch.Tensor) -> torch.Tensor:
         """Keras autocast: floating inputs go to the compute dtype (torch's autocast decides when on).
 

@@ -326,7 +326,8 @@ class Conv(Layer):
         if len(spatial) == 2:
             width = conv_utils.conv_output_length(
                 spatial[-1], self._t_kernel[-1], self.padding, self._t_strides[-1], self._t_dilation[-1])
-            self._restride_one_channel = shape[self._channel_axis] == 1 and width == 1 and self._t_strides[-1] > 1
+            self._keep_state(
+                _restride_one_channel=shape[self._channel_axis] == 1 and width == 1 and self._t_strides[-1] > 1)
         if self._plan_varies and spatial != self._plan_spatial and not torch.compiler.is_compiling():
             self._plan, self._plan_spatial = self._make_plan(spatial), spatial
 

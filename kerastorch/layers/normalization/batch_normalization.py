@@ -283,16 +283,17 @@ class BatchNormalization(CastsEveryInput, AffineArgs, Layer):
             self._fix_rank(tuple(inputs.shape))
         rank = inputs.dim()
         axes = self.axis
-        self._unbiased = self._fused and not self.synchronized
-        self._single = len(axes) == 1
-        self._perm = None
-        if self._single:
-            self._channels = int(inputs.shape[axes[0]])
-            self._view = _view_plan(axes[0], inputs.shape)
-            if self._view[0] == "last" and self._view[1] in _TO_FIRST:  # channels_last 4-D/5-D: two permuted views
-                self._perm = (_TO_FIRST[rank], _TO_LAST[rank])
-        self._reduce = tuple(i for i in range(rank) if i not in axes)
-        self._bshape = tuple(int(inputs.shape[i]) if i in axes else 1 for i in range(rank))
+        single = len(axes) == 1
+        perm = view = None
+        if single:
+            view = _view_plan(axes[0], inputs.shape)
+            if view[0] == "last" and view[1] in _TO_FIRST:  # channels_last 4-D/5-D: two permuted views
+                perm = (_TO_FIRST[rank], _TO_LAST[rank])
+        self._keep_state(
+            _unbiased=self._fused and not self.synchronized, _single=single, _perm=perm,
+            _view=view, _reduce=tuple(i for i in range(rank) if i not in axes),
+            _bshape=tuple(int(inputs.shape[i]) if i in axes else 1 for i in range(rank)),
+        )
 
     def _affine(self, dtype: torch.dtype) -> tuple[Any, Any]:
         gamma = self._current("gamma") if self.scale else None
