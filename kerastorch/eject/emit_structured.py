@@ -253,24 +253,6 @@ def rot64(x: torch.Tensor, s: int) -> torch.Tensor:
     return shr64(x, s) | (x << (64 - s))
 
 
-def fetch64(words: torch.Tensor, offset, size: int = 8) -> torch.Tensor:
-    """Little-endian Fetch64 (Fetch32 for size 4) of each row's bytes at `offset` (an int or per-row offsets)."""
-    if isinstance(offset, int):
-        q, r = divmod(offset, 8)
-        value = words[:, q]
-        if r:
-            value = shr64(value, 8 * r) | (words[:, q + 1] << (64 - 8 * r))
-    else:
-        offset = offset.clamp(min=0)
-        q = (offset >> 3).clamp(max=words.shape[1] - 2)
-        r = (offset & 7) * 8
-        low = torch.gather(words, 1, q.unsqueeze(-1)).squeeze(-1)
-        high = torch.gather(words, 1, (q + 1).unsqueeze(-1)).squeeze(-1)
-        shift = torch.where(r == 0, 8, r)  # a shift by 64 is undefined; r == 0 takes `low`
-        value = torch.where(r == 0, low, ((low >> shift) & ((1 << (64 - shift)) - 1)) | (high << (64 - shift)))
-    return value & 0xFFFFFFFF if size == 4 else value
-
-
 def unsigned_mod(h: torch.Tensor, bins: int) -> torch.Tensor:
     """uint64 h % bins, for the int64 bit patterns."""
     low = h % bins
@@ -292,23 +274,27 @@ def trunc_div(m: torch.Tensor, d: int) -> torch.Tensor:
     return q + ((m - q * d) != 0).long()
 
 
-def decimal_words(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """tf.as_string of int64 values, as the hashes read it: the bytes of str(v) as little-endian words (N, 3) and
-    their lengths (built from -|v|: no overflow at the int64 minimum)."""
+def decimal_words(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """tf.as_string of int64 values, as the hashes read it: the bytes of str(v) as little-endian words (N, 3), their
+    lengths and their last 16 bytes as two words (zeros in front; built from -|v|: no overflow at the int64 minimum)."""
     v = v.reshape(-1)
     neg = v < 0
     m = torch.where(neg, v, -v)
     q1 = trunc_div(m, 10**8)
     q2 = trunc_div(q1, 10**8)
-    words = [eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m)]
+    right = torch.stack([eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m)], 1)
     powers = torch.tensor({[-(10 ** k) for k in range(18, 0, -1)]}, device=v.device)
     lengths = 19 - torch.searchsorted(powers, m) + neg.long()  # digits: 1 + how many of -10 ... -10**18 are >= m
-    start = 24 - lengths
-    dash = torch.where(neg, 3 << (8 * (start & 7)), 0)  # '0' - '-' == 3, written over the zero before the digits
-    words = [w - torch.where((start >> 3) == k, dash, 0) for k, w in enumerate(words)]
-    zero = v * 0
-    padded = torch.stack([*words, zero, zero, zero], 1)
-    return torch.stack([fetch64(padded, start + 8 * j) for j in range(3)], 1), lengths
+    start = (24 - lengths).unsqueeze(1)
+    # '0' - '-' == 3, taken from the zero before the digits: `right` holds str(v) right-aligned in 24 bytes
+    right.scatter_add_(1, start >> 3, -(neg.long().unsqueeze(1) * 3 << ((start & 7) << 3)))
+    # the left-aligned words: bytes start + 8j ... of `right`, a per-row logical right shift by r bits across words
+    r = (start & 7) << 3
+    padded = F.pad(right, (0, 3))
+    index = (start >> 3) + torch.arange(3, device=v.device)
+    low, high = torch.gather(padded, 1, index), torch.gather(padded, 1, index + 1)
+    words = ((low >> r) & ~(({-(1 << 63)} >> r) << 1)) | ((high << 1) << (63 - r))  # no shift by 64 when r == 0
+    return words, lengths, right[:, 1:]
 ''',
     "fingerprint64": '''
 def shift_mix(x: torch.Tensor) -> torch.Tensor:
@@ -323,16 +309,19 @@ def hash_len16(u: torch.Tensor, v: torch.Tensor, mul: torch.Tensor) -> torch.Ten
     return b * mul
 
 
-def fingerprint64(words: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-    """TensorFlow's Fingerprint64 (FarmHash farmhashna::Hash64) of rows of at most 32 bytes (`words`: each row's
-    bytes as little-endian words, zero after its length `n`), every length's branch computed and selected."""
-    words = F.pad(words, (0, max(0, 9 - words.shape[1])))
+def fingerprint64(words: torch.Tensor, n: torch.Tensor, ends: torch.Tensor) -> torch.Tensor:
+    """TensorFlow's Fingerprint64 (FarmHash farmhashna::Hash64) of rows of 1 to 32 bytes (`words`: each row's bytes
+    as little-endian words, zero after its length `n`, at least 2 words and n >> 3 < their number; `ends`: each
+    row's last 16 bytes as two words, zeros in front), every length's branch computed and selected."""
     mul = K2 + n * 2
-    tail8, tail16 = fetch64(words, n - 8), fetch64(words, n - 16)
-    y = (words[:, 0] & 0xFF) + ((fetch64(words, n >> 1) & 0xFF) << 8)
-    z = n + ((fetch64(words, n - 1) & 0xFF) << 2)
+    tail16, tail8 = ends[:, 0], ends[:, 1]  # read only by the branches of n >= 17 and n >= 8
+    last4, last = shr64(tail8, 32), shr64(tail8, 56)  # the last 4 bytes (n >= 4) and the last byte
+    middle = n >> 1
+    mid = (torch.gather(words, 1, (middle >> 3).unsqueeze(-1)).squeeze(-1) >> ((middle & 7) << 3)) & 0xFF
+    y = (words[:, 0] & 0xFF) + (mid << 8)
+    z = n + (last << 2)
     h1 = shift_mix((y * K2) ^ (z * K0)) * K2
-    h4 = hash_len16(n + (fetch64(words, 0, 4) << 3), fetch64(words, n - 4, 4), mul)
+    h4 = hash_len16(n + ((words[:, 0] & 0xFFFFFFFF) << 3), last4, mul)
     a = words[:, 0] + K2
     h8 = hash_len16(rot64(tail8, 37) * mul + a, (rot64(a, 25) + tail8) * mul, mul)
     a, b, c, d = words[:, 0] * K1, words[:, 1], tail8 * mul, tail16 * K2
@@ -355,12 +344,13 @@ def sip_round(v0, v1, v2, v3):
     return v0, v1, v2, v3
 
 
-def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple) -> torch.Tensor:
-    """SipHash-2-4 keyed (k0, k1) of each row (TensorFlow's to_hash_bucket_strong; `key`: the salt as int64 bits)."""
+def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple, max_len: int | None = None) -> torch.Tensor:
+    """SipHash-2-4 keyed (k0, k1) of each row (TensorFlow's to_hash_bucket_strong; `key`: the salt as int64 bits;
+    `max_len`: the longest a row can be, if less than `words` holds)."""
     k0, k1 = key
-    full = n // 8
-    steps = words.shape[1]
-    words = F.pad(words, (0, 2))
+    full = n >> 3
+    steps = (8 * words.shape[1] if max_len is None else max_len) // 8  # the blocks a row can have in full
+    words = F.pad(words, (0, 1))
     zeros = n * 0
     v0, v1 = zeros + (k0 ^ {_u64(0x736F6D6570736575)}), zeros + (k1 ^ {_u64(0x646F72616E646F6D)})
     v2, v3 = zeros + (k0 ^ {_u64(0x6C7967656E657261)}), zeros + (k1 ^ {_u64(0x7465646279746573)})
@@ -369,7 +359,7 @@ def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple) -> torch.Tensor:
         active = i < full
         n0, n1, n2, n3 = sip_round(*sip_round(v0, v1, v2, v3 ^ m))
         v0, v1, v2, v3 = (torch.where(active, new, old) for new, old in ((n0 ^ m, v0), (n1, v1), (n2, v2), (n3, v3)))
-    last = ((n & 0xFF) << 56) | fetch64(words, full * 8)
+    last = ((n & 0xFF) << 56) | torch.gather(words, 1, full.unsqueeze(-1)).squeeze(-1)  # zeros after n
     v0, v1, v2, v3 = sip_round(*sip_round(v0, v1, v2, v3 ^ last))
     v0, v2 = v0 ^ last, v2 ^ 0xFF
     for _ in range(4):
@@ -380,15 +370,15 @@ def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple) -> torch.Tensor:
 def hash_integers(x: torch.Tensor, bins: int) -> torch.Tensor:
     """Keras Hashing of integers (floats truncated): FarmHash Fingerprint64 of each value's decimal string, as an
     unsigned 64-bit number, modulo `bins`."""
-    words, n = decimal_words(x.long())
-    return unsigned_mod(fingerprint64(words, n), bins).reshape(x.shape)
+    words, n, ends = decimal_words(x.long())
+    return unsigned_mod(fingerprint64(words, n, ends), bins).reshape(x.shape)
 ''',
     "hash_integers_salted": '''
 def hash_integers_salted(x: torch.Tensor, bins: int, key: tuple) -> torch.Tensor:
     """Keras Hashing(salt=...) of integers (floats truncated): SipHash-2-4 of each value's decimal string, keyed by
     the salt, as an unsigned 64-bit number, modulo `bins`."""
-    words, n = decimal_words(x.long())
-    return unsigned_mod(siphash(words, n, key), bins).reshape(x.shape)
+    words, n, _ = decimal_words(x.long())
+    return unsigned_mod(siphash(words, n, key, max_len=20), bins).reshape(x.shape)
 ''',
     "hashed_cross": f'''
 def fingerprint_cat64(fp1: torch.Tensor, fp2: torch.Tensor) -> torch.Tensor:
