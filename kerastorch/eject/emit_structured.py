@@ -259,6 +259,15 @@ def unsigned_mod(h: torch.Tensor, bins: int) -> torch.Tensor:
     return torch.where(h < 0, (low + (1 << 64) % bins) % bins, low)
 ''',
     "decimal_words": f'''
+def by_chunks(hash_values, x: torch.Tensor, *args) -> torch.Tensor:
+    """`hash_values` (elementwise) of x's values, in x's shape; an eager CPU tensor goes in chunks of 16384 values,
+    whose few hundred int64 temporaries stay in the cache (~1.5x faster); on other devices and compiled, one pass."""
+    flat = x.reshape(-1).long()
+    if flat.device.type != "cpu" or len(flat) <= 16384 or torch.compiler.is_compiling():
+        return hash_values(flat, *args).reshape(x.shape)
+    return torch.cat([hash_values(part, *args) for part in flat.split(16384)]).reshape(x.shape)
+
+
 def eight_digits(chunk: torch.Tensor) -> torch.Tensor:
     """0 <= chunk < 10**8 as its eight zero-padded ASCII digits in one little-endian word (SWAR division)."""
     high = torch.div(chunk, 10000, rounding_mode="floor")
@@ -370,15 +379,13 @@ def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple, max_len: int | Non
 def hash_integers(x: torch.Tensor, bins: int) -> torch.Tensor:
     """Keras Hashing of integers (floats truncated): FarmHash Fingerprint64 of each value's decimal string, as an
     unsigned 64-bit number, modulo `bins`."""
-    words, n, ends = decimal_words(x.long())
-    return unsigned_mod(fingerprint64(words, n, ends), bins).reshape(x.shape)
+    return by_chunks(lambda v: unsigned_mod(fingerprint64(*decimal_words(v)), bins), x)
 ''',
     "hash_integers_salted": '''
 def hash_integers_salted(x: torch.Tensor, bins: int, key: tuple) -> torch.Tensor:
     """Keras Hashing(salt=...) of integers (floats truncated): SipHash-2-4 of each value's decimal string, keyed by
     the salt, as an unsigned 64-bit number, modulo `bins`."""
-    words, n, _ = decimal_words(x.long())
-    return unsigned_mod(siphash(words, n, key, max_len=20), bins).reshape(x.shape)
+    return by_chunks(lambda v: unsigned_mod(siphash(*decimal_words(v)[:2], key, max_len=20), bins), x)
 ''',
     "hashed_cross": f'''
 def fingerprint_cat64(fp1: torch.Tensor, fp2: torch.Tensor) -> torch.Tensor:

@@ -346,6 +346,7 @@ def test_hashes_equal_kerastorch_on_many_integers(ejected):
     digits = torch.randint(0, 19, (2000,), generator=g)
     values = (torch.rand(2000, generator=g, dtype=torch.float64) * 10.0 ** digits.double()).long()
     values = torch.cat([values, -values, torch.tensor([0, -1, 2**63 - 1, -2**63, 10**18, -10**18])])
+    values = values.repeat(5)  # 20k values: more than one of the ejected CPU chunks (16384)
     for bins in (7, 2**31 - 1, 2**63 - 1):
         want = fingerprint.unsigned_mod(fingerprint.hash_integers(values), bins)
         assert torch.equal(module.hash_integers(values, bins), want), bins
