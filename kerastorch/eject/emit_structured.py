@@ -250,7 +250,7 @@ def shr64(x: torch.Tensor, s: int) -> torch.Tensor:
 
 
 def rot64(x: torch.Tensor, s: int) -> torch.Tensor:
-    return shr64(x, s) | (x << (64 - s))
+    return shr64(x, s).bitwise_or_(x << (64 - s))
 
 
 def unsigned_mod(h: torch.Tensor, bins: int) -> torch.Tensor:
@@ -278,32 +278,29 @@ def eight_digits(chunk: torch.Tensor) -> torch.Tensor:
     return (quotient | ((lanes - quotient * 10) << 8)) + 0x3030303030303030
 
 
-def trunc_div(m: torch.Tensor, d: int) -> torch.Tensor:
-    q = torch.div(m, d, rounding_mode="floor")
-    return q + ((m - q * d) != 0).long()
-
-
 def decimal_words(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """tf.as_string of int64 values, as the hashes read it: the bytes of str(v) as little-endian words (N, 3), their
     lengths and their last 16 bytes as two words (zeros in front; built from -|v|: no overflow at the int64 minimum)."""
     v = v.reshape(-1)
     neg = v < 0
+    sign = neg.long()
     m = torch.where(neg, v, -v)
-    q1 = trunc_div(m, 10**8)
-    q2 = trunc_div(q1, 10**8)
-    right = torch.stack([eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m)], 1)
+    q1 = torch.div(m, 10**8, rounding_mode="trunc")
+    q2 = torch.div(q1, 10**8, rounding_mode="trunc")
+    zero = torch.zeros_like(m)  # three zero words after the 24 bytes: the gathers below read up to 8 bytes past
+    right = torch.stack([eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m),
+                         zero, zero, zero], 1)
     powers = torch.tensor({[-(10 ** k) for k in range(18, 0, -1)]}, device=v.device)
-    lengths = 19 - torch.searchsorted(powers, m) + neg.long()  # digits: 1 + how many of -10 ... -10**18 are >= m
+    lengths = 19 - torch.searchsorted(powers, m) + sign  # digits: 1 + how many of -10 ... -10**18 are >= m
     start = (24 - lengths).unsqueeze(1)
     # '0' - '-' == 3, taken from the zero before the digits: `right` holds str(v) right-aligned in 24 bytes
-    right.scatter_add_(1, start >> 3, -(neg.long().unsqueeze(1) * 3 << ((start & 7) << 3)))
+    right.scatter_add_(1, start >> 3, -(sign.unsqueeze(1) * 3 << ((start & 7) << 3)))
     # the left-aligned words: bytes start + 8j ... of `right`, a per-row logical right shift by r bits across words
     r = (start & 7) << 3
-    padded = F.pad(right, (0, 3))
     index = (start >> 3) + torch.arange(3, device=v.device)
-    low, high = torch.gather(padded, 1, index), torch.gather(padded, 1, index + 1)
+    low, high = torch.gather(right, 1, index), torch.gather(right, 1, index + 1)
     words = ((low >> r) & ~(({-(1 << 63)} >> r) << 1)) | ((high << 1) << (63 - r))  # no shift by 64 when r == 0
-    return words, lengths, right[:, 1:]
+    return words, lengths, right[:, 1:3]
 ''',
     "fingerprint64": '''
 def shift_mix(x: torch.Tensor) -> torch.Tensor:
@@ -339,16 +336,16 @@ def fingerprint64(words: torch.Tensor, n: torch.Tensor, ends: torch.Tensor) -> t
     return torch.where(n == 0, K2, out)
 ''',
     "siphash": f'''
-def sip_round(v0, v1, v2, v3):
+def sip_round(v0, v1, v2, v3):  # in place only on its own temporaries
     v0 = v0 + v1
-    v1 = rot64(v1, 51) ^ v0
+    v1 = rot64(v1, 51).bitwise_xor_(v0)
     v0 = rot64(v0, 32)
     v2 = v2 + v3
-    v3 = rot64(v3, 48) ^ v2
-    v0 = v0 + v3
-    v3 = rot64(v3, 43) ^ v0
-    v2 = v2 + v1
-    v1 = rot64(v1, 47) ^ v2
+    v3 = rot64(v3, 48).bitwise_xor_(v2)
+    v0 += v3
+    v3 = rot64(v3, 43).bitwise_xor_(v0)
+    v2 += v1
+    v1 = rot64(v1, 47).bitwise_xor_(v2)
     v2 = rot64(v2, 32)
     return v0, v1, v2, v3
 
@@ -359,7 +356,8 @@ def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple, max_len: int | Non
     k0, k1 = key
     full = n >> 3
     steps = (8 * words.shape[1] if max_len is None else max_len) // 8  # the blocks a row can have in full
-    words = F.pad(words, (0, 1))
+    if steps >= words.shape[1]:  # a row of 8 * steps bytes reads its (empty) last block past them
+        words = F.pad(words, (0, 1))
     zeros = n * 0
     v0, v1 = zeros + (k0 ^ {_u64(0x736F6D6570736575)}), zeros + (k1 ^ {_u64(0x646F72616E646F6D)})
     v2, v3 = zeros + (k0 ^ {_u64(0x6C7967656E657261)}), zeros + (k1 ^ {_u64(0x7465646279746573)})
