@@ -278,29 +278,39 @@ def eight_digits(chunk: torch.Tensor) -> torch.Tensor:
     return (quotient | ((lanes - quotient * 10) << 8)) + 0x3030303030303030
 
 
-def decimal_words(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """tf.as_string of int64 values, as the hashes read it: the bytes of str(v) as little-endian words (N, 3), their
-    lengths and their last 16 bytes as two words (zeros in front; built from -|v|: no overflow at the int64 minimum)."""
-    v = v.reshape(-1)
+def select(columns: list, index: torch.Tensor) -> torch.Tensor:
+    """Per row, columns[index] (0 <= index < len(columns)): whole-column selects, no gather across a row's words."""
+    out = columns[0]
+    for k in range(1, len(columns)):
+        out = torch.where(index == k, columns[k], out)
+    return out
+
+
+def decimal_words(v: torch.Tensor) -> tuple[list, torch.Tensor, list]:
+    """tf.as_string of int64 values, as the hashes read it: the bytes of str(v) as three columns of little-endian
+    words (zeros after the string), their lengths, and their last 16 bytes as two such columns (zeros in front);
+    built from -|v|: no overflow at the int64 minimum."""
     neg = v < 0
     sign = neg.long()
     m = torch.where(neg, v, -v)
     q1 = torch.div(m, 10**8, rounding_mode="trunc")
     q2 = torch.div(q1, 10**8, rounding_mode="trunc")
-    zero = torch.zeros_like(m)  # three zero words after the 24 bytes: the gathers below read up to 8 bytes past
-    right = torch.stack([eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m),
-                         zero, zero, zero], 1)
+    right = [eight_digits(-q2), eight_digits(q2 * 10**8 - q1), eight_digits(q1 * 10**8 - m)]  # 24 bytes, zero-padded
     powers = torch.tensor({[-(10 ** k) for k in range(18, 0, -1)]}, device=v.device)
     lengths = 19 - torch.searchsorted(powers, m) + sign  # digits: 1 + how many of -10 ... -10**18 are >= m
-    start = (24 - lengths).unsqueeze(1)
-    # '0' - '-' == 3, taken from the zero before the digits: `right` holds str(v) right-aligned in 24 bytes
-    right.scatter_add_(1, start >> 3, -(sign.unsqueeze(1) * 3 << ((start & 7) << 3)))
-    # the left-aligned words: bytes start + 8j ... of `right`, a per-row logical right shift by r bits across words
-    r = (start & 7) << 3
-    index = (start >> 3) + torch.arange(3, device=v.device)
-    low, high = torch.gather(right, 1, index), torch.gather(right, 1, index + 1)
-    words = ((low >> r) & ~(({-(1 << 63)} >> r) << 1)) | ((high << 1) << (63 - r))  # no shift by 64 when r == 0
-    return words, lengths, right[:, 1:3]
+    start = 24 - lengths
+    q, r = start >> 3, (start & 7) << 3
+    at0, at1 = q == 0, q == 1
+    dash = (sign * 3) << r  # '0' - '-' == 3, taken from the zero before the digits
+    right = [w - torch.where(at, dash, 0) for w, at in zip(right, (at0, at1, q == 2))]
+    # left-aligned: bytes start + 8j ... of `right`, a per-row logical right shift by r bits, then by q words
+    mask, up = ~(({-(1 << 63)} >> r) << 1), 63 - r  # no shift by 64 when r == 0
+    s0 = ((right[0] >> r) & mask) | ((right[1] << 1) << up)
+    s1 = ((right[1] >> r) & mask) | ((right[2] << 1) << up)
+    s2 = (right[2] >> r) & mask
+    words = [torch.where(at0, s0, torch.where(at1, s1, s2)), torch.where(at0, s1, torch.where(at1, s2, 0)),
+             torch.where(at0, s2, 0)]
+    return words, lengths, right[1:]
 ''',
     "fingerprint64": '''
 def shift_mix(x: torch.Tensor) -> torch.Tensor:
@@ -315,22 +325,22 @@ def hash_len16(u: torch.Tensor, v: torch.Tensor, mul: torch.Tensor) -> torch.Ten
     return b * mul
 
 
-def fingerprint64(words: torch.Tensor, n: torch.Tensor, ends: torch.Tensor) -> torch.Tensor:
-    """TensorFlow's Fingerprint64 (FarmHash farmhashna::Hash64) of rows of 1 to 32 bytes (`words`: each row's bytes
-    as little-endian words, zero after its length `n`, at least 2 words and n >> 3 < their number; `ends`: each
-    row's last 16 bytes as two words, zeros in front), every length's branch computed and selected."""
+def fingerprint64(words: list, n: torch.Tensor, ends: list) -> torch.Tensor:
+    """TensorFlow's Fingerprint64 (FarmHash farmhashna::Hash64) of rows of 1 to 32 bytes (`words`: columns of each
+    row's bytes as little-endian words, zero after its length `n`, at least 2 and more than n >> 4; `ends`: each
+    row's last 16 bytes as two columns, zeros in front), every length's branch computed and selected."""
     mul = K2 + n * 2
-    tail16, tail8 = ends[:, 0], ends[:, 1]  # read only by the branches of n >= 17 and n >= 8
+    tail16, tail8 = ends  # read only by the branches of n >= 17 and n >= 8
     last4, last = shr64(tail8, 32), shr64(tail8, 56)  # the last 4 bytes (n >= 4) and the last byte
     middle = n >> 1
-    mid = (torch.gather(words, 1, (middle >> 3).unsqueeze(-1)).squeeze(-1) >> ((middle & 7) << 3)) & 0xFF
-    y = (words[:, 0] & 0xFF) + (mid << 8)
+    mid = (select(words, middle >> 3) >> ((middle & 7) << 3)) & 0xFF
+    y = (words[0] & 0xFF) + (mid << 8)
     z = n + (last << 2)
     h1 = shift_mix((y * K2) ^ (z * K0)) * K2
-    h4 = hash_len16(n + ((words[:, 0] & 0xFFFFFFFF) << 3), last4, mul)
-    a = words[:, 0] + K2
+    h4 = hash_len16(n + ((words[0] & 0xFFFFFFFF) << 3), last4, mul)
+    a = words[0] + K2
     h8 = hash_len16(rot64(tail8, 37) * mul + a, (rot64(a, 25) + tail8) * mul, mul)
-    a, b, c, d = words[:, 0] * K1, words[:, 1], tail8 * mul, tail16 * K2
+    a, b, c, d = words[0] * K1, words[1], tail8 * mul, tail16 * K2
     h17 = hash_len16(rot64(a + b, 43) + rot64(c, 30) + d, a + rot64(b + K2, 18) + c, mul)
     out = torch.where(n >= 17, h17, torch.where(n >= 8, h8, torch.where(n >= 4, h4, h1)))
     return torch.where(n == 0, K2, out)
@@ -350,23 +360,23 @@ def sip_round(v0, v1, v2, v3):  # in place only on its own temporaries
     return v0, v1, v2, v3
 
 
-def siphash(words: torch.Tensor, n: torch.Tensor, key: tuple, max_len: int | None = None) -> torch.Tensor:
-    """SipHash-2-4 keyed (k0, k1) of each row (TensorFlow's to_hash_bucket_strong; `key`: the salt as int64 bits;
-    `max_len`: the longest a row can be, if less than `words` holds)."""
+def siphash(words: list, n: torch.Tensor, key: tuple, max_len: int | None = None) -> torch.Tensor:
+    """SipHash-2-4 keyed (k0, k1) of each row (TensorFlow's to_hash_bucket_strong; `words`: columns of each row's
+    bytes as little-endian words, zeros after its length `n`; `key`: the salt as int64 bits; `max_len`: the longest
+    a row can be, if less than `words` holds)."""
     k0, k1 = key
     full = n >> 3
-    steps = (8 * words.shape[1] if max_len is None else max_len) // 8  # the blocks a row can have in full
-    if steps >= words.shape[1]:  # a row of 8 * steps bytes reads its (empty) last block past them
-        words = F.pad(words, (0, 1))
+    steps = (8 * len(words) if max_len is None else max_len) // 8  # the blocks a row can have in full
+    words = words[:steps] + [torch.zeros_like(n)] if steps >= len(words) else words[:steps + 1]
     zeros = n * 0
     v0, v1 = zeros + (k0 ^ {_u64(0x736F6D6570736575)}), zeros + (k1 ^ {_u64(0x646F72616E646F6D)})
     v2, v3 = zeros + (k0 ^ {_u64(0x6C7967656E657261)}), zeros + (k1 ^ {_u64(0x7465646279746573)})
     for i in range(steps):
-        m = words[:, i]
+        m = words[i]
         active = i < full
         n0, n1, n2, n3 = sip_round(*sip_round(v0, v1, v2, v3 ^ m))
         v0, v1, v2, v3 = (torch.where(active, new, old) for new, old in ((n0 ^ m, v0), (n1, v1), (n2, v2), (n3, v3)))
-    last = ((n & 0xFF) << 56) | torch.gather(words, 1, full.unsqueeze(-1)).squeeze(-1)  # zeros after n
+    last = ((n & 0xFF) << 56) | select(words, full)  # zeros after n
     v0, v1, v2, v3 = sip_round(*sip_round(v0, v1, v2, v3 ^ last))
     v0, v2 = v0 ^ last, v2 ^ 0xFF
     for _ in range(4):
