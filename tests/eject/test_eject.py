@@ -13,6 +13,7 @@ same text and bytes; a layer without an ejected form is a ValueError naming it, 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import pathlib
 
@@ -263,6 +264,14 @@ def test_structure_names_and_layout(ejected):
     assert "return {" in source
     cnn = (pathlib.Path(ejected["cnn_seq.tf.h5"]["dir"]) / "model.py").read_text()
     assert "nn.Conv2d(3, 4, kernel_size=3, padding=1)" in cnn and "image.permute(0, 3, 1, 2)" in cnn
+    # the kernels of channels_last data sit in channels_last memory after load() (else oneDNN reorders them per call)
+    spec = importlib.util.spec_from_file_location("ejected_cnn_seq", pathlib.Path(ejected["cnn_seq.tf.h5"]["dir"]) / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kernels = [m.weight for m in module.load().modules() if isinstance(m, torch.nn.Conv2d)]
+    assert kernels and all(k.is_contiguous(memory_format=torch.channels_last) for k in kernels)
+    nchw = (pathlib.Path(ejected["cnn_nchw.tf.h5"]["dir"]) / "model.py").read_text()
+    assert "nn.Conv2d(" in nchw and "memory_format=torch.channels_last" not in nchw  # channels_first data: NCHW kernels
     assert "written by tf.keras 2." in cnn and "cnn_seq.tf.h5" in cnn
     imports = {line.strip() for line in cnn.splitlines() if line.strip().startswith(("import ", "from "))}
     assert imports == {"from __future__ import annotations", "import os", "import torch",
