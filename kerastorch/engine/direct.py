@@ -329,6 +329,18 @@ def global_hooks() -> bool:
                 or _hooks._global_backward_pre_hooks)
 
 
+def checked_only() -> bool:
+    """Whether a model call must take the checked path, recording nothing: ``torch.compile`` / ``jit.trace``
+    tracing (no state read), or global module hooks (they must see every layer's call)."""
+    return torch.compiler.is_compiling() or torch.jit.is_tracing() or global_hooks()
+
+
+def _train_value(d: "DirectStep", m: Any, training: bool | None) -> bool:
+    """A direct node's training flag: the model call's ``training=``, else the node's own constant, else the
+    layer's mode."""
+    return bool(training) if training is not None else m.training if d.train_const is None else d.train_const
+
+
 def _hooked(module: Any) -> bool:
     return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
                 or module._backward_pre_hooks)
@@ -355,11 +367,9 @@ def run(model: Any, plan: DirectPlan, values: list, training: bool | None, masks
             if d.mask is not None:  # ``call`` with the node's mask, on Keras's layout; then its output mask
                 y = _masked_direct(d, m, x, masks, training)
             elif d.train:
-                y = d.fn(x, bool(training) if training is not None else m.training if d.train_const is None
-                         else d.train_const)
+                y = d.fn(x, _train_value(d, m, training))
             elif d.train_kw:
-                y = d.fn(x, training=bool(training) if training is not None else m.training if d.train_const is None
-                         else d.train_const)
+                y = d.fn(x, training=_train_value(d, m, training))
             elif d.guard is not None and _hooked(d.guard):  # a hook saw the producer's output: not in place
                 y = m.call(x)  # elementwise, in any layout
             else:
@@ -395,8 +405,7 @@ def _masked_direct(d: DirectStep, m: Any, x: Any, masks: list, training: bool | 
     in_mask = ms.input_mask(masks)
     kwargs: dict[str, Any] = {}
     if d.train_kw:
-        kwargs["training"] = (bool(training) if training is not None else m.training if d.train_const is None
-                              else d.train_const)
+        kwargs["training"] = _train_value(d, m, training)
     if ms.pass_mask and in_mask is not None:
         kwargs["mask"] = in_mask
     y = m.call(x, **kwargs)

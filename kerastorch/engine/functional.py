@@ -178,7 +178,7 @@ class Functional(_Model):
         for key, s in self._input_steps:
             values[s] = modules[key](values[s])
         records: list | None = None
-        if not (torch.compiler.is_compiling() or torch.jit.is_tracing() or direct.global_hooks()):
+        if not direct.checked_only():
             recorded = self.__dict__.get("_direct_masked")
             if recorded is not None and recorded.masked == flags and direct.matches(recorded, flat):
                 if not direct.run(self, recorded, values, training, masks):
@@ -243,7 +243,7 @@ class Functional(_Model):
         modules = self._modules
         for key, s in self._input_steps:
             values[s] = modules[key](values[s])
-        if torch.compiler.is_compiling() or torch.jit.is_tracing() or direct.global_hooks():
+        if direct.checked_only():
             # compiled: checked, channels-first between layers (engine/traced.py; no state read); jit.trace, or
             # global module hooks: every layer through Module.__call__
             if torch.compiler.is_compiling() and not direct.global_hooks():

@@ -154,8 +154,7 @@ class Sequential(_Model):
             mask = mask[0]
         flags = (mask is not None,)
         plan = self._mask_plan(flags[0])[0]
-        if not isinstance(x, torch.Tensor) or torch.compiler.is_compiling() or torch.jit.is_tracing() or (
-                direct.global_hooks()):
+        if not isinstance(x, torch.Tensor) or direct.checked_only():
             return self._run_masked_checked(x, mask, plan, training, None)
         n = len(self._chain)
         recorded = self.__dict__.get("_direct_masked")
@@ -232,8 +231,7 @@ class Sequential(_Model):
             values = [x] + [None] * len(self._chain)  # channels-first between layers (engine/traced.py)
             traced.run(direct.Chain(self._chain, self._modules), values, training)
             return values[-1]
-        if not isinstance(x, torch.Tensor) or torch.compiler.is_compiling() or torch.jit.is_tracing() or (
-                direct.global_hooks()):
+        if not isinstance(x, torch.Tensor) or direct.checked_only():
             return self._run_checked(x, training, None)
         recorded = self.__dict__.get("_direct")
         if recorded is not None and direct.matches(recorded[1], [x]):  # the direct runner (engine/direct.py)
